@@ -1,0 +1,104 @@
+#pragma once
+/// \file batch.hpp
+/// Many reports on one form, stored by column.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "unionstat/forms/report.hpp"
+#include "unionstat/forms/schema.hpp"
+
+namespace unionstat {
+
+/// Many reports of one form, stored by column: one contiguous int64 array per field
+/// (raw values scaled by the field's storage scale) plus a missing-value bitmap
+/// (bit set = blank). The value under a set missing bit is unspecified; readers must
+/// consult the bitmap. Columns may be borrowed from an external buffer (numpy, Arrow)
+/// without copying; writing to a borrowed column copies it first.
+class report_batch {
+public:
+    /// An empty batch for a form.
+    explicit report_batch(std::shared_ptr<const form_schema> form);
+
+    const form_schema& form() const noexcept { return *form_; }
+    const std::shared_ptr<const form_schema>& form_ptr() const noexcept { return form_; }
+
+    /// Number of reports (rows).
+    std::size_t size() const noexcept { return units_.size(); }
+    /// Number of fields (columns).
+    std::size_t width() const noexcept { return columns_.size(); }
+
+    /// Reserves space for n rows.
+    void reserve(std::size_t n);
+
+    /// Appends a row with every value blank; returns its index.
+    std::size_t add_row(std::string unit, std::string period);
+    /// Appends a report of the same form (throws value_error if the form differs).
+    std::size_t append(const report& r);
+    /// Sets the unit ids and periods of all rows at once (resizing every column to
+    /// `units.size()` rows, new cells blank). `periods` may be empty (all "") or one per row.
+    void set_keys(std::vector<std::string> units, std::vector<std::string> periods);
+
+    /// Sets a stored raw value (no domain check; see report_batch::set_text for input).
+    void set_raw(std::size_t row, std::size_t field, std::int64_t raw);
+    /// Marks a cell blank.
+    void set_missing(std::size_t row, std::size_t field);
+    /// Parses cell text into a cell; throws value_error naming row, unit and field.
+    void set_text(std::size_t row, std::size_t field, std::string_view text);
+
+    /// Borrows an external int64 column of `size()` values (no copy). `owner` keeps
+    /// the buffer alive; `missing` is a bitmap of ceil(size/64) words or empty (none blank).
+    void borrow_column(std::size_t field, const std::int64_t* data, std::shared_ptr<const void> owner,
+                       std::vector<std::uint64_t> missing = {});
+    /// Replaces a column with owned values.
+    void set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing = {});
+
+    /// The values of a column (size() entries).
+    const std::int64_t* values(std::size_t field) const noexcept { return columns_[field].data; }
+    /// The missing bitmap of a column: ceil(size()/64) words, or nullptr when no cell is blank.
+    const std::uint64_t* missing_bits(std::size_t field) const noexcept {
+        return columns_[field].any_missing ? columns_[field].missing.data() : nullptr;
+    }
+    /// True when the cell is blank.
+    bool is_missing(std::size_t row, std::size_t field) const noexcept {
+        const auto* m = missing_bits(field);
+        return m && ((m[row >> 6] >> (row & 63)) & 1u);
+    }
+    /// The stored value of a cell, nullopt when blank.
+    std::optional<std::int64_t> raw(std::size_t row, std::size_t field) const noexcept {
+        if (is_missing(row, field)) return std::nullopt;
+        return values(field)[row];
+    }
+
+    /// Unit ids, one per row.
+    const std::vector<std::string>& units() const noexcept { return units_; }
+    /// Periods, one per row.
+    const std::vector<std::string>& periods() const noexcept { return periods_; }
+
+    /// Row i as a report.
+    report row(std::size_t i) const;
+
+    /// First row index of (unit, period) or -1. Builds an index on first use.
+    std::ptrdiff_t find(std::string_view unit, std::string_view period = {}) const;
+
+private:
+    struct column {
+        std::vector<std::int64_t> own;
+        const std::int64_t* data = nullptr;
+        std::shared_ptr<const void> owner;  // non-null when borrowed
+        std::vector<std::uint64_t> missing;
+        bool any_missing = false;
+    };
+    column& writable(std::size_t field);
+    void resize_rows(std::size_t n);
+
+    std::shared_ptr<const form_schema> form_;
+    std::vector<std::string> units_, periods_;
+    std::vector<column> columns_;
+};
+
+}  // namespace unionstat

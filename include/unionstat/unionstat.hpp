@@ -1,0 +1,24 @@
+#pragma once
+/// \file unionstat.hpp
+/// Umbrella header: everything a C++ user of unionstat needs.
+
+#include "unionstat/checked.hpp"
+#include "unionstat/decimal.hpp"
+#include "unionstat/error.hpp"
+#include "unionstat/level.hpp"
+#include "unionstat/forms/batch.hpp"
+#include "unionstat/forms/cell.hpp"
+#include "unionstat/forms/field.hpp"
+#include "unionstat/forms/registry.hpp"
+#include "unionstat/forms/report.hpp"
+#include "unionstat/forms/rule_def.hpp"
+#include "unionstat/forms/schema.hpp"
+#include "unionstat/rules/diagnostics.hpp"
+#include "unionstat/rules/evaluator.hpp"
+#include "unionstat/rules/program.hpp"
+#if __has_include("unionstat/graph/hierarchy.hpp")
+#include "unionstat/graph/hierarchy.hpp"
+#endif
+
+/// Version of the library.
+#define UNIONSTAT_VERSION "0.1.0"

@@ -1,0 +1,165 @@
+#include "unionstat/forms/batch.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+#include "unionstat/forms/cell.hpp"
+
+namespace unionstat {
+
+report_batch::report_batch(std::shared_ptr<const form_schema> form)
+    : form_(std::move(form)), columns_(form_->size()) {
+    for (auto& c : columns_) c.data = c.own.data();
+}
+
+void report_batch::reserve(std::size_t n) {
+    units_.reserve(n);
+    periods_.reserve(n);
+    for (auto& c : columns_) {
+        if (!c.owner) {
+            c.own.reserve(n);
+            c.data = c.own.data();
+        }
+        c.missing.reserve((n + 63) / 64);
+    }
+}
+
+report_batch::column& report_batch::writable(std::size_t field) {
+    column& c = columns_.at(field);
+    if (c.owner) {  // copy-on-write: never modify a borrowed buffer
+        c.own.assign(c.data, c.data + size());
+        c.owner.reset();
+    }
+    c.data = c.own.data();
+    return c;
+}
+
+void report_batch::resize_rows(std::size_t n) {
+    const std::size_t old = units_.size();
+    for (std::size_t f = 0; f < columns_.size(); ++f) {
+        column& c = writable(f);
+        c.own.resize(n, 0);
+        c.data = c.own.data();
+        c.missing.resize((n + 63) / 64, 0);
+        if (n > old) {
+            for (std::size_t r = old; r < n; ++r) c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
+            c.any_missing = true;
+        }
+    }
+}
+
+std::size_t report_batch::add_row(std::string unit, std::string period) {
+    const std::size_t r = units_.size();
+    units_.push_back(std::move(unit));
+    periods_.push_back(std::move(period));
+    for (auto& c : columns_) {
+        if (c.owner) {
+            c.own.assign(c.data, c.data + r);
+            c.owner.reset();
+        }
+        c.own.push_back(0);
+        c.data = c.own.data();
+        if (c.missing.size() < (r + 64) / 64) c.missing.push_back(0);
+        c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
+        c.any_missing = true;
+    }
+    return r;
+}
+
+std::size_t report_batch::append(const report& rep) {
+    if (rep.form_ptr() != form_ && rep.form().id != form_->id)
+        throw value_error("report of form " + rep.form().id + " appended to a batch of " + form_->id);
+    const std::size_t r = add_row(rep.unit(), rep.period());
+    const auto& raw = rep.raw();
+    for (std::size_t f = 0; f < raw.size(); ++f)
+        if (raw[f]) set_raw(r, f, *raw[f]);
+    return r;
+}
+
+void report_batch::set_keys(std::vector<std::string> units, std::vector<std::string> periods) {
+    if (!periods.empty() && periods.size() != units.size())
+        throw value_error("periods has " + std::to_string(periods.size()) + " entries for " +
+                          std::to_string(units.size()) + " units");
+    const std::size_t n = units.size();
+    if (periods.empty()) periods.assign(n, std::string());
+    if (n != size()) {
+        units_.resize(std::min(units_.size(), n));
+        resize_rows(n);
+    }
+    units_ = std::move(units);
+    periods_ = std::move(periods);
+}
+
+void report_batch::set_raw(std::size_t row, std::size_t field, std::int64_t raw) {
+    column& c = writable(field);
+    c.own[row] = raw;
+    c.missing[row >> 6] &= ~(std::uint64_t(1) << (row & 63));
+}
+
+void report_batch::set_missing(std::size_t row, std::size_t field) {
+    column& c = writable(field);
+    if (c.missing.size() < (size() + 63) / 64) c.missing.resize((size() + 63) / 64, 0);
+    c.missing[row >> 6] |= std::uint64_t(1) << (row & 63);
+    c.any_missing = true;
+}
+
+void report_batch::set_text(std::size_t row, std::size_t field, std::string_view text) {
+    const field_def& f = form_->fields.at(field);
+    try {
+        const cell c = parse_cell(f, text);
+        if (c.state == cell_state::value) set_raw(row, field, c.raw);
+        else set_missing(row, field);
+    } catch (const error& e) {
+        location l;
+        l.row = static_cast<std::int64_t>(row);
+        l.unit = row < units_.size() ? units_[row] : std::string();
+        l.field = f.code;
+        if (dynamic_cast<const overflow_error*>(&e)) throw overflow_error(e.message(), l);
+        throw value_error(e.message(), l);
+    }
+}
+
+void report_batch::borrow_column(std::size_t field, const std::int64_t* data, std::shared_ptr<const void> owner,
+                                 std::vector<std::uint64_t> missing) {
+    column& c = columns_.at(field);
+    if (!missing.empty() && missing.size() < (size() + 63) / 64)
+        throw value_error("missing bitmap too short for column " + form_->fields[field].code);
+    c.own.clear();
+    c.own.shrink_to_fit();
+    c.data = data;
+    c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
+    c.any_missing = false;
+    for (auto w : missing) c.any_missing |= w != 0;
+    c.missing = std::move(missing);
+    if (!c.any_missing) c.missing.assign((size() + 63) / 64, 0);
+}
+
+void report_batch::set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing) {
+    if (values.size() != size())
+        throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(values.size()) +
+                          " values for " + std::to_string(size()) + " rows");
+    column& c = columns_.at(field);
+    c.owner.reset();
+    c.own = std::move(values);
+    c.data = c.own.data();
+    c.any_missing = false;
+    for (auto w : missing) c.any_missing |= w != 0;
+    c.missing = std::move(missing);
+    c.missing.resize((size() + 63) / 64, 0);
+}
+
+report report_batch::row(std::size_t i) const {
+    if (i >= size()) throw lookup_error("row " + std::to_string(i) + " out of range (" + std::to_string(size()) + " rows)");
+    report r(form_, units_[i], periods_[i]);
+    for (std::size_t f = 0; f < columns_.size(); ++f) r.set_raw(f, raw(i, f));
+    return r;
+}
+
+std::ptrdiff_t report_batch::find(std::string_view unit, std::string_view period) const {
+    for (std::size_t i = 0; i < units_.size(); ++i)
+        if (units_[i] == unit && (period.empty() || periods_[i] == period)) return static_cast<std::ptrdiff_t>(i);
+    return -1;
+}
+
+}  // namespace unionstat

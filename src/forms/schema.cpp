@@ -1,0 +1,147 @@
+#include "unionstat/forms/schema.hpp"
+
+#include <algorithm>
+
+#include "unionstat/rules/program.hpp"
+
+namespace unionstat {
+
+std::optional<std::size_t> form_schema::find(std::string_view name) const {
+    auto it = by_name_.find(std::string(name));
+    if (it == by_name_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::size_t form_schema::index(std::string_view name) const {
+    if (auto i = find(name)) return *i;
+    location l;
+    l.field = std::string(name);
+    throw lookup_error("form " + id + " has no field with code or key '" + std::string(name) + "'", l);
+}
+
+const rules::rule_set& form_schema::compiled() const {
+    if (!compiled_) throw error("form " + id + " was not finalized");
+    return *compiled_;
+}
+
+namespace {
+
+location at(const form_schema& s, int line, int column, const std::string& field = {}) {
+    location l;
+    l.file = s.file;
+    l.line = line;
+    l.column = column;
+    l.field = field;
+    return l;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+rule_def part_of_rule(const form_schema& s, const field_def& f, const field_def& total) {
+    rule_def r;
+    r.id = s.family + ".part_of." + f.code;
+    r.check = f.code + " <= " + total.code;
+    r.message = f.code + "「" + f.label + "」{" + f.code + "}" + f.unit + "，超过" + total.code + "「" + total.label +
+                "」{" + total.code + "}" + total.unit + "（其中项不能大于总数）";
+    r.message_en = f.code + " (" + f.label_en + ") = {" + f.code + "} exceeds " + total.code + " (" + total.label_en +
+                   ") = {" + total.code + "}; a part cannot exceed its total";
+    r.origin = rule_origin::part_of;
+    r.file = s.file;
+    r.line = f.line;
+    r.column = f.column;
+    return r;
+}
+
+rule_def group_rule(const form_schema& s, const field_group& g, int line) {
+    const field_def& total = s.field(g.total);
+    rule_def r;
+    r.id = s.family + ".group." + g.id;
+    const std::string parts = join(g.parts, " + ");
+    std::vector<std::string> valued;
+    for (const auto& p : g.parts) valued.push_back(p + "={" + p + "}");
+    r.check = g.exhaustive ? g.total + " == " + parts : parts + " <= " + g.total;
+    r.sev = g.sev;
+    r.tolerance = g.tolerance;
+    if (g.exhaustive) {
+        r.message = total.code + "「" + total.label + "」{" + total.code + "}" + total.unit + "，不等于分项之和（" +
+                    join(valued, "，") + "）";
+        r.message_en = total.code + " (" + total.label_en + ") = {" + total.code + "} does not equal the sum of its parts (" +
+                       join(valued, ", ") + ")";
+    } else {
+        r.message = "分项之和（" + join(valued, "，") + "）超过" + total.code + "「" + total.label + "」{" + total.code +
+                    "}" + total.unit;
+        r.message_en = "The parts (" + join(valued, ", ") + ") add up to more than " + total.code + " (" +
+                       total.label_en + ") = {" + total.code + "}";
+    }
+    r.origin = rule_origin::group;
+    r.file = s.file;
+    r.line = line;
+    return r;
+}
+
+}  // namespace
+
+void form_schema::finalize() {
+    by_name_.clear();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        field_def& f = fields[i];
+        f.scale = storage_scale(f.type, f.unit);
+        if (!by_name_.emplace(f.code, i).second)
+            throw schema_error("duplicate field code '" + f.code + "'", at(*this, f.line, f.column, f.code));
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const field_def& f = fields[i];
+        if (f.key.empty()) continue;
+        auto [it, fresh] = by_name_.emplace(f.key, i);
+        if (!fresh) {
+            const field_def& other = fields[it->second];
+            throw schema_error("concept key '" + f.key + "' of field " + f.code + " is already used by field " +
+                                   other.code,
+                               at(*this, f.line, f.column, f.code));
+        }
+    }
+    for (const auto& f : fields) {
+        if (f.part_of.empty()) continue;
+        auto t = find(f.part_of);
+        if (!t)
+            throw schema_error("field " + f.code + " is part_of '" + f.part_of + "', which is not a field of " + id,
+                               at(*this, f.line, f.column, f.code));
+        const field_def& total = fields[*t];
+        if (total.unit != f.unit)
+            throw schema_error("field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit +
+                                   "): units differ",
+                               at(*this, f.line, f.column, f.code));
+    }
+    // Generated rules are rebuilt from scratch so finalize() can run again after edits.
+    rules.erase(std::remove_if(rules.begin(), rules.end(),
+                               [](const rule_def& r) { return r.origin != rule_origin::explicit_rule; }),
+                rules.end());
+    for (auto& r : rules)
+        if (r.file.empty()) r.file = file;
+    for (const auto& f : fields)
+        if (!f.part_of.empty()) rules.push_back(part_of_rule(*this, f, field(f.part_of)));
+    for (const auto& g : groups) {
+        for (const auto& name : g.parts)
+            if (!find(name))
+                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + id, at(*this, 0, 0, name));
+        if (!find(g.total))
+            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + id, at(*this, 0, 0, g.total));
+        rules.push_back(group_rule(*this, g, 0));
+    }
+    std::vector<std::string> ids;
+    for (const auto& r : rules) ids.push_back(r.id);
+    std::sort(ids.begin(), ids.end());
+    auto dup = std::adjacent_find(ids.begin(), ids.end());
+    if (dup != ids.end()) {
+        location l = at(*this, 0, 0);
+        l.rule = *dup;
+        throw schema_error("duplicate rule id '" + *dup + "'", l);
+    }
+    compiled_ = std::make_shared<rules::rule_set>(*this);
+}
+
+}  // namespace unionstat

@@ -1,0 +1,531 @@
+#include "unionstat/rules/evaluator.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <thread>
+
+#include "kernel.hpp"
+#include "unionstat/forms/cell.hpp"
+
+namespace unionstat {
+namespace rules {
+
+const char* to_string(status s) noexcept {
+    switch (s) {
+        case status::pass: return "pass";
+        case status::fail: return "fail";
+        case status::skipped: return "skipped";
+        case status::error: return "error";
+    }
+    return "?";
+}
+
+const char* to_string(reason r) noexcept {
+    switch (r) {
+        case reason::none: return "";
+        case reason::missing: return "missing";
+        case reason::level: return "level";
+        case reason::no_previous: return "no_previous";
+        case reason::overflow: return "overflow";
+    }
+    return "?";
+}
+
+bool report_result::ok() const noexcept {
+    for (const auto& o : outcomes)
+        if ((o.st == status::fail || o.st == status::error) && o.sev == severity::error) return false;
+    return true;
+}
+
+std::vector<const rule_outcome*> report_result::violations() const {
+    std::vector<const rule_outcome*> out;
+    for (const auto& o : outcomes)
+        if (o.st == status::fail || o.st == status::error) out.push_back(&o);
+    return out;
+}
+
+std::size_t report_result::count(status s) const noexcept {
+    return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), [s](const rule_outcome& o) { return o.st == s; }));
+}
+
+bool batch_result::ok(const rule_set& rules) const noexcept {
+    for (std::size_t r = 0; r < counts.size() && r < rules.size(); ++r)
+        if (rules[r].def().sev == severity::error && (counts[r].fails || counts[r].errors)) return false;
+    return true;
+}
+
+std::string format_ratio(std::int64_t num, std::int64_t den) {
+    for (int s = 0; s <= 18; ++s)
+        if (detail::pow10(s) == den) return format_scaled(num, s, true);
+    // Not a power of ten (division by a constant): show 6 decimals, rounded half away from zero.
+    wide_int v = wide_int(num) * 1000000 * 2 / den;
+    v = (v + (v >= 0 ? 1 : -1)) / 2;
+    return "≈" + format_scaled(v, 6, true);
+}
+
+namespace {
+
+std::string fill(const std::string& templ, const form_schema& form, bool english,
+                 const std::function<std::optional<std::int64_t>(std::size_t)>& value) {
+    std::string out;
+    out.reserve(templ.size() + 16);
+    for (std::size_t i = 0; i < templ.size();) {
+        if (templ[i] == '{') {
+            const auto close = templ.find('}', i);
+            if (close != std::string::npos) {
+                const std::string name = templ.substr(i + 1, close - i - 1);
+                if (auto f = form.find(name)) {
+                    const auto v = value(*f);
+                    out += v ? format_raw(form.fields[*f], *v) : (english ? "(blank)" : "（空）");
+                    i = close + 1;
+                    continue;
+                }
+            }
+        }
+        out += templ[i++];
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string fill_message(const std::string& templ, const report_batch& batch, std::size_t row) {
+    return fill(templ, batch.form(), false, [&](std::size_t f) { return batch.raw(row, f); });
+}
+
+std::string fill_message(const std::string& templ, const report& r) {
+    return fill(templ, r.form(), false, [&](std::size_t f) { return r.raw()[f]; });
+}
+
+// ---------------------------------------------------------------------------------
+// One report: a tree walk over the checked AST, eager (no short-circuit) so that
+// overflow anywhere in the rule is reported exactly as the batch VM reports it.
+
+namespace {
+
+struct walker {
+    const compiled_rule& rule;
+    const report& rep;
+    const eval_context& ctx;
+    std::vector<std::int64_t> value;
+    std::vector<char> done, err;
+    std::vector<const instruction*> code_of;  // node → its planned instruction
+
+    walker(const compiled_rule& r, const report& rp, const eval_context& c)
+        : rule(r), rep(rp), ctx(c), value(r.checked().tree.nodes.size()), done(value.size()), err(value.size()),
+          code_of(value.size(), nullptr) {
+        for (const auto& ins : r.code()) code_of[static_cast<std::size_t>(ins.dst)] = &ins;
+    }
+
+    std::optional<std::int64_t> field(value_source s, int f) const {
+        const report* src = s == value_source::current ? &rep : s == value_source::previous ? ctx.previous : ctx.children;
+        if (!src) return std::nullopt;
+        return src->raw()[static_cast<std::size_t>(f)];
+    }
+
+    std::int64_t eval(int i) {
+        const auto k = static_cast<std::size_t>(i);
+        if (done[k]) return value[k];
+        // The node's planned instruction, applied through the same kernel as the batch VM.
+        const instruction& in = *code_of[k];
+        bool e = false;
+        std::int64_t v = 0;
+        switch (in.op) {
+            case opcode::load: v = field(in.source, in.field).value_or(0); break;
+            case opcode::is_missing: v = !field(in.source, in.field).has_value(); break;
+            default: {
+                std::int64_t a = 0, b = 0;
+                if (in.a >= 0) a = eval(in.a), e |= err[static_cast<std::size_t>(in.a)] != 0;
+                if (in.b >= 0) b = eval(in.b), e |= err[static_cast<std::size_t>(in.b)] != 0;
+                v = kernel::apply(in, a, b, e);
+            }
+        }
+        value[k] = v;
+        err[k] = e;
+        done[k] = 1;
+        return v;
+    }
+};
+
+bool level_allowed(const rule_def& def, std::optional<unit_level> level) {
+    if (def.levels.empty()) return true;
+    if (!level) return false;
+    return std::find(def.levels.begin(), def.levels.end(), *level) != def.levels.end();
+}
+
+}  // namespace
+
+report_result evaluate(const rule_set& rules, const report& r, const eval_context& ctx) {
+    report_result out;
+    out.outcomes.reserve(rules.size());
+    const form_schema& form = r.form();
+    for (std::size_t ri = 0; ri < rules.size(); ++ri) {
+        const compiled_rule& rule = rules[ri];
+        const checked_rule& c = rule.checked();
+        rule_outcome o;
+        o.rule = ri;
+        o.rule_id = rule.def().id;
+        o.sev = rule.def().sev;
+        for (int f : rule.fields()) o.fields.push_back(form.fields[static_cast<std::size_t>(f)].code);
+        walker w(rule, r, ctx);
+        std::size_t blanks = 0;
+        bool no_prev = false;
+        for (const auto& [src, f] : c.refs) {
+            if (!w.field(src, f)) ++blanks;
+            if (src == value_source::previous && !ctx.previous) no_prev = true;
+        }
+        if (!level_allowed(rule.def(), ctx.level)) {
+            o.st = status::skipped;
+            o.why = reason::level;
+        } else if ((c.missing == missing_strategy::skip_if_any_missing && blanks > 0) ||
+                   (c.missing == missing_strategy::skip_if_all_missing && !c.refs.empty() && blanks == c.refs.size())) {
+            o.st = status::skipped;
+            o.why = no_prev ? reason::no_previous : reason::missing;
+        } else {
+            const std::int64_t v = w.eval(rule.result_register());
+            if (w.err[static_cast<std::size_t>(rule.result_register())]) {
+                o.st = status::error;
+                o.why = reason::overflow;
+            } else {
+                o.st = v ? status::pass : status::fail;
+            }
+            if (c.report_node >= 0) {
+                const int a = rule.lhs_register(), b = rule.rhs_register();
+                const std::int64_t lv = w.eval(a), rv = w.eval(b);
+                if (!w.err[static_cast<std::size_t>(a)]) o.lhs = format_ratio(lv, rule.lhs_den());
+                if (!w.err[static_cast<std::size_t>(b)]) o.rhs = format_ratio(rv, rule.rhs_den());
+                if (o.lhs && o.rhs) {
+                    const node_info& x = c.info[static_cast<std::size_t>(c.report_node)];
+                    const wide_int d = wide_int(lv) * x.lhs_factor - wide_int(rv) * x.rhs_factor;
+                    if (detail::fits_int64(d)) o.difference = format_ratio(static_cast<std::int64_t>(d), x.common_den);
+                }
+            }
+        }
+        if (o.st == status::fail || o.st == status::error) {
+            o.message = rule.def().message.empty() ? rule.def().check : fill_message(rule.def().message, r);
+            o.message_en = rule.def().message_en.empty()
+                               ? rule.def().check
+                               : fill(rule.def().message_en, form, true, [&](std::size_t f) { return r.raw()[f]; });
+            if (o.st == status::error) {
+                o.message += "（计算溢出）";
+                o.message_en += " (arithmetic overflow)";
+            }
+        }
+        out.outcomes.push_back(std::move(o));
+    }
+    return out;
+}
+
+std::vector<trace_step> explain(const rule_set& rules, std::size_t ri, const report& r, const eval_context& ctx) {
+    const compiled_rule& rule = rules[ri];
+    const checked_rule& c = rule.checked();
+    walker w(rule, r, ctx);
+    w.eval(rule.result_register());
+    std::vector<trace_step> out;
+    std::function<void(int, int)> visit = [&](int i, int depth) {
+        const auto k = static_cast<std::size_t>(i);
+        const node& n = c.tree.nodes[k];
+        const node_info& x = c.info[k];
+        trace_step s;
+        s.node = i;
+        s.depth = depth;
+        s.source = c.tree.source(i);
+        w.eval(i);
+        if (w.err[k]) s.value = "overflow";
+        else if (n.kind == node_kind::field && !w.field(x.source, x.field)) s.value = "blank";
+        else if (x.boolean) s.value = w.value[k] ? "true" : "false";
+        else s.value = format_ratio(w.value[k], x.den);
+        out.push_back(std::move(s));
+        // prev()/children_sum() show their own value; their field child would repeat it.
+        if (n.kind == node_kind::prev || n.kind == node_kind::children_sum) return;
+        for (int a : n.args) visit(a, depth + 1);
+    };
+    visit(rule.result_register(), 0);
+    return out;
+}
+
+// ---------------------------------------------------------------------------------
+// Batch: chunks of rows small enough that every column a chunk touches stays in
+// cache while all rules run over it (fused), rows split across threads.
+
+namespace {
+
+constexpr std::size_t chunk = 1024;  // a multiple of 64: chunks start on bitmap words
+
+struct partial {
+    std::vector<rule_counts> counts;
+    std::vector<std::uint32_t> row, rule;
+    std::vector<status> st;
+    std::vector<reason> why;
+    std::vector<std::int64_t> lhs, rhs;
+};
+
+class vm {
+public:
+    vm(const rule_set& rules, const report_batch& batch, const batch_options& opt, const std::vector<std::size_t>& which)
+        : rules_(rules), batch_(batch), opt_(opt), which_(which) {
+        int regs = 1;
+        for (std::size_t r : which_) regs = std::max(regs, rules_[r].registers());
+        regs_.resize(static_cast<std::size_t>(regs) * chunk);
+        err_.resize(chunk);
+        skip_.resize(chunk);
+        blanks_.resize(chunk);
+    }
+
+    void run(std::size_t begin, std::size_t end, partial& out) {
+        out.counts.assign(rules_.size(), rule_counts());
+        for (std::size_t c0 = begin; c0 < end; c0 += chunk) {
+            const std::size_t n = std::min(chunk, end - c0);
+            for (std::size_t r : which_) run_rule(r, c0, n, out);
+        }
+    }
+
+private:
+    std::int64_t* reg(int r) { return regs_.data() + static_cast<std::size_t>(r) * chunk; }
+
+    // Missing bit of (source, field) for one row.
+    bool blank(value_source s, int f, std::size_t row) const {
+        const auto fi = static_cast<std::size_t>(f);
+        if (s == value_source::current) return batch_.is_missing(row, fi);
+        if (s == value_source::children) return !opt_.children || opt_.children->is_missing(row, fi);
+        if (!opt_.previous || row >= opt_.previous_rows.size()) return true;
+        const std::int64_t pr = opt_.previous_rows[row];
+        return pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), fi);
+    }
+
+    void load(const instruction& in, std::size_t c0, std::size_t n, std::int64_t* dst) {
+        const auto f = static_cast<std::size_t>(in.field);
+        if (in.source == value_source::current || in.source == value_source::children) {
+            const report_batch& src = in.source == value_source::current ? batch_ : *opt_.children;
+            if (in.source == value_source::children && !opt_.children) {
+                std::fill(dst, dst + n, 0);
+                return;
+            }
+            const std::int64_t* v = src.values(f) + c0;
+            const std::uint64_t* m = src.missing_bits(f);
+            if (!m) {
+                std::copy(v, v + n, dst);
+                return;
+            }
+            m += c0 >> 6;
+            for (std::size_t i = 0; i < n; ++i) dst[i] = ((m[i >> 6] >> (i & 63)) & 1u) ? 0 : v[i];
+            return;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t row = c0 + i;
+            const std::int64_t pr = (opt_.previous && row < opt_.previous_rows.size()) ? opt_.previous_rows[row] : -1;
+            dst[i] = (pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), f))
+                         ? 0
+                         : opt_.previous->values(f)[static_cast<std::size_t>(pr)];
+        }
+    }
+
+    void exec(const instruction& in, std::size_t c0, std::size_t n) {
+        std::int64_t* d = reg(in.dst);
+        switch (in.op) {
+            case opcode::load: load(in, c0, n, d); return;
+            case opcode::is_missing:
+                for (std::size_t i = 0; i < n; ++i) d[i] = blank(in.source, in.field, c0 + i);
+                return;
+            case opcode::constant: std::fill(d, d + n, in.k); return;
+            default: break;
+        }
+        const std::int64_t* a = in.a >= 0 ? reg(in.a) : nullptr;
+        const std::int64_t* b = in.b >= 0 ? reg(in.b) : nullptr;
+        std::uint8_t* e = err_.data();
+        // Hot shapes get loops the compiler can unroll; the rest go through the kernel.
+        if (in.ka == 1 && in.kb == 1 && b) {
+            switch (in.op) {
+                case opcode::add:
+                    for (std::size_t i = 0; i < n; ++i) e[i] |= __builtin_add_overflow(a[i], b[i], &d[i]);
+                    return;
+                case opcode::sub:
+                    for (std::size_t i = 0; i < n; ++i) e[i] |= __builtin_sub_overflow(a[i], b[i], &d[i]);
+                    return;
+                case opcode::le:
+                    if (in.t == 0) {
+                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] <= b[i];
+                        return;
+                    }
+                    break;
+                case opcode::eq:
+                    if (in.t == 0) {
+                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] == b[i];
+                        return;
+                    }
+                    break;
+                case opcode::gt:
+                    if (in.t == 0) {
+                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] > b[i];
+                        return;
+                    }
+                    break;
+                case opcode::implies:
+                    for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] == 0) | (b[i] != 0);
+                    return;
+                default: break;
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            bool o = false;
+            d[i] = kernel::apply(in, a ? a[i] : 0, b ? b[i] : 0, o);
+            e[i] |= o;
+        }
+    }
+
+    void run_rule(std::size_t ri, std::size_t c0, std::size_t n, partial& out) {
+        const compiled_rule& rule = rules_[ri];
+        const checked_rule& c = rule.checked();
+        rule_counts& cnt = out.counts[ri];
+        cnt.items += n;
+        // Level restriction first: a rule for county reports is not applicable elsewhere.
+        std::fill(skip_.begin(), skip_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+        if (!rule.def().levels.empty()) {
+            const auto& lv = rule.def().levels;
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t row = c0 + i;
+                const bool ok = row < opt_.levels.size() &&
+                                std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
+                skip_[i] = ok ? 0 : 2;
+            }
+        }
+        // Blanks per the rule's missing-value strategy.
+        if (c.missing != missing_strategy::never_skip && !c.refs.empty()) {
+            std::fill(blanks_.begin(), blanks_.begin() + static_cast<std::ptrdiff_t>(n), std::uint16_t(0));
+            for (const auto& [src, f] : c.refs) {
+                if (src == value_source::current) {
+                    const std::uint64_t* m = batch_.missing_bits(static_cast<std::size_t>(f));
+                    if (!m) continue;
+                    m += c0 >> 6;
+                    for (std::size_t i = 0; i < n; ++i) blanks_[i] += (m[i >> 6] >> (i & 63)) & 1u;
+                } else {
+                    for (std::size_t i = 0; i < n; ++i) blanks_[i] += blank(src, f, c0 + i);
+                }
+            }
+            const std::size_t all = c.refs.size();
+            const bool any = c.missing == missing_strategy::skip_if_any_missing;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!skip_[i] && (any ? blanks_[i] > 0 : blanks_[i] == all)) skip_[i] = 1;
+        }
+        std::fill(err_.begin(), err_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+        for (const auto& in : rule.code()) exec(in, c0, n);
+        const std::int64_t* res = reg(rule.result_register());
+        const int lr = rule.lhs_register(), rr = rule.rhs_register();
+        for (std::size_t i = 0; i < n; ++i) {
+            status s;
+            reason why = reason::none;
+            if (skip_[i]) {
+                s = status::skipped;
+                why = skip_[i] == 2 ? reason::level : reason::missing;
+                ++cnt.skipped;
+            } else if (err_[i]) {
+                s = status::error;
+                why = reason::overflow;
+                ++cnt.errors;
+            } else if (res[i]) {
+                ++cnt.passes;
+                if (!opt_.keep_passes) continue;
+                s = status::pass;
+            } else {
+                s = status::fail;
+                ++cnt.fails;
+            }
+            if (s == status::skipped && !opt_.keep_skipped) continue;
+            out.row.push_back(static_cast<std::uint32_t>(c0 + i));
+            out.rule.push_back(static_cast<std::uint32_t>(ri));
+            out.st.push_back(s);
+            out.why.push_back(why);
+            out.lhs.push_back(lr >= 0 && s != status::skipped ? reg(lr)[i] : 0);
+            out.rhs.push_back(rr >= 0 && s != status::skipped ? reg(rr)[i] : 0);
+        }
+    }
+
+    const rule_set& rules_;
+    const report_batch& batch_;
+    const batch_options& opt_;
+    const std::vector<std::size_t>& which_;
+    std::vector<std::int64_t> regs_;
+    std::vector<std::uint8_t> err_, skip_;
+    std::vector<std::uint16_t> blanks_;
+};
+
+}  // namespace
+
+batch_result evaluate(const rule_set& rules, const report_batch& batch, const batch_options& opt) {
+    if (opt.previous && opt.previous_rows.size() != batch.size())
+        throw value_error("previous_rows must have one entry per row of the batch");
+    if (opt.children && opt.children->size() != batch.size())
+        throw value_error("the children batch must be row-aligned with the batch");
+    if (!opt.levels.empty() && opt.levels.size() != batch.size())
+        throw value_error("levels must have one entry per row of the batch");
+    std::vector<std::size_t> which = opt.only;
+    if (which.empty()) {
+        which.resize(rules.size());
+        std::iota(which.begin(), which.end(), 0);
+    }
+    const std::size_t n = batch.size();
+    unsigned threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads) : std::max(1u, std::thread::hardware_concurrency());
+    // Below a few chunks per thread, a thread costs more than it saves.
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n / (8 * chunk))));
+    std::vector<partial> parts(threads);
+    std::vector<std::size_t> bounds(threads + 1);
+    for (unsigned t = 0; t <= threads; ++t) bounds[t] = (n / chunk * t / threads) * chunk;
+    bounds[threads] = n;
+    auto work = [&](unsigned t) {
+        vm machine(rules, batch, opt, which);
+        machine.run(bounds[t], bounds[t + 1], parts[t]);
+    };
+    if (threads == 1) {
+        work(0);
+    } else {
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+        work(0);
+        for (auto& th : pool) th.join();
+    }
+    batch_result out;
+    out.rows = n;
+    out.counts.assign(rules.size(), rule_counts());
+    std::size_t total = 0;
+    for (const auto& p : parts) total += p.row.size();
+    std::vector<std::uint32_t> row, rule;
+    std::vector<status> st;
+    std::vector<reason> why;
+    std::vector<std::int64_t> lhs, rhs;
+    row.reserve(total);
+    for (const auto& p : parts) {
+        for (std::size_t r = 0; r < rules.size(); ++r) {
+            out.counts[r].items += p.counts[r].items;
+            out.counts[r].passes += p.counts[r].passes;
+            out.counts[r].fails += p.counts[r].fails;
+            out.counts[r].skipped += p.counts[r].skipped;
+            out.counts[r].errors += p.counts[r].errors;
+        }
+        row.insert(row.end(), p.row.begin(), p.row.end());
+        rule.insert(rule.end(), p.rule.begin(), p.rule.end());
+        st.insert(st.end(), p.st.begin(), p.st.end());
+        why.insert(why.end(), p.why.begin(), p.why.end());
+        lhs.insert(lhs.end(), p.lhs.begin(), p.lhs.end());
+        rhs.insert(rhs.end(), p.rhs.begin(), p.rhs.end());
+    }
+    // Order by (row, rule): the natural reading order of a violations table.
+    std::vector<std::size_t> order(total);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return row[a] != row[b] ? row[a] < row[b] : rule[a] < rule[b];
+    });
+    out.row.reserve(total);
+    for (std::size_t i : order) {
+        out.row.push_back(row[i]);
+        out.rule.push_back(rule[i]);
+        out.st.push_back(st[i]);
+        out.why.push_back(why[i]);
+        out.lhs.push_back(lhs[i]);
+        out.rhs.push_back(rhs[i]);
+    }
+    return out;
+}
+
+}  // namespace rules
+}  // namespace unionstat

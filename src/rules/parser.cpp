@@ -1,0 +1,269 @@
+#include "unionstat/rules/parser.hpp"
+
+#include "unionstat/rules/lexer.hpp"
+
+namespace unionstat {
+namespace rules {
+
+namespace {
+
+struct syntax_error {
+    int column;
+    int length;
+    std::string message;
+};
+
+class parser {
+public:
+    parser(std::vector<token> tokens, ast& out) : toks_(std::move(tokens)), out_(out) {}
+
+    int rule() {
+        const int r = implication();
+        if (peek().kind != token_kind::end) fail(peek(), "unexpected '" + peek().text + "' after a complete rule");
+        return r;
+    }
+
+private:
+    const token& peek() const { return toks_[pos_]; }
+    bool is_op(const char* op) const { return peek().kind == token_kind::op && peek().text == op; }
+    bool is_word(const char* w) const { return peek().kind == token_kind::word && peek().text == w; }
+    const token& take() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+
+    [[noreturn]] void fail(const token& t, const std::string& message) {
+        throw syntax_error{t.column, t.kind == token_kind::end ? 1 : t.length, message};
+    }
+    void expect_op(const char* op, const std::string& context) {
+        if (!is_op(op)) {
+            const std::string got = peek().kind == token_kind::end ? "end of rule" : "'" + peek().text + "'";
+            fail(peek(), std::string("expected '") + op + "' " + context + ", found " + got);
+        }
+        take();
+    }
+
+    int make(node_kind k, std::vector<int> args, int column, int end_column) {
+        node n;
+        n.kind = k;
+        n.args = std::move(args);
+        n.column = column;
+        n.length = end_column - column;
+        return out_.add(std::move(n));
+    }
+    int end_of(int i) const { return out_.nodes[i].column + out_.nodes[i].length; }
+    int col(int i) const { return out_.nodes[i].column; }
+
+    int implication() {
+        if (is_word("if")) {
+            const token t = take();
+            const int cond = disjunction();
+            if (!is_word("then")) {
+                const std::string got = peek().kind == token_kind::end ? "end of rule" : "'" + peek().text + "'";
+                fail(peek(), "expected 'then' after the condition of 'if', found " + got);
+            }
+            take();
+            const int cons = disjunction();
+            return make(node_kind::implies, {cond, cons}, t.column, end_of(cons));
+        }
+        if (is_word("then")) fail(peek(), "'then' without 'if'");
+        return disjunction();
+    }
+
+    int disjunction() {
+        int l = conjunction();
+        while (is_word("or")) {
+            take();
+            const int r = conjunction();
+            l = make(node_kind::logical_or, {l, r}, col(l), end_of(r));
+        }
+        return l;
+    }
+
+    int conjunction() {
+        int l = negation();
+        while (is_word("and")) {
+            take();
+            const int r = negation();
+            l = make(node_kind::logical_and, {l, r}, col(l), end_of(r));
+        }
+        return l;
+    }
+
+    int negation() {
+        if (is_word("not")) {
+            const token t = take();
+            const int a = negation();
+            return make(node_kind::logical_not, {a}, t.column, end_of(a));
+        }
+        return comparison();
+    }
+
+    int comparison() {
+        const int l = additive();
+        static const std::pair<const char*, node_kind> ops[] = {{"==", node_kind::eq}, {"!=", node_kind::ne},
+                                                               {"<=", node_kind::le}, {">=", node_kind::ge},
+                                                               {"<", node_kind::lt},  {">", node_kind::gt}};
+        for (const auto& [text, kind] : ops) {
+            if (is_op(text)) {
+                take();
+                const int r = additive();
+                for (const auto& [t2, k2] : ops) {
+                    (void)k2;
+                    if (is_op(t2)) fail(peek(), "comparisons cannot be chained; join them with 'and'");
+                }
+                return make(kind, {l, r}, col(l), end_of(r));
+            }
+        }
+        return l;
+    }
+
+    int additive() {
+        int l = multiplicative();
+        while (is_op("+") || is_op("-")) {
+            const node_kind k = take().text == "+" ? node_kind::add : node_kind::sub;
+            const int r = multiplicative();
+            l = make(k, {l, r}, col(l), end_of(r));
+        }
+        return l;
+    }
+
+    int multiplicative() {
+        int l = unary();
+        while (is_op("*") || is_op("/")) {
+            const node_kind k = take().text == "*" ? node_kind::mul : node_kind::div;
+            const int r = unary();
+            l = make(k, {l, r}, col(l), end_of(r));
+        }
+        return l;
+    }
+
+    int unary() {
+        if (is_op("-")) {
+            const token t = take();
+            const int a = unary();
+            return make(node_kind::neg, {a}, t.column, end_of(a));
+        }
+        return primary();
+    }
+
+    int primary() {
+        const token t = peek();
+        switch (t.kind) {
+            case token_kind::number: {
+                take();
+                node n;
+                n.kind = node_kind::number;
+                n.value = decimal::parse(t.text, 18);
+                n.column = t.column;
+                n.length = t.length;
+                return out_.add(std::move(n));
+            }
+            case token_kind::code:
+            case token_kind::key: {
+                take();
+                node n;
+                n.kind = node_kind::field;
+                n.name = t.text;
+                n.column = t.column;
+                n.length = t.length;
+                return out_.add(std::move(n));
+            }
+            case token_kind::op:
+                if (t.text == "(") {
+                    take();
+                    const int inner = implication();
+                    expect_op(")", "to close '(' at column " + std::to_string(t.column));
+                    return inner;
+                }
+                fail(t, "expected a value, found '" + t.text + "'");
+            case token_kind::word: return word();
+            case token_kind::end: fail(t, "rule ends where a value was expected");
+        }
+        fail(t, "unexpected token");
+    }
+
+    int word() {
+        const token t = take();
+        if (t.text == "true" || t.text == "false") {
+            node n;
+            n.kind = node_kind::boolean;
+            n.value = decimal::from_int(t.text == "true" ? 1 : 0);
+            n.column = t.column;
+            n.length = t.length;
+            return out_.add(std::move(n));
+        }
+        static const std::pair<const char*, node_kind> funcs[] = {
+            {"sum", node_kind::sum},   {"abs", node_kind::abs},   {"min", node_kind::min},
+            {"max", node_kind::max},   {"is_missing", node_kind::is_missing},
+            {"prev", node_kind::prev}, {"children_sum", node_kind::children_sum}};
+        for (const auto& [name, kind] : funcs) {
+            if (t.text != name) continue;
+            if (!is_op("(")) fail(peek(), std::string("expected '(' after ") + name);
+            take();
+            std::vector<int> args;
+            if (!is_op(")")) {
+                for (;;) {
+                    args.push_back(argument());
+                    if (!is_op(",")) break;
+                    take();
+                }
+            }
+            const token close = peek();
+            expect_op(")", std::string("to close ") + name + "(");
+            return make(kind, std::move(args), t.column, close.column + 1);
+        }
+        static const char* keywords[] = {"and", "or", "not", "if", "then"};
+        for (const char* k : keywords)
+            if (t.text == k) fail(t, "expected a value, found keyword '" + t.text + "'");
+        fail(t, "unknown name '" + t.text +
+                    "' (field codes look like 01A, concept keys like workers.total; functions: sum abs min max "
+                    "is_missing prev children_sum)");
+    }
+
+    int argument() {
+        const int a = implication();
+        if (is_op(":")) {
+            take();
+            const int b = primary();
+            return make(node_kind::range, {a, b}, col(a), end_of(b));
+        }
+        return a;
+    }
+
+    std::vector<token> toks_;
+    std::size_t pos_ = 0;
+    ast& out_;
+};
+
+}  // namespace
+
+bool parse(std::string_view text, const std::string& rule_id, ast& out, std::vector<diagnostic>& diags) {
+    out = ast();
+    out.text = std::string(text);
+    lex_result lx = lex(text);
+    auto report = [&](int column, int length, std::string message) {
+        diagnostic d;
+        d.rule = rule_id;
+        d.text = std::string(text);
+        d.column = column;
+        d.length = length;
+        d.message = std::move(message);
+        diags.push_back(std::move(d));
+    };
+    if (!lx.ok) {
+        report(lx.error_column, 1, lx.error);
+        return false;
+    }
+    try {
+        parser p(std::move(lx.tokens), out);
+        out.root = p.rule();
+        return true;
+    } catch (const syntax_error& e) {
+        report(e.column, e.length, e.message);
+        return false;
+    } catch (const error& e) {  // a number literal out of range
+        report(1, static_cast<int>(text.size()), e.message());
+        return false;
+    }
+}
+
+}  // namespace rules
+}  // namespace unionstat

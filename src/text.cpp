@@ -1,0 +1,88 @@
+#include "unionstat/text.hpp"
+
+namespace unionstat {
+namespace detail {
+
+namespace {
+bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+// U+3000 IDEOGRAPHIC SPACE is E3 80 80 in UTF-8.
+bool starts_with_ideographic_space(std::string_view s) {
+    return s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xE3 && static_cast<unsigned char>(s[1]) == 0x80 &&
+           static_cast<unsigned char>(s[2]) == 0x80;
+}
+bool ends_with_ideographic_space(std::string_view s) {
+    return s.size() >= 3 && starts_with_ideographic_space(s.substr(s.size() - 3));
+}
+}  // namespace
+
+std::string_view trim(std::string_view s) noexcept {
+    for (;;) {
+        if (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
+        else if (starts_with_ideographic_space(s)) s.remove_prefix(3);
+        else break;
+    }
+    for (;;) {
+        if (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
+        else if (ends_with_ideographic_space(s)) s.remove_suffix(3);
+        else break;
+    }
+    return s;
+}
+
+std::string fold_number_text(std::string_view in) {
+    in = trim(in);
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const auto c = static_cast<unsigned char>(in[i]);
+        // Full-width forms U+FF01..U+FF5E are EF BC 81..EF BD 9E; the ones a number uses
+        // (U+FF0B + , U+FF0C , U+FF0D - U+FF0E . U+FF10..FF19 digits) all sit in EF BC xx.
+        if (c == 0xEF && i + 2 < in.size() && static_cast<unsigned char>(in[i + 1]) == 0xBC) {
+            const auto d = static_cast<unsigned char>(in[i + 2]);
+            if (d >= 0x90 && d <= 0x99) { out += static_cast<char>('0' + (d - 0x90)); i += 2; continue; }
+            if (d == 0x8B) { out += '+'; i += 2; continue; }
+            if (d == 0x8C) { out += ','; i += 2; continue; }
+            if (d == 0x8D) { out += '-'; i += 2; continue; }
+            if (d == 0x8E) { out += '.'; i += 2; continue; }
+        }
+        out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::size_t utf8_length(std::string_view s) noexcept {
+    std::size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+std::size_t display_width(std::string_view s) noexcept {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) { w += 1; i += 1; }
+        else if ((c & 0xE0) == 0xC0) { w += 1; i += 2; }
+        else if ((c & 0xF0) == 0xE0) { w += 2; i += 3; }  // CJK, full-width forms
+        else { w += 2; i += 4; }
+    }
+    return w;
+}
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+}  // namespace unionstat

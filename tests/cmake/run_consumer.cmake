@@ -1,0 +1,17 @@
+# Installs the unionstat build tree into a scratch prefix and builds/runs the consumer.
+file(REMOVE_RECURSE ${SCRATCH})
+if(NOT CONFIG)
+  set(CONFIG Release)
+endif()
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+run(${CMAKE_COMMAND} --install ${UNIONSTAT_BINARY_DIR} --prefix ${SCRATCH}/prefix --config ${CONFIG})
+run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${SCRATCH}/build -DCMAKE_BUILD_TYPE=${CONFIG}
+    -DCMAKE_PREFIX_PATH=${SCRATCH}/prefix)
+run(${CMAKE_COMMAND} --build ${SCRATCH}/build --config ${CONFIG})
+run(${SCRATCH}/build/consumer ${SCRATCH}/prefix/share/unionstat/forms)

@@ -1,0 +1,156 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "unionstat/unionstat.hpp"
+
+using namespace unionstat;
+
+namespace {
+std::shared_ptr<const form_schema> form(const std::string& id) { return schema_registry::bundled().get(id); }
+
+std::string songnuan_2018_text() {
+    std::ifstream in(std::string(UNIONSTAT_SOURCE_DIR) + "/schemas/forms/songnuan-2018.yaml");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Replaces the first occurrence of `from` in `text`.
+std::string with(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+}  // namespace
+
+TEST_CASE("all eight bundled forms load and compile their rules", "[forms]") {
+    const auto ids = schema_registry::bundled().ids();
+    REQUIRE(ids.size() == 8);
+    for (const auto& id : ids) {
+        CAPTURE(id);
+        auto f = form(id);
+        CHECK(f->id == id);
+        CHECK(f->compiled().size() == f->rules.size());
+    }
+}
+
+TEST_CASE("songnuan-2018 has the 60 blanks of the Qinghai form", "[forms]") {
+    auto f = form("songnuan-2018");
+    REQUIRE(f->fields.size() == 60);
+    CHECK(f->fields.front().code == "01A");
+    CHECK(f->fields.back().code == "11A");
+    CHECK(f->field("05C").key == "funds_raised.local_fiscal");
+    CHECK(f->field("funds_raised.local_fiscal").code == "05C");
+    CHECK(f->field("05C").part_of == "05A");
+    CHECK(f->field("05C").scale == 6);
+    CHECK(f->field("07I").unit == "户");
+}
+
+TEST_CASE("every 其中 becomes a part_of rule", "[forms]") {
+    auto f = form("songnuan-2018");
+    std::size_t part_of = 0, groups = 0;
+    for (const auto& r : f->rules) {
+        part_of += r.origin == rule_origin::part_of;
+        groups += r.origin == rule_origin::group;
+    }
+    std::size_t declared = 0;
+    for (const auto& fd : f->fields) declared += !fd.part_of.empty();
+    CHECK(part_of == declared);
+    CHECK(groups == f->groups.size());
+}
+
+TEST_CASE("a misspelt key in a schema file fails with its line and column", "[forms][errors]") {
+    const std::string text = with(songnuan_2018_text(), "  attachment: 附件1", "  atachment: 附件1");
+    try {
+        load_form_text(text, "bad.yaml");
+        FAIL("no error");
+    } catch (const schema_error& e) {
+        CHECK(e.where().file == "bad.yaml");
+        CHECK(e.where().line == 15);
+        CHECK(e.where().column == 3);
+        CHECK_THAT(e.what(), Catch::Contains("bad.yaml:15:3") && Catch::Contains("unknown key 'atachment'"));
+    }
+}
+
+TEST_CASE("schema mistakes are refused with the place named", "[forms][errors]") {
+    const std::string base = songnuan_2018_text();
+    SECTION("a duplicate field code") {
+        const std::string text = with(base, "{code: 01B,", "{code: 01A,");
+        CHECK_THROWS_WITH(load_form_text(text, "dup.yaml"), Catch::Contains("dup.yaml:") && Catch::Contains("duplicate field code '01A'"));
+    }
+    SECTION("a part_of naming no field") {
+        const std::string text = with(base, "part_of: 01A}", "part_of: 01Z}");
+        CHECK_THROWS_WITH(load_form_text(text, "p.yaml"), Catch::Contains("p.yaml:") && Catch::Contains("'01Z' is not a field code"));
+    }
+    SECTION("a wrong type") {
+        const std::string text = with(base, "type: count, unit: 人}", "type: counter, unit: 人}");
+        CHECK_THROWS_WITH(load_form_text(text, "t.yaml"), Catch::Contains("t.yaml:") && Catch::Contains("type must be count, money or flag"));
+    }
+    SECTION("a money field in a count unit") {
+        const std::string text = with(base, "type: money, unit: 万元}", "type: money, unit: 人}");
+        CHECK_THROWS_WITH(load_form_text(text, "u.yaml"), Catch::Contains("does not fit a money field"));
+    }
+    SECTION("a rule that references a missing field") {
+        const std::string text = with(base, "check: \"02A <= 01A\"", "check: \"02A <= 01Q\"");
+        try {
+            load_form_text(text, "r.yaml");
+            FAIL("no error");
+        } catch (const rules::rule_error& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].rule == "songnuan.hardship_workers_within_workers");
+            CHECK(e.diagnostics()[0].column == 8);
+            CHECK_THAT(e.what(), Catch::Contains("unknown field '01Q'") && Catch::Contains("r.yaml:"));
+        }
+    }
+    SECTION("broken YAML") {
+        CHECK_THROWS_WITH(load_form_text("id: [unclosed\n", "y.yaml"), Catch::Contains("y.yaml:") && Catch::Contains("YAML syntax"));
+    }
+}
+
+TEST_CASE("a report keeps blanks distinct from zero", "[forms]") {
+    auto f = form("songnuan-2018");
+    report r(f, "630100", "2018");
+    CHECK_FALSE(r.get("01A").has_value());
+    r.set("01A", 0);
+    REQUIRE(r.get("01A").has_value());
+    CHECK(*r.get("01A") == decimal::from_int(0));
+    r.set_text("05A", "1,234.56");
+    CHECK(r.get("05A")->to_string(true) == "1234.56");
+}
+
+TEST_CASE("bad values name the unit and the field", "[forms][errors]") {
+    auto f = form("songnuan-2018");
+    report r(f, "630100", "2018");
+    try {
+        r.set_text("05C", "1.2345678");
+        FAIL("no error");
+    } catch (const value_error& e) {
+        CHECK(e.where().field == "05C");
+        CHECK(e.where().unit == "630100");
+    }
+    CHECK_THROWS_WITH(r.set("01A", -1), Catch::Contains("field 01A") && Catch::Contains("negative"));
+    CHECK_THROWS_WITH(r.set("01A", decimal::parse("1.5")), Catch::Contains("field 01A") && Catch::Contains("whole"));
+    CHECK_THROWS_AS(r.set("99Z", 1), lookup_error);
+}
+
+TEST_CASE("a batch stores columns with a missing bitmap", "[forms][batch]") {
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    const std::size_t a01 = f->index("01A");
+    for (int i = 0; i < 130; ++i) {
+        const auto row = b.add_row("u" + std::to_string(i), "2018");
+        if (i % 3) b.set_raw(row, a01, i);
+    }
+    REQUIRE(b.size() == 130);
+    CHECK(b.is_missing(0, a01));
+    CHECK_FALSE(b.is_missing(1, a01));
+    CHECK(b.values(a01)[128] == 128);
+    CHECK(b.row(4).get("01A") == decimal::from_int(4));
+    try {
+        b.set_text(7, a01, "约100");
+        FAIL("no error");
+    } catch (const value_error& e) {
+        CHECK(e.where().row == 7);
+        CHECK(e.where().unit == "u7");
+        CHECK(e.where().field == "01A");
+    }
+}

@@ -1,0 +1,157 @@
+#include "prelude.hpp"
+
+using namespace unionstat;
+using namespace unionstat::rules;
+
+namespace {
+
+std::optional<unit_level> level_arg(const py::object& level) {
+    if (level.is_none()) return std::nullopt;
+    const auto text = level.cast<std::string>();
+    auto l = parse_level(text);
+    if (!l) throw value_error("unknown level '" + text + "' (national, province, city, county, grassroots)");
+    return l;
+}
+
+std::vector<std::string> texts(const batch_result& r, const rule_set& rules, bool lhs_side) {
+    std::vector<std::string> out;
+    out.reserve(r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        const compiled_rule& rule = rules[r.rule[i]];
+        const int reg = lhs_side ? rule.lhs_register() : rule.rhs_register();
+        if (reg < 0 || r.st[i] == status::skipped || r.st[i] == status::error) out.emplace_back();
+        else out.push_back(format_ratio(lhs_side ? r.lhs[i] : r.rhs[i], lhs_side ? rule.lhs_den() : rule.rhs_den()));
+    }
+    return out;
+}
+
+}  // namespace
+
+void register_rules(py::module_& m) {
+    py::class_<rule_outcome>(m, "RuleOutcome", "One rule's outcome on one report.")
+        .def_readonly("rule_id", &rule_outcome::rule_id)
+        .def_property_readonly("severity", [](const rule_outcome& o) { return to_string(o.sev); })
+        .def_property_readonly("status", [](const rule_outcome& o) { return to_string(o.st); })
+        .def_property_readonly("reason", [](const rule_outcome& o) { return to_string(o.why); })
+        .def_readonly("lhs", &rule_outcome::lhs)
+        .def_readonly("rhs", &rule_outcome::rhs)
+        .def_readonly("difference", &rule_outcome::difference)
+        .def_readonly("message", &rule_outcome::message)
+        .def_readonly("message_en", &rule_outcome::message_en)
+        .def_readonly("fields", &rule_outcome::fields)
+        .def("__repr__", [](const rule_outcome& o) { return "<RuleOutcome " + o.rule_id + " " + to_string(o.st) + ">"; });
+
+    m.def("validate_report",
+          [](const report& r, const report* previous, const report* children, const py::object& level) {
+              eval_context ctx;
+              ctx.previous = previous;
+              ctx.children = children;
+              ctx.level = level_arg(level);
+              return evaluate(r.form().compiled(), r, ctx).outcomes;
+          },
+          py::arg("report"), py::arg("previous") = nullptr, py::arg("children") = nullptr, py::arg("level") = py::none(),
+          "Every rule's outcome on one report, in rule order.");
+
+    m.def("explain",
+          [](const report& r, const std::string& rule_id, const report* previous) {
+              eval_context ctx;
+              ctx.previous = previous;
+              const rule_set& rules = r.form().compiled();
+              py::list out;
+              for (const auto& s : explain(rules, rules.index(rule_id), r, ctx))
+                  out.append(py::make_tuple(s.depth, s.source, s.value));
+              return out;
+          },
+          py::arg("report"), py::arg("rule_id"), py::arg("previous") = nullptr,
+          "(depth, sub-expression, value) for every node of a rule on a report.");
+
+    m.def("check_rule",
+          [](const std::shared_ptr<form_schema>& form, const std::string& check, const std::string& id) {
+              rule_def def;
+              def.id = id;
+              def.check = check;
+              compile_rule(*form, def);
+          },
+          py::arg("form"), py::arg("check"), py::arg("id") = "adhoc",
+          "Parses and checks a rule against a form; raises RuleError with diagnostics.");
+
+    py::class_<batch_result>(m, "BatchResult", "Columnar result of validating a batch.")
+        .def_readonly("rows", &batch_result::rows)
+        .def("__len__", &batch_result::size)
+        .def("arrays",
+             [](const batch_result& r) {
+                 py::dict d;
+                 d["row"] = py::array_t<std::uint32_t>(static_cast<py::ssize_t>(r.size()), r.row.data());
+                 d["rule"] = py::array_t<std::uint32_t>(static_cast<py::ssize_t>(r.size()), r.rule.data());
+                 d["status"] = py::array_t<std::uint8_t>(static_cast<py::ssize_t>(r.size()),
+                                                         reinterpret_cast<const std::uint8_t*>(r.st.data()));
+                 d["reason"] = py::array_t<std::uint8_t>(static_cast<py::ssize_t>(r.size()),
+                                                         reinterpret_cast<const std::uint8_t*>(r.why.data()));
+                 return d;
+             },
+             "row, rule (index), status (0 pass 1 fail 2 skipped 3 error), reason codes as numpy arrays.")
+        .def("counts",
+             [](const batch_result& r) {
+                 py::list out;
+                 for (const auto& c : r.counts) out.append(py::make_tuple(c.items, c.passes, c.fails, c.skipped, c.errors));
+                 return out;
+             })
+        .def("lhs_text", [](const batch_result& r, const report_batch& b) { return texts(r, b.form().compiled(), true); })
+        .def("rhs_text", [](const batch_result& r, const report_batch& b) { return texts(r, b.form().compiled(), false); })
+        .def("difference_text",
+             [](const batch_result& r, const report_batch& b) {
+                 const rule_set& rules = b.form().compiled();
+                 std::vector<std::string> out;
+                 for (std::size_t i = 0; i < r.size(); ++i) {
+                     const compiled_rule& rule = rules[r.rule[i]];
+                     const int node = rule.checked().report_node;
+                     if (node < 0 || r.st[i] == status::skipped || r.st[i] == status::error) {
+                         out.emplace_back();
+                         continue;
+                     }
+                     const node_info& x = rule.checked().info[static_cast<std::size_t>(node)];
+                     const wide_int d = wide_int(r.lhs[i]) * x.lhs_factor - wide_int(r.rhs[i]) * x.rhs_factor;
+                     out.push_back(detail::fits_int64(d) ? format_ratio(static_cast<std::int64_t>(d), x.common_den) : std::string());
+                 }
+                 return out;
+             })
+        .def("messages",
+             [](const batch_result& r, const report_batch& b, bool english) {
+                 const rule_set& rules = b.form().compiled();
+                 std::vector<std::string> out;
+                 out.reserve(r.size());
+                 for (std::size_t i = 0; i < r.size(); ++i) {
+                     const rule_def& def = rules[r.rule[i]].def();
+                     const std::string& t = english ? def.message_en : def.message;
+                     std::string msg = t.empty() ? def.check : fill_message(t, b, r.row[i]);
+                     if (english) {
+                         // fill_message writes blanks the Chinese way; English readers get "(blank)".
+                         for (std::size_t p; (p = msg.find("（空）")) != std::string::npos;) msg.replace(p, std::string("（空）").size(), "(blank)");
+                     }
+                     out.push_back(std::move(msg));
+                 }
+                 return out;
+             },
+             py::arg("batch"), py::arg("english") = false);
+
+    m.def("validate_batch",
+          [](const report_batch& b, const report_batch* previous, std::vector<std::int64_t> previous_rows,
+             const std::vector<std::string>& levels, bool keep_passes, bool keep_skipped, int threads) {
+              batch_options opt;
+              opt.previous = previous;
+              opt.previous_rows = std::move(previous_rows);
+              for (const auto& l : levels) {
+                  auto lv = parse_level(l);
+                  if (!lv) throw value_error("unknown level '" + l + "'");
+                  opt.levels.push_back(*lv);
+              }
+              opt.keep_passes = keep_passes;
+              opt.keep_skipped = keep_skipped;
+              opt.threads = threads;
+              py::gil_scoped_release release;
+              return evaluate(b.form().compiled(), b, opt);
+          },
+          py::arg("batch"), py::arg("previous") = nullptr, py::arg("previous_rows") = std::vector<std::int64_t>{},
+          py::arg("levels") = std::vector<std::string>{}, py::arg("keep_passes") = false, py::arg("keep_skipped") = false,
+          py::arg("threads") = 0, "Validates every row against every rule; the GIL is released while it runs.");
+}

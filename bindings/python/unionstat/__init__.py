@@ -1,0 +1,53 @@
+"""unionstat: trade-union statistical reporting — typed forms, exact integrity rules,
+hierarchy roll-up.
+
+>>> import unionstat as us
+>>> form = us.forms()["songnuan-2018"]
+>>> rep = form.report(unit="630100", period="2018", values={"01A": 183000, "01B": 41000})
+>>> form.validate(rep).ok
+True
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._core import FieldDef, FormSchema, Report, ReportBatch, RuleOutcome, __version__
+from .errors import (
+    Error,
+    ExactOverflowError,
+    HierarchyError,
+    InputError,
+    RuleError,
+    SchemaError,
+    UnknownNameError,
+)
+from .forms import Form, forms, load_form, schema_dir
+from .frames import batch_to_frame, to_batch
+from .io import read_reports, write_reports
+from .rules import BatchValidation, ReportValidation
+
+__all__ = [
+    "__version__",
+    "BatchValidation",
+    "Error",
+    "ExactOverflowError",
+    "FieldDef",
+    "Form",
+    "FormSchema",
+    "HierarchyError",
+    "InputError",
+    "Report",
+    "ReportBatch",
+    "ReportValidation",
+    "RuleError",
+    "RuleOutcome",
+    "SchemaError",
+    "UnknownNameError",
+    "batch_to_frame",
+    "forms",
+    "load_form",
+    "read_reports",
+    "schema_dir",
+    "to_batch",
+    "write_reports",
+]

@@ -1,0 +1,147 @@
+"""Typed form models: the bundled forms, user schema files, reports and validation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from . import _core
+from .errors import InputError, UnknownNameError
+from .rules import BatchValidation, ReportValidation, validate_batch
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Form", "forms", "load_form", "schema_dir"]
+
+
+def schema_dir() -> Path:
+    """Directory of the bundled form schemas (installed with the package)."""
+    env = os.environ.get("UNIONSTAT_SCHEMA_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent / "schemas" / "forms"
+
+
+class Form:
+    """One printed version of a form (``songnuan-2018``): its fields, rules and paper
+    layout. Wraps the C++ ``FormSchema``; attributes not defined here (``id``,
+    ``title``, ``fields``, ``rules``…) are the schema's own."""
+
+    def __init__(self, schema: _core.FormSchema) -> None:
+        self._schema = schema
+
+    @property
+    def schema(self) -> _core.FormSchema:
+        """The underlying C++ schema."""
+        return self._schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._schema, name)
+
+    def __len__(self) -> int:
+        return len(self._schema.fields)
+
+    def __repr__(self) -> str:
+        s = self._schema
+        return f"<Form {s.id}: {s.title} ({len(s.fields)} fields, {len(s.rules)} rules)>"
+
+    def report(
+        self, unit: str, period: str = "", values: Mapping[str, Any] | None = None
+    ) -> _core.Report:
+        """A report of this form. ``values`` maps codes or concept keys to int, str,
+        ``Decimal`` or float (read through its shortest text); None leaves a blank."""
+        rep = _core.Report(self._schema, unit, period)
+        for name, value in (values or {}).items():
+            rep.set(name, value)
+        return rep
+
+    def batch(self, data: Any, *, what: str = "the data") -> _core.ReportBatch:
+        """A columnar batch from a DataFrame, an Arrow-compatible object, a list of
+        reports or an existing batch."""
+        return to_batch_any(data, self, what=what)
+
+    def validate(
+        self, data: Any, *, level: str | None = None, previous: _core.Report | None = None
+    ) -> Union[ReportValidation, pd.DataFrame]:
+        """Validates one report (→ :class:`ReportValidation`) or many (DataFrame, Arrow
+        table, batch → a DataFrame with one row per violation; see :meth:`check` for
+        the summary too)."""
+        if isinstance(data, _core.Report):
+            return ReportValidation(data, _core.validate_report(data, previous=previous, level=level))
+        return self.check(data).violations
+
+    def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0) -> BatchValidation:
+        """Validates many reports: violations and a per-rule summary (as R's validate)."""
+        return validate_batch(self.batch(data), levels=levels, threads=threads)
+
+    def render(self, lang: str = "zh") -> str:
+        """The form as text in its paper layout, to hold against the printed notice."""
+        from .views import form_text
+
+        return form_text(self, lang)
+
+    def _repr_html_(self) -> str:
+        from .views import form_html
+
+        return form_html(self)
+
+
+def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the data") -> _core.ReportBatch:
+    schema = form.schema if isinstance(form, Form) else form
+    if isinstance(data, _core.ReportBatch):
+        return data
+    if isinstance(data, _core.Report):
+        data = [data]
+    if isinstance(data, list) and all(isinstance(r, _core.Report) for r in data):
+        batch = _core.ReportBatch(schema)
+        for r in data:
+            batch.append(r)
+        return batch
+    from .frames import to_batch
+    from .io import as_pandas
+
+    return to_batch(as_pandas(data), schema, what=what)
+
+
+class _Registry(Mapping[str, Form]):
+    def __init__(self, registry: _core.SchemaRegistry) -> None:
+        self._reg = registry
+        self._cache: dict[str, Form] = {}
+
+    def __getitem__(self, form_id: str) -> Form:
+        if form_id not in self._cache:
+            if form_id not in self._reg:
+                raise UnknownNameError(f"unknown form '{form_id}' (known: {', '.join(self._reg.ids())})")
+            self._cache[form_id] = Form(self._reg.get(form_id))
+        return self._cache[form_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reg.ids())
+
+    def __len__(self) -> int:
+        return len(self._reg.ids())
+
+    def __repr__(self) -> str:
+        return f"<forms: {', '.join(self._reg.ids())}>"
+
+
+_bundled: _Registry | None = None
+
+
+def forms() -> Mapping[str, Form]:
+    """The bundled forms by id (``forms()["songnuan-2018"]``), loaded on first use."""
+    global _bundled
+    if _bundled is None:
+        _bundled = _Registry(_core.SchemaRegistry(str(schema_dir())))
+    return _bundled
+
+
+def load_form(path: str | os.PathLike[str]) -> Form:
+    """Loads a user's form schema file; errors name file, line and column."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file", file=str(p))
+    return Form(_core.load_form(str(p)))

@@ -1,0 +1,112 @@
+"""pandas ⇄ ReportBatch conversion with no Python work per row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _core
+from .errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["to_batch", "batch_to_frame", "KEY_COLUMNS"]
+
+#: Columns that identify a report rather than hold a field.
+KEY_COLUMNS = ("unit", "period")
+
+
+def _raise_problems(problems: list[tuple[int, str, str, str, str]], what: str) -> None:
+    if not problems:
+        return
+    lines = [f"row {r + 1}, unit {u}, field {f}: {m}" for r, u, f, _t, m in problems[:20]]
+    more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+    first = problems[0]
+    err = InputError(
+        f"{len(problems)} bad cell{'s' if len(problems) != 1 else ''} in {what}:\n" + "\n".join(lines) + more,
+        row=first[0],
+        unit=first[1],
+        field=first[2],
+    )
+    err.problems = [dict(row=r, unit=u, field=f, text=t, message=m) for r, u, f, t, m in problems]
+    raise err
+
+
+def to_batch(df: pd.DataFrame, form: _core.FormSchema, *, what: str = "the data") -> _core.ReportBatch:
+    """Converts a wide DataFrame (``unit``, ``period`` and one column per field code or
+    concept key) to a columnar batch. int64 count columns are borrowed without copying;
+    text cells are parsed in C++; every bad cell and every unknown column is reported."""
+    import pandas as pd
+
+    if "unit" not in df.columns:
+        raise InputError(f"{what} has no 'unit' column (columns: {', '.join(map(str, df.columns))})")
+    unknown = [c for c in df.columns if c not in KEY_COLUMNS and form.find(str(c)) is None]
+    if unknown:
+        raise InputError(
+            f"{what} has column(s) that are not fields of {form.id}: {', '.join(map(str, unknown))}",
+            field=str(unknown[0]),
+        )
+    seen: dict[int, str] = {}
+    for c in df.columns:
+        if c in KEY_COLUMNS:
+            continue
+        i = form.index(str(c))
+        if i in seen:
+            raise InputError(f"columns {seen[i]!r} and {c!r} are the same field {form.fields[i].code}", field=form.fields[i].code)
+        seen[i] = str(c)
+    batch = _core.ReportBatch(form)
+    units = df["unit"].astype(str).tolist()
+    periods = df["period"].astype(str).tolist() if "period" in df.columns else [""] * len(units)
+    batch.set_keys(units, periods)
+    problems: list[tuple[int, str, str, str, str]] = []
+    for c in df.columns:
+        if c in KEY_COLUMNS:
+            continue
+        code = str(c)
+        field = form.field(code)
+        col = df[c]
+        dtype = col.dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype):
+            mask = col.isna().to_numpy()
+            values = col.to_numpy(dtype="int64", na_value=0)
+            problems += batch.set_column_int(code, values, mask if mask.any() else None)
+        elif pd.api.types.is_bool_dtype(dtype):
+            problems += batch.set_column_int(code, col.to_numpy(dtype="int64"), None)
+        elif pd.api.types.is_integer_dtype(dtype):
+            values = np.ascontiguousarray(col.to_numpy(dtype="int64"))
+            if field.scale == 0 and field.type == "count" and (values.size == 0 or values.min() >= 0):
+                batch.set_column_raw(code, values, None)  # zero-copy
+            else:
+                problems += batch.set_column_int(code, values, None)
+        elif pd.api.types.is_float_dtype(dtype):
+            problems += batch.set_column_float(code, col.to_numpy(dtype="float64"))
+        else:
+            texts = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in col.tolist()]
+            problems += batch.set_column_text(code, texts)
+    problems.sort(key=lambda p: (p[0], form.index(p[2])))
+    _raise_problems(problems, what)
+    return batch
+
+
+def batch_to_frame(batch: _core.ReportBatch, *, exact: bool = True) -> pd.DataFrame:
+    """A wide DataFrame of a batch: ``unit``, ``period`` and one column per field code.
+    Counts are nullable Int64; money is exact ``decimal.Decimal`` (``exact=True``) or
+    its text."""
+    import decimal
+
+    import pandas as pd
+
+    form = batch.form
+    data: dict[str, Any] = {"unit": batch.units, "period": batch.periods}
+    for f in form.fields:
+        values, missing = batch.raw_column(f.code)
+        if f.type == "count":
+            data[f.code] = pd.arrays.IntegerArray(values, missing)
+        elif f.type == "flag":
+            data[f.code] = pd.arrays.BooleanArray(values.astype(bool), missing)
+        else:
+            texts = batch.format_column(f.code)
+            data[f.code] = [None if t is None else (decimal.Decimal(t) if exact else t) for t in texts]
+    return pd.DataFrame(data)

@@ -1,0 +1,570 @@
+// The hierarchy: validation and build (Boost.Graph for cycles with their path and for
+// the orders), the flat arrays queries and roll-ups use, periods and versions.
+
+#include "unionstat/graph/hierarchy.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/filtered_graph.hpp>
+
+#include "unionstat/graph/hierarchy_builder.hpp"
+
+namespace unionstat {
+
+// ---------------------------------------------------------------------------------------
+// periods
+
+namespace detail {
+
+int compare_period_prefix(std::string_view a, std::string_view b) noexcept {
+    const std::size_t k = std::min(a.size(), b.size());
+    const int c = a.substr(0, k).compare(b.substr(0, k));
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+bool period_overlaps(std::string_view period, std::string_view from, std::string_view to) noexcept {
+    if (period.empty()) return true;
+    std::string_view lo = period, hi = period;
+    if (auto slash = period.find('/'); slash != std::string_view::npos) {
+        lo = period.substr(0, slash);
+        hi = period.substr(slash + 1);
+    }
+    if (!from.empty() && compare_period_prefix(hi, from) < 0) return false;
+    if (!to.empty() && compare_period_prefix(lo, to) > 0) return false;
+    return true;
+}
+
+bool is_period_bound(std::string_view t) noexcept {
+    if (t.empty()) return true;
+    auto digits = [](std::string_view s) {
+        return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (t.size() == 4) return digits(t);
+    if (t.size() == 7 && t[4] == '-' && digits(t.substr(0, 4)) && digits(t.substr(5, 2))) {
+        const int m = (t[5] - '0') * 10 + (t[6] - '0');
+        return m >= 1 && m <= 12;
+    }
+    return false;
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr std::uint32_t no_unit = 0xFFFFFFFFu;
+
+// ---------------------------------------------------------------------------------------
+// a compact open-addressing index from id to position (4 bytes a slot, load ≤ 1/2)
+
+std::size_t table_size(std::size_t n) {
+    std::size_t size = 8;
+    while (size < 2 * n) size <<= 1;
+    return size;
+}
+
+template <class KeyOf>
+std::uint32_t probe(const std::vector<std::uint32_t>& slots, std::string_view key, KeyOf key_of) {
+    if (slots.empty()) return no_unit;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t s = std::hash<std::string_view>{}(key) & mask;; s = (s + 1) & mask) {
+        const std::uint32_t v = slots[s];
+        if (v == no_unit || key_of(v) == key) return v;
+    }
+}
+
+// Inserts i under key unless the key is present; returns the index already there or no_unit.
+template <class KeyOf>
+std::uint32_t insert(std::vector<std::uint32_t>& slots, std::string_view key, std::uint32_t i, KeyOf key_of) {
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t s = std::hash<std::string_view>{}(key) & mask;; s = (s + 1) & mask) {
+        const std::uint32_t v = slots[s];
+        if (v == no_unit) {
+            slots[s] = i;
+            return no_unit;
+        }
+        if (key_of(v) == key) return v;
+    }
+}
+
+location at_line(const std::string& file, int line) {
+    location l;
+    l.file = file;
+    l.line = line;
+    return l;
+}
+
+location at_unit(const std::string& file, const org_unit& u) {
+    location l = at_line(file, u.line);
+    l.unit = u.id;
+    return l;
+}
+
+std::string lines_text(int a, int b) {
+    if (a > 0 && b > 0) return " (lines " + std::to_string(a) + " and " + std::to_string(b) + ")";
+    return {};
+}
+
+std::string bound_text(const org_unit& u) {
+    return "[" + (u.valid_from.empty() ? std::string("…") : u.valid_from) + ", " +
+           (u.valid_to.empty() ? std::string("…") : u.valid_to) + "]";
+}
+
+bool validity_overlaps(const org_unit& a, const org_unit& b) {
+    // [a.from, a.to] and [b.from, b.to] overlap unless one ends before the other starts.
+    if (!a.valid_to.empty() && !b.valid_from.empty() && detail::compare_period_prefix(a.valid_to, b.valid_from) < 0)
+        return false;
+    if (!b.valid_to.empty() && !a.valid_from.empty() && detail::compare_period_prefix(b.valid_to, a.valid_from) < 0)
+        return false;
+    return true;
+}
+
+// Later version first: the one that starts later (versions of an id are disjoint).
+bool starts_later(const org_unit& a, const org_unit& b) {
+    if (a.valid_from.empty()) return false;
+    if (b.valid_from.empty()) return true;
+    return a.valid_from > b.valid_from;
+}
+
+// Thrown from the DFS visitor when a back edge closes a cycle.
+struct found_cycle {
+    std::vector<std::uint32_t> path;  // child → parent → … → child
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// builder
+
+hierarchy_builder::hierarchy_builder(std::string source) : source_(std::move(source)) {}
+
+void hierarchy_builder::add_unit(org_unit unit) { units_.push_back(std::move(unit)); }
+
+void hierarchy_builder::add_unit(std::string id, std::string name, unit_level level, unit_kind kind,
+                                 std::string parent, std::vector<std::string> secondary_parents,
+                                 std::string valid_from, std::string valid_to) {
+    org_unit u;
+    u.id = std::move(id);
+    u.name = std::move(name);
+    u.level = level;
+    u.kind = kind;
+    u.parent = std::move(parent);
+    u.secondary_parents = std::move(secondary_parents);
+    u.valid_from = std::move(valid_from);
+    u.valid_to = std::move(valid_to);
+    units_.push_back(std::move(u));
+}
+
+hierarchy hierarchy_builder::build() const {
+    const std::size_t n = units_.size();
+    if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
+    bool bounded = false;
+    for (const auto& u : units_) {
+        if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source_, u.line));
+        for (const std::string* b : {&u.valid_from, &u.valid_to})
+            if (!detail::is_period_bound(*b))
+                throw hierarchy_error("unit " + u.id + " has validity bound '" + *b + "'; expected YYYY or YYYY-MM",
+                                      {u.id}, at_unit(source_, u));
+        if (!u.valid_from.empty() && !u.valid_to.empty() && detail::compare_period_prefix(u.valid_from, u.valid_to) > 0)
+            throw hierarchy_error("unit " + u.id + " is valid from " + u.valid_from + " to " + u.valid_to +
+                                      ", which ends before it starts",
+                                  {u.id}, at_unit(source_, u));
+        bounded |= !u.valid_from.empty() || !u.valid_to.empty();
+    }
+
+    // Group the listings by id; a repeated id must be a version with disjoint validity.
+    std::vector<std::uint32_t> slots(table_size(n), no_unit);
+    std::vector<std::uint32_t> next(n, no_unit), last(n, no_unit);  // chains of versions of one id
+    std::vector<const org_unit*> view;
+    view.reserve(n);
+    std::vector<std::uint32_t> first_of_view;
+    first_of_view.reserve(n);
+    bool repeated = false;
+    auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t first = insert(slots, units_[i].id, i, key_of);
+        if (first == no_unit) {
+            last[i] = i;
+            first_of_view.push_back(i);
+            continue;
+        }
+        repeated = true;
+        const org_unit& u = units_[i];
+        for (std::uint32_t j = first; j != no_unit; j = next[j]) {
+            const org_unit& v = units_[j];
+            if (!validity_overlaps(u, v)) continue;
+            if (u.parent != v.parent)
+                throw hierarchy_error("unit " + u.id + " has two primary parents: " +
+                                          (v.parent.empty() ? std::string("none (a root)") : v.parent) + " and " +
+                                          (u.parent.empty() ? std::string("none (a root)") : u.parent) +
+                                          lines_text(v.line, u.line) +
+                                          "; to move a unit, give each listing a disjoint valid_from/valid_to",
+                                      {u.id, v.parent, u.parent}, at_unit(source_, u));
+            std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
+                                  ? std::string()
+                                  : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
+            throw hierarchy_error("duplicate unit id " + u.id + lines_text(v.line, u.line) + why, {u.id},
+                                  at_unit(source_, u));
+        }
+        next[last[first]] = i;
+        last[first] = i;
+    }
+    for (std::uint32_t f : first_of_view) {
+        const org_unit* best = &units_[f];
+        for (std::uint32_t j = next[f]; j != no_unit; j = next[j])
+            if (starts_later(units_[j], *best)) best = &units_[j];
+        view.push_back(best);
+    }
+    std::vector<org_unit> versions;
+    if (bounded || repeated) versions = units_;
+    return build_view(view, source_, std::move(versions), {});
+}
+
+hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view, const std::string& source,
+                                        std::vector<org_unit> versions, const std::string& period) {
+    hierarchy h;
+    const std::size_t n = view.size();
+    h.source_ = source;
+    h.ids_.reserve(n);
+    h.names_.reserve(n);
+    h.levels_.reserve(n);
+    h.kinds_.reserve(n);
+    h.lines_.reserve(n);
+    for (const org_unit* u : view) {
+        h.ids_.push_back(u->id);
+        h.names_.push_back(u->name);
+        h.levels_.push_back(u->level);
+        h.kinds_.push_back(u->kind);
+        h.lines_.push_back(u->line);
+        if (!u->valid_from.empty() || !u->valid_to.empty())
+            h.bounds_.emplace(static_cast<std::uint32_t>(h.ids_.size() - 1), std::make_pair(u->valid_from, u->valid_to));
+    }
+    h.build_index();
+    h.versions_ = std::move(versions);
+
+    auto resolve = [&](const org_unit& u, const std::string& pid, const char* what) -> std::uint32_t {
+        const std::uint32_t p = probe(h.slots_, pid, [&](std::uint32_t i) -> std::string_view { return h.ids_[i]; });
+        if (p != no_unit) return p;
+        bool elsewhere = false;
+        for (const auto& v : h.versions_) elsewhere |= v.id == pid;
+        if (elsewhere && !period.empty())
+            throw hierarchy_error("unit " + u.id + " is valid in " + period + " but its " + what + " " + pid +
+                                      " is not",
+                                  {u.id, pid}, at_unit(source, u));
+        throw hierarchy_error("unit " + u.id + " names " + what + " " + pid + ", which is not a unit of the tree",
+                              {u.id, pid}, at_unit(source, u));
+    };
+    auto check_level = [&](const org_unit& u, std::uint32_t p, const char* what) {
+        if (static_cast<int>(u.level) < static_cast<int>(h.levels_[p]))
+            throw hierarchy_error("unit " + u.id + " (" + to_string(u.level) + ") is above its " + what + " " +
+                                      h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
+                                  {u.id, h.ids_[p]}, at_unit(source, u));
+    };
+
+    h.parent_.assign(n, no_unit);
+    h.child_count_.assign(n, 0);
+    h.graph_ = hierarchy::graph_type(n);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> secondary;  // (parent, child)
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const org_unit& u = *view[i];
+        if (u.parent.empty()) continue;
+        if (u.parent == u.id)
+            throw hierarchy_error("cycle: " + u.id + " → " + u.id + " (unit " + u.id + " is its own parent)",
+                                  {u.id, u.id}, at_unit(source, u));
+        const std::uint32_t p = resolve(u, u.parent, "parent");
+        check_level(u, p, "parent");
+        h.parent_[i] = p;
+        ++h.child_count_[p];
+        boost::add_edge(p, i, parent_edge{line::primary}, h.graph_);
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const org_unit& u = *view[i];
+        for (std::size_t k = 0; k < u.secondary_parents.size(); ++k) {
+            const std::string& pid = u.secondary_parents[k];
+            if (pid == u.parent)
+                throw hierarchy_error("unit " + u.id + " lists " + pid + " both as primary and as secondary parent",
+                                      {u.id, pid}, at_unit(source, u));
+            if (pid == u.id)
+                throw hierarchy_error("cycle: " + u.id + " → " + u.id + " (unit " + u.id +
+                                          " is its own secondary parent)",
+                                      {u.id, u.id}, at_unit(source, u));
+            for (std::size_t j = 0; j < k; ++j)
+                if (u.secondary_parents[j] == pid)
+                    throw hierarchy_error("unit " + u.id + " lists secondary parent " + pid + " twice", {u.id, pid},
+                                          at_unit(source, u));
+            const std::uint32_t p = resolve(u, pid, "secondary parent");
+            check_level(u, p, "secondary parent");
+            boost::add_edge(p, i, parent_edge{line::secondary}, h.graph_);
+        }
+    }
+
+    // Cycles over primary and secondary edges together, reported with their path.
+    {
+        std::vector<std::uint32_t> pred(n, no_unit);
+        struct cycle_visitor : boost::default_dfs_visitor {
+            std::vector<std::uint32_t>* pred;
+            void tree_edge(hierarchy::graph_type::edge_descriptor e, const hierarchy::graph_type& g) const {
+                (*pred)[boost::target(e, g)] = static_cast<std::uint32_t>(boost::source(e, g));
+            }
+            void back_edge(hierarchy::graph_type::edge_descriptor e, const hierarchy::graph_type& g) const {
+                // e: u is a parent of v, and v is already above u in the search: v → u → … → v.
+                const auto u = static_cast<std::uint32_t>(boost::source(e, g));
+                const auto v = static_cast<std::uint32_t>(boost::target(e, g));
+                found_cycle c;
+                c.path.push_back(v);
+                for (std::uint32_t w = u; w != v && w != no_unit; w = (*pred)[w]) c.path.push_back(w);
+                c.path.push_back(v);
+                throw c;
+            }
+        } vis;
+        vis.pred = &pred;
+        std::vector<boost::default_color_type> colors(n);
+        try {
+            boost::depth_first_search(
+                h.graph_, boost::visitor(vis).color_map(boost::make_iterator_property_map(
+                              colors.begin(), boost::get(boost::vertex_index, h.graph_))));
+        } catch (found_cycle& c) {
+            // Start the message at the first-listed unit of the cycle.
+            c.path.pop_back();
+            auto first = std::min_element(c.path.begin(), c.path.end());
+            std::rotate(c.path.begin(), first, c.path.end());
+            c.path.push_back(c.path.front());
+            std::vector<std::string> ids;
+            std::string text;
+            for (auto w : c.path) {
+                ids.push_back(h.ids_[w]);
+                text += (text.empty() ? "" : " → ") + h.ids_[w];
+            }
+            throw hierarchy_error("cycle: " + text + " (each unit followed by its parent)", ids,
+                                  at_unit(source, *view[c.path.front()]));
+        }
+    }
+
+    // Orders of the primary forest: pre-order and post-order (children before parents).
+    h.pre_.reserve(n);
+    h.post_.reserve(n);
+    {
+        struct primary_only {
+            const hierarchy::graph_type* g = nullptr;
+            bool operator()(hierarchy::graph_type::edge_descriptor e) const { return (*g)[e].along == line::primary; }
+        };
+        using primary_graph = boost::filtered_graph<hierarchy::graph_type, primary_only>;
+        primary_graph forest(h.graph_, primary_only{&h.graph_});
+        struct order_visitor : boost::default_dfs_visitor {
+            std::vector<std::uint32_t>* pre;
+            std::vector<std::uint32_t>* post;
+            void discover_vertex(primary_graph::vertex_descriptor v, const primary_graph&) const {
+                pre->push_back(static_cast<std::uint32_t>(v));
+            }
+            void finish_vertex(primary_graph::vertex_descriptor v, const primary_graph&) const {
+                post->push_back(static_cast<std::uint32_t>(v));
+            }
+        } vis;
+        vis.pre = &h.pre_;
+        vis.post = &h.post_;
+        std::vector<boost::default_color_type> colors(n, boost::white_color);
+        auto color = boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, h.graph_));
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (h.parent_[i] != no_unit) continue;
+            h.roots_.push_back(i);
+            boost::depth_first_visit(forest, i, vis, color);
+        }
+    }
+    h.pre_pos_.assign(n, 0);
+    h.post_pos_.assign(n, 0);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        h.pre_pos_[h.pre_[k]] = k;
+        h.post_pos_[h.post_[k]] = k;
+    }
+    h.post_parent_.assign(n, -1);
+    h.subtree_size_.assign(n, 1);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t v = h.post_[k];
+        const std::uint32_t p = h.parent_[v];
+        if (p == no_unit) continue;
+        h.post_parent_[k] = static_cast<std::int32_t>(h.post_pos_[p]);
+        h.subtree_size_[p] += h.subtree_size_[v];
+    }
+    h.depth_.assign(n, 0);
+    for (std::uint32_t v : h.pre_)
+        if (h.parent_[v] != no_unit) h.depth_[v] = h.depth_[h.parent_[v]] + 1;
+    return h;
+}
+
+// ---------------------------------------------------------------------------------------
+// hierarchy
+
+hierarchy::hierarchy() = default;
+
+void hierarchy::build_index() {
+    slots_.assign(table_size(ids_.size()), no_unit);
+    auto key_of = [this](std::uint32_t i) -> std::string_view { return ids_[i]; };
+    for (std::uint32_t i = 0; i < ids_.size(); ++i) insert(slots_, ids_[i], i, key_of);
+}
+
+std::optional<std::size_t> hierarchy::find(std::string_view id) const noexcept {
+    const std::uint32_t i = probe(slots_, id, [this](std::uint32_t k) -> std::string_view { return ids_[k]; });
+    if (i == no_unit) return std::nullopt;
+    return i;
+}
+
+std::size_t hierarchy::index(std::string_view id) const {
+    if (auto i = find(id)) return *i;
+    location l;
+    l.file = source_;
+    l.unit = std::string(id);
+    throw lookup_error("no unit with id '" + std::string(id) + "' in the tree", l);
+}
+
+org_unit hierarchy::unit(std::size_t i) const {
+    org_unit u;
+    u.id = ids_.at(i);
+    u.name = names_[i];
+    u.level = levels_[i];
+    u.kind = kinds_[i];
+    if (parent_[i] != no_unit) u.parent = ids_[parent_[i]];
+    for (auto p : secondary_parents(i)) u.secondary_parents.push_back(ids_[p]);
+    if (auto it = bounds_.find(static_cast<std::uint32_t>(i)); it != bounds_.end()) {
+        u.valid_from = it->second.first;
+        u.valid_to = it->second.second;
+    }
+    u.line = lines_[i];
+    return u;
+}
+
+std::vector<org_unit> hierarchy::units() const {
+    std::vector<org_unit> out;
+    out.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i) out.push_back(unit(i));
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::children(std::size_t i) const {
+    std::vector<std::size_t> out;
+    out.reserve(child_count_.at(i));
+    for (auto [e, end] = boost::out_edges(i, graph_); e != end; ++e)
+        if (graph_[*e].along == line::primary) out.push_back(boost::target(*e, graph_));
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::secondary_parents(std::size_t i) const {
+    std::vector<std::size_t> out;
+    for (auto [e, end] = boost::in_edges(i, graph_); e != end; ++e)
+        if (graph_[*e].along == line::secondary) out.push_back(boost::source(*e, graph_));
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::secondary_children(std::size_t i) const {
+    std::vector<std::size_t> out;
+    for (auto [e, end] = boost::out_edges(i, graph_); e != end; ++e)
+        if (graph_[*e].along == line::secondary) out.push_back(boost::target(*e, graph_));
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::ancestors(std::size_t i) const {
+    std::vector<std::size_t> out;
+    for (std::uint32_t p = parent_.at(i); p != no_unit; p = parent_[p]) out.push_back(p);
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::path(std::size_t i) const {
+    auto out = ancestors(i);
+    std::reverse(out.begin(), out.end());
+    out.push_back(i);
+    return out;
+}
+
+std::vector<std::size_t> hierarchy::subtree(std::size_t i) const {
+    const std::size_t start = pre_pos_.at(i);
+    return std::vector<std::size_t>(pre_.begin() + static_cast<std::ptrdiff_t>(start),
+                                    pre_.begin() + static_cast<std::ptrdiff_t>(start + subtree_size_[i]));
+}
+
+std::vector<std::size_t> hierarchy::reachable(std::size_t i) const {
+    std::vector<char> seen(size(), 0);
+    std::vector<std::size_t> out{i};
+    seen.at(i) = 1;
+    for (std::size_t k = 0; k < out.size(); ++k)
+        for (auto [e, end] = boost::out_edges(out[k], graph_); e != end; ++e) {
+            const std::size_t t = boost::target(*e, graph_);
+            if (!seen[t]) {
+                seen[t] = 1;
+                out.push_back(t);
+            }
+        }
+    return out;
+}
+
+bool hierarchy::in_subtree(std::size_t unit, std::size_t ancestor) const {
+    const std::size_t a = pre_pos_.at(ancestor), u = pre_pos_.at(unit);
+    return u >= a && u < a + subtree_size_[ancestor];
+}
+
+std::pair<std::string, std::string> hierarchy::validity(std::size_t i) const {
+    if (i >= size()) throw lookup_error("unit index " + std::to_string(i) + " out of range");
+    auto it = bounds_.find(static_cast<std::uint32_t>(i));
+    return it == bounds_.end() ? std::pair<std::string, std::string>{} : it->second;
+}
+
+bool hierarchy::valid_at(std::size_t i, std::string_view period) const {
+    auto [from, to] = validity(i);
+    return detail::period_overlaps(period, from, to);
+}
+
+hierarchy hierarchy::at(std::string_view period) const {
+    if (!versioned() || period.empty()) return *this;
+    // One listing per id valid in the period (the latest if several), in first-listing order.
+    const std::size_t n = versions_.size();
+    std::vector<std::uint32_t> slots(table_size(n), no_unit);
+    std::vector<const org_unit*> view;
+    std::vector<std::uint32_t> chosen;  // per view entry: index into versions_
+    auto key_of = [&](std::uint32_t k) -> std::string_view { return versions_[chosen[k]].id; };
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const org_unit& u = versions_[i];
+        if (!detail::period_overlaps(period, u.valid_from, u.valid_to)) continue;
+        const auto k = static_cast<std::uint32_t>(chosen.size());
+        chosen.push_back(i);
+        const std::uint32_t have = insert(slots, u.id, k, key_of);
+        if (have == no_unit) continue;
+        chosen.pop_back();
+        if (starts_later(u, versions_[chosen[have]])) chosen[have] = i;
+    }
+    view.reserve(chosen.size());
+    for (auto i : chosen) view.push_back(&versions_[i]);
+    return hierarchy_builder::build_view(view, source_, versions_, std::string(period));
+}
+
+namespace {
+std::string csv_quote(const std::string& s) {
+    if (s.find_first_of(",\"\n\r;#") == std::string::npos && (s.empty() || (s.front() != ' ' && s.back() != ' ')))
+        return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+}  // namespace
+
+std::string hierarchy::to_csv() const {
+    std::ostringstream out;
+    out << "id,name,level,kind,parent,secondary_parents,valid_from,valid_to\n";
+    auto write = [&](const org_unit& u) {
+        std::string secondary;
+        for (const auto& p : u.secondary_parents) secondary += (secondary.empty() ? "" : ";") + p;
+        out << csv_quote(u.id) << ',' << csv_quote(u.name) << ',' << to_string(u.level) << ','
+            << to_string(u.kind) << ',' << csv_quote(u.parent) << ',' << csv_quote(secondary) << ','
+            << u.valid_from << ',' << u.valid_to << '\n';
+    };
+    if (versioned())
+        for (const auto& u : versions_) write(u);
+    else
+        for (std::size_t i = 0; i < size(); ++i) write(unit(i));
+    return out.str();
+}
+
+}  // namespace unionstat

@@ -1,0 +1,267 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "unionstat/unionstat.hpp"
+
+using namespace unionstat;
+using namespace unionstat::rules;
+
+namespace {
+
+std::shared_ptr<const form_schema> songnuan() { return schema_registry::bundled().get("songnuan-2018"); }
+
+// A small form built in code, with one rule under test.
+std::shared_ptr<form_schema> tiny(const std::string& check, std::optional<missing_strategy> missing = std::nullopt) {
+    auto f = std::make_shared<form_schema>();
+    f->id = "songnuan-2099";
+    f->family = "songnuan";
+    f->rows = {{"01", "", ""}, {"05", "", ""}};
+    auto add = [&](const std::string& code, field_type t, const std::string& unit, const std::string& key) {
+        field_def d;
+        d.code = code;
+        d.row = code.substr(0, 2);
+        d.letter = code.substr(2, 1);
+        d.key = key;
+        d.label = key;
+        d.label_en = key;
+        d.type = t;
+        d.unit = unit;
+        d.decimals = t == field_type::money ? 2 : 0;
+        f->fields.push_back(d);
+    };
+    add("01A", field_type::count, "人", "workers.total");
+    add("01B", field_type::count, "人", "workers.migrant");
+    add("01C", field_type::count, "人次", "services.total");
+    for (const char* c : {"05A", "05B", "05C", "05D", "05E", "05F"})
+        add(c, field_type::money, "万元", std::string("funds.f") + c);
+    rule_def r;
+    r.id = "songnuan.under_test";
+    r.check = check;
+    r.missing = missing;
+    f->rules.push_back(r);
+    f->finalize();
+    return f;
+}
+
+status run(const std::shared_ptr<form_schema>& f, std::initializer_list<std::pair<const char*, const char*>> values) {
+    report r(f, "u1", "2018");
+    for (const auto& [k, v] : values) r.set_text(k, v);
+    return evaluate(f->compiled(), r).outcomes.at(0).st;
+}
+
+}  // namespace
+
+TEST_CASE("a 5-term 万元 balance off by 0.02 passes by default and off by 0.03 fails", "[rules]") {
+    auto f = tiny("05A == 05B + 05C + 05D + 05E + 05F");
+    auto with_total = [&](const char* total) {
+        return run(f, {{"05A", total}, {"05B", "1"}, {"05C", "2"}, {"05D", "3"}, {"05E", "4"}, {"05F", "5"}});
+    };
+    CHECK(with_total("15") == status::pass);
+    CHECK(with_total("15.02") == status::pass);
+    CHECK(with_total("14.98") == status::pass);
+    CHECK(with_total("15.025") == status::pass);  // exactly 5 × 0.005
+    CHECK(with_total("15.03") == status::fail);
+    CHECK(with_total("14.97") == status::fail);
+}
+
+TEST_CASE("sum() ranges balance like written-out terms", "[rules]") {
+    auto f = tiny("05A == sum(05B:05F)");
+    CHECK(run(f, {{"05A", "15.02"}, {"05B", "1"}, {"05C", "2"}, {"05D", "3"}, {"05E", "4"}, {"05F", "5"}}) == status::pass);
+    CHECK(run(f, {{"05A", "15.03"}, {"05B", "1"}, {"05C", "2"}, {"05D", "3"}, {"05E", "4"}, {"05F", "5"}}) == status::fail);
+}
+
+TEST_CASE("an explicit tolerance replaces the default", "[rules]") {
+    auto f = std::const_pointer_cast<form_schema>(tiny("05A == 05B + 05C"));
+    f->rules[0].tolerance = decimal::parse("0.1");
+    f->finalize();
+    CHECK(run(f, {{"05A", "3.09"}, {"05B", "1"}, {"05C", "2"}}) == status::pass);
+    CHECK(run(f, {{"05A", "3.11"}, {"05B", "1"}, {"05C", "2"}}) == status::fail);
+}
+
+TEST_CASE("count equalities are exact", "[rules]") {
+    auto f = tiny("01A == 01B + 1");
+    CHECK(run(f, {{"01A", "101"}, {"01B", "100"}}) == status::pass);
+    CHECK(run(f, {{"01A", "102"}, {"01B", "100"}}) == status::fail);
+}
+
+TEST_CASE("a one-to-one money comparison has no tolerance", "[rules]") {
+    auto f = tiny("05B <= 05A");
+    CHECK(run(f, {{"05A", "1.00"}, {"05B", "1.00"}}) == status::pass);
+    CHECK(run(f, {{"05A", "1.00"}, {"05B", "1.000001"}}) == status::fail);
+}
+
+TEST_CASE("division by a constant stays exact", "[rules]") {
+    auto f = tiny("05A / 3 <= 05B");
+    CHECK(run(f, {{"05A", "1"}, {"05B", "0.333334"}}) == status::pass);
+    CHECK(run(f, {{"05A", "1"}, {"05B", "0.333333"}}) == status::fail);
+}
+
+TEST_CASE("overflow inside a rule is that rule's error result naming it", "[rules]") {
+    auto f = tiny("01A * 10000000000 <= 01B");
+    report r(f, "u1", "2018");
+    r.set("01A", 9000000000LL);
+    r.set("01B", 1);
+    const auto res = evaluate(f->compiled(), r);
+    REQUIRE(res.outcomes.size() == 1);
+    CHECK(res.outcomes[0].st == status::error);
+    CHECK(res.outcomes[0].why == reason::overflow);
+    CHECK(res.outcomes[0].rule_id == "songnuan.under_test");
+    CHECK_FALSE(res.ok());
+}
+
+TEST_CASE("each missing-value strategy treats blanks as documented", "[rules][missing]") {
+    SECTION("skip_if_any_missing skips when one value is blank") {
+        auto f = tiny("01B <= 01A");
+        CHECK(run(f, {{"01B", "5"}}) == status::skipped);
+        CHECK(run(f, {{"01A", "4"}, {"01B", "5"}}) == status::fail);
+    }
+    SECTION("skip_if_all_missing evaluates with blanks as 0 unless all are blank") {
+        auto f = tiny("01B <= 01A", missing_strategy::skip_if_all_missing);
+        CHECK(run(f, {{"01B", "5"}}) == status::fail);  // 5 <= 0
+        CHECK(run(f, {{"01A", "5"}}) == status::pass);  // 0 <= 5
+        CHECK(run(f, {}) == status::skipped);
+    }
+    SECTION("never_skip counts blanks as 0") {
+        auto f = tiny("if 05A > 0 then 01A > 0", missing_strategy::never_skip);
+        CHECK(run(f, {{"05A", "1.5"}}) == status::fail);
+        CHECK(run(f, {}) == status::pass);
+    }
+    SECTION("is_missing sees blanks and does not itself cause a skip") {
+        auto f = tiny("is_missing(01B) or 01A > 0");
+        CHECK(run(f, {{"01A", "1"}}) == status::pass);
+        CHECK(run(f, {{"01A", "0"}}) == status::pass);
+        CHECK(run(f, {{"01A", "0"}, {"01B", "3"}}) == status::fail);
+    }
+}
+
+TEST_CASE("the checker refuses mistakes with the rule id and a caret", "[rules][errors]") {
+    auto bad = [](const std::string& check) -> std::vector<diagnostic> {
+        try {
+            tiny(check);
+        } catch (const rule_error& e) {
+            return e.diagnostics();
+        }
+        return {};
+    };
+    SECTION("a syntax error") {
+        auto d = bad("01B <= (01A");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].rule == "songnuan.under_test");
+        CHECK(d[0].column == 12);
+        CHECK_THAT(d[0].to_string(), Catch::Contains("01B <= (01A\n               ^"));
+    }
+    SECTION("an unknown field") {
+        auto d = bad("01Z <= 01A");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].column == 1);
+        CHECK_THAT(d[0].message, Catch::Contains("unknown field '01Z'"));
+    }
+    SECTION("a count added to money") {
+        auto d = bad("01A + 05A <= 05B");
+        REQUIRE_FALSE(d.empty());
+        CHECK_THAT(d[0].message, Catch::Contains("money"));
+    }
+    SECTION("人 added to 人次 without a factor") {
+        auto d = bad("01A + 01C <= 100");
+        REQUIRE_FALSE(d.empty());
+        CHECK_THAT(d[0].message, Catch::Contains("人") && Catch::Contains("人次"));
+    }
+    SECTION("money compared with a bare count") {
+        CHECK_FALSE(bad("05A <= 01A").empty());
+        CHECK(bad("05A * 10000 <= 5000 * 01A").empty());  // an explicit factor states the conversion
+    }
+    SECTION("division by a field") { CHECK_FALSE(bad("05A / 05B <= 1").empty()); }
+    SECTION("a number where a condition belongs") { CHECK_FALSE(bad("01A + 01B").empty()); }
+    SECTION("a single '='") { CHECK_THAT(bad("01A = 01B").at(0).message, Catch::Contains("'=='")); }
+    SECTION("chained comparisons") { CHECK_FALSE(bad("0 <= 01A <= 01B").empty()); }
+    SECTION("full-width symbols") { CHECK_FALSE(bad("01A ＜= 01B").empty()); }
+}
+
+TEST_CASE("concept keys work as references", "[rules]") {
+    auto f = tiny("workers.migrant <= workers.total");
+    CHECK(run(f, {{"01A", "4"}, {"01B", "5"}}) == status::fail);
+}
+
+TEST_CASE("explain shows the value of every sub-expression", "[rules]") {
+    auto f = tiny("05A == 05B + 05C");
+    report r(f, "u1", "2018");
+    r.set_text("05A", "3.5");
+    r.set_text("05B", "1");
+    r.set_text("05C", "2");
+    const auto steps = explain(f->compiled(), 0, r);
+    REQUIRE(steps.size() == 5);
+    CHECK(steps[0].value == "false");
+    CHECK(steps[1].source == "05A");
+    CHECK(steps[1].value == "3.5");
+    CHECK(steps[2].source == "05B + 05C");
+    CHECK(steps[2].value == "3");
+}
+
+TEST_CASE("prev() compares with the same unit's previous period", "[rules]") {
+    auto f = tiny("01A <= prev(01A) * 2");
+    report now(f, "u1", "2019"), before(f, "u1", "2018");
+    now.set("01A", 300);
+    before.set("01A", 100);
+    eval_context ctx;
+    ctx.previous = &before;
+    CHECK(evaluate(f->compiled(), now, ctx).outcomes[0].st == status::fail);
+    CHECK(evaluate(f->compiled(), now).outcomes[0].st == status::skipped);  // no previous report
+}
+
+TEST_CASE("level-restricted rules apply only at their levels", "[rules]") {
+    auto f = std::const_pointer_cast<form_schema>(tiny("01A == 0"));
+    f->rules[0].levels = {unit_level::county};
+    f->finalize();
+    report r(f, "u1", "2018");
+    r.set("01A", 5);
+    eval_context ctx;
+    ctx.level = unit_level::county;
+    CHECK(evaluate(f->compiled(), r, ctx).outcomes[0].st == status::fail);
+    ctx.level = unit_level::city;
+    CHECK(evaluate(f->compiled(), r, ctx).outcomes[0].st == status::skipped);
+}
+
+TEST_CASE("the one-report path and the batch path agree on 10,000 random reports", "[rules][property]") {
+    auto f = songnuan();
+    const rule_set& rules = f->compiled();
+    std::mt19937_64 rng(20181225);
+    report_batch batch(f);
+    std::vector<report> reports;
+    for (int i = 0; i < 10000; ++i) {
+        report r(f, "u" + std::to_string(i), "2018");
+        for (std::size_t k = 0; k < f->fields.size(); ++k) {
+            const auto roll = rng() % 100;
+            if (roll < 8) continue;  // blank
+            const field_def& fd = f->fields[k];
+            std::int64_t v = static_cast<std::int64_t>(rng() % 2000);
+            if (roll < 10) v = 0;
+            if (fd.type == field_type::money) v *= static_cast<std::int64_t>(rng() % 3 == 0 ? 1 : 10000);
+            if (roll == 99) v = std::numeric_limits<std::int64_t>::max() / 3;  // drive overflow paths
+            r.set_raw(k, v);
+        }
+        batch.append(r);
+        reports.push_back(std::move(r));
+    }
+    batch_options opt;
+    opt.keep_passes = true;
+    opt.keep_skipped = true;
+    opt.threads = 2;
+    const batch_result res = evaluate(rules, batch, opt);
+    REQUIRE(res.size() == 10000 * rules.size());
+    std::size_t fails = 0, errors = 0, skipped = 0;
+    for (std::size_t i = 0; i < res.size(); ++i) {
+        const auto& one = evaluate(rules, reports[res.row[i]]).outcomes[res.rule[i]];
+        if (one.st != res.st[i]) {
+            CAPTURE(res.row[i], rules[res.rule[i]].def().id, to_string(one.st), to_string(res.st[i]));
+            FAIL("paths disagree");
+        }
+        fails += one.st == status::fail;
+        errors += one.st == status::error;
+        skipped += one.st == status::skipped;
+    }
+    // The random data must exercise every outcome, or the agreement says little.
+    CHECK(fails > 0);
+    CHECK(errors > 0);
+    CHECK(skipped > 0);
+}

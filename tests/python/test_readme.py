@@ -1,0 +1,57 @@
+"""The README's Python example runs as written."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+
+def test_readme_python_example_runs(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", text, re.S)
+    assert block, "README has no Python example"
+    script = tmp_path / "example.py"
+    script.write_text(block.group(1), encoding="utf-8")
+    runpy.run_path(str(script))
+    out = capsys.readouterr().out
+    assert out.startswith("False\n")
+    assert "songnuan.part_of.01B 241000 183000" in out
+
+
+def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
+    from unionstat.cli import main
+
+    assert main(["forms"]) == 0
+    assert main(["show", "songnuan-2012"]) == 0
+    assert main(["no-such-command"]) == 2
+    clean = tmp_path / "clean.csv"
+    clean.write_text("unit,period,01A,01B\na,2018,10,3\n", encoding="utf-8")
+    assert main(["validate", str(clean), "--form", "songnuan-2018"]) == 0
+    dirty = tmp_path / "dirty.csv"
+    dirty.write_text("unit,period,01A,01B\na,2018,10,30\n", encoding="utf-8")
+    assert main(["validate", str(dirty), "--form", "songnuan-2018"]) == 1
+    assert main(["validate", str(tmp_path / "missing.csv"), "--form", "songnuan-2018"]) == 2
+
+
+def test_every_bad_cell_is_reported(tmp_path: Path) -> None:
+    import unionstat as us
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,period,01A,01B,05A\na,2018,12万,3,1.5\nb,2018,１２,约100,2\nc,2018,1,2,1.2.3\n", encoding="utf-8")
+    with pytest.raises(us.InputError) as info:
+        us.read_reports(bad, us.forms()["songnuan-2018"])
+    problems = info.value.problems
+    assert [(p["row"], p["unit"], p["field"]) for p in problems] == [(0, "a", "01A"), (1, "b", "01B"), (2, "c", "05A")]
+    assert "row 1, unit a, field 01A" in str(info.value)
+
+
+def test_unknown_columns_are_reported(tmp_path: Path) -> None:
+    import unionstat as us
+
+    f = tmp_path / "cols.csv"
+    f.write_text("unit,period,01A,01Z\na,2018,1,2\n", encoding="utf-8")
+    with pytest.raises(us.InputError, match="01Z"):
+        us.read_reports(f, us.forms()["songnuan-2018"])

@@ -309,10 +309,22 @@ void register_forms(py::module_& m) {
                  {
                      py::gil_scoped_release release;
                      char buf[64];
+                     const double scale = static_cast<double>(detail::pow10(fd.scale));
+                     // Below 2^50 / 10^scale a double is at most 1/8 of a stored unit from
+                     // x·10^scale, so rounding finds the only candidate; it is exact iff it
+                     // converts back to x. Larger or inexact values take the text path.
+                     const double fast_limit = 1125899906842624.0 / scale;
                      for (std::size_t i = 0; i < n; ++i) {
                          if (std::isnan(v[i])) {
                              bits[i >> 6] |= std::uint64_t(1) << (i & 63);
                              continue;
+                         }
+                         if (fd.type != field_type::flag && v[i] >= 0 && v[i] < fast_limit) {
+                             const double r = std::nearbyint(v[i] * scale);
+                             if (r / scale == v[i]) {
+                                 out[i] = static_cast<std::int64_t>(r);
+                                 continue;
+                             }
                          }
                          auto res = std::to_chars(buf, buf + sizeof buf, v[i]);
                          const std::string_view text(buf, static_cast<std::size_t>(res.ptr - buf));

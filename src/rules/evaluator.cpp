@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <thread>
 
@@ -261,16 +262,98 @@ struct partial {
     std::vector<std::int64_t> lhs, rhs;
 };
 
+// Column kernels. Each is compiled twice (AVX2 and the baseline) and picked at load
+// time: int64 comparisons only vectorise from SSE4.2/AVX2 on, and numpy dispatches the
+// same way. Calls are per chunk, so the indirect call costs nothing measurable.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define UNIONSTAT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define UNIONSTAT_CLONES
+#endif
+
+namespace simd {
+
+UNIONSTAT_CLONES void compare(opcode op, const std::int64_t* x, const std::int64_t* y, std::int64_t* d, std::size_t n) {
+    switch (op) {
+        case opcode::eq: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] == y[i]; return;
+        case opcode::ne: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] != y[i]; return;
+        case opcode::lt: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] < y[i]; return;
+        case opcode::le: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] <= y[i]; return;
+        case opcode::gt: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] > y[i]; return;
+        default: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] >= y[i]; return;
+    }
+}
+
+UNIONSTAT_CLONES void compare_within(opcode op, const std::int64_t* df, std::int64_t t, std::int64_t* d, std::size_t n) {
+    switch (op) {
+        case opcode::eq: for (std::size_t i = 0; i < n; ++i) d[i] = (df[i] <= t) & (df[i] >= -t); return;
+        case opcode::ne: for (std::size_t i = 0; i < n; ++i) d[i] = (df[i] > t) | (df[i] < -t); return;
+        case opcode::lt: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] < t; return;
+        case opcode::le: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] <= t; return;
+        case opcode::gt: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] > -t; return;
+        default: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] >= -t; return;
+    }
+}
+
+UNIONSTAT_CLONES void logic(opcode op, const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::size_t n) {
+    switch (op) {
+        case opcode::logical_and: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] != 0) & (b[i] != 0); return;
+        case opcode::logical_or: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] != 0) | (b[i] != 0); return;
+        case opcode::implies: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] == 0) | (b[i] != 0); return;
+        default: for (std::size_t i = 0; i < n; ++i) d[i] = a[i] == 0; return;
+    }
+}
+
+// Multiplies by a constant with an overflow flag.
+UNIONSTAT_CLONES void scale(const std::int64_t* a, std::int64_t k, std::int64_t* d, std::uint8_t* e, std::size_t n) {
+    const std::int64_t lim = std::numeric_limits<std::int64_t>::max() / (k < 0 ? -k : k);
+    for (std::size_t i = 0; i < n; ++i) {
+        e[i] |= (a[i] > lim) | (a[i] < -lim);
+        d[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(a[i]) * static_cast<std::uint64_t>(k));
+    }
+}
+
+// a ± b with the sign-bit overflow test: branch-free.
+UNIONSTAT_CLONES void add(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint8_t* e, std::size_t n, bool sub) {
+    if (sub) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint64_t x = static_cast<std::uint64_t>(a[i]), y = static_cast<std::uint64_t>(b[i]);
+            const std::uint64_t r = x - y;
+            e[i] |= static_cast<std::uint8_t>((((x ^ y) & (x ^ r)) >> 63) & 1u);
+            d[i] = static_cast<std::int64_t>(r);
+        }
+    } else {
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint64_t x = static_cast<std::uint64_t>(a[i]), y = static_cast<std::uint64_t>(b[i]);
+            const std::uint64_t r = x + y;
+            e[i] |= static_cast<std::uint8_t>((((x ^ r) & (y ^ r)) >> 63) & 1u);
+            d[i] = static_cast<std::int64_t>(r);
+        }
+    }
+}
+
+// True when every row passed without overflow.
+UNIONSTAT_CLONES bool all_clean(const std::int64_t* res, const std::uint8_t* err, std::size_t n) {
+    std::int64_t pass = 1;
+    std::uint8_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        pass &= res[i];
+        bad |= err[i];
+    }
+    return pass && !bad;
+}
+
+}  // namespace simd
+
 class vm {
 public:
     vm(const rule_set& rules, const report_batch& batch, const batch_options& opt, const std::vector<std::size_t>& which)
         : rules_(rules), batch_(batch), opt_(opt), which_(which) {
         int regs = 1;
         for (std::size_t r : which_) regs = std::max(regs, rules_[r].registers());
-        regs_.resize(static_cast<std::size_t>(regs) * chunk);
+        buf_.resize(static_cast<std::size_t>(regs) * chunk);
+        ptr_.resize(static_cast<std::size_t>(regs));
         err_.resize(chunk);
-        skip_.resize(chunk);
-        blanks_.resize(chunk);
     }
 
     void run(std::size_t begin, std::size_t end, partial& out) {
@@ -282,7 +365,9 @@ public:
     }
 
 private:
-    std::int64_t* reg(int r) { return regs_.data() + static_cast<std::size_t>(r) * chunk; }
+    static constexpr std::size_t words = chunk / 64;
+
+    std::int64_t* own(int r) { return buf_.data() + static_cast<std::size_t>(r) * chunk; }
 
     // Missing bit of (source, field) for one row.
     bool blank(value_source s, int f, std::size_t row) const {
@@ -294,79 +379,112 @@ private:
         return pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), fi);
     }
 
-    void load(const instruction& in, std::size_t c0, std::size_t n, std::int64_t* dst) {
-        const auto f = static_cast<std::size_t>(in.field);
-        if (in.source == value_source::current || in.source == value_source::children) {
-            const report_batch& src = in.source == value_source::current ? batch_ : *opt_.children;
-            if (in.source == value_source::children && !opt_.children) {
-                std::fill(dst, dst + n, 0);
-                return;
-            }
-            const std::int64_t* v = src.values(f) + c0;
-            const std::uint64_t* m = src.missing_bits(f);
-            if (!m) {
-                std::copy(v, v + n, dst);
-                return;
-            }
-            m += c0 >> 6;
-            for (std::size_t i = 0; i < n; ++i) dst[i] = ((m[i >> 6] >> (i & 63)) & 1u) ? 0 : v[i];
-            return;
+    // Missing words (bit i = row c0 + 64w + i) of a value for this chunk.
+    void missing_words(value_source s, int f, std::size_t c0, std::size_t n, std::uint64_t* out) const {
+        if (s == value_source::current || (s == value_source::children && opt_.children)) {
+            const report_batch& b = s == value_source::current ? batch_ : *opt_.children;
+            const std::uint64_t* m = b.missing_bits(static_cast<std::size_t>(f));
+            for (std::size_t w = 0; w < (n + 63) / 64; ++w) out[w] = m ? m[(c0 >> 6) + w] : 0;
+        } else {
+            std::fill(out, out + words, std::uint64_t(0));
+            for (std::size_t i = 0; i < n; ++i)
+                if (blank(s, f, c0 + i)) out[i >> 6] |= std::uint64_t(1) << (i & 63);
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t row = c0 + i;
-            const std::int64_t pr = (opt_.previous && row < opt_.previous_rows.size()) ? opt_.previous_rows[row] : -1;
-            dst[i] = (pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), f))
-                         ? 0
-                         : opt_.previous->values(f)[static_cast<std::size_t>(pr)];
-        }
+        if (n % 64) out[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;  // rows past the end
     }
 
-    void exec(const instruction& in, std::size_t c0, std::size_t n) {
-        std::int64_t* d = reg(in.dst);
+    // Points register `in.dst` at the field's values. Blanks need zeros only when the
+    // rule evaluates rows with blanks (never_skip, skip_if_all_missing); otherwise the
+    // column is read in place, without a copy.
+    void load(const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
+        const auto f = static_cast<std::size_t>(in.field);
+        std::int64_t* dst = own(in.dst);
+        if (in.source == value_source::previous || (in.source == value_source::children && !opt_.children)) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t row = c0 + i;
+                const std::int64_t pr = (in.source == value_source::previous && opt_.previous && row < opt_.previous_rows.size())
+                                            ? opt_.previous_rows[row]
+                                            : -1;
+                dst[i] = (pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), f))
+                             ? 0
+                             : opt_.previous->values(f)[static_cast<std::size_t>(pr)];
+            }
+            ptr_[static_cast<std::size_t>(in.dst)] = dst;
+            return;
+        }
+        const report_batch& src = in.source == value_source::current ? batch_ : *opt_.children;
+        const std::int64_t* v = src.values(f) + c0;
+        const std::uint64_t* m = src.missing_bits(f);
+        if (!m || !zero_blanks) {
+            ptr_[static_cast<std::size_t>(in.dst)] = v;
+            return;
+        }
+        m += c0 >> 6;
+        for (std::size_t w = 0; w * 64 < n; ++w) {
+            const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
+            if (!m[w]) {
+                std::copy(v + lo, v + hi, dst + lo);
+                continue;
+            }
+            for (std::size_t i = lo; i < hi; ++i) dst[i] = ((m[w] >> (i - lo)) & 1u) ? 0 : v[i];
+        }
+        ptr_[static_cast<std::size_t>(in.dst)] = dst;
+    }
+
+    void exec(const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
+        const auto di = static_cast<std::size_t>(in.dst);
+        std::int64_t* d = own(in.dst);
+        ptr_[di] = d;
         switch (in.op) {
-            case opcode::load: load(in, c0, n, d); return;
+            case opcode::load: load(in, c0, n, zero_blanks); return;
             case opcode::is_missing:
                 for (std::size_t i = 0; i < n; ++i) d[i] = blank(in.source, in.field, c0 + i);
                 return;
             case opcode::constant: std::fill(d, d + n, in.k); return;
             default: break;
         }
-        const std::int64_t* a = in.a >= 0 ? reg(in.a) : nullptr;
-        const std::int64_t* b = in.b >= 0 ? reg(in.b) : nullptr;
+        const std::int64_t* a = in.a >= 0 ? ptr_[static_cast<std::size_t>(in.a)] : nullptr;
+        const std::int64_t* b = in.b >= 0 ? ptr_[static_cast<std::size_t>(in.b)] : nullptr;
         std::uint8_t* e = err_.data();
-        // Hot shapes get loops the compiler can unroll; the rest go through the kernel.
-        if (in.ka == 1 && in.kb == 1 && b) {
-            switch (in.op) {
-                case opcode::add:
-                    for (std::size_t i = 0; i < n; ++i) e[i] |= __builtin_add_overflow(a[i], b[i], &d[i]);
+        switch (in.op) {
+            case opcode::logical_and:
+            case opcode::logical_or:
+            case opcode::implies:
+            case opcode::logical_not:
+                simd::logic(in.op, a, b, d, n);
+                return;
+            case opcode::scale:
+                if (in.k == 1) std::copy(a, a + n, d);
+                else simd::scale(a, in.k, d, e, n);
+                return;
+            case opcode::add:
+            case opcode::sub:
+            case opcode::eq:
+            case opcode::ne:
+            case opcode::lt:
+            case opcode::le:
+            case opcode::gt:
+            case opcode::ge: {
+                // Bring both sides to the common denominator, then one subtraction.
+                const std::int64_t* x = a;
+                const std::int64_t* y = b;
+                if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, e, n), x = tmp_a_;
+                if (in.kb != 1) simd::scale(b, in.kb, tmp_b_, e, n), y = tmp_b_;
+                if (in.op == opcode::add || in.op == opcode::sub) {
+                    simd::add(x, y, d, e, n, in.op == opcode::sub);
                     return;
-                case opcode::sub:
-                    for (std::size_t i = 0; i < n; ++i) e[i] |= __builtin_sub_overflow(a[i], b[i], &d[i]);
+                }
+                if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
+                    simd::compare(in.op, x, y, d, n);
                     return;
-                case opcode::le:
-                    if (in.t == 0) {
-                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] <= b[i];
-                        return;
-                    }
-                    break;
-                case opcode::eq:
-                    if (in.t == 0) {
-                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] == b[i];
-                        return;
-                    }
-                    break;
-                case opcode::gt:
-                    if (in.t == 0) {
-                        for (std::size_t i = 0; i < n; ++i) d[i] = a[i] > b[i];
-                        return;
-                    }
-                    break;
-                case opcode::implies:
-                    for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] == 0) | (b[i] != 0);
-                    return;
-                default: break;
+                }
+                simd::add(x, y, tmp_d_, e, n, true);
+                simd::compare_within(in.op, tmp_d_, in.t, d, n);
+                return;
             }
+            default: break;
         }
+        // The rest (mul, neg, abs, min, max) through the shared scalar kernel.
         for (std::size_t i = 0; i < n; ++i) {
             bool o = false;
             d[i] = kernel::apply(in, a ? a[i] : 0, b ? b[i] : 0, o);
@@ -379,45 +497,53 @@ private:
         const checked_rule& c = rule.checked();
         rule_counts& cnt = out.counts[ri];
         cnt.items += n;
-        // Level restriction first: a rule for county reports is not applicable elsewhere.
-        std::fill(skip_.begin(), skip_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+        // Skip words: bit set = row skipped for blanks; level words likewise.
+        std::uint64_t skip[words] = {}, level[words] = {};
+        const std::size_t nw = (n + 63) / 64;
+        if (c.missing != missing_strategy::never_skip && !c.refs.empty()) {
+            const bool any = c.missing == missing_strategy::skip_if_any_missing;
+            std::uint64_t m[words];
+            if (!any) std::fill(skip, skip + nw, ~std::uint64_t(0));
+            for (const auto& [src, f] : c.refs) {
+                missing_words(src, f, c0, n, m);
+                for (std::size_t w = 0; w < nw; ++w) skip[w] = any ? (skip[w] | m[w]) : (skip[w] & m[w]);
+            }
+            if (n % 64) skip[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;
+        }
         if (!rule.def().levels.empty()) {
             const auto& lv = rule.def().levels;
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t row = c0 + i;
-                const bool ok = row < opt_.levels.size() &&
-                                std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
-                skip_[i] = ok ? 0 : 2;
+                const bool ok = row < opt_.levels.size() && std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
+                if (!ok) level[i >> 6] |= std::uint64_t(1) << (i & 63);
             }
         }
-        // Blanks per the rule's missing-value strategy.
-        if (c.missing != missing_strategy::never_skip && !c.refs.empty()) {
-            std::fill(blanks_.begin(), blanks_.begin() + static_cast<std::ptrdiff_t>(n), std::uint16_t(0));
-            for (const auto& [src, f] : c.refs) {
-                if (src == value_source::current) {
-                    const std::uint64_t* m = batch_.missing_bits(static_cast<std::size_t>(f));
-                    if (!m) continue;
-                    m += c0 >> 6;
-                    for (std::size_t i = 0; i < n; ++i) blanks_[i] += (m[i >> 6] >> (i & 63)) & 1u;
-                } else {
-                    for (std::size_t i = 0; i < n; ++i) blanks_[i] += blank(src, f, c0 + i);
-                }
-            }
-            const std::size_t all = c.refs.size();
-            const bool any = c.missing == missing_strategy::skip_if_any_missing;
-            for (std::size_t i = 0; i < n; ++i)
-                if (!skip_[i] && (any ? blanks_[i] > 0 : blanks_[i] == all)) skip_[i] = 1;
-        }
+        const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
         std::fill(err_.begin(), err_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
-        for (const auto& in : rule.code()) exec(in, c0, n);
-        const std::int64_t* res = reg(rule.result_register());
+        for (const auto& in : rule.code()) exec(in, c0, n, zero_blanks);
+        const std::int64_t* res = ptr_[static_cast<std::size_t>(rule.result_register())];
+
+        // Fast path: every row passed and nothing was skipped or overflowed.
+        std::uint64_t any_skip = 0;
+        for (std::size_t w = 0; w < nw; ++w) any_skip |= skip[w] | level[w];
+        if (!any_skip && !opt_.keep_passes && simd::all_clean(res, err_.data(), n)) {
+            cnt.passes += n;
+            return;
+        }
         const int lr = rule.lhs_register(), rr = rule.rhs_register();
+        const std::int64_t* lv = lr >= 0 ? ptr_[static_cast<std::size_t>(lr)] : nullptr;
+        const std::int64_t* rv = rr >= 0 ? ptr_[static_cast<std::size_t>(rr)] : nullptr;
         for (std::size_t i = 0; i < n; ++i) {
             status s;
             reason why = reason::none;
-            if (skip_[i]) {
+            const std::uint64_t bit = std::uint64_t(1) << (i & 63);
+            if (level[i >> 6] & bit) {
                 s = status::skipped;
-                why = skip_[i] == 2 ? reason::level : reason::missing;
+                why = reason::level;
+                ++cnt.skipped;
+            } else if (skip[i >> 6] & bit) {
+                s = status::skipped;
+                why = reason::missing;
                 ++cnt.skipped;
             } else if (err_[i]) {
                 s = status::error;
@@ -436,8 +562,8 @@ private:
             out.rule.push_back(static_cast<std::uint32_t>(ri));
             out.st.push_back(s);
             out.why.push_back(why);
-            out.lhs.push_back(lr >= 0 && s != status::skipped ? reg(lr)[i] : 0);
-            out.rhs.push_back(rr >= 0 && s != status::skipped ? reg(rr)[i] : 0);
+            out.lhs.push_back(lv && s != status::skipped ? lv[i] : 0);
+            out.rhs.push_back(rv && s != status::skipped ? rv[i] : 0);
         }
     }
 
@@ -445,9 +571,10 @@ private:
     const report_batch& batch_;
     const batch_options& opt_;
     const std::vector<std::size_t>& which_;
-    std::vector<std::int64_t> regs_;
-    std::vector<std::uint8_t> err_, skip_;
-    std::vector<std::uint16_t> blanks_;
+    std::vector<std::int64_t> buf_;
+    std::vector<const std::int64_t*> ptr_;
+    std::vector<std::uint8_t> err_;
+    std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
 };
 
 }  // namespace

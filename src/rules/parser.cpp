@@ -51,7 +51,21 @@ private:
     int end_of(int i) const { return out_.nodes[i].column + out_.nodes[i].length; }
     int col(int i) const { return out_.nodes[i].column; }
 
+    /// Nesting limit: a rule nested deeper than this is a mistake, not a formula, and
+    /// unbounded recursion would overflow the stack (found by fuzzing).
+    static constexpr int max_depth = 200;
+
+    struct depth_guard {
+        parser& p;
+        explicit depth_guard(parser& owner) : p(owner) {
+            if (++p.depth_ > max_depth)
+                p.fail(p.peek(), "rule is nested more than " + std::to_string(max_depth) + " levels deep");
+        }
+        ~depth_guard() { --p.depth_; }
+    };
+
     int implication() {
+        depth_guard guard(*this);
         if (is_word("if")) {
             const token t = take();
             const int cond = disjunction();
@@ -88,6 +102,7 @@ private:
     }
 
     int negation() {
+        depth_guard guard(*this);
         if (is_word("not")) {
             const token t = take();
             const int a = negation();
@@ -136,6 +151,7 @@ private:
     }
 
     int unary() {
+        depth_guard guard(*this);
         if (is_op("-")) {
             const token t = take();
             const int a = unary();
@@ -230,6 +246,7 @@ private:
 
     std::vector<token> toks_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
     ast& out_;
 };
 

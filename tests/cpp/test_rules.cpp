@@ -268,3 +268,22 @@ TEST_CASE("the one-report path and the batch path agree on 10,000 random reports
     CHECK(errors > 0);
     CHECK(skipped > 0);
 }
+
+TEST_CASE("a rule nested absurdly deep is a diagnostic, not a stack overflow", "[rules][errors]") {
+    for (const std::string& text : {std::string(100000, '(') + "1" + std::string(100000, ')') + " > 0",
+                                    std::string(1000000, '-') + "1 > 0", std::string(50000, 'n') + " 01A > 0"}) {
+        std::string t = text;
+        if (t[0] == 'n') {  // "not not not … 01A > 0"
+            t.clear();
+            for (int i = 0; i < 50000; ++i) t += "not ";
+            t += "01A > 0";
+        }
+        try {
+            tiny(t);
+            FAIL("accepted");
+        } catch (const rule_error& e) {
+            CHECK_THAT(e.diagnostics().at(0).message, Catch::Contains("nested more than"));
+        }
+    }
+    CHECK_NOTHROW(tiny(std::string(50, '(') + "01A" + std::string(50, ')') + " >= 0"));
+}

@@ -12,7 +12,10 @@ from .errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["to_batch", "batch_to_frame", "KEY_COLUMNS"]
+__all__ = ["to_batch", "batch_to_frame", "long_to_wide", "KEY_COLUMNS", "LONG_COLUMNS"]
+
+#: Columns of the long format: one row per (unit, period, field).
+LONG_COLUMNS = ("unit", "period", "code", "value")
 
 #: Columns that identify a report rather than hold a field.
 KEY_COLUMNS = ("unit", "period")
@@ -40,6 +43,8 @@ def to_batch(df: pd.DataFrame, form: _core.FormSchema, *, what: str = "the data"
     text cells are parsed in C++; every bad cell and every unknown column is reported."""
     import pandas as pd
 
+    if {"unit", "code", "value"} <= set(map(str, df.columns)):
+        df = long_to_wide(df, what=what)
     if "unit" not in df.columns:
         raise InputError(f"{what} has no 'unit' column (columns: {', '.join(map(str, df.columns))})")
     unknown = [c for c in df.columns if c not in KEY_COLUMNS and form.find(str(c)) is None]
@@ -110,3 +115,34 @@ def batch_to_frame(batch: _core.ReportBatch, *, exact: bool = True) -> pd.DataFr
             texts = batch.format_column(f.code)
             data[f.code] = [None if t is None else (decimal.Decimal(t) if exact else t) for t in texts]
     return pd.DataFrame(data)
+
+
+def long_to_wide(df: pd.DataFrame, *, what: str = "the data") -> pd.DataFrame:
+    """Long format (``unit``, ``period``, ``code``, ``value``; ``code`` may be a concept
+    key) to wide, with values kept as text for the exact parser. A (unit, period, code)
+    given twice is an error naming it, never silently de-duplicated."""
+    extra = [c for c in df.columns if c not in LONG_COLUMNS]
+    if extra:
+        raise InputError(f"{what}: long format takes unit, period, code, value; also found {', '.join(map(str, extra))}")
+    long = df.copy()
+    if "period" not in long.columns:
+        long["period"] = ""
+    long["unit"] = long["unit"].astype(str)
+    long["period"] = long["period"].astype(str)
+    long["code"] = long["code"].astype(str)
+    dup = long.duplicated(["unit", "period", "code"], keep="first")
+    if dup.any():
+        first = long[dup].iloc[0]
+        err = InputError(
+            f"{what}: unit {first['unit']} period {first['period']} gives field {first['code']} more than once "
+            f"({int(dup.sum())} duplicate(s))",
+            row=int(dup.to_numpy().nonzero()[0][0]),
+            unit=str(first["unit"]),
+            field=str(first["code"]),
+        )
+        raise err
+    values = long["value"].astype(object).where(long["value"].notna(), None)
+    long["value"] = [None if v is None else str(v) for v in values]
+    wide = long.pivot(index=["unit", "period"], columns="code", values="value").reset_index()
+    wide.columns.name = None
+    return wide

@@ -69,9 +69,12 @@ def read_reports(path: str | os.PathLike[str], form: Form) -> pd.DataFrame:
 def write_reports(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Writes reports so that :func:`read_reports` reads back exactly the same values."""
     p = Path(path)
+    import pandas as pd
+
     out = df.copy()
     for c in out.columns:
-        out[c] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in out[c].astype(object)]
+        # Text is the exact form of every value: Decimal("1.50") is written "1.50".
+        out[c] = pd.Series([None if pd.isna(v) else str(v) for v in out[c].astype(object)], dtype=object, index=out.index)
     suffix = p.suffix.lower()
     if suffix == ".csv":
         out.to_csv(p, index=False, encoding="utf-8")

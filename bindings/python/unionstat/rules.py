@@ -92,6 +92,13 @@ class BatchValidation:
     def ok(self) -> bool:
         return not bool((self.violations["severity"] == "error").any()) if len(self.violations) else True
 
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The violations as an Arrow stream (needs pyarrow), so that polars, DuckDB or
+        pyarrow read the result directly."""
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.violations, preserve_index=False).__arrow_c_stream__(requested_schema)
+
     def _repr_html_(self) -> str:
         from .views import batch_html
 

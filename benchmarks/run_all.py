@@ -1,0 +1,33 @@
+"""Runs every ``bench_*.py`` in this folder (discovered by glob, in name order), each in
+its own Python subprocess so that memory and thread pools do not leak between them, and
+prints their tables. Arguments (e.g. ``--quick``, ``--rows N``) are passed to each bench.
+Exit status: non-zero if any bench failed."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    here = Path(__file__).resolve().parent
+    benches = sorted(here.glob("bench_*.py"))
+    if not benches:
+        print("no bench_*.py found in", here)
+        return 1
+    failed = []
+    for b in benches:
+        print(f"\n===== {b.name} {' '.join(argv)} =====", flush=True)
+        t = time.perf_counter()
+        rc = subprocess.call([sys.executable, str(b), *argv], cwd=here.parent)
+        print(f"===== {b.name}: exit {rc}, {time.perf_counter() - t:.1f} s =====", flush=True)
+        if rc != 0:
+            failed.append((b.name, rc))
+    if failed:
+        print("\nfailed:", ", ".join(f"{n} (exit {rc})" for n, rc in failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -16,9 +16,14 @@
 #include "unionstat/rules/diagnostics.hpp"
 #include "unionstat/rules/evaluator.hpp"
 #include "unionstat/rules/program.hpp"
-#if __has_include("unionstat/graph/hierarchy.hpp")
+#include "unionstat/graph/check.hpp"
+#include "unionstat/graph/completeness.hpp"
 #include "unionstat/graph/hierarchy.hpp"
-#endif
+#include "unionstat/graph/hierarchy_builder.hpp"
+#include "unionstat/graph/org_unit.hpp"
+#include "unionstat/graph/rollup.hpp"
+#include "unionstat/graph/rule_inputs.hpp"
+#include "unionstat/graph/unit_rows.hpp"
 
 /// Version of the library.
 #define UNIONSTAT_VERSION "0.1.0"

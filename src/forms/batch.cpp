@@ -43,7 +43,13 @@ void report_batch::resize_rows(std::size_t n) {
         c.data = c.own.data();
         c.missing.resize((n + 63) / 64, 0);
         if (n > old) {
-            for (std::size_t r = old; r < n; ++r) c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
+            // New rows are blank: set their bits a word at a time.
+            std::size_t r = old;
+            for (; r < n && (r & 63); ++r) c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
+            if (r < n) {  // r is now word-aligned: whole words from here on
+                std::fill(c.missing.begin() + static_cast<std::ptrdiff_t>(r >> 6), c.missing.end(), ~std::uint64_t(0));
+                if (n & 63) c.missing.back() &= (std::uint64_t(1) << (n & 63)) - 1;
+            }
             c.any_missing = true;
         }
     }

@@ -49,16 +49,14 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
     out.unknown_units = std::move(m.unknown_units);
 
     const std::size_t n = tree.size();
-    const auto& topo = tree.topological_order();
-    const auto& up = tree.topological_parent();
-    std::vector<std::int64_t> row_at(n);  // by position
-    for (std::size_t p = 0; p < n; ++p) row_at[p] = m.row[topo[p]];
-    std::vector<std::int64_t>().swap(m.row);
+    const auto& order = tree.topological_order();
+    const auto& parent = tree.parent_array();
+    const std::vector<std::int64_t>& row_at = m.row;  // by unit
 
     std::vector<std::int64_t> loc(n), low(n), tcum(n);
     std::vector<std::uint8_t> loc_has(n), low_has(n);
     std::vector<std::uint32_t> terms(n);
-    std::vector<std::int32_t> row_of(n, -1);  // by position: row of this field
+    std::vector<std::int32_t> row_of(n, -1);  // by unit: its row of this field
     const form_schema& form = batch.form();
 
     for (std::size_t f = 0; f < batch.width(); ++f) {
@@ -75,32 +73,32 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
         std::fill(terms.begin(), terms.end(), 0);
         const std::size_t first_row = out.rows.size();
 
-        for (std::size_t p = 0; p < n; ++p) {
-            const std::size_t u = topo[p];
-            const std::int64_t r = row_at[p];
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t u = order[k];
+            const std::int64_t r = row_at[u];
             const bool reported =
                 r >= 0 && !(missing && ((missing[static_cast<std::size_t>(r) >> 6] >> (r & 63)) & 1u));
             const std::int64_t rv = reported ? values[r] : 0;
-            const bool has_loc = loc_has[p] != 0;
+            const bool has_loc = loc_has[u] != 0;
 
             bool has_low = true;
             std::int64_t low_p = 0;
-            if (low_has[p]) low_p = low[p];
+            if (low_has[u]) low_p = low[u];
             else if (reported) low_p = rv;
             else has_low = false;
 
             bool has_eff = true;
             std::int64_t eff = 0;
             if (reported) eff = rv;
-            else if (has_loc) eff = loc[p];
+            else if (has_loc) eff = loc[u];
             else has_eff = false;
 
             const bool compared = reported && has_loc;
             std::int64_t tol = 0;
-            if (compared && __builtin_mul_overflow(per_child, static_cast<std::int64_t>(terms[p]), &tol))
+            if (compared && __builtin_mul_overflow(per_child, static_cast<std::int64_t>(terms[u]), &tol))
                 overflow_at(tree, u, field);
             std::int64_t total_tol = 0;
-            if (__builtin_add_overflow(tol, tcum[p], &total_tol)) overflow_at(tree, u, field);
+            if (__builtin_add_overflow(tol, tcum[u], &total_tol)) overflow_at(tree, u, field);
             std::int64_t gap = 0;
             if (has_eff && has_low && __builtin_sub_overflow(eff, low_p, &gap)) overflow_at(tree, u, field);
             const bool gap_ok = within(gap, total_tol);
@@ -109,10 +107,10 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
                 check_row row;
                 row.unit = u;
                 row.field = f;
-                row.computed = loc[p];
+                row.computed = loc[u];
                 if (reported) {
                     row.reported = rv;
-                    if (__builtin_sub_overflow(rv, loc[p], &row.difference)) overflow_at(tree, u, field);
+                    if (__builtin_sub_overflow(rv, loc[u], &row.difference)) overflow_at(tree, u, field);
                 }
                 row.tolerance = tol;
                 row.within_tolerance = within(row.difference, tol);
@@ -120,36 +118,36 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
                 row.gap = gap;
                 row.gap_tolerance = total_tol;
                 row.gap_within_tolerance = gap_ok;
-                row.children = terms[p];
+                row.children = terms[u];
                 if (options.keep_balanced || row.imbalanced()) {
-                    row_of[p] = static_cast<std::int32_t>(out.rows.size());
+                    row_of[u] = static_cast<std::int32_t>(out.rows.size());
                     out.rows.push_back(std::move(row));
                 }
             }
 
-            const std::int32_t q = up[p];
-            if (q < 0) continue;
+            const std::uint32_t q = parent[u];
+            if (q == hierarchy::root_parent) continue;
             if (has_eff) {
-                if (__builtin_add_overflow(loc[q], eff, &loc[q])) overflow_at(tree, topo[q], field);
+                if (__builtin_add_overflow(loc[q], eff, &loc[q])) overflow_at(tree, q, field);
                 loc_has[q] = 1;
                 ++terms[q];
             }
             if (has_low) {
-                if (__builtin_add_overflow(low[q], low_p, &low[q])) overflow_at(tree, topo[q], field);
+                if (__builtin_add_overflow(low[q], low_p, &low[q])) overflow_at(tree, q, field);
                 low_has[q] = 1;
             }
-            if (__builtin_add_overflow(tcum[q], total_tol, &tcum[q])) overflow_at(tree, topo[q], field);
+            if (__builtin_add_overflow(tcum[q], total_tol, &tcum[q])) overflow_at(tree, q, field);
         }
 
         // Drill-down links: a child's row with a gap outside tolerance explains its parent's.
-        const auto& pos = tree.topological_position();
         for (std::size_t k = first_row; k < out.rows.size(); ++k) {
             const check_row& row = out.rows[k];
             if (row.gap_within_tolerance) continue;
-            const std::int32_t q = up[pos[row.unit]];
-            if (q >= 0 && row_of[q] >= 0) out.rows[static_cast<std::size_t>(row_of[q])].explained_by.push_back(k);
+            const std::uint32_t q = parent[row.unit];
+            if (q != hierarchy::root_parent && row_of[q] >= 0)
+                out.rows[static_cast<std::size_t>(row_of[q])].explained_by.push_back(k);
         }
-        for (std::size_t k = first_row; k < out.rows.size(); ++k) row_of[pos[out.rows[k].unit]] = -1;
+        for (std::size_t k = first_row; k < out.rows.size(); ++k) row_of[out.rows[k].unit] = -1;
     }
     return out;
 }

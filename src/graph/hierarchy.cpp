@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
 #include <sstream>
 
 #include <boost/graph/depth_first_search.hpp>
@@ -343,9 +342,8 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
         }
     }
 
-    // Orders of the primary forest: pre-order and post-order (children before parents).
+    // Pre-order of the primary forest (Boost DFS from each root, primary edges only).
     h.pre_.reserve(n);
-    h.post_.reserve(n);
     {
         struct primary_only {
             const hierarchy::graph_type* g = nullptr;
@@ -355,16 +353,11 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
         primary_graph forest(h.graph_, primary_only{&h.graph_});
         struct order_visitor : boost::default_dfs_visitor {
             std::vector<std::uint32_t>* pre;
-            std::vector<std::uint32_t>* post;
             void discover_vertex(primary_graph::vertex_descriptor v, const primary_graph&) const {
                 pre->push_back(static_cast<std::uint32_t>(v));
             }
-            void finish_vertex(primary_graph::vertex_descriptor v, const primary_graph&) const {
-                post->push_back(static_cast<std::uint32_t>(v));
-            }
         } vis;
         vis.pre = &h.pre_;
-        vis.post = &h.post_;
         std::vector<boost::default_color_type> colors(n, boost::white_color);
         auto color = boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, h.graph_));
         for (std::uint32_t i = 0; i < n; ++i) {
@@ -374,23 +367,29 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
         }
     }
     h.pre_pos_.assign(n, 0);
-    h.post_pos_.assign(n, 0);
-    for (std::uint32_t k = 0; k < n; ++k) {
-        h.pre_pos_[h.pre_[k]] = k;
-        h.post_pos_[h.post_[k]] = k;
-    }
-    h.post_parent_.assign(n, -1);
-    h.subtree_size_.assign(n, 1);
-    for (std::uint32_t k = 0; k < n; ++k) {
-        const std::uint32_t v = h.post_[k];
-        const std::uint32_t p = h.parent_[v];
-        if (p == no_unit) continue;
-        h.post_parent_[k] = static_cast<std::int32_t>(h.post_pos_[p]);
-        h.subtree_size_[p] += h.subtree_size_[v];
-    }
+    for (std::uint32_t k = 0; k < n; ++k) h.pre_pos_[h.pre_[k]] = k;
     h.depth_.assign(n, 0);
+    std::uint32_t max_depth = 0;
     for (std::uint32_t v : h.pre_)
-        if (h.parent_[v] != no_unit) h.depth_[v] = h.depth_[h.parent_[v]] + 1;
+        if (h.parent_[v] != no_unit) max_depth = std::max(max_depth, h.depth_[v] = h.depth_[h.parent_[v]] + 1);
+    h.subtree_size_.assign(n, 1);
+    for (std::uint32_t k = n; k-- > 0;) {
+        const std::uint32_t v = h.pre_[k];
+        if (h.parent_[v] != no_unit) h.subtree_size_[h.parent_[v]] += h.subtree_size_[v];
+    }
+    // Topological order: deepest first, index order within a depth (a counting sort).
+    std::vector<std::uint32_t> start(max_depth + 2, 0);
+    for (std::uint32_t v = 0; v < n; ++v) ++start[max_depth - h.depth_[v] + 1];
+    for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+    h.post_.assign(n, 0);
+    for (std::uint32_t v = 0; v < n; ++v) h.post_[start[max_depth - h.depth_[v]]++] = v;
+    h.post_pos_.assign(n, 0);
+    for (std::uint32_t k = 0; k < n; ++k) h.post_pos_[h.post_[k]] = k;
+    h.post_parent_.assign(n, -1);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t p = h.parent_[h.post_[k]];
+        if (p != no_unit) h.post_parent_[k] = static_cast<std::int32_t>(h.post_pos_[p]);
+    }
     return h;
 }
 
@@ -451,6 +450,7 @@ std::vector<std::size_t> hierarchy::children(std::size_t i) const {
 }
 
 std::vector<std::size_t> hierarchy::secondary_parents(std::size_t i) const {
+    (void)ids_.at(i);  // range check
     std::vector<std::size_t> out;
     for (auto [e, end] = boost::in_edges(i, graph_); e != end; ++e)
         if (graph_[*e].along == line::secondary) out.push_back(boost::source(*e, graph_));
@@ -458,6 +458,7 @@ std::vector<std::size_t> hierarchy::secondary_parents(std::size_t i) const {
 }
 
 std::vector<std::size_t> hierarchy::secondary_children(std::size_t i) const {
+    (void)ids_.at(i);  // range check
     std::vector<std::size_t> out;
     for (auto [e, end] = boost::out_edges(i, graph_); e != end; ++e)
         if (graph_[*e].along == line::secondary) out.push_back(boost::target(*e, graph_));

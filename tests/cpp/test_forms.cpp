@@ -154,3 +154,21 @@ TEST_CASE("a batch stores columns with a missing bitmap", "[forms][batch]") {
         CHECK(e.where().field == "01A");
     }
 }
+
+TEST_CASE("growing a batch marks exactly the new rows blank", "[forms][batch]") {
+    auto f = form("songnuan-2018");
+    for (std::size_t old_n : {0u, 3u, 64u, 70u}) {
+        for (std::size_t new_n : {old_n + 1, old_n + 60, old_n + 200}) {
+            report_batch b(f);
+            std::vector<std::string> units(old_n, "u");
+            b.set_keys(units, {});
+            for (std::size_t r = 0; r < old_n; ++r) b.set_raw(r, 0, 1);
+            units.resize(new_n, "v");
+            b.set_keys(units, {});
+            for (std::size_t r = 0; r < new_n; ++r) {
+                CAPTURE(old_n, new_n, r);
+                CHECK(b.is_missing(r, 0) == (r >= old_n));
+            }
+        }
+    }
+}

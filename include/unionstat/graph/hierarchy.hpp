@@ -30,7 +30,7 @@ struct parent_edge {
 /// Storage: a `boost::adjacency_list` (vecS, bidirectional) whose vertices are the unit
 /// indices 0…size()-1 in the order the units were first listed, with one edge
 /// parent → child per primary or secondary link; plus flat arrays computed once at
-/// build time (primary parent, pre-order, post-order, subtree sizes, depth) so that
+/// build time (primary parent, pre-order, topological order, subtree sizes, depth) so that
 /// queries and the roll-up never walk the graph.
 ///
 /// Built by `hierarchy_builder`, `read_csv` or `read_yaml` (formats documented there).
@@ -59,8 +59,13 @@ public:
     static hierarchy read_csv(const std::string& path);
     /// Parses units CSV text; `name` is used as the file name in errors.
     static hierarchy parse_csv(std::string_view text, const std::string& name = "<string>");
-    /// Reads a units YAML file (`units:` list; keys checked strictly). Throws
-    /// hierarchy_error with file, line and column.
+    /// Reads a units YAML file: a map with `units:` (a list) and optionally `name`,
+    /// `description`, `source`. Each unit is a map with keys id, name, level, kind,
+    /// parent, secondary_parents (a list or a `;`-separated string), valid_from,
+    /// valid_to, or `parents:` — a list of `{id, line: primary|secondary}` — in place of
+    /// parent and secondary_parents. Keys are checked strictly (an unknown or repeated
+    /// key is an error; `parent` twice, or two primary `parents`, is "two primary
+    /// parents"). Throws hierarchy_error with file, line and column.
     static hierarchy read_yaml(const std::string& path);
     /// Parses units YAML text; `name` is used as the file name in errors.
     static hierarchy parse_yaml(std::string_view text, const std::string& name = "<string>");
@@ -129,15 +134,20 @@ public:
     /// True if `ancestor` is on the primary path above `unit` (or is `unit`).
     bool in_subtree(std::size_t unit, std::size_t ancestor) const;
 
-    /// Units in topological order, children before parents (a post-order of the
-    /// primary forest: every primary subtree is a contiguous run ending with its root).
+    /// Units in topological order, children before parents: deepest first (by primary
+    /// depth), in index order within one depth, so the roots come last. A roll-up is one
+    /// forward pass over it that reads the units of a depth in ascending index order.
     const std::vector<std::uint32_t>& topological_order() const noexcept { return post_; }
     /// For each position p of `topological_order()`, the position of the primary parent
-    /// of that unit, or -1 for a root. Always greater than p: a roll-up is one forward
-    /// scatter-add pass over this array.
+    /// of that unit, or -1 for a root. Always greater than p.
     const std::vector<std::int32_t>& topological_parent() const noexcept { return post_parent_; }
     /// Position of each unit in `topological_order()`.
     const std::vector<std::uint32_t>& topological_position() const noexcept { return post_pos_; }
+    /// The primary parent of every unit by index, `root_parent` for a root (the flat array
+    /// behind `parent()`, for hot loops).
+    const std::vector<std::uint32_t>& parent_array() const noexcept { return parent_; }
+    /// The value of `parent_array()` for a root.
+    static constexpr std::uint32_t root_parent = 0xFFFFFFFFu;
     /// Units in pre-order of the primary forest (every subtree a contiguous run
     /// starting with its root).
     const std::vector<std::uint32_t>& preorder() const noexcept { return pre_; }

@@ -63,9 +63,10 @@ struct rollup_result {
 };
 
 /// Rolls the reports of `batch` up `tree` (see rollup_result for the contract).
-/// Columnar: per field, one forward scatter-add pass over the tree's topological
-/// parent array (primary) or over each report's distinct ancestors (secondary). Working
-/// memory beyond the result: two scratch arrays of one entry per unit.
+/// Columnar: per field, one forward scatter-add pass over the tree's parent array in
+/// topological order; on the secondary line, units with a secondary parent anywhere
+/// above them are added to each of their distinct ancestors instead. Working memory
+/// beyond the result: one column in flight and one byte per unit.
 /// Throws value_error when a unit reports twice in the period, overflow_error on overflow.
 rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rollup_options& options = {});
 

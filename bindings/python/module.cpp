@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
     register_forms(m);
     register_rules(m);
     register_graph(m);
+    register_crosswalk(m);
 }

@@ -13,6 +13,7 @@ void register_errors(py::module_& m);
 void register_forms(py::module_& m);
 void register_rules(py::module_& m);
 void register_graph(py::module_& m);
+void register_crosswalk(py::module_& m);
 
 /// Python value → exact decimal: int, str, decimal.Decimal, and float through its
 /// shortest round-trip text (so 12.34 means 12.34, not its binary neighbour).

@@ -1,6 +1,7 @@
 #include "prelude.hpp"
 
 #include <unionstat/graph/check.hpp>
+#include <unionstat/text.hpp>
 #include <unionstat/graph/completeness.hpp>
 #include <unionstat/graph/hierarchy_builder.hpp>
 #include <unionstat/graph/rollup.hpp>
@@ -192,7 +193,8 @@ void register_graph(py::module_& m) {
                 gap_within[i] = c.gap_within_tolerance;
                 children[i] = c.children;
                 py::list ex;
-                for (auto u : c.explained_by) ex.append(tree.id(u));
+                // explained_by holds rows of the result (the children's comparisons).
+                for (auto row : c.explained_by) ex.append(tree.id(r->rows[row].unit));
                 explained.append(ex);
             }
             py::dict d;

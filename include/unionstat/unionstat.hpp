@@ -8,6 +8,7 @@
 #include "unionstat/level.hpp"
 #include "unionstat/forms/batch.hpp"
 #include "unionstat/forms/cell.hpp"
+#include "unionstat/forms/crosswalk.hpp"
 #include "unionstat/forms/field.hpp"
 #include "unionstat/forms/registry.hpp"
 #include "unionstat/forms/report.hpp"

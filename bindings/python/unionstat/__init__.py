@@ -12,6 +12,15 @@ from __future__ import annotations
 
 from . import _core
 from ._core import FieldDef, FormSchema, Report, ReportBatch, RuleOutcome, __version__
+from .crosswalks import (
+    ConceptMapping,
+    Crosswalk,
+    CrosswalkResult,
+    UnmappedField,
+    bundled_crosswalks,
+    crosswalk,
+    load_crosswalk,
+)
 from .errors import (
     Error,
     ExactOverflowError,
@@ -23,12 +32,19 @@ from .errors import (
 )
 from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, to_batch
+from .graph import Completeness, Hierarchy, UnknownUnitsWarning
 from .io import read_reports, write_reports
 from .rules import BatchValidation, ReportValidation
 
 __all__ = [
     "__version__",
     "BatchValidation",
+    "Completeness",
+    "Hierarchy",
+    "UnknownUnitsWarning",
+    "ConceptMapping",
+    "Crosswalk",
+    "CrosswalkResult",
     "Error",
     "ExactOverflowError",
     "FieldDef",
@@ -43,8 +59,12 @@ __all__ = [
     "RuleOutcome",
     "SchemaError",
     "UnknownNameError",
+    "UnmappedField",
     "batch_to_frame",
+    "bundled_crosswalks",
+    "crosswalk",
     "forms",
+    "load_crosswalk",
     "load_form",
     "read_reports",
     "schema_dir",

@@ -24,7 +24,7 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from .forms import forms
 
-    print(forms()[args.form].render(args.lang))
+    print(forms()[args.form].render(args.lang, detail=args.detail))
     return 0
 
 
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="print a form in its paper layout")
     s.add_argument("form")
     s.add_argument("--lang", choices=["zh", "en"], default="zh")
+    s.add_argument("--detail", action="store_true", help="add each blank's printed wording and transcriber's note")
     s.set_defaults(func=_cmd_show)
     v = sub.add_parser("validate", help="validate a file of reports against a form")
     v.add_argument("file")

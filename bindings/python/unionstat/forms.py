@@ -77,11 +77,12 @@ class Form:
         """Validates many reports: violations and a per-rule summary (as R's validate)."""
         return validate_batch(self.batch(data), levels=levels, threads=threads)
 
-    def render(self, lang: str = "zh") -> str:
-        """The form as text in its paper layout, to hold against the printed notice."""
+    def render(self, lang: str = "zh", detail: bool = False) -> str:
+        """The form as text in its paper layout, to hold against the printed notice;
+        ``detail`` adds each blank's printed wording and transcriber's note."""
         from .views import form_text
 
-        return form_text(self, lang)
+        return form_text(self, lang, detail)
 
     def _repr_html_(self) -> str:
         from .views import form_html
@@ -120,6 +121,11 @@ class _Registry(Mapping[str, Form]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._reg.ids())
+
+    @property
+    def core(self) -> _core.SchemaRegistry:
+        """The underlying C++ registry (crosswalks are checked against it)."""
+        return self._reg
 
     def __len__(self) -> int:
         return len(self._reg.ids())

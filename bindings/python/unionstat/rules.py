@@ -112,15 +112,21 @@ def validate_batch(
     keep_passes: bool = False,
     keep_skipped: bool = False,
     threads: int = 0,
+    tree: _core.Hierarchy | None = None,
+    period: str = "",
 ) -> BatchValidation:
     """Validates a batch in C++ (GIL released) and builds the DataFrames with vectorised
-    numpy indexing: no Python work per report."""
+    numpy indexing: no Python work per report. With a ``tree``, each row gets its
+    unit's level and its children's sums (level-restricted and ``children_sum`` rules)."""
     import pandas as pd
 
     form = batch.form
-    res = _core.validate_batch(
-        batch, levels=levels or [], keep_passes=keep_passes, keep_skipped=keep_skipped, threads=threads
-    )
+    if tree is not None:
+        res = _core.validate_in_tree(tree, batch, period)
+    else:
+        res = _core.validate_batch(
+            batch, levels=levels or [], keep_passes=keep_passes, keep_skipped=keep_skipped, threads=threads
+        )
     arr = res.arrays()
     rules = form.rules
     ids = np.array([r.id for r in rules], dtype=object)

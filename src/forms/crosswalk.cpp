@@ -71,7 +71,6 @@ private:
                 fail(item.Mark(), "form '" + id + "' is of family " + form->family + ", not " + cw.family);
             cw.forms.push_back(id);
             forms_.push_back(form);
-            form_marks_.push_back(item.Mark());
         }
     }
 
@@ -306,7 +305,6 @@ private:
 
     const schema_registry& registry_;
     std::vector<std::shared_ptr<const form_schema>> forms_;
-    std::vector<YAML::Mark> form_marks_;
     std::vector<YAML::Node> sum_nodes_, unit_nodes_, same_nodes_, only_nodes_;
 };
 

@@ -420,6 +420,12 @@ private:
             return;
         }
         m += c0 >> 6;
+        std::uint64_t any = 0;
+        for (std::size_t w = 0; w * 64 < n; ++w) any |= m[w];
+        if (!any) {  // no blank in this chunk: read in place
+            ptr_[static_cast<std::size_t>(in.dst)] = v;
+            return;
+        }
         for (std::size_t w = 0; w * 64 < n; ++w) {
             const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
             if (!m[w]) {
@@ -533,37 +539,50 @@ private:
         const int lr = rule.lhs_register(), rr = rule.rhs_register();
         const std::int64_t* lv = lr >= 0 ? ptr_[static_cast<std::size_t>(lr)] : nullptr;
         const std::int64_t* rv = rr >= 0 ? ptr_[static_cast<std::size_t>(rr)] : nullptr;
-        for (std::size_t i = 0; i < n; ++i) {
-            status s;
-            reason why = reason::none;
-            const std::uint64_t bit = std::uint64_t(1) << (i & 63);
-            if (level[i >> 6] & bit) {
-                s = status::skipped;
-                why = reason::level;
-                ++cnt.skipped;
-            } else if (skip[i >> 6] & bit) {
-                s = status::skipped;
-                why = reason::missing;
-                ++cnt.skipped;
-            } else if (err_[i]) {
-                s = status::error;
-                why = reason::overflow;
-                ++cnt.errors;
-            } else if (res[i]) {
-                ++cnt.passes;
-                if (!opt_.keep_passes) continue;
-                s = status::pass;
-            } else {
-                s = status::fail;
-                ++cnt.fails;
-            }
-            if (s == status::skipped && !opt_.keep_skipped) continue;
+        auto list = [&](std::size_t i, status s, reason why) {
             out.row.push_back(static_cast<std::uint32_t>(c0 + i));
             out.rule.push_back(static_cast<std::uint32_t>(ri));
             out.st.push_back(s);
             out.why.push_back(why);
             out.lhs.push_back(lv && s != status::skipped ? lv[i] : 0);
             out.rhs.push_back(rv && s != status::skipped ? rv[i] : 0);
+        };
+        // Word at a time: passing rows are counted with popcount; only the rows that did
+        // not pass (about 1% in real data) are visited one by one.
+        for (std::size_t w = 0; w < nw; ++w) {
+            const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
+            const std::uint64_t valid = hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1;
+            std::uint64_t ok = 0, bad_err = 0;
+            for (std::size_t i = lo; i < hi; ++i) {
+                ok |= static_cast<std::uint64_t>(res[i] != 0) << (i - lo);
+                bad_err |= static_cast<std::uint64_t>(err_[i] != 0) << (i - lo);
+            }
+            const std::uint64_t skipped = (skip[w] | level[w]) & valid;
+            const std::uint64_t passed = ok & ~bad_err & ~skipped & valid;
+            cnt.passes += static_cast<std::size_t>(__builtin_popcountll(passed));
+            std::uint64_t rest = valid & ~passed;
+            if (opt_.keep_passes) rest = valid;
+            while (rest) {
+                const int b = __builtin_ctzll(rest);
+                rest &= rest - 1;
+                const std::size_t i = lo + static_cast<std::size_t>(b);
+                const std::uint64_t bit = std::uint64_t(1) << b;
+                if (level[w] & bit) {
+                    ++cnt.skipped;
+                    if (opt_.keep_skipped) list(i, status::skipped, reason::level);
+                } else if (skip[w] & bit) {
+                    ++cnt.skipped;
+                    if (opt_.keep_skipped) list(i, status::skipped, reason::missing);
+                } else if (bad_err & bit) {
+                    ++cnt.errors;
+                    list(i, status::error, reason::overflow);
+                } else if (ok & bit) {
+                    list(i, status::pass, reason::none);  // keep_passes only
+                } else {
+                    ++cnt.fails;
+                    list(i, status::fail, reason::none);
+                }
+            }
         }
     }
 

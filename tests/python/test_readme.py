@@ -21,6 +21,18 @@ def test_readme_python_example_runs(root: Path, tmp_path: Path, capsys: pytest.C
     assert "songnuan.part_of.01B 241000 183000" in out
 
 
+def test_readme_hierarchy_example_runs(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2, "README lost its hierarchy example"
+    script = tmp_path / "hierarchy.py"
+    script.write_text(blocks[1], encoding="utf-8")
+    runpy.run_path(str(script))
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "250"
+    assert re.search(r"630100\s+01A\s+260\s+250\s+10\n", out)
+
+
 def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     from unionstat.cli import main
 

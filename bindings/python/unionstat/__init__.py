@@ -32,8 +32,8 @@ from .errors import (
 )
 from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, to_batch
-from .graph import Completeness, Hierarchy, UnknownUnitsWarning
-from .io import read_reports, write_reports
+from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
+from .io import read_batch, read_reports, write_reports
 from .rules import BatchValidation, ReportValidation
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "Report",
     "ReportBatch",
     "ReportValidation",
+    "RollupView",
     "RuleError",
     "RuleOutcome",
     "SchemaError",
@@ -66,6 +67,7 @@ __all__ = [
     "forms",
     "load_crosswalk",
     "load_form",
+    "read_batch",
     "read_reports",
     "schema_dir",
     "to_batch",

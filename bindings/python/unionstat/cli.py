@@ -1,16 +1,43 @@
-"""The ``unionstat`` command line. Exit status: 0 clean, 1 errors found, 2 bad usage or
-unreadable input — so that ETL scripts can branch on it."""
+"""The ``unionstat`` command line.
+
+Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --tree T
+--form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
+``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
+(``qinghai``, ``pingdingshan``).
+
+Exit status, so that ETL scripts can branch on it:
+
+* 0 — clean: no rule of severity error failed; no gap; every unit reported;
+* 1 — findings: errors (``validate``), gaps (``check``), units that did not report
+  (``completeness``), or reports of units outside the tree that were left out;
+* 2 — bad usage or unreadable input: wrong arguments, a missing or unreadable file, bad
+  cells, an unknown form or tree, an inconsistent tree.
+"""
 
 from __future__ import annotations
 
 import argparse
-
+import json
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from .errors import Error
+from .errors import Error, InputError
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import _core
+    from .forms import Form
+    from .graph import Hierarchy
+    from .progress import Progress
+
+__all__ = ["build_parser", "main"]
+
+#: Exit statuses.
+CLEAN, FOUND, BAD_INPUT = 0, 1, 2
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
@@ -18,51 +45,292 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 
     for form_id, form in forms().items():
         print(f"{form_id:15} {len(form.fields):3} fields {len(form.rules):4} rules  {form.title}  ({form.source['issuer']})")
-    return 0
+    return CLEAN
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from .forms import forms
 
     print(forms()[args.form].render(args.lang, detail=args.detail))
-    return 0
+    return CLEAN
+
+
+# ---------------------------------------------------------------------------------------
+# Shared steps of the data commands
+# ---------------------------------------------------------------------------------------
+
+
+def _progress(args: argparse.Namespace, steps: int) -> Progress:
+    from .progress import Progress
+
+    enabled = args.progress if args.progress is not None else sys.stderr.isatty()
+    return Progress(steps, enabled=enabled)
+
+
+def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBatch:
+    from .io import read_batch
+
+    bar.step(f"reading {args.file}")
+    batch = read_batch(args.file, form, progress=lambda rows: bar.note(f"reading {args.file}: {rows:,} rows"))
+    return batch
+
+
+def _tree(spec: str) -> Hierarchy:
+    from pathlib import Path
+
+    from .graph import Hierarchy, sample_tree
+
+    p = Path(spec)
+    if p.is_file():
+        return Hierarchy.read(p)
+    if "/" not in spec and "\\" not in spec and sample_tree(spec).is_file():
+        return Hierarchy.sample(spec)
+    raise InputError(f"{spec}: no such units file (nor a bundled tree: qinghai, pingdingshan)", file=spec)
+
+
+def _period(args: argparse.Namespace, batch: _core.ReportBatch) -> str:
+    """The period to work on: --period, or the file's only period."""
+    if args.period is not None:
+        return str(args.period)
+    periods = sorted(set(batch.periods))
+    if len(periods) > 1:
+        shown = ", ".join(periods[:10]) + (" …" if len(periods) > 10 else "")
+        raise InputError(f"{args.file} holds reports of several periods ({shown}): choose one with --period", file=args.file)
+    return periods[0] if periods else ""
+
+
+@contextmanager
+def _unknown_units(found: list[str]) -> Iterator[None]:
+    """Reports of units outside the tree: collected into ``found`` and told on stderr."""
+    from .graph import UnknownUnitsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownUnitsWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, UnknownUnitsWarning):
+            found.append(str(w.message))
+            print(f"unionstat: warning: {w.message}", file=sys.stderr)
+        else:  # pragma: no cover - pass other warnings on
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _emit(args: argparse.Namespace, df: pd.DataFrame, table: str, html: str, obj: Any = None) -> None:
+    """Prints a result in the chosen format."""
+    if args.format == "json":
+        if obj is not None:
+            print(json.dumps(obj, ensure_ascii=False, default=str))
+        else:
+            print(df.to_json(orient="records", force_ascii=False, default_handler=str))
+    elif args.format == "csv":
+        print(df.to_csv(index=False), end="")
+    elif args.format == "html":
+        print(html)
+    else:
+        print(table)
+
+
+def _plain(value: Any) -> Any:
+    """A cell for CSV/JSON: int stays int, exact money becomes its text, blank None."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    if value is None or value is pd.NA:
+        return None
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _clip(text: str, width: int = 30) -> str:
+    """Shortens a long label for a terminal column (CJK characters count two)."""
+    from .views import _width
+
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+# ---------------------------------------------------------------------------------------
+# Commands on data
+# ---------------------------------------------------------------------------------------
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .forms import forms
-    from .io import read_reports
+    from .rules import validate_batch
 
     form = forms()[args.form]
-    df = read_reports(args.file, form)
-    res = form.check(df)
+    unknown: list[str] = []
+    with _progress(args, 2) as bar:
+        batch = _read(args, form, bar)
+        bar.step(f"validating {len(batch):,} reports")
+        if args.tree:
+            tree = _tree(args.tree)
+            period = _period(args, batch)
+            with _unknown_units(unknown):
+                res = (tree.at(period) if period else tree).validate(batch, form, period=period, unknown="warn")
+        else:
+            res = validate_batch(batch)
     v = res.violations
-    if args.format == "json":
-        print(v.to_json(orient="records", force_ascii=False))
-    elif args.format == "csv":
-        print(v.to_csv(index=False), end="")
-    elif args.format == "html":
+    if args.format == "html":
         from .views import batch_html
 
         print(batch_html(res))
+    elif args.format in ("json", "csv"):
+        _emit(args, v, "", "")
     else:
         s = res.summary
         failing = s[(s["fails"] > 0) | (s["errors"] > 0)]
-        print(f"{len(df)} reports, {len(v)} violations ({int((v['severity'] == 'error').sum()) if len(v) else 0} errors)")
+        print(f"{len(batch)} reports, {len(v)} violations ({int((v['severity'] == 'error').sum()) if len(v) else 0} errors)")
         if len(failing):
             print(failing[["rule", "severity", "items", "passes", "fails", "skipped", "errors"]].to_string(index=False))
         for _, r in v.head(args.limit).iterrows():
             print(f"  row {r['row'] + 1} unit {r['unit']}: [{r['severity']}] {r['rule']}: {r['message']}")
-    return 0 if res.ok else 1
+    return CLEAN if res.ok else FOUND
+
+
+def _prepare(args: argparse.Namespace, bar: Progress) -> tuple[Form, Hierarchy, _core.ReportBatch, str]:
+    from .forms import forms
+
+    form = forms()[args.form]
+    bar.step(f"loading the tree {args.tree}")
+    tree = _tree(args.tree)
+    batch = _read(args, form, bar)
+    period = _period(args, batch)
+    return form, (tree.at(period) if period else tree), batch, period
+
+
+def _cmd_rollup(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .views import fmt_value, rollup_html, text_table
+
+    unknown: list[str] = []
+    with _progress(args, 3) as bar:
+        form, tree, batch, period = _prepare(args, bar)
+        bar.step(f"rolling up {len(batch):,} reports over {len(tree):,} units")
+        with _unknown_units(unknown):
+            totals = tree.rollup(batch, form, along=args.along, period=period, ignore_inner=args.lowest_only)
+    unit = args.unit or tree.ids[0]
+    if unit not in tree:
+        raise InputError(f"--unit {unit}: not a unit of the tree", unit=unit)
+    inner = [u for u in dict.fromkeys(batch.units) if u in tree and tree.children(u)]
+    if inner and not args.lowest_only:
+        print(f"unionstat: note: {len(inner)} unit(s) with children reported (e.g. {inner[0]}); their reports were "
+              "added as their own activity — if they are consolidated totals, use --lowest-only", file=sys.stderr)
+    me = totals.loc[unit]
+    kids = [c for c in tree.children(unit)][: args.limit]
+    rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])] + [fmt_value(totals.loc[k, f.code]) for k in kids]
+            for f in form.fields]
+    header = f"{form.id} period {period or '(any)'}: {unit} {me['name']} — {int(me['reports']):,} report(s) counted"
+    table = text_table(["code", "field", "unit", f"{unit} total"] + kids, rows, right=set(range(3, 4 + len(kids))))
+    out = totals.reset_index()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(_plain)
+    _emit(args, out, header + "\n" + table,
+          rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown))
+    return FOUND if unknown else CLEAN
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .views import fmt_value, gaps_html, text_table
+
+    unknown: list[str] = []
+    with _progress(args, 3) as bar:
+        form, tree, batch, period = _prepare(args, bar)
+        bar.step(f"comparing consolidated reports over {len(tree):,} units")
+        with _unknown_units(unknown):
+            gaps = tree.check(batch, form, period=period, imbalanced_only=not args.all)
+    imbalanced = gaps[~(gaps["within_tolerance"] & gaps["gap_within_tolerance"])] if len(gaps) else gaps
+    names = dict(zip(tree.ids, tree.to_frame()["name"]))
+    out = gaps.copy()
+    for c in ("reported", "computed", "difference", "tolerance", "gap"):
+        out[c] = out[c].map(_plain)
+    if args.format == "csv":
+        out["explained_by"] = out["explained_by"].map(" ".join)
+        out["trace"] = out["trace"].map(" > ".join)
+    table = f"{form.id} period {period or '(any)'}: {len(imbalanced)} imbalance(s) (unit × field)"
+    if len(gaps):
+        rows = [
+            [x.unit, names.get(x.unit, ""), x.field, fmt_value(x.reported), fmt_value(x.computed), fmt_value(x.difference),
+             fmt_value(x.gap), " → ".join(x.trace) if len(x.trace) > 1 else ("introduced here" if x.trace else "")]
+            for x in gaps.head(args.limit).itertuples()
+        ]
+        table += "\n" + text_table(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"],
+                                   rows, right={3, 4, 5, 6})
+        if len(gaps) > args.limit:
+            table += f"\n  … and {len(gaps) - args.limit} more (--limit, or --format csv for all)"
+    _emit(args, out, table, gaps_html(gaps, names))
+    return FOUND if len(imbalanced) or unknown else CLEAN
+
+
+def _cmd_completeness(args: argparse.Namespace) -> int:
+    from .views import completeness_html, text_table
+
+    unknown: list[str] = []
+    with _progress(args, 3) as bar:
+        form, tree, batch, period = _prepare(args, bar)
+        bar.step(f"counting reports of {len(tree):,} units")
+        with _unknown_units(unknown):
+            c = tree.completeness(batch, form, period=period, root=args.root or "")
+    missing = c.missing[["unit", "name", "level", "kind", "parent"]]
+
+    def rates(df: pd.DataFrame, key: str) -> str:
+        rows = [[str(getattr(x, key)), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
+                for x in df.itertuples()]
+        return text_table([key, "expected", "reported", "missing", "rate"], rows, right={1, 2, 3, 4})
+
+    lines = [f"{form.id} period {c.period}: {c.reported:,} of {c.expected:,} units reported ({c.rate:.1%})",
+             rates(c.by_level, "level"), rates(c.by_kind, "kind")]
+    if len(missing):
+        lines.append(f"not reported ({len(missing)}):")
+        lines.append(text_table(list(missing.columns), [[str(v) for v in r] for r in missing.head(args.limit).itertuples(index=False)]))
+        if len(missing) > args.limit:
+            lines.append(f"  … and {len(missing) - args.limit} more (--limit, or --format csv for all)")
+    table = "\n".join(lines)
+    obj = {
+        "form": form.id, "period": c.period, "expected": c.expected, "reported": c.reported, "rate": c.rate,
+        "by_level": c.by_level.to_dict(orient="records"), "by_kind": c.by_kind.to_dict(orient="records"),
+        "missing": missing.to_dict(orient="records"), "unknown": unknown,
+    }
+    _emit(args, missing, table, completeness_html(c), obj)
+    return FOUND if len(missing) or unknown else CLEAN
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(args.output, quiet=args.quiet)
+    return run_demo(args.output, quiet=args.quiet, seed=args.seed)
+
+
+# ---------------------------------------------------------------------------------------
+# Parser
+# ---------------------------------------------------------------------------------------
+
+
+def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 20) -> None:
+    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON; one row per report (unit, period, field codes)")
+    p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
+    p.add_argument("--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan")
+    p.add_argument("--period", help="period to work on (default: the file's only period)")
+    p.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
+    p.add_argument("--limit", type=int, default=limit, help="rows listed in table format")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="unionstat", description="Trade-union statistical reporting: forms, rules, roll-up.")
+    """The argument parser of the ``unionstat`` command."""
+    p = argparse.ArgumentParser(
+        prog="unionstat", description="Trade-union statistical reporting: forms, rules, roll-up.",
+        epilog="exit status: 0 clean, 1 errors/gaps/missing reports found, 2 bad usage or unreadable input",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("forms", help="list the bundled forms").set_defaults(func=_cmd_forms)
     s = sub.add_parser("show", help="print a form in its paper layout")
@@ -71,19 +339,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--detail", action="store_true", help="add each blank's printed wording and transcriber's note")
     s.set_defaults(func=_cmd_show)
     v = sub.add_parser("validate", help="validate a file of reports against a form")
-    v.add_argument("file")
-    v.add_argument("--form", required=True)
-    v.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
-    v.add_argument("--limit", type=int, default=20, help="violations listed in table format")
+    _data_args(v, tree_required=False)
     v.set_defaults(func=_cmd_validate)
+    r = sub.add_parser("rollup", help="consolidated totals of every unit of a tree")
+    _data_args(r, tree_required=True)
+    r.add_argument("--unit", help="unit shown in table and html format (default: the root)")
+    r.add_argument("--along", choices=["primary", "secondary"], default="primary")
+    r.add_argument("--lowest-only", action="store_true",
+                   help="leave out reports of units that have children (they are consolidated totals)")
+    r.set_defaults(func=_cmd_rollup)
+    c = sub.add_parser("check", help="compare parents' consolidated reports with their children")
+    _data_args(c, tree_required=True)
+    c.add_argument("--all", action="store_true", help="list balanced comparisons too")
+    c.set_defaults(func=_cmd_check)
+    m = sub.add_parser("completeness", help="units that have not reported; rates by level and kind")
+    _data_args(m, tree_required=True)
+    m.add_argument("--root", help="only the subtree of this unit")
+    m.set_defaults(func=_cmd_completeness)
     d = sub.add_parser("demo", help="the bundled sample province: validate, roll up, check")
     d.add_argument("--output", default="unionstat-demo.html", help="HTML report to write")
+    d.add_argument("--seed", type=int, default=2018, help="seed of the sample reports")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=_cmd_demo)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0 clean, 1 findings, 2 bad input)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -93,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (Error, OSError, KeyError) as exc:
         print(f"unionstat: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,14 @@ class Form:
             return ReportValidation(data, _core.validate_report(data, previous=previous, level=level))
         return self.check(data).violations
 
+    def view(
+        self, report: _core.Report, *, level: str | None = None, previous: _core.Report | None = None
+    ) -> ReportValidation:
+        """A report for reading (Jupyter shows it as a table): every field with its value
+        and unit, blanks shown as 空, the messages of the rules it breaks beside the cells
+        they name. Same as :meth:`validate` on one report."""
+        return ReportValidation(report, _core.validate_report(report, previous=previous, level=level))
+
     def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0) -> BatchValidation:
         """Validates many reports: violations and a per-rule summary (as R's validate)."""
         return validate_batch(self.batch(data), levels=levels, threads=threads)

@@ -78,7 +78,10 @@ def to_batch(df: pd.DataFrame, form: _core.FormSchema, *, what: str = "the data"
             values = col.to_numpy(dtype="int64", na_value=0)
             problems += batch.set_column_int(code, values, mask if mask.any() else None)
         elif pd.api.types.is_bool_dtype(dtype):
-            problems += batch.set_column_int(code, col.to_numpy(dtype="int64"), None)
+            # numpy bool has no blanks; pandas' nullable "boolean" marks them with NA.
+            mask = col.isna().to_numpy()
+            values = col.to_numpy(dtype="int64", na_value=0)
+            problems += batch.set_column_int(code, values, mask if mask.any() else None)
         elif pd.api.types.is_integer_dtype(dtype):
             values = np.ascontiguousarray(col.to_numpy(dtype="int64"))
             if field.scale == 0 and field.type == "count" and (values.size == 0 or values.min() >= 0):
@@ -88,7 +91,13 @@ def to_batch(df: pd.DataFrame, form: _core.FormSchema, *, what: str = "the data"
         elif pd.api.types.is_float_dtype(dtype):
             problems += batch.set_column_float(code, col.to_numpy(dtype="float64"))
         else:
-            texts = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in col.tolist()]
+            # Text goes to the C++ parser as a list (one Python str per cell: unavoidable
+            # with pybind11's list conversion). Columns of strings get there without a
+            # Python loop; mixed objects (Decimal, int …) are turned into text one by one.
+            if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+                texts = col.to_numpy(dtype=object, na_value=None).tolist()
+            else:
+                texts = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in col.tolist()]
             problems += batch.set_column_text(code, texts)
     problems.sort(key=lambda p: (p[0], form.index(p[2])))
     _raise_problems(problems, what)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from .forms import Form
 
-__all__ = ["Hierarchy", "Completeness", "UnknownUnitsWarning", "sample_tree"]
+__all__ = ["Hierarchy", "Completeness", "RollupView", "UnknownUnitsWarning", "sample_tree"]
 
 
 class UnknownUnitsWarning(UserWarning):
@@ -41,11 +41,12 @@ def _batch(data: Any, form: Any) -> _core.ReportBatch:
     return to_batch_any(data, form)
 
 
-def _warn_unknown(units: list[str], what: str) -> None:
+def _warn_unknown(units: list[str], what: str, stacklevel: int = 3) -> None:
     if units:
         shown = ", ".join(units[:10]) + (" …" if len(units) > 10 else "")
         warnings.warn(
-            f"{len(units)} unit(s) not in the tree were left out of the {what}: {shown}", UnknownUnitsWarning, stacklevel=3
+            f"{len(units)} unit(s) not in the tree were left out of the {what}: {shown}", UnknownUnitsWarning,
+            stacklevel=stacklevel,
         )
 
 
@@ -67,14 +68,46 @@ class Completeness:
 
     @property
     def rate(self) -> float:
+        """Share of the expected units that reported (1.0 when none is expected)."""
         return 1.0 if self.expected == 0 else self.reported / self.expected
 
+    def __repr__(self) -> str:
+        return f"<Completeness {self.period}: {self.reported} of {self.expected} units reported ({self.rate:.1%})>"
+
     def _repr_html_(self) -> str:
-        return (
-            f"<h4>{self.reported} of {self.expected} units reported ({self.rate:.1%}) for period {self.period}</h4>"
-            + self.by_level.to_html(index=False)
-            + self.by_kind.to_html(index=False)
-        )
+        from .views import completeness_html
+
+        return completeness_html(self)
+
+
+@dataclass
+class RollupView:
+    """A roll-up for reading: ``totals`` (one row per unit, as :meth:`Hierarchy.rollup`
+    returns), the unit shown first and its children; shows itself in Jupyter."""
+
+    totals: pd.DataFrame
+    form: _core.FormSchema
+    unit: str
+    children: list[str]
+    unknown_units: list[str]
+    ignore_inner: bool = False
+
+    def total(self, code_or_key: str, unit: str | None = None) -> Any:
+        """The consolidated total of one field (code or concept key) of a unit (default:
+        the unit shown): int for counts, ``Decimal`` for money, None when blank."""
+        import pandas as pd
+
+        value = self.totals.loc[unit or self.unit, self.form.field(code_or_key).code]
+        return None if pd.isna(value) else value
+
+    def __repr__(self) -> str:
+        return f"<RollupView {self.form.id}: {len(self.totals)} units, shown {self.unit}>"
+
+    def _repr_html_(self) -> str:
+        from .views import rollup_html
+
+        return rollup_html(self.totals, self.form, unit=self.unit, children=self.children,
+                           unknown_units=self.unknown_units)
 
 
 class Hierarchy:
@@ -92,6 +125,7 @@ class Hierarchy:
 
     @classmethod
     def read_yaml(cls, path: str | os.PathLike[str]) -> Hierarchy:
+        """Units from YAML (see ``schemas/trees/example.yaml``)."""
         return cls(_core.Hierarchy.read_yaml(str(path)))
 
     @classmethod
@@ -130,6 +164,7 @@ class Hierarchy:
     # -- queries -----------------------------------------------------------------
     @property
     def core(self) -> _core.Hierarchy:
+        """The underlying C++ hierarchy (units addressed by index)."""
         return self._h
 
     def __len__(self) -> int:
@@ -144,6 +179,7 @@ class Hierarchy:
 
     @property
     def ids(self) -> list[str]:
+        """Unit ids in the tree's order (parents before their children)."""
         return self._h.ids()
 
     def to_frame(self) -> pd.DataFrame:
@@ -156,10 +192,12 @@ class Hierarchy:
         return [self._h.id(i) for i in indices]
 
     def parent(self, unit: str) -> str | None:
+        """The primary parent's id, None for a root."""
         p = self._h.parent(self._h.index(unit))
         return None if p is None else self._h.id(p)
 
     def children(self, unit: str) -> list[str]:
+        """Ids of the units whose primary parent is ``unit``."""
         return self._ids(self._h.children(self._h.index(unit)))
 
     def ancestors(self, unit: str) -> list[str]:
@@ -175,6 +213,7 @@ class Hierarchy:
         return self._ids(self._h.subtree(self._h.index(unit)))
 
     def level(self, unit: str) -> str:
+        """national, province, city, county or grassroots."""
         return self._h.level(self._h.index(unit))
 
     def at(self, period: str) -> Hierarchy:
@@ -182,9 +221,9 @@ class Hierarchy:
         return Hierarchy(self._h.at(period))
 
     def _repr_html_(self) -> str:
-        df = self.to_frame()
-        counts = df.groupby(["level", "kind"]).size().rename("units").reset_index()
-        return f"<h4>{len(self)} units</h4>" + counts.to_html(index=False)
+        from .views import hierarchy_html
+
+        return hierarchy_html(self)
 
     # -- operations ----------------------------------------------------------------
     def rollup(
@@ -195,17 +234,35 @@ class Hierarchy:
         per unit, indexed by unit: ``name``, ``level``, ``reports`` (reports counted) and
         one column per field. Reports of units not in the tree are left out with an
         :class:`UnknownUnitsWarning`."""
+        return self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, exact=exact)[0]
+
+    def _rollup(
+        self, data: Any, form: Form | _core.FormSchema, *, along: str, period: str, ignore_inner: bool, exact: bool
+    ) -> tuple[pd.DataFrame, list[str]]:
         from .frames import batch_to_frame
 
         batch = _batch(data, form)
         res = _core.rollup(self._h, batch, along=along, period=period, ignore_inner=ignore_inner)
-        _warn_unknown(res["unknown_units"], "roll-up")
+        _warn_unknown(res["unknown_units"], "roll-up", stacklevel=4)
         df = batch_to_frame(res["totals"], exact=exact)
         units = self.to_frame()
         df.insert(1, "name", units["name"].to_numpy())
         df.insert(2, "level", units["level"].to_numpy())
         df.insert(3, "reports", res["reports"])
-        return df.set_index("unit")
+        return df.set_index("unit"), list(res["unknown_units"])
+
+    def rollup_view(
+        self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
+        ignore_inner: bool = False, unit: str | None = None,
+    ) -> RollupView:
+        """The roll-up as an object that shows itself in Jupyter: the totals of ``unit``
+        (default: the first root) field by field, and its children's totals side by
+        side. ``.totals`` is the DataFrame :meth:`rollup` returns."""
+        totals, unknown = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, exact=True)
+        root = unit if unit is not None else self._h.id(self._h.roots()[0])
+        children = [c for c in self.children(root)]
+        return RollupView(totals=totals, form=_schema(form), unit=root, children=children, unknown_units=unknown,
+                          ignore_inner=ignore_inner)
 
     def check(
         self, data: Any, form: Form | _core.FormSchema, *, period: str = "", imbalanced_only: bool = True,
@@ -214,7 +271,8 @@ class Hierarchy:
         """Where a parent reported its own consolidated figures, compare them with its
         children's: one row per (unit, field) with ``reported``, ``computed``,
         ``difference``, ``tolerance``, ``gap`` (figure passed up minus the lowest reports
-        below) and ``explained_by`` (the children whose figures explain the gap)."""
+        below), ``explained_by`` (the children whose figures explain the gap) and
+        ``trace`` (the units from this one down to where the gap was introduced)."""
         import pandas as pd
 
         schema = _schema(form)
@@ -229,21 +287,30 @@ class Hierarchy:
         codes = np.array([f.code for f in fields], dtype=object)
         reported = _exact(r["reported"], scale)
         has = r["has_reported"].astype(bool)
+        def exact(values: list[Any]) -> pd.Series:
+            return pd.Series(values, dtype=object)  # ints and Decimals stay exact
+
         df = pd.DataFrame(
             {
                 "unit": ids[uidx] if len(uidx) else [],
                 "field": codes[fidx] if len(fidx) else [],
-                "reported": [v if h else None for v, h in zip(reported, has)],
-                "computed": _exact(r["computed"], scale),
-                "difference": _exact(r["difference"], scale),
-                "tolerance": _exact(r["tolerance"], scale),
+                "reported": exact([v if h else None for v, h in zip(reported, has)]),
+                "computed": exact(_exact(r["computed"], scale)),
+                "difference": exact(_exact(r["difference"], scale)),
+                "tolerance": exact(_exact(r["tolerance"], scale)),
                 "within_tolerance": r["within_tolerance"].astype(bool),
-                "gap": _exact(r["gap"], scale),
+                "gap": exact(_exact(r["gap"], scale)),
                 "gap_within_tolerance": r["gap_within_tolerance"].astype(bool),
                 "children": r["children"],
                 "explained_by": r["explained_by"],
             }
         )
+        # The drill-down of every imbalanced row: units from this one down to where the
+        # gap was introduced (pre-order when several children explain it).
+        trace: list[list[str]] = [[] for _ in range(len(df))]
+        for row, steps in r["traces"]:
+            trace[row] = [str(ids[uidx[s]]) for s, _depth in steps]
+        df["trace"] = trace
         if imbalanced_only and len(df):
             df = df[~(df["within_tolerance"] & df["gap_within_tolerance"])].reset_index(drop=True)
         return df
@@ -271,10 +338,41 @@ class Hierarchy:
             by_kind=rates(r["by_kind"], "kind"), expected=int(expected), reported=int(reported),
         )
 
-    def validate(self, data: Any, form: Form | _core.FormSchema, *, period: str = "") -> Any:
+    def validate(self, data: Any, form: Form | _core.FormSchema, *, period: str = "", unknown: str = "error") -> Any:
         """Validates with the tree's knowledge: level-restricted rules and
-        ``children_sum()`` rules get each unit's level and its children's sums."""
-        from .rules import validate_batch
+        ``children_sum()`` rules get each unit's level and its children's sums. Returns a
+        :class:`~unionstat.BatchValidation`.
 
+        A report of a unit outside the tree is an error (``unknown="error"``, raises
+        :class:`UnknownNameError`) or, with ``unknown="warn"``, validated by the form
+        alone (no level, no children) with an :class:`UnknownUnitsWarning`."""
+        import pandas as pd
+
+        from .frames import batch_to_frame
+        from .rules import BatchValidation, validate_batch
+
+        if unknown not in ("error", "warn"):
+            raise ValueError(f"unknown must be 'error' or 'warn', not {unknown!r}")
         batch = _batch(data, form)
-        return validate_batch(batch, tree=self._h, period=period)
+        units = np.asarray(batch.units, dtype=object)
+        known = np.fromiter((self._h.find(u) is not None for u in units), dtype=bool, count=len(units))
+        if unknown == "error" or known.all():
+            return validate_batch(batch, tree=self._h, period=period)
+        _warn_unknown(list(dict.fromkeys(units[~known].tolist())), "tree's checks (validated by the form alone)")
+        frame = batch_to_frame(batch)
+        parts = []
+        for mask, tree in ((known, self._h), (~known, None)):
+            rows = np.flatnonzero(mask)
+            if not len(rows):
+                continue
+            sub = _batch(frame.iloc[rows].reset_index(drop=True), batch.form)
+            res = validate_batch(sub, tree=tree, period=period)
+            res.violations["row"] = rows[res.violations["row"].to_numpy(dtype=np.int64)]
+            parts.append(res)
+        violations = pd.concat([p.violations for p in parts], ignore_index=True)
+        violations = violations.sort_values("row", kind="stable").reset_index(drop=True)
+        summary = parts[0].summary.copy()
+        for p in parts[1:]:
+            for col in ("items", "passes", "fails", "skipped", "errors"):
+                summary[col] = summary[col].to_numpy() + p.summary[col].to_numpy()
+        return BatchValidation(violations=violations, summary=summary)

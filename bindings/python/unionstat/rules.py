@@ -35,6 +35,7 @@ class ReportValidation:
 
     @property
     def ok(self) -> bool:
+        """True when no rule of severity error failed or could not be evaluated."""
         return not any(o.severity == "error" for o in self.violations)
 
     def __bool__(self) -> bool:
@@ -75,9 +76,9 @@ class ReportValidation:
         )
 
     def _repr_html_(self) -> str:
-        from .views import report_html
+        from .views import report_view_html
 
-        return report_html(self)
+        return report_view_html(self)
 
 
 @dataclass
@@ -90,7 +91,18 @@ class BatchValidation:
 
     @property
     def ok(self) -> bool:
+        """True when no rule of severity error failed or could not be evaluated."""
         return not bool((self.violations["severity"] == "error").any()) if len(self.violations) else True
+
+    def __repr__(self) -> str:
+        v, s = self.violations, self.summary
+        failing = int(((s["fails"] > 0) | (s["errors"] > 0)).sum()) if len(s) else 0
+        errors = int((v["severity"] == "error").sum()) if len(v) else 0
+        units = v["unit"].nunique() if len(v) else 0
+        return (
+            f"<BatchValidation: {'ok' if self.ok else 'errors'}, {len(v)} violation(s) ({errors} errors) in {units} unit(s); "
+            f"{failing} of {len(s)} rules failed somewhere>"
+        )
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The violations as an Arrow stream (needs pyarrow), so that polars, DuckDB or

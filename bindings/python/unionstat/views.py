@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .forms import Form
+    from .graph import Completeness, Hierarchy
     from .rules import BatchValidation, ReportValidation
 
-__all__ = ["form_text", "form_html", "report_html", "batch_html"]
+__all__ = [
+    "form_text", "form_html", "report_html", "batch_html",
+    "completeness_html", "fmt_value", "gaps_html", "hierarchy_html", "report_view_html", "rollup_html", "text_table",
+]
 
 _e = html.escape
 
@@ -179,4 +186,204 @@ def batch_html(res: BatchValidation, limit: int = 50) -> str:
     ]
     if len(v):
         parts.append(v.head(limit)[["unit", "period", "rule", "severity", "lhs", "rhs", "message"]].to_html(index=False, classes="us-t"))
+    return "".join(parts)
+
+
+def fmt_value(value: Any) -> str:
+    """A figure as a statistician reads it: thousands separated, money with its decimals,
+    blank as 空, flags as 是/否."""
+    import numbers
+
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "空"
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    if isinstance(value, (numbers.Integral, Decimal, float)):
+        return f"{value:,}"
+    return str(value)
+
+
+def _blank_html(value: Any) -> str:
+    text = fmt_value(value)
+    return "<span class='us-muted'>空</span>" if text == "空" else _e(text)
+
+
+def hierarchy_html(tree: Hierarchy, limit: int = 30) -> str:
+    """A unit tree: its roots, units by level and kind, and the units one step below
+    each root with the number of units under them."""
+    import numpy as np
+
+    df = tree.to_frame()
+    n = len(df)
+    parts = [_CSS]
+    roots = df[df["parent"] == ""]
+    heads = ", ".join(f"{_e(u)} {_e(nm)}" for u, nm in zip(roots["unit"].head(5), roots["name"].head(5)))
+    parts.append(f"<h4>Hierarchy: {n} units · root{'s' if len(roots) != 1 else ''} {heads}</h4>")
+    if n == 0:
+        return "".join(parts)
+    counts = df.pivot_table(index="level", columns="kind", values="unit", aggfunc="count", fill_value=0)
+    order = [lv for lv in ("national", "province", "city", "county", "grassroots") if lv in counts.index]
+    counts = counts.loc[order]
+    counts["all"] = counts.sum(axis=1)
+    parts.append("<div class='us-muted'>units by level and kind</div>" + counts.to_html(classes="us-t"))
+    # Units under each unit (itself included), from the deepest level up.
+    index = {u: i for i, u in enumerate(df["unit"].tolist())}
+    parent = np.array([index.get(p, -1) for p in df["parent"].tolist()], dtype=np.int64)
+    depth = df["depth"].to_numpy()
+    size = np.ones(n, dtype=np.int64)
+    for d in range(int(depth.max()), 0, -1):
+        at = (depth == d) & (parent >= 0)
+        size += np.bincount(parent[at], weights=size[at], minlength=n).astype(np.int64)
+    top = df[df["parent"].isin(set(roots["unit"]))].assign(units_below=size[(df["parent"].isin(set(roots["unit"]))).to_numpy()] - 1)
+    rows = "".join(
+        f"<tr><td>{_e(r.unit)}</td><td>{_e(r.name)}</td><td>{_e(r.level)}</td><td>{_e(r.kind)}</td>"
+        f"<td>{int(r.units_below):,}</td></tr>"
+        for r in top.head(limit).itertuples()
+    )
+    more = f"<div class='us-muted'>… and {len(top) - limit} more</div>" if len(top) > limit else ""
+    parts.append(
+        "<div class='us-muted'>one step below the root</div><table class='us-t'><tr><th>unit</th><th>name</th>"
+        f"<th>level</th><th>kind</th><th>units below</th></tr>{rows}</table>{more}"
+    )
+    return "".join(parts)
+
+
+def rollup_html(
+    totals: pd.DataFrame, form: Any, *, unit: str | None = None, children: list[str] | None = None,
+    unknown_units: list[str] | None = None, max_children: int = 12,
+) -> str:
+    """A roll-up on paper: one row per field (code, label, unit of measure), the
+    consolidated total of ``unit`` (default: the first row) and its children's totals
+    beside it."""
+    schema = form.schema if hasattr(form, "schema") else form
+    unit = unit if unit is not None else str(totals.index[0])
+    kids = [c for c in (children or []) if c in totals.index]
+    # The biggest children first (most reports counted), as a statistician scans them.
+    kids.sort(key=lambda c: -int(totals.loc[c, "reports"]))
+    shown = kids[:max_children]
+    me = totals.loc[unit]
+    parts = [_CSS, f"<h4>Roll-up of {_e(schema.id)}: {_e(unit)} {_e(str(me['name']))} — "
+                   f"{int(me['reports']):,} report(s) counted</h4>"]
+    head = "".join(f"<th>{_e(c)}<br><span class='us-muted'>{_e(str(totals.loc[c, 'name']))}</span></th>" for c in shown)
+    parts.append(f"<table class='us-t'><tr><th>代码</th><th>内容</th><th>单位</th><th>{_e(unit)} 合计</th>{head}</tr>")
+    for f in schema.fields:
+        cells = "".join(f"<td>{_blank_html(totals.loc[c, f.code])}</td>" for c in shown)
+        parts.append(
+            f"<tr><td>{_e(f.code)}</td><td>{_e(f.label)}</td><td>{_e(f.unit)}</td>"
+            f"<td><b>{_blank_html(me[f.code])}</b></td>{cells}</tr>"
+        )
+    parts.append("</table>")
+    if len(kids) > len(shown):
+        parts.append(f"<div class='us-muted'>{len(kids) - len(shown)} more children not shown</div>")
+    if unknown_units:
+        parts.append(
+            f"<div class='us-warn'>{len(unknown_units)} report(s) from units not in the tree left out: "
+            f"{_e(', '.join(unknown_units[:10]))}</div>"
+        )
+    return "".join(parts)
+
+
+def gaps_html(gaps: pd.DataFrame, names: dict[str, str] | None = None, limit: int = 50) -> str:
+    """Parents' reported totals against their children (:meth:`Hierarchy.check`): one row
+    per unit and field with reported, computed, difference, gap and the traced path."""
+    names = names or {}
+    parts = [_CSS, f"<h4>{len(gaps)} imbalance(s) between reported and computed totals</h4>"]
+    if not len(gaps):
+        return "".join(parts)
+    parts.append(
+        "<table class='us-t'><tr><th>unit</th><th>name</th><th>field</th><th>reported</th><th>computed</th>"
+        "<th>difference</th><th>gap</th><th>traced path</th></tr>"
+    )
+    for r in gaps.head(limit).itertuples():
+        trace = list(getattr(r, "trace", []) or [])
+        path = " → ".join(_e(f"{u} {names.get(u, '')}".strip()) for u in trace)
+        cls = " class='us-fail'" if not r.within_tolerance else ""
+        parts.append(
+            f"<tr{cls}><td>{_e(r.unit)}</td><td>{_e(names.get(r.unit, ''))}</td><td>{_e(r.field)}</td>"
+            f"<td>{_blank_html(r.reported)}</td><td>{_blank_html(r.computed)}</td><td>{_e(fmt_value(r.difference))}</td>"
+            f"<td>{_e(fmt_value(r.gap))}</td><td>{path}</td></tr>"
+        )
+    parts.append("</table>")
+    if len(gaps) > limit:
+        parts.append(f"<div class='us-muted'>… and {len(gaps) - limit} more</div>")
+    return "".join(parts)
+
+
+def completeness_html(c: Completeness, limit: int = 20) -> str:
+    """Who has not reported: the rate, the rates by level and by kind, the first
+    missing units."""
+    parts = [
+        _CSS,
+        f"<h4>{c.reported:,} of {c.expected:,} units reported ({c.rate:.1%}) for period {_e(c.period)}</h4>",
+        "<div class='us-muted'>by level</div>" + c.by_level.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
+        "<div class='us-muted'>by kind</div>" + c.by_kind.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
+    ]
+    if len(c.missing):
+        m = c.missing.head(limit)[["unit", "name", "level", "kind", "parent"]]
+        parts.append(f"<div class='us-muted'>not reported ({len(c.missing)})</div>" + m.to_html(index=False, classes="us-t"))
+    return "".join(parts)
+
+
+def text_table(headers: list[str], rows: list[list[str]], *, right: set[int] | None = None, indent: str = "  ") -> str:
+    """Rows aligned in columns for a terminal, CJK characters counted two wide; columns
+    whose index is in ``right`` are right-aligned (figures)."""
+    right = right or set()
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (cell, w) in enumerate(zip(cells, widths)):
+            pad = " " * (w - _width(cell))
+            out.append(pad + cell if i in right else cell + pad)
+        return (indent + "  ".join(out)).rstrip()
+
+    return "\n".join([line(headers)] + [line(r) for r in rows])
+
+
+def _shown_value(field: Any, value: Any) -> Any:
+    """A stored value as the form prints it: money to the field's decimals when no finer
+    digit is set (1523.400000 → 1523.40)."""
+    if isinstance(value, Decimal) and field.decimals >= 0:
+        printed = value.quantize(Decimal(1).scaleb(-field.decimals))
+        return printed if printed == value else value
+    return value
+
+
+def report_view_html(res: ReportValidation) -> str:
+    """One report on paper: row and letter, label, value (blank shown as 空) and unit, and
+    the messages of the rules it breaks beside the cells they name (errors red, warnings
+    yellow); a header with the outcome and counts."""
+    rep = res.report
+    form = rep.form
+    bad: dict[str, list[Any]] = {}
+    for o in res.violations:
+        for code in o.fields:
+            bad.setdefault(code, []).append(o)
+    errors = sum(1 for o in res.violations if o.severity == "error")
+    status = "✓ ok" if res.ok else "✗ errors"
+    parts = [
+        _CSS,
+        f"<h4>{_e(form.id)} — {_e(rep.unit)} {_e(rep.period)}: {status}</h4>",
+        f"<div class='us-muted'>{_e(form.title)} · {len(res.violations)} violation(s) ({errors} error(s)), "
+        f"{len(res.skipped)} rule(s) skipped for blanks, {len(res.outcomes)} rules</div>",
+        "<table class='us-t'><tr><th>行</th><th>项</th><th>代码</th><th>内容</th><th>值</th><th>单位</th><th>问题</th></tr>",
+    ]
+    values = rep.to_dict()
+    last_row = None
+    for f in form.fields:
+        issues = bad.get(f.code, [])
+        cls = ""
+        if issues:
+            cls = " class='us-fail'" if any(o.severity == "error" for o in issues) else " class='us-warn'"
+        msg = "<br>".join(f"[{_e(o.severity)}] {_e(o.message)}" for o in issues)
+        row = f.row if f.row != last_row else ""
+        last_row = f.row
+        parts.append(
+            f"<tr{cls}><td>{_e(row)}</td><td>{_e(f.letter or '')}</td><td>{_e(f.code)}</td><td>{_e(f.label)}</td>"
+            f"<td>{_blank_html(_shown_value(f, values[f.code]))}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>"
+        )
+    parts.append("</table>")
     return "".join(parts)

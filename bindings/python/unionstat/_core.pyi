@@ -1,0 +1,455 @@
+"""Type stubs of ``unionstat._core``, the pybind11 extension (bindings/python/register_*.cpp).
+
+The pure-Python package wraps most of this; users normally need ``FormSchema``,
+``FieldDef``, ``RuleDef``, ``Report``, ``ReportBatch`` and ``RuleOutcome`` only.
+Raw stored values: counts as counted, money as an integer count of ``10**-scale`` of the
+printed unit (万元 at scale 6: one raw unit is 1e-6 万元 = 0.01 元), flags 0/1.
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Literal, TypedDict, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+_Severity = Literal["error", "warning"]
+_Status = Literal["pass", "fail", "skipped", "error"]
+_FieldType = Literal["count", "money", "flag"]
+_Aggregation = Literal["sum", "count_true", "none"]
+_Level = Literal["national", "province", "city", "county", "grassroots"]
+_Kind = Literal["regional", "industry", "direct", "enterprise"]
+_Value = int | bool | Decimal
+
+# --- forms (register_forms.cpp) ---------------------------------------------------------
+
+class FieldDef:
+    """One blank of a printed form."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def row(self) -> str: ...
+    @property
+    def letter(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def label_en(self) -> str: ...
+    @property
+    def type(self) -> _FieldType: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def decimals(self) -> int: ...
+    @property
+    def scale(self) -> int: ...
+    @property
+    def part_of(self) -> str: ...
+    @property
+    def aggregation(self) -> _Aggregation: ...
+    @property
+    def printed(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+
+class RuleDef:
+    """A rule as declared in a form schema (or generated from ``part_of`` and groups)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def check(self) -> str: ...
+    @property
+    def severity(self) -> _Severity: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def message_en(self) -> str: ...
+    @property
+    def missing(self) -> Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] | None: ...
+    @property
+    def tolerance(self) -> str | None: ...
+    @property
+    def levels(self) -> list[str]: ...
+    @property
+    def origin(self) -> Literal["explicit", "part_of", "group"]: ...
+    @property
+    def line(self) -> int: ...
+
+class _Source(TypedDict):
+    issuer: str
+    issuer_en: str
+    notice: str
+    seed: str
+    attachment: str
+
+class _Group(TypedDict):
+    id: str
+    total: str
+    parts: list[str]
+    exhaustive: bool
+
+class FormSchema:
+    """One printed version of one form."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def title_en(self) -> str: ...
+    @property
+    def script(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def quirks(self) -> list[str]: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def source(self) -> _Source: ...
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        """(text, text_en) of each 说明/注 line."""
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(row number, heading, heading_en) in paper order."""
+    @property
+    def groups(self) -> list[_Group]: ...
+    @property
+    def default_missing(self) -> str: ...
+    @property
+    def fields(self) -> list[FieldDef]: ...
+    @property
+    def rules(self) -> list[RuleDef]: ...
+    def field(self, code_or_key: str) -> FieldDef:
+        """The field of a code or concept key; raises UnknownNameError."""
+    def index(self, code_or_key: str) -> int:
+        """Position of a field; raises UnknownNameError."""
+    def find(self, code_or_key: str) -> int | None:
+        """Position of a field, or None."""
+    def __len__(self) -> int: ...
+
+def load_form(path: str) -> FormSchema:
+    """Loads a form schema YAML file; errors name file:line:column."""
+
+def load_form_text(text: str, name: str = "<string>") -> FormSchema: ...
+
+class SchemaRegistry:
+    """Forms by id."""
+
+    @overload
+    def __init__(self) -> None: ...
+    @overload
+    def __init__(self, directory: str) -> None: ...
+    def ids(self) -> list[str]: ...
+    def __contains__(self, form_id: str) -> bool: ...
+    def get(self, form_id: str) -> FormSchema: ...
+    def add_file(self, path: str) -> str: ...
+    def add_directory(self, directory: str) -> None: ...
+
+class Report:
+    """One unit × one period × one form; blanks are None, never 0."""
+
+    def __init__(self, form: FormSchema, unit: str, period: str = "") -> None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def form(self) -> FormSchema: ...
+    def set(self, code_or_key: str, value: int | str | Decimal | float | bool | None) -> None:
+        """Sets a value (str is parsed exactly: "1,234", "１２", "是"); None blanks it."""
+    def get(self, code_or_key: str) -> _Value | None: ...
+    def clear(self, code_or_key: str) -> None: ...
+    def to_dict(self) -> dict[str, _Value | None]: ...
+
+_CellProblem = tuple[int, str, str, str, str]
+"""(row, unit, field code, cell text, message) of a refused cell."""
+
+class ReportBatch:
+    """Many reports of one form, stored by column (int64 values + a missing bitmap)."""
+
+    def __init__(self, form: FormSchema) -> None: ...
+    @property
+    def form(self) -> FormSchema: ...
+    def __len__(self) -> int: ...
+    @property
+    def units(self) -> list[str]: ...
+    @property
+    def periods(self) -> list[str]: ...
+    def add_row(self, unit: str, period: str = "") -> int: ...
+    def append(self, report: Report) -> int: ...
+    def set_keys(self, units: Sequence[str], periods: Sequence[str]) -> None: ...
+    def row(self, index: int) -> Report: ...
+    def find(self, unit: str, period: str = "") -> int: ...
+    def is_missing(self, row: int, field: int) -> bool: ...
+    def raw_column(self, code_or_key: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """(values, missing) as numpy arrays; values are raw (money scaled to the 分)."""
+    def set_column_raw(
+        self, code_or_key: str, values: npt.NDArray[np.int64], missing: npt.ArrayLike | None = None
+    ) -> None:
+        """Borrows a C-contiguous int64 array of raw values without copying."""
+    def set_column_int(
+        self, code_or_key: str, values: npt.ArrayLike, missing: npt.ArrayLike | None = None
+    ) -> list[_CellProblem]:
+        """Sets whole-number values in the field's unit; returns the cells it refused."""
+    def set_column_float(self, code_or_key: str, values: npt.ArrayLike) -> list[_CellProblem]:
+        """Sets floats read through their shortest decimal text; NaN is blank."""
+    def set_column_text(self, code_or_key: str, texts: Sequence[str | None]) -> list[_CellProblem]:
+        """Parses every cell and reports every bad one, not just the first."""
+    def format_column(self, code_or_key: str) -> list[str | None]:
+        """Exact text of every cell (None for blanks)."""
+
+# --- rules (register_rules.cpp) ---------------------------------------------------------
+
+class RuleOutcome:
+    """One rule's outcome on one report."""
+
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def severity(self) -> _Severity: ...
+    @property
+    def status(self) -> _Status: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def lhs(self) -> str | None: ...
+    @property
+    def rhs(self) -> str | None: ...
+    @property
+    def difference(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def message_en(self) -> str: ...
+    @property
+    def fields(self) -> list[str]: ...
+
+class _BatchArrays(TypedDict):
+    row: npt.NDArray[np.uint32]
+    rule: npt.NDArray[np.uint32]
+    status: npt.NDArray[np.uint8]
+    reason: npt.NDArray[np.uint8]
+
+class BatchResult:
+    """Columnar result of validating a batch: one entry per listed (row, rule)."""
+
+    @property
+    def rows(self) -> int: ...
+    def __len__(self) -> int: ...
+    def arrays(self) -> _BatchArrays:
+        """row, rule (index), status (0 pass 1 fail 2 skipped 3 error), reason codes."""
+    def counts(self) -> list[tuple[int, int, int, int, int]]:
+        """Per rule: (items, passes, fails, skipped, errors)."""
+    def lhs_text(self, batch: ReportBatch, /) -> list[str]: ...
+    def rhs_text(self, batch: ReportBatch, /) -> list[str]: ...
+    def difference_text(self, batch: ReportBatch, /) -> list[str]: ...
+    def messages(self, batch: ReportBatch, english: bool = False) -> list[str]: ...
+
+def validate_report(
+    report: Report, previous: Report | None = None, children: Report | None = None, level: str | None = None
+) -> list[RuleOutcome]:
+    """Every rule's outcome on one report, in rule order."""
+
+def explain(report: Report, rule_id: str, previous: Report | None = None) -> list[tuple[int, str, str]]:
+    """(depth, sub-expression, value) for every node of a rule on a report."""
+
+def check_rule(form: FormSchema, check: str, id: str = "adhoc") -> None:
+    """Parses and checks a rule against a form; raises RuleError with diagnostics."""
+
+def validate_batch(
+    batch: ReportBatch,
+    previous: ReportBatch | None = None,
+    previous_rows: Sequence[int] = ...,
+    levels: Sequence[str] = ...,
+    keep_passes: bool = False,
+    keep_skipped: bool = False,
+    threads: int = 0,
+) -> BatchResult:
+    """Validates every row against every rule; the GIL is released while it runs."""
+
+# --- hierarchy (register_graph.cpp) -----------------------------------------------------
+
+class _UnitColumns(TypedDict):
+    unit: list[str]
+    name: list[str]
+    level: list[str]
+    kind: list[str]
+    parent: list[str]
+    depth: npt.NDArray[np.int64]
+
+class Hierarchy:
+    """Org units of the union hierarchy (Boost.Graph); units are addressed by index."""
+
+    @staticmethod
+    def read_csv(path: str) -> Hierarchy: ...
+    @staticmethod
+    def read_yaml(path: str) -> Hierarchy: ...
+    @staticmethod
+    def read(path: str) -> Hierarchy: ...
+    @staticmethod
+    def parse_csv(text: str, name: str = "<string>") -> Hierarchy: ...
+    @staticmethod
+    def from_columns(
+        ids: Sequence[str],
+        names: Sequence[str],
+        levels: Sequence[str],
+        kinds: Sequence[str],
+        parents: Sequence[str],
+        secondary_parents: Sequence[str],
+        valid_from: Sequence[str],
+        valid_to: Sequence[str],
+        source: str = "<frame>",
+    ) -> Hierarchy: ...
+    def __len__(self) -> int: ...
+    def ids(self) -> list[str]: ...
+    def find(self, unit: str, /) -> int | None: ...
+    def index(self, unit: str, /) -> int: ...
+    def id(self, index: int, /) -> str: ...
+    def name(self, index: int, /) -> str: ...
+    def level(self, index: int, /) -> _Level: ...
+    def kind(self, index: int, /) -> _Kind: ...
+    def parent(self, index: int, /) -> int | None: ...
+    def children(self, index: int, /) -> list[int]: ...
+    def secondary_parents(self, index: int, /) -> list[int]: ...
+    def ancestors(self, index: int, /) -> list[int]: ...
+    def path(self, index: int, /) -> list[int]: ...
+    def subtree(self, index: int, /) -> list[int]: ...
+    def depth(self, index: int, /) -> int: ...
+    def roots(self) -> list[int]: ...
+    def at(self, period: str) -> Hierarchy: ...
+    def to_csv(self) -> str: ...
+    def columns(self) -> _UnitColumns: ...
+
+class _Rollup(TypedDict):
+    totals: ReportBatch
+    reports: npt.NDArray[np.uint32]
+    unknown_units: list[str]
+    unknown_rows: npt.NDArray[np.uint64]
+    ignored_rows: npt.NDArray[np.uint64]
+
+def rollup(
+    tree: Hierarchy, batch: ReportBatch, along: str = "primary", period: str = "", ignore_inner: bool = False
+) -> _Rollup:
+    """Consolidated totals for every unit (GIL released while it runs)."""
+
+class _Check(TypedDict):
+    period: str
+    unit: npt.NDArray[np.uint64]
+    field: npt.NDArray[np.uint64]
+    has_reported: npt.NDArray[np.uint8]
+    reported: npt.NDArray[np.int64]
+    computed: npt.NDArray[np.int64]
+    difference: npt.NDArray[np.int64]
+    tolerance: npt.NDArray[np.int64]
+    within_tolerance: npt.NDArray[np.uint8]
+    bottom_up: npt.NDArray[np.int64]
+    gap: npt.NDArray[np.int64]
+    gap_tolerance: npt.NDArray[np.int64]
+    gap_within_tolerance: npt.NDArray[np.uint8]
+    children: npt.NDArray[np.uint32]
+    explained_by: list[list[str]]
+    traces: list[tuple[int, list[tuple[int, int]]]]
+    unknown_units: list[str]
+
+def check(
+    tree: Hierarchy,
+    batch: ReportBatch,
+    period: str = "",
+    money_per_child: int | str | Decimal | float | None = None,
+    count_per_child: int = 0,
+    keep_balanced: bool = True,
+) -> _Check:
+    """Parents' reported totals against their children (raw integers in each field's storage scale)."""
+
+class _Completeness(TypedDict):
+    period: str
+    missing: npt.NDArray[np.uint64]
+    by_level: list[tuple[str, int, int]]
+    by_kind: list[tuple[str, int, int]]
+    total: tuple[int, int]
+    unknown_units: list[str]
+
+def completeness(tree: Hierarchy, batch: ReportBatch, period: str = "", root: str = "") -> _Completeness: ...
+def validate_in_tree(tree: Hierarchy, batch: ReportBatch, period: str = "") -> BatchResult:
+    """Validates with each unit's level and its children's sums from the tree."""
+
+# --- crosswalks (register_crosswalk.cpp) ------------------------------------------------
+
+class _Unmapped(TypedDict):
+    code: str
+    key: str
+    label: str
+    reason: str
+    note: str
+    values: int
+
+class _ConceptColumn(TypedDict):
+    key: str
+    label: str
+    label_en: str
+    type: _FieldType
+    unit: str
+    scale: int
+    derived: bool
+    values: npt.NDArray[np.int64]
+    missing: npt.NDArray[np.bool_]
+    texts: list[str | None]
+
+class _Mapped(TypedDict):
+    key: str
+    target_code: str
+    method: str
+    source_codes: list[str]
+    note: str
+
+class _CrosswalkMap(TypedDict):
+    source: str
+    target: str
+    extra: list[_ConceptColumn]
+    mapped: list[_Mapped]
+    unmapped: list[_Unmapped]
+    unfilled: list[_Unmapped]
+    batch: ReportBatch
+
+class Crosswalk:
+    """How the concepts of one form family relate across its versions (schemas/crosswalks/<family>.yaml)."""
+
+    @property
+    def family(self) -> str: ...
+    @property
+    def forms(self) -> list[str]: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def sums(self) -> list[dict[str, Any]]: ...
+    @property
+    def unit_changes(self) -> list[dict[str, Any]]: ...
+    @property
+    def same(self) -> list[dict[str, Any]]: ...
+    @property
+    def only_in(self) -> list[dict[str, Any]]: ...
+    def covers(self, form_id: str) -> bool: ...
+    def canonical(self, key: str) -> str: ...
+    def map(self, source: ReportBatch, target: FormSchema) -> _CrosswalkMap:
+        """Maps a batch onto the target form's concepts."""
+
+def load_crosswalk(path: str, forms: SchemaRegistry) -> Crosswalk:
+    """Loads a crosswalk file, checked against the forms; errors name file:line:column."""
+
+def load_crosswalk_text(text: str, forms: SchemaRegistry, name: str = "<string>") -> Crosswalk: ...

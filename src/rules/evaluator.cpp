@@ -332,6 +332,13 @@ UNIONSTAT_CLONES void add(const std::int64_t* a, const std::int64_t* b, std::int
     }
 }
 
+// True when every row passed.
+UNIONSTAT_CLONES bool all_true(const std::int64_t* res, std::size_t n) {
+    std::int64_t pass = 1;
+    for (std::size_t i = 0; i < n; ++i) pass &= res[i];
+    return pass != 0;
+}
+
 // True when every row passed without overflow.
 UNIONSTAT_CLONES bool all_clean(const std::int64_t* res, const std::uint8_t* err, std::size_t n) {
     std::int64_t pass = 1;
@@ -451,7 +458,6 @@ private:
         }
         const std::int64_t* a = in.a >= 0 ? ptr_[static_cast<std::size_t>(in.a)] : nullptr;
         const std::int64_t* b = in.b >= 0 ? ptr_[static_cast<std::size_t>(in.b)] : nullptr;
-        std::uint8_t* e = err_.data();
         switch (in.op) {
             case opcode::logical_and:
             case opcode::logical_or:
@@ -461,7 +467,7 @@ private:
                 return;
             case opcode::scale:
                 if (in.k == 1) std::copy(a, a + n, d);
-                else simd::scale(a, in.k, d, e, n);
+                else simd::scale(a, in.k, d, errors(n), n);
                 return;
             case opcode::add:
             case opcode::sub:
@@ -474,23 +480,24 @@ private:
                 // Bring both sides to the common denominator, then one subtraction.
                 const std::int64_t* x = a;
                 const std::int64_t* y = b;
-                if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, e, n), x = tmp_a_;
-                if (in.kb != 1) simd::scale(b, in.kb, tmp_b_, e, n), y = tmp_b_;
+                if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, errors(n), n), x = tmp_a_;
+                if (in.kb != 1) simd::scale(b, in.kb, tmp_b_, errors(n), n), y = tmp_b_;
                 if (in.op == opcode::add || in.op == opcode::sub) {
-                    simd::add(x, y, d, e, n, in.op == opcode::sub);
+                    simd::add(x, y, d, errors(n), n, in.op == opcode::sub);
                     return;
                 }
                 if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
                     simd::compare(in.op, x, y, d, n);
                     return;
                 }
-                simd::add(x, y, tmp_d_, e, n, true);
+                simd::add(x, y, tmp_d_, errors(n), n, true);
                 simd::compare_within(in.op, tmp_d_, in.t, d, n);
                 return;
             }
             default: break;
         }
         // The rest (mul, neg, abs, min, max) through the shared scalar kernel.
+        std::uint8_t* e = errors(n);
         for (std::size_t i = 0; i < n; ++i) {
             bool o = false;
             d[i] = kernel::apply(in, a ? a[i] : 0, b ? b[i] : 0, o);
@@ -525,14 +532,14 @@ private:
             }
         }
         const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
-        std::fill(err_.begin(), err_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+        err_used_ = false;  // most rules cannot overflow: their error flags are never touched
         for (const auto& in : rule.code()) exec(in, c0, n, zero_blanks);
         const std::int64_t* res = ptr_[static_cast<std::size_t>(rule.result_register())];
 
         // Fast path: every row passed and nothing was skipped or overflowed.
         std::uint64_t any_skip = 0;
         for (std::size_t w = 0; w < nw; ++w) any_skip |= skip[w] | level[w];
-        if (!any_skip && !opt_.keep_passes && simd::all_clean(res, err_.data(), n)) {
+        if (!any_skip && !opt_.keep_passes && (err_used_ ? simd::all_clean(res, err_.data(), n) : simd::all_true(res, n))) {
             cnt.passes += n;
             return;
         }
@@ -555,7 +562,7 @@ private:
             std::uint64_t ok = 0, bad_err = 0;
             for (std::size_t i = lo; i < hi; ++i) {
                 ok |= static_cast<std::uint64_t>(res[i] != 0) << (i - lo);
-                bad_err |= static_cast<std::uint64_t>(err_[i] != 0) << (i - lo);
+                if (err_used_) bad_err |= static_cast<std::uint64_t>(err_[i] != 0) << (i - lo);
             }
             const std::uint64_t skipped = (skip[w] | level[w]) & valid;
             const std::uint64_t passed = ok & ~bad_err & ~skipped & valid;
@@ -594,6 +601,16 @@ private:
     std::vector<const std::int64_t*> ptr_;
     std::vector<std::uint8_t> err_;
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
+    bool err_used_ = false;
+
+    // Overflow flags of the current rule, zeroed on first use.
+    std::uint8_t* errors(std::size_t n) {
+        if (!err_used_) {
+            std::fill(err_.begin(), err_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+            err_used_ = true;
+        }
+        return err_.data();
+    }
 };
 
 }  // namespace

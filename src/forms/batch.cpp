@@ -1,12 +1,67 @@
 #include "unionstat/forms/batch.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <new>
 #include <unordered_map>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#define UNIONSTAT_HAVE_MMAP 1
+#endif
 
 #include "unionstat/forms/cell.hpp"
 
 namespace unionstat {
+
+namespace detail {
+
+std::shared_ptr<std::int64_t> zeroed_int64(std::size_t n, bool huge) {
+    const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(std::int64_t);
+#ifdef UNIONSTAT_HAVE_MMAP
+    constexpr std::size_t huge_page = std::size_t(2) << 20;
+    huge = huge && bytes >= 2 * huge_page;
+    const std::size_t ask = huge ? bytes + huge_page : bytes;
+    void* p = ::mmap(nullptr, ask, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    char* base = static_cast<char*>(p);
+    std::size_t size = ask;
+    if (huge) {  // keep a 2 MiB-aligned start; give the slack before and after back
+        const auto addr = reinterpret_cast<std::uintptr_t>(base);
+        const std::size_t head = (huge_page - addr % huge_page) % huge_page;
+        const std::size_t page = 4096, keep = (bytes + page - 1) / page * page;
+        if (head) ::munmap(base, head);
+        if (ask - head > keep) ::munmap(base + head + keep, ask - head - keep);
+        base += head;
+        size = keep;
+#ifdef MADV_HUGEPAGE
+        ::madvise(base, size, MADV_HUGEPAGE);  // a hint: without it the pages are 4 KiB
+#endif
+    }
+    return std::shared_ptr<std::int64_t>(reinterpret_cast<std::int64_t*>(base),
+                                         [size](std::int64_t* q) { ::munmap(q, size); });
+#else
+    (void)huge;
+    void* p = std::calloc(bytes / sizeof(std::int64_t), sizeof(std::int64_t));
+    if (!p) throw std::bad_alloc();
+    return std::shared_ptr<std::int64_t>(static_cast<std::int64_t*>(p), [](std::int64_t* q) { std::free(q); });
+#endif
+}
+
+void advise_huge(const void* p, std::size_t bytes) noexcept {
+#if defined(UNIONSTAT_HAVE_MMAP) && defined(MADV_HUGEPAGE)
+    constexpr std::uintptr_t huge_page = std::uintptr_t(2) << 20;
+    const auto lo = (reinterpret_cast<std::uintptr_t>(p) + huge_page - 1) / huge_page * huge_page;
+    const auto hi = (reinterpret_cast<std::uintptr_t>(p) + bytes) / huge_page * huge_page;
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+}  // namespace detail
 
 report_batch::report_batch(std::shared_ptr<const form_schema> form)
     : form_(std::move(form)), columns_(form_->size()) {
@@ -37,6 +92,21 @@ report_batch::column& report_batch::writable(std::size_t field) {
 
 void report_batch::resize_rows(std::size_t n) {
     const std::size_t old = units_.size();
+    if (old == 0 && n > 0) {
+        // Every cell is new and blank: the columns borrow one shared zero buffer that is
+        // never written (its pages cost nothing until read; a write copies the column).
+        std::shared_ptr<const void> zero = detail::zeroed_int64(n);
+        const std::size_t words = (n + 63) / 64;
+        for (auto& c : columns_) {
+            std::vector<std::int64_t>().swap(c.own);
+            c.data = static_cast<const std::int64_t*>(zero.get());
+            c.owner = zero;
+            c.missing.assign(words, ~std::uint64_t(0));
+            if (n & 63) c.missing.back() = (std::uint64_t(1) << (n & 63)) - 1;
+            c.any_missing = true;
+        }
+        return;
+    }
     for (std::size_t f = 0; f < columns_.size(); ++f) {
         column& c = writable(f);
         c.own.resize(n, 0);

@@ -25,6 +25,11 @@
 
 #include "unionstat/graph/unit_rows.hpp"
 
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(_M_X64))
+#include <immintrin.h>
+#define UNIONSTAT_STREAM_STORES 1
+#endif
+
 namespace unionstat {
 
 namespace {
@@ -69,23 +74,30 @@ bool scatter_block(std::int64_t* const* col, const std::int64_t* const* values, 
         a[b] = col[b];
         in[b] = values[b];
     }
+    bool bad = false;
     for (std::size_t k = 0; k < links; ++k) {
         const std::uint32_t v = order[k];
         const std::uint32_t q = parent[v];
         const std::uint32_t r = leaf_row[k];
-        bool bad = false;
         if (r != no_row) {
             for (std::size_t b = 0; b < B; ++b) {
                 const std::int64_t x = CountTrue ? std::int64_t(in[b][r] != 0) : in[b][r];
+#ifdef UNIONSTAT_STREAM_STORES
+                _mm_stream_si64(reinterpret_cast<long long*>(a[b] + v), x);  // written once, read by no one here
+#else
                 a[b][v] = x;
+#endif
                 bad |= __builtin_add_overflow(a[b][q], x, &a[b][q]);
             }
         } else {
             for (std::size_t b = 0; b < B; ++b) bad |= __builtin_add_overflow(a[b][q], a[b][v], &a[b][q]);
         }
-        if (bad) return false;
+        if (bad) break;
     }
-    return true;
+#ifdef UNIONSTAT_STREAM_STORES
+    _mm_sfence();  // the streamed totals are in memory before anyone reads them
+#endif
+    return !bad;
 }
 
 template <bool CountTrue>
@@ -96,25 +108,21 @@ bool scatter_block(std::size_t width, std::int64_t* const* col, const std::int64
         case 1: return scatter_block<CountTrue, 1>(col, values, order, parent, leaf_row, links);
         case 2: return scatter_block<CountTrue, 2>(col, values, order, parent, leaf_row, links);
         case 3: return scatter_block<CountTrue, 3>(col, values, order, parent, leaf_row, links);
-        case 4: return scatter_block<CountTrue, 4>(col, values, order, parent, leaf_row, links);
-        case 5: return scatter_block<CountTrue, 5>(col, values, order, parent, leaf_row, links);
-        case 6: return scatter_block<CountTrue, 6>(col, values, order, parent, leaf_row, links);
-        case 7: return scatter_block<CountTrue, 7>(col, values, order, parent, leaf_row, links);
-        default: return scatter_block<CountTrue, 8>(col, values, order, parent, leaf_row, links);
+        default: return scatter_block<CountTrue, 4>(col, values, order, parent, leaf_row, links);
     }
 }
 
 }  // namespace
 
 rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rollup_options& options) {
-    unit_rows m = match_rows(tree, batch, options.period);
     const std::size_t n = tree.size();
     const std::size_t width = batch.width();
     const bool primary = options.along == line::primary;
     const auto& form = batch.form();
     const auto& g = tree.graph();
 
-    rollup_result out{report_batch(batch.form_ptr()), {}, std::move(m.unknown_rows), std::move(m.unknown_units), {}};
+    rollup_result out{report_batch(batch.form_ptr()), {}, {}, {}, {}};
+    unit_rows m;  // matched below, once the helper thread runs
 
     // The primary scatter-add: (child → parent) along the topological order, roots
     // (which come last) left out.
@@ -138,7 +146,7 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         std::size_t first, count;
         bool fused;
     };
-    constexpr std::size_t block = 8;
+    constexpr std::size_t block = 4;
     std::vector<item> items;
     std::vector<std::vector<std::uint64_t>> blanks(width);
     std::vector<std::exception_ptr> errors(width);
@@ -246,13 +254,35 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
     };
 
-    // The result's keys need nothing of the plan: a second thread makes them meanwhile.
+    // The gate: helper threads wait for the match (the period of the keys), then for the
+    // plan, then work; they leave if either fails.
+    std::mutex gate_mutex;
+    std::condition_variable gate_cv;
+    enum class gate_state { closed, matched, open, cancelled };  // in this order
+    gate_state gate = gate_state::closed;
+    auto set_gate = [&](gate_state s) {
+        {
+            std::lock_guard<std::mutex> lock(gate_mutex);
+            gate = s;
+        }
+        gate_cv.notify_all();
+    };
+    auto wait_gate = [&](gate_state s) {  // false when cancelled
+        std::unique_lock<std::mutex> lock(gate_mutex);
+        gate_cv.wait(lock, [&] { return gate >= s; });
+        return gate != gate_state::cancelled;
+    };
+
+    // The result's keys need nothing of the plan: the first helper thread makes them
+    // while this thread matches and plans (the ids right away, the periods once the
+    // period is known).
     std::exception_ptr keys_error;
-    auto make_keys = [&] {
+    auto make_keys = [&](bool helper) {
         try {
             std::vector<std::string> ids, periods;
             reserve_huge(ids, n);
             ids.assign(tree.ids().begin(), tree.ids().end());
+            if (helper && !wait_gate(gate_state::matched)) return;
             reserve_huge(periods, n);
             periods.assign(n, m.period);
             out.totals.set_keys(std::move(ids), std::move(periods));  // blank columns cost nothing here
@@ -262,17 +292,6 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
     };
 
-    // The gate: helpers wait for the plan, then work (or leave if planning failed).
-    std::mutex gate_mutex;
-    std::condition_variable gate_cv;
-    enum class gate_state { closed, open, cancelled } gate = gate_state::closed;
-    auto set_gate = [&](gate_state s) {
-        {
-            std::lock_guard<std::mutex> lock(gate_mutex);
-            gate = s;
-        }
-        gate_cv.notify_all();
-    };
     std::vector<std::thread> pool;
     struct joiner {
         std::vector<std::thread>& pool;
@@ -284,24 +303,25 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
     } join_pool{pool, [&] {
                     std::lock_guard<std::mutex> lock(gate_mutex);
-                    if (gate == gate_state::closed) gate = gate_state::cancelled;
+                    if (gate != gate_state::open) gate = gate_state::cancelled;
                     gate_cv.notify_all();
                 }};
     for (std::size_t t = 1; t < threads; ++t) {
         try {
             pool.emplace_back([&, t] {
-                if (t == 1) make_keys();
-                std::unique_lock<std::mutex> lock(gate_mutex);
-                gate_cv.wait(lock, [&] { return gate != gate_state::closed; });
-                const bool go = gate == gate_state::open;
-                lock.unlock();
-                if (go) worker();
+                if (t == 1) make_keys(true);
+                if (wait_gate(gate_state::open)) worker();
             });
         } catch (...) {  // no thread to be had: the others (and this one) do the work
             break;
         }
     }
     const bool keys_here = pool.empty();
+
+    m = match_rows(tree, batch, options.period);
+    out.unknown_rows = std::move(m.unknown_rows);
+    out.unknown_units = std::move(m.unknown_units);
+    set_gate(gate_state::matched);
 
     // ---- the plan -----------------------------------------------------------------
     // Secondary line: a unit is "plain" when neither it nor any primary ancestor has a
@@ -411,7 +431,7 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
 
     // ---- the work -----------------------------------------------------------------
     set_gate(gate_state::open);
-    if (keys_here) make_keys();
+    if (keys_here) make_keys(false);
     worker();
     for (auto& th : pool) th.join();
     pool.clear();

@@ -83,8 +83,10 @@ void report_batch::reserve(std::size_t n) {
 report_batch::column& report_batch::writable(std::size_t field) {
     column& c = columns_.at(field);
     if (c.owner) {  // copy-on-write: never modify a borrowed buffer
-        c.own.assign(c.data, c.data + size());
+        if (c.zeros) c.own.assign(size(), 0);  // (without reading the untouched zero pages)
+        else c.own.assign(c.data, c.data + size());
         c.owner.reset();
+        c.zeros = false;
     }
     c.data = c.own.data();
     return c;
@@ -101,9 +103,10 @@ void report_batch::resize_rows(std::size_t n) {
             std::vector<std::int64_t>().swap(c.own);
             c.data = static_cast<const std::int64_t*>(zero.get());
             c.owner = zero;
+            c.zeros = true;
             c.missing.assign(words, ~std::uint64_t(0));
             if (n & 63) c.missing.back() = (std::uint64_t(1) << (n & 63)) - 1;
-            c.any_missing = true;
+            c.blanks = n;
         }
         return;
     }
@@ -112,6 +115,7 @@ void report_batch::resize_rows(std::size_t n) {
         c.own.resize(n, 0);
         c.data = c.own.data();
         c.missing.resize((n + 63) / 64, 0);
+        if (n & 63) c.missing.back() &= (std::uint64_t(1) << (n & 63)) - 1;  // no bits past the end (rows cut off)
         if (n > old) {
             // New rows are blank: set their bits a word at a time.
             std::size_t r = old;
@@ -120,9 +124,14 @@ void report_batch::resize_rows(std::size_t n) {
                 std::fill(c.missing.begin() + static_cast<std::ptrdiff_t>(r >> 6), c.missing.end(), ~std::uint64_t(0));
                 if (n & 63) c.missing.back() &= (std::uint64_t(1) << (n & 63)) - 1;
             }
-            c.any_missing = true;
         }
+        recount(c);
     }
+}
+
+void report_batch::recount(column& c) {
+    c.blanks = 0;
+    for (std::uint64_t w : c.missing) c.blanks += static_cast<std::size_t>(__builtin_popcountll(w));
 }
 
 std::size_t report_batch::add_row(std::string unit, std::string period) {
@@ -131,14 +140,16 @@ std::size_t report_batch::add_row(std::string unit, std::string period) {
     periods_.push_back(std::move(period));
     for (auto& c : columns_) {
         if (c.owner) {
-            c.own.assign(c.data, c.data + r);
+            if (c.zeros) c.own.assign(r, 0);
+            else c.own.assign(c.data, c.data + r);
             c.owner.reset();
+            c.zeros = false;
         }
         c.own.push_back(0);
         c.data = c.own.data();
         if (c.missing.size() < (r + 64) / 64) c.missing.push_back(0);
         c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
-        c.any_missing = true;
+        ++c.blanks;
     }
     return r;
 }
@@ -170,14 +181,21 @@ void report_batch::set_keys(std::vector<std::string> units, std::vector<std::str
 void report_batch::set_raw(std::size_t row, std::size_t field, std::int64_t raw) {
     column& c = writable(field);
     c.own[row] = raw;
-    c.missing[row >> 6] &= ~(std::uint64_t(1) << (row & 63));
+    const std::uint64_t bit = std::uint64_t(1) << (row & 63);
+    if (c.missing[row >> 6] & bit) {
+        c.missing[row >> 6] &= ~bit;
+        --c.blanks;
+    }
 }
 
 void report_batch::set_missing(std::size_t row, std::size_t field) {
     column& c = writable(field);
     if (c.missing.size() < (size() + 63) / 64) c.missing.resize((size() + 63) / 64, 0);
-    c.missing[row >> 6] |= std::uint64_t(1) << (row & 63);
-    c.any_missing = true;
+    const std::uint64_t bit = std::uint64_t(1) << (row & 63);
+    if (!(c.missing[row >> 6] & bit)) {
+        c.missing[row >> 6] |= bit;
+        ++c.blanks;
+    }
 }
 
 void report_batch::set_text(std::size_t row, std::size_t field, std::string_view text) {
@@ -203,12 +221,13 @@ void report_batch::borrow_column(std::size_t field, const std::int64_t* data, st
         throw value_error("missing bitmap too short for column " + form_->fields[field].code);
     c.own.clear();
     c.own.shrink_to_fit();
+    c.zeros = false;
     c.data = data;
     c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
-    c.any_missing = false;
-    for (auto w : missing) c.any_missing |= w != 0;
     c.missing = std::move(missing);
-    if (!c.any_missing) c.missing.assign((size() + 63) / 64, 0);
+    c.missing.resize((size() + 63) / 64, 0);
+    if (size() & 63) c.missing.back() &= (std::uint64_t(1) << (size() & 63)) - 1;  // no bits past the end
+    recount(c);
 }
 
 void report_batch::set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing) {
@@ -217,12 +236,13 @@ void report_batch::set_column(std::size_t field, std::vector<std::int64_t> value
                           " values for " + std::to_string(size()) + " rows");
     column& c = columns_.at(field);
     c.owner.reset();
+    c.zeros = false;
     c.own = std::move(values);
     c.data = c.own.data();
-    c.any_missing = false;
-    for (auto w : missing) c.any_missing |= w != 0;
     c.missing = std::move(missing);
     c.missing.resize((size() + 63) / 64, 0);
+    if (size() & 63) c.missing.back() &= (std::uint64_t(1) << (size() & 63)) - 1;  // no bits past the end
+    recount(c);
 }
 
 report report_batch::row(std::size_t i) const {

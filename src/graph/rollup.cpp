@@ -4,13 +4,14 @@
 // Columns in, columns out; no per-unit maps.
 //
 // Performance (national size, 2.8M units x 60 fields): the work is memory traffic —
-// read the reports once, write the totals once — and the page faults of the fresh
+// read the reports once, write the totals once — plus the page faults of the fresh
 // result memory. So: the totals are summed in place in one buffer of fresh zero pages
 // on huge pages and lent to the result batch (no zero-fill, no copy); fields without
-// blank cells go through the tree 8 at a time (scatter_block: one pass over the order
-// and parent arrays for 8 columns, each report put in place at its turn); work items
-// are spread over the cores, and the result's keys are made on a second thread while
-// this one plans.
+// blank cells go leaves first (leaves_first: each segment of reporting siblings copied
+// to their totals past the cache and summed in SIMD lanes, the sum added to the parent
+// once; scattered leaves added one by one; then the few inner units in topological
+// order); fields are spread over the cores, and the result's keys are made on a second
+// thread while this one matches and plans.
 
 #include "unionstat/graph/rollup.hpp"
 
@@ -58,58 +59,119 @@ void reserve_huge(std::vector<T>& v, std::size_t n) {
     detail::advise_huge(v.data(), n * sizeof(T));
 }
 
-// The primary scatter-add of B fields at once, in one pass over the topological order
-// (the order, parent and row arrays are read once for the B fields). `leaf_row[k]` is
-// the row of the report of the unit at position k when that unit has a parent and no
-// children (nothing is added into it, so its report is put in place at its turn);
-// every other report is in place before. The additions are those of the field-by-field
-// pass, in the same order. Returns false on overflow (the caller then redoes the fields
-// one by one to throw the error of the first).
-template <bool CountTrue, std::size_t B>
-bool scatter_block(std::int64_t* const* col, const std::int64_t* const* values, const std::uint32_t* order,
-                   const std::uint32_t* parent, const std::uint32_t* leaf_row, std::size_t links) {
-    std::int64_t* a[B];
-    const std::int64_t* in[B];
-    for (std::size_t b = 0; b < B; ++b) {
-        a[b] = col[b];
-        in[b] = values[b];
-    }
-    bool bad = false;
-    for (std::size_t k = 0; k < links; ++k) {
-        const std::uint32_t v = order[k];
-        const std::uint32_t q = parent[v];
-        const std::uint32_t r = leaf_row[k];
-        if (r != no_row) {
-            for (std::size_t b = 0; b < B; ++b) {
-                const std::int64_t x = CountTrue ? std::int64_t(in[b][r] != 0) : in[b][r];
+// A segment of reporting leaves: units at, at+1, …, at+len-1 (each with a parent and no
+// children) whose reports are rows row, row+1, … (a batch listed in the tree's order
+// makes long segments). Either all under one parent (`parent`), when the tree lists
+// siblings together — then the segment's sum is added to the parent once — or `mixed`,
+// each leaf added to its own parent.
+struct leaf_segment {
+    static constexpr std::uint32_t mixed = 0xFFFFFFFFu;
+    std::uint32_t at, row, len, parent;
+};
+
+// Siblings fewer than this in a row join a mixed segment.
+constexpr std::uint32_t min_siblings = 16;
+
+// The leaves' totals are their own reports: copied over, streamed past the cache (no one
+// reads them here), and summed on the way into `sum`. False when a value is negative or
+// a partial sum overflows. The sum has independent lanes (not one chain through memory);
+// with no negative value a lane overflows exactly when its sign bit comes up, which the
+// flags collect.
+template <bool CountTrue>
+inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t len, std::int64_t& sum) {
+    std::size_t i = 0;
+    std::uint64_t head = 0, flags = 0;
+    if constexpr (CountTrue) {  // 0/1 values: the sum is at most len
+        for (; i < len; ++i) {
+            const std::int64_t v = src[i] != 0;
 #ifdef UNIONSTAT_STREAM_STORES
-                _mm_stream_si64(reinterpret_cast<long long*>(a[b] + v), x);  // written once, read by no one here
+            _mm_stream_si64(reinterpret_cast<long long*>(dst + i), v);
 #else
-                a[b][v] = x;
+            dst[i] = v;
 #endif
-                bad |= __builtin_add_overflow(a[b][q], x, &a[b][q]);
-            }
+            head += static_cast<std::uint64_t>(v);
+        }
+        sum = static_cast<std::int64_t>(head);
+        return true;
+    }
+    std::uint64_t lane[2] = {0, 0};
+#ifdef UNIONSTAT_STREAM_STORES
+    for (; i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 15); ++i) {
+        _mm_stream_si64(reinterpret_cast<long long*>(dst + i), src[i]);
+        head += static_cast<std::uint64_t>(src[i]);
+        flags |= head | static_cast<std::uint64_t>(src[i]);
+    }
+    __m128i acc = _mm_setzero_si128(), seen = _mm_setzero_si128();
+    for (; i + 2 <= len; i += 2) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+        _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), x);
+        acc = _mm_add_epi64(acc, x);
+        seen = _mm_or_si128(seen, _mm_or_si128(acc, x));
+    }
+    std::uint64_t s[2];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s), seen);
+    flags |= s[0] | s[1];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lane), acc);
+#endif
+    for (; i < len; ++i) {
+#ifdef UNIONSTAT_STREAM_STORES
+        _mm_stream_si64(reinterpret_cast<long long*>(dst + i), src[i]);
+#else
+        dst[i] = src[i];
+#endif
+        head += static_cast<std::uint64_t>(src[i]);
+        flags |= head | static_cast<std::uint64_t>(src[i]);
+    }
+    if (flags >> 63) return false;
+    std::int64_t total = static_cast<std::int64_t>(head);
+    return !__builtin_add_overflow(total, static_cast<std::int64_t>(lane[0]), &total) &&
+           !__builtin_add_overflow(total, static_cast<std::int64_t>(lane[1]), &sum);
+}
+
+// The primary scatter-add of one field, leaves first: each segment of reporting leaves
+// copied to the leaves' totals and its sum added to the parent's, then the few inner
+// units in topological order (a unit's total is final when it is added to its
+// parent's). The reports of inner units and roots are in place before. This adds in
+// another order than the field-by-field pass, which is the same thing unless a partial
+// sum overflows: so it stops at any overflow or negative value (`false`), and the
+// caller then redoes the field in the reference order (with no negative addend, a
+// partial sum overflows in some order only if a total does, in every order).
+template <bool CountTrue>
+bool leaves_first(std::int64_t* t, const std::int64_t* in, const std::uint32_t* parent,
+                  const std::vector<leaf_segment>& segments, const std::vector<std::uint32_t>& inner) {
+    bool bad = false;
+    std::int64_t sign = 0;  // the OR of the values of mixed segments: negative when one is
+    for (const leaf_segment& seg : segments) {
+        if (seg.parent != leaf_segment::mixed) {
+            std::int64_t sum = 0;
+            bad |= !copy_and_sum<CountTrue>(t + seg.at, in + seg.row, seg.len, sum);
+            bad |= __builtin_add_overflow(t[seg.parent], sum, &t[seg.parent]);
         } else {
-            for (std::size_t b = 0; b < B; ++b) bad |= __builtin_add_overflow(a[b][q], a[b][v], &a[b][q]);
+            const std::int64_t* x = in + seg.row;
+            const std::uint32_t* up = parent + seg.at;
+            std::int64_t* own = t + seg.at;
+            for (std::size_t i = 0; i < seg.len; ++i) {
+                const std::int64_t v = CountTrue ? std::int64_t(x[i] != 0) : x[i];
+#ifdef UNIONSTAT_STREAM_STORES
+                _mm_stream_si64(reinterpret_cast<long long*>(own + i), v);
+#else
+                own[i] = v;
+#endif
+                sign |= v;
+                bad |= __builtin_add_overflow(t[up[i]], v, &t[up[i]]);
+            }
         }
         if (bad) break;
     }
+    bad |= sign < 0;
 #ifdef UNIONSTAT_STREAM_STORES
     _mm_sfence();  // the streamed totals are in memory before anyone reads them
 #endif
-    return !bad;
-}
-
-template <bool CountTrue>
-bool scatter_block(std::size_t width, std::int64_t* const* col, const std::int64_t* const* values,
-                   const std::uint32_t* order, const std::uint32_t* parent, const std::uint32_t* leaf_row,
-                   std::size_t links) {
-    switch (width) {
-        case 1: return scatter_block<CountTrue, 1>(col, values, order, parent, leaf_row, links);
-        case 2: return scatter_block<CountTrue, 2>(col, values, order, parent, leaf_row, links);
-        case 3: return scatter_block<CountTrue, 3>(col, values, order, parent, leaf_row, links);
-        default: return scatter_block<CountTrue, 4>(col, values, order, parent, leaf_row, links);
+    for (std::size_t k = 0; k < inner.size() && !bad; ++k) {
+        const std::uint32_t v = inner[k], q = parent[v];
+        bad |= __builtin_add_overflow(t[q], t[v], &t[q]);
     }
+    return !bad;
 }
 
 }  // namespace
@@ -137,17 +199,13 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
 
     // The plan, filled below before any worker starts (the gate).
     std::vector<source_row> sources, special, early;
-    std::vector<std::uint32_t> anc_begin, anc, leaf_row;
+    std::vector<std::uint32_t> anc_begin, anc, inner;
+    std::vector<leaf_segment> segments;
     const std::size_t words = (n + 63) / 64;
     std::vector<std::uint64_t> blank_sub, blank_own;
     const std::size_t stride = (n + 7) / 8 * 8;
     std::shared_ptr<std::int64_t> buffer;
-    struct item {
-        std::size_t first, count;
-        bool fused;
-    };
-    constexpr std::size_t block = 4;
-    std::vector<item> items;
+    std::vector<std::uint8_t> fused(width, 0);  // fields for run_fused
     std::vector<std::vector<std::uint64_t>> blanks(width);
     std::vector<std::exception_ptr> errors(width);
     std::atomic<std::size_t> next{0};
@@ -205,47 +263,41 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         blanks[f] = std::move(blank);
     };
 
-    // Up to 8 fields that add, with no blank cell, through the tree together.
-    auto run_fused = [&](const item& it) {
-        std::int64_t* col[block] = {};
-        const std::int64_t* in[block] = {};
-        const bool count_true = form.fields[it.first].agg == aggregation::count_true;
-        for (std::size_t b = 0; b < it.count; ++b) {
-            col[b] = buffer.get() + (it.first + b) * stride;
-            in[b] = batch.values(it.first + b);
-            for (const auto& s : early) col[b][s.at] = count_true ? (in[b][s.row] != 0) : in[b][s.row];
-        }
-        const bool ok = count_true ? scatter_block<true>(it.count, col, in, order, parent, leaf_row.data(), links)
-                                   : scatter_block<false>(it.count, col, in, order, parent, leaf_row.data(), links);
+    // A field that adds, with no blank cell: leaves first (see leaves_first).
+    auto run_fused = [&](std::size_t f) {
+        std::int64_t* col = buffer.get() + f * stride;
+        const std::int64_t* in = batch.values(f);
+        const field_def& field = form.fields[f];
+        const bool count_true = field.agg == aggregation::count_true;
+        std::int64_t sign = 0;
+        for (const auto& s : early) sign |= col[s.at] = count_true ? (in[s.row] != 0) : in[s.row];
+        if (sign < 0) return false;
+        const bool ok = count_true ? leaves_first<true>(col, in, parent, segments, inner)
+                                   : leaves_first<false>(col, in, parent, segments, inner);
         if (!ok) return false;
-        for (std::size_t b = 0; b < it.count; ++b) {
-            const std::size_t f = it.first + b;
-            const field_def& field = form.fields[f];
-            for (std::size_t s = 0; s < special.size(); ++s) {
-                const std::int64_t v = count_true ? (in[b][special[s].row] != 0) : in[b][special[s].row];
-                for (std::uint32_t k = anc_begin[s]; k < anc_begin[s + 1]; ++k) {
-                    const std::uint32_t u = anc[k];
-                    if (__builtin_add_overflow(col[b][u], v, &col[b][u])) overflow_at(tree, u, field);
-                }
+        for (std::size_t s = 0; s < special.size(); ++s) {
+            const std::int64_t v = count_true ? (in[special[s].row] != 0) : in[special[s].row];
+            for (std::uint32_t k = anc_begin[s]; k < anc_begin[s + 1]; ++k) {
+                const std::uint32_t u = anc[k];
+                if (__builtin_add_overflow(col[u], v, &col[u])) overflow_at(tree, u, field);
             }
-            blanks[f] = blank_sub;
         }
+        blanks[f] = blank_sub;
         return true;
     };
 
-    // Each thread takes the next work item. After an overflow no later item is started;
-    // the error thrown is the one of the first field that overflows, as in a
-    // field-by-field pass (a fused item that overflows is redone field by field from zero).
+    // Each thread takes the next field. After an overflow no later field is started; the
+    // error thrown is the one of the first field that overflows, as in a field-by-field
+    // pass (a fused field that overflows, or holds a negative value, is redone the plain
+    // way from zero).
     auto worker = [&] {
         std::vector<std::uint8_t> has;
-        for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
-            const item& it = items[i];
-            if (it.first > failed.load()) break;
-            std::size_t f = it.first;
+        for (std::size_t f; (f = next.fetch_add(1)) < width;) {
+            if (f > failed.load()) break;
             try {
-                if (it.fused && run_fused(it)) continue;
-                if (it.fused) std::fill(buffer.get() + f * stride, buffer.get() + (f + it.count) * stride, 0);
-                for (; f < it.first + it.count; ++f) run_field(f, has);
+                if (fused[f] && run_fused(f)) continue;
+                if (fused[f]) std::fill(buffer.get() + f * stride, buffer.get() + (f + 1) * stride, 0);
+                run_field(f, has);
             } catch (...) {
                 errors[f] = std::current_exception();
                 for (std::size_t was = failed.load(); f < was && !failed.compare_exchange_weak(was, f);) {
@@ -339,22 +391,65 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
     }
 
-    // Reporting units, in row order so that input columns are read front to back.
+    // Reporting units, in one pass over the units: the reports counted at each unit,
+    // the units that did not report themselves (blank_own), and for the fused pass
+    // (leaves_first) the runs of reporting units with a parent and no children, the
+    // others apart (early).
     reserve_huge(sources, m.matched);
+    reserve_huge(out.reports, n);
+    out.reports.assign(n, 0);
+    blank_own.assign(words, ~std::uint64_t(0));
+    if (n & 63) blank_own.back() = (std::uint64_t(1) << (n & 63)) - 1;
+    std::pair<std::uint32_t, std::uint32_t> tail{0, 0};  // the last leaves' parent, and how many in a row
     for (std::size_t u = 0; u < n; ++u) {
         if (m.row[u] < 0) continue;
-        const bool inner = primary ? !tree.is_leaf(u) : boost::out_degree(u, g) > 0;
+        const bool leaf = tree.is_leaf(u);
+        const bool inner = primary ? !leaf : boost::out_degree(u, g) > 0;
         if (inner && options.inner == inner_reports::ignore) {
             out.ignored_rows.push_back(static_cast<std::size_t>(m.row[u]));
             continue;
         }
         const source_row s{static_cast<std::uint32_t>(u), static_cast<std::uint32_t>(m.row[u])};
-        (primary || plain[u] ? sources : special).push_back(s);
+        blank_own[u >> 6] &= ~(std::uint64_t(1) << (u & 63));
+        if (primary || plain[u]) {
+            sources.push_back(s);
+            out.reports[u] = 1;
+            if (leaf && parent[u] != hierarchy::root_parent) {
+                const std::uint32_t p = parent[u];
+                leaf_segment* last = segments.empty() ? nullptr : &segments.back();
+                if (!last || last->at + last->len != s.at || last->row + last->len != s.row) {
+                    segments.push_back({s.at, s.row, 1, p});
+                    tail = {p, 1};
+                    continue;
+                }
+                tail = {p, tail.first == p ? tail.second + 1 : 1};
+                if (last->parent == p) {
+                    ++last->len;
+                } else if (last->parent != leaf_segment::mixed && last->len >= min_siblings) {
+                    segments.push_back({s.at, s.row, 1, p});
+                } else {
+                    last->parent = leaf_segment::mixed;
+                    ++last->len;
+                    if (tail.second == min_siblings) {  // enough siblings in a row: a segment of their own
+                        last->len -= min_siblings;
+                        const leaf_segment own{s.at + 1 - min_siblings, s.row + 1 - min_siblings, min_siblings, p};
+                        if (last->len == 0) *last = own;
+                        else segments.push_back(own);
+                    }
+                }
+            } else {
+                early.push_back(s);
+            }
+        } else {
+            special.push_back(s);
+        }
     }
+    std::vector<std::int64_t>().swap(m.row);
     std::vector<std::uint8_t>().swap(plain);
     std::sort(out.ignored_rows.begin(), out.ignored_rows.end());
+    // Rows in order so that input columns are read front to back (batches usually list
+    // units in the tree's order: then there is nothing to sort).
     auto by_row = [](const source_row& a, const source_row& b) { return a.row < b.row; };
-    // (Batches usually list units in the tree's order: then there is nothing to sort.)
     if (!std::is_sorted(sources.begin(), sources.end(), by_row)) std::sort(sources.begin(), sources.end(), by_row);
     if (!std::is_sorted(special.begin(), special.end(), by_row)) std::sort(special.begin(), special.end(), by_row);
 
@@ -379,55 +474,28 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         anc_begin.push_back(static_cast<std::uint32_t>(anc.size()));
     }
 
-    // Reports per unit.
-    reserve_huge(out.reports, n);
-    out.reports.assign(n, 0);
-    for (const auto& s : sources) out.reports[s.at] = 1;
-    for (std::size_t k = 0; k < links; ++k) out.reports[parent[order[k]]] += out.reports[order[k]];
+    // Reports per unit, up the tree; the units with children, in topological order.
+    for (std::size_t k = 0; k < links; ++k) {
+        const std::uint32_t v = order[k];
+        out.reports[parent[v]] += out.reports[v];
+        if (!tree.is_leaf(v)) inner.push_back(v);
+    }
     for (std::uint32_t a : anc) ++out.reports[a];
 
     // Blank totals when no report in play has a blank cell in the field (the usual
     // case): shared by every such field instead of tracking "has a value" per unit.
     // sub: no report counted in the unit's total; own: the unit did not report itself.
     blank_sub.assign(words, 0);
-    blank_own.assign(words, 0);
-    {
-        std::vector<std::uint8_t> own(n, 0);
-        for (const auto& s : sources) own[s.at] = 1;
-        for (const auto& s : special) own[s.at] = 1;
-        for (std::size_t u = 0; u < n; ++u) {
-            blank_sub[u >> 6] |= std::uint64_t(out.reports[u] == 0) << (u & 63);
-            blank_own[u >> 6] |= std::uint64_t(own[u] == 0) << (u & 63);
-        }
-    }
+    for (std::size_t u = 0; u < n; ++u) blank_sub[u >> 6] |= std::uint64_t(out.reports[u] == 0) << (u & 63);
 
     // The result columns: one buffer for all of them (fresh zero pages, huge pages where
     // the system gives them, each column on its own cache lines), filled in place and
     // lent to the result batch.
     buffer = detail::zeroed_int64(stride * std::max<std::size_t>(width, 1), true);
 
-    // The fused pass (scatter_block): reports of units with a parent and no children are
-    // read at their turn (leaf_row, by topological position); the others first (early).
-    const std::uint32_t* position = tree.topological_position().data();
-    reserve_huge(leaf_row, links);
-    leaf_row.assign(links, no_row);
-    for (const auto& s : sources) {
-        const std::uint32_t k = position[s.at];
-        if (k < links && tree.is_leaf(s.at)) leaf_row[k] = s.row;
-        else early.push_back(s);
-    }
-    std::vector<std::int64_t>().swap(m.row);
-
-    // Work items: up to 8 consecutive fields that add (sum, count_true alike) with no
-    // blank cell go through the fused pass together; any other field goes alone.
-    auto fusable = [&](std::size_t f) { return !batch.missing_bits(f) && form.fields[f].agg != aggregation::none; };
-    for (std::size_t f = 0; f < width;) {
-        std::size_t e = f + 1;
-        if (fusable(f))
-            while (e < width && e - f < block && fusable(e) && form.fields[e].agg == form.fields[f].agg) ++e;
-        items.push_back({f, e - f, fusable(f)});
-        f = e;
-    }
+    // Fields that add, with no blank cell, take the fused pass.
+    for (std::size_t f = 0; f < width; ++f)
+        fused[f] = !batch.missing_bits(f) && form.fields[f].agg != aggregation::none;
 
     // ---- the work -----------------------------------------------------------------
     set_gate(gate_state::open);

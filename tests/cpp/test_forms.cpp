@@ -155,6 +155,32 @@ TEST_CASE("a batch stores columns with a missing bitmap", "[forms][batch]") {
     }
 }
 
+TEST_CASE("a column has a missing bitmap exactly while a cell is blank", "[forms][batch]") {
+    // Kernels take faster paths for columns without blanks: the bitmap must go away
+    // when the last blank is filled, and come back with the next one.
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    for (int i = 0; i < 70; ++i) b.add_row("u" + std::to_string(i), "2018");
+    CHECK(b.missing_bits(0) != nullptr);
+    for (std::size_t r = 0; r < 70; ++r) b.set_raw(r, 0, 1);
+    CHECK(b.missing_bits(0) == nullptr);
+    b.set_raw(5, 0, 2);  // already filled: still none
+    CHECK(b.missing_bits(0) == nullptr);
+    b.set_missing(69, 0);
+    b.set_missing(69, 0);  // twice: one blank
+    REQUIRE(b.missing_bits(0) != nullptr);
+    CHECK(b.is_missing(69, 0));
+    b.set_raw(69, 0, 3);
+    CHECK(b.missing_bits(0) == nullptr);
+    b.add_row("u70", "2018");
+    CHECK(b.is_missing(70, 0));
+    std::vector<std::string> units(b.units().begin(), b.units().begin() + 70);
+    b.set_keys(units, {});  // the blank row cut off
+    CHECK(b.missing_bits(0) == nullptr);
+    b.set_column(1, std::vector<std::int64_t>(70, 4), {std::uint64_t(0), std::uint64_t(1) << 63});  // bit past the end
+    CHECK(b.missing_bits(1) == nullptr);
+}
+
 TEST_CASE("growing a batch marks exactly the new rows blank", "[forms][batch]") {
     auto f = form("songnuan-2018");
     for (std::size_t old_n : {0u, 3u, 64u, 70u}) {

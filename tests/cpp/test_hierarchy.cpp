@@ -610,6 +610,95 @@ TEST_CASE("the roll-up of random ragged trees equals a naive recursive sum", "[h
     }
 }
 
+TEST_CASE("complete columns roll up alike whether siblings report together or scattered", "[hierarchy]") {
+    // Fields without blanks take the leaves-first pass: segments of siblings summed at
+    // once, mixed segments added leaf by leaf, a fall-back on negative values. Each
+    // layout of the batch must give the reference totals.
+    std::mt19937_64 rng(20181225);
+    std::vector<org_unit> units;
+    auto unit = [&](std::string id, std::string parent, unit_level level) {
+        org_unit u;
+        u.id = std::move(id);
+        u.parent = std::move(parent);
+        u.level = level;
+        u.kind = level == unit_level::grassroots ? unit_kind::enterprise : unit_kind::regional;
+        units.push_back(u);
+    };
+    unit("R", "", unit_level::province);
+    for (int c = 0; c < 3; ++c) unit("C" + std::to_string(c), "R", unit_level::city);
+    for (int k = 0; k < 6; ++k) unit("K" + std::to_string(k), "C" + std::to_string(k % 3), unit_level::county);
+    int g = 0;
+    auto grass = [&](const std::string& parent) { unit("G" + std::to_string(g++), parent, unit_level::grassroots); };
+    for (int k = 0; k < 6; ++k)  // long runs of siblings
+        for (int i = 0; i < 15 + 10 * k; ++i) grass("K" + std::to_string(k));
+    for (int i = 0; i < 200; ++i) {  // scattered parents, with runs of 1..20 siblings now and then
+        const std::string p = rng() % 4 ? "K" + std::to_string(rng() % 6) : "C" + std::to_string(rng() % 3);
+        const int run = rng() % 8 == 0 ? 1 + static_cast<int>(rng() % 20) : 1;
+        for (int j = 0; j < run; ++j) grass(p);
+    }
+    const hierarchy t = build(units);
+    naive_tree ref(units);
+
+    const auto layout = GENERATE(as<std::string>{}, "tree order", "shuffled", "tree order, one negative value", "inner units report too");
+    CAPTURE(layout);
+    std::vector<const org_unit*> reporting;
+    for (const auto& u : units)
+        if (t.is_leaf(t.index(u.id)) || layout == "inner units report too") reporting.push_back(&u);
+    if (layout == "shuffled") std::shuffle(reporting.begin(), reporting.end(), rng);
+    report_batch b(test_form());
+    std::vector<std::map<std::string, std::optional<std::int64_t>>> own(4);
+    for (const org_unit* u : reporting) {
+        std::vector<std::optional<std::int64_t>> vals{static_cast<std::int64_t>(rng() % 1000),
+                                                      static_cast<std::int64_t>(rng() % 100000000),
+                                                      static_cast<std::int64_t>(rng() % 2),
+                                                      static_cast<std::int64_t>(rng() % 50)};
+        if (layout == "tree order, one negative value" && u->id == "G100") vals[workers] = -5;
+        for (std::size_t f = 0; f < 4; ++f) own[f][u->id] = vals[f];
+        add_report(b, u->id, vals);
+    }
+    for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.missing_bits(f) == nullptr);  // complete columns
+    const auto r = rollup(t, b);
+    for (const auto& u : units)
+        for (std::size_t f = 0; f < 4; ++f) {
+            CAPTURE(u.id, f);
+            const auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
+            CHECK(total(r, t, u.id, f) == (any ? std::optional<std::int64_t>(v) : std::nullopt));
+        }
+}
+
+TEST_CASE("an overflow in a long run of siblings names their parent", "[hierarchy]") {
+    std::vector<org_unit> units;
+    org_unit root;
+    root.id = "R";
+    root.level = unit_level::city;
+    units.push_back(root);
+    for (int k = 0; k < 2; ++k) {
+        org_unit c;
+        c.id = "K" + std::to_string(k);
+        c.parent = "R";
+        c.level = unit_level::county;
+        units.push_back(c);
+    }
+    for (int i = 0; i < 40; ++i) {
+        org_unit gr;
+        gr.id = "G" + std::to_string(i);
+        gr.parent = i < 20 ? "K0" : "K1";
+        gr.level = unit_level::grassroots;
+        units.push_back(gr);
+    }
+    const hierarchy t = build(units);
+    report_batch b(test_form());
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max() / 15;  // 20 of them overflow
+    for (int i = 0; i < 40; ++i) add_report(b, "G" + std::to_string(i), {i < 20 ? 1 : big, 1, 0, 0});
+    try {
+        rollup(t, b);
+        FAIL("no overflow_error");
+    } catch (const overflow_error& e) {
+        CHECK(e.where().unit == "K1");
+        CHECK(e.where().field == "01A");
+    }
+}
+
 TEST_CASE("a secondary view never counts a unit twice", "[hierarchy]") {
     auto t = small_tree();
     report_batch b(test_form());

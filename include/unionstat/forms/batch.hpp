@@ -79,7 +79,7 @@ public:
     const std::int64_t* values(std::size_t field) const noexcept { return columns_[field].data; }
     /// The missing bitmap of a column: ceil(size()/64) words, or nullptr when no cell is blank.
     const std::uint64_t* missing_bits(std::size_t field) const noexcept {
-        return columns_[field].any_missing ? columns_[field].missing.data() : nullptr;
+        return columns_[field].blanks ? columns_[field].missing.data() : nullptr;
     }
     /// True when the cell is blank.
     bool is_missing(std::size_t row, std::size_t field) const noexcept {
@@ -109,9 +109,11 @@ private:
         const std::int64_t* data = nullptr;
         std::shared_ptr<const void> owner;  // non-null when borrowed
         std::vector<std::uint64_t> missing;
-        bool any_missing = false;
+        std::size_t blanks = 0;  // set bits of `missing`, kept exact: no bitmap means no blank
+        bool zeros = false;  // borrows the shared zero buffer of set_keys: a copy is just zeros
     };
     column& writable(std::size_t field);
+    static void recount(column& c);
     void resize_rows(std::size_t n);
 
     std::shared_ptr<const form_schema> form_;

@@ -5,6 +5,11 @@
 #include <limits>
 #include <numeric>
 #include <thread>
+#include <unordered_map>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernel.hpp"
 #include "unionstat/forms/cell.hpp"
@@ -304,11 +309,14 @@ UNIONSTAT_CLONES void logic(opcode op, const std::int64_t* a, const std::int64_t
     }
 }
 
-// Multiplies by a constant with an overflow flag.
+// Multiplies by a constant with an overflow flag: a * k fits exactly when lo <= a <= hi
+// (the bounds are the quotients rounded inwards, which C++ division does).
 UNIONSTAT_CLONES void scale(const std::int64_t* a, std::int64_t k, std::int64_t* d, std::uint8_t* e, std::size_t n) {
-    const std::int64_t lim = std::numeric_limits<std::int64_t>::max() / (k < 0 ? -k : k);
+    constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max(), min = std::numeric_limits<std::int64_t>::min();
+    const std::int64_t lo = k == 0 ? min : k == -1 ? -max : k > 0 ? min / k : max / k;
+    const std::int64_t hi = k == 0 ? max : k == -1 ? max : k > 0 ? max / k : min / k;
     for (std::size_t i = 0; i < n; ++i) {
-        e[i] |= (a[i] > lim) | (a[i] < -lim);
+        e[i] |= (a[i] < lo) | (a[i] > hi);
         d[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(a[i]) * static_cast<std::uint64_t>(k));
     }
 }
@@ -329,6 +337,48 @@ UNIONSTAT_CLONES void add(const std::int64_t* a, const std::int64_t* b, std::int
             e[i] |= static_cast<std::uint8_t>((((x ^ r) & (y ^ r)) >> 63) & 1u);
             d[i] = static_cast<std::int64_t>(r);
         }
+    }
+}
+
+// Bit i of out[i / 64]: x[i] != 0 (x holds 0/1 or any value). Two rows at a time with
+// SSE2 (the x86-64 baseline): a nonzero lane has a set bit, which an OR of the lane
+// folded onto itself and shifted into the sign bit shows to movemask.
+inline void pack_nonzero(const std::int64_t* x, std::size_t n, std::uint64_t* out) {
+    for (std::size_t lo = 0; lo < n; lo += 64) {
+        const std::size_t hi = std::min(n, lo + 64);
+        std::uint64_t bits = 0;
+        std::size_t i = lo;
+#if defined(__SSE2__)
+        const __m128i zero = _mm_setzero_si128();
+        for (; i + 2 <= hi; i += 2) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i));
+            const __m128i z = _mm_cmpeq_epi32(v, zero);                      // per 32-bit half: is zero
+            const __m128i both = _mm_and_si128(z, _mm_shuffle_epi32(z, 0xB1));  // per lane: both halves zero
+            const int m = _mm_movemask_pd(_mm_castsi128_pd(both)) ^ 3;       // per lane: nonzero
+            bits |= static_cast<std::uint64_t>(m) << (i - lo);
+        }
+#endif
+        for (; i < hi; ++i) bits |= static_cast<std::uint64_t>(x[i] != 0) << (i - lo);
+        out[lo / 64] = bits;
+    }
+}
+
+// Bit i of out[i / 64]: e[i] != 0.
+inline void pack_nonzero(const std::uint8_t* e, std::size_t n, std::uint64_t* out) {
+    for (std::size_t lo = 0; lo < n; lo += 64) {
+        const std::size_t hi = std::min(n, lo + 64);
+        std::uint64_t bits = 0;
+        std::size_t i = lo;
+#if defined(__SSE2__)
+        const __m128i zero = _mm_setzero_si128();
+        for (; i + 16 <= hi; i += 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + i));
+            const auto m = static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) ^ 0xFFFF);
+            bits |= m << (i - lo);
+        }
+#endif
+        for (; i < hi; ++i) bits |= static_cast<std::uint64_t>(e[i] != 0) << (i - lo);
+        out[lo / 64] = bits;
     }
 }
 
@@ -361,12 +411,30 @@ public:
         buf_.resize(static_cast<std::size_t>(regs) * chunk);
         ptr_.resize(static_cast<std::size_t>(regs));
         err_.resize(chunk);
+        // Constants: a chunk of copies each, made once.
+        for (std::size_t r : which_)
+            for (const auto& in : rules_[r].code())
+                if (in.op == opcode::constant && !constants_.count(in.k))
+                    constants_.emplace(in.k, std::vector<std::int64_t>(chunk, in.k));
+        for (std::size_t r : which_)
+            for (const auto& in : rules_[r].code())
+                if (in.op == opcode::load && in.source == value_source::current) columns_.push_back(batch_.values(static_cast<std::size_t>(in.field)));
+        std::sort(columns_.begin(), columns_.end());
+        columns_.erase(std::unique(columns_.begin(), columns_.end()), columns_.end());
+    }
+
+    // The next chunk of every column the rules read, on its way into cache while this
+    // chunk is worked on: the hardware prefetcher alone loses track of this many streams.
+    void prefetch(std::size_t c0, std::size_t n) const {
+        for (const std::int64_t* col : columns_)
+            for (std::size_t i = 0; i < n; i += 8) __builtin_prefetch(col + c0 + i, 0, 3);
     }
 
     void run(std::size_t begin, std::size_t end, partial& out) {
         out.counts.assign(rules_.size(), rule_counts());
         for (std::size_t c0 = begin; c0 < end; c0 += chunk) {
             const std::size_t n = std::min(chunk, end - c0);
+            if (c0 + chunk < end) prefetch(c0 + chunk, std::min(chunk, end - c0 - chunk));
             for (std::size_t r : which_) run_rule(r, c0, n, out);
         }
     }
@@ -453,7 +521,7 @@ private:
             case opcode::is_missing:
                 for (std::size_t i = 0; i < n; ++i) d[i] = blank(in.source, in.field, c0 + i);
                 return;
-            case opcode::constant: std::fill(d, d + n, in.k); return;
+            case opcode::constant: ptr_[di] = constants_.at(in.k).data(); return;
             default: break;
         }
         const std::int64_t* a = in.a >= 0 ? ptr_[static_cast<std::size_t>(in.a)] : nullptr;
@@ -466,7 +534,7 @@ private:
                 simd::logic(in.op, a, b, d, n);
                 return;
             case opcode::scale:
-                if (in.k == 1) std::copy(a, a + n, d);
+                if (in.k == 1) ptr_[di] = a;  // registers are read-only views
                 else simd::scale(a, in.k, d, errors(n), n);
                 return;
             case opcode::add:
@@ -560,10 +628,8 @@ private:
             const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
             const std::uint64_t valid = hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1;
             std::uint64_t ok = 0, bad_err = 0;
-            for (std::size_t i = lo; i < hi; ++i) {
-                ok |= static_cast<std::uint64_t>(res[i] != 0) << (i - lo);
-                if (err_used_) bad_err |= static_cast<std::uint64_t>(err_[i] != 0) << (i - lo);
-            }
+            simd::pack_nonzero(res + lo, hi - lo, &ok);
+            if (err_used_) simd::pack_nonzero(err_.data() + lo, hi - lo, &bad_err);
             const std::uint64_t skipped = (skip[w] | level[w]) & valid;
             const std::uint64_t passed = ok & ~bad_err & ~skipped & valid;
             cnt.passes += static_cast<std::size_t>(__builtin_popcountll(passed));
@@ -600,6 +666,8 @@ private:
     std::vector<std::int64_t> buf_;
     std::vector<const std::int64_t*> ptr_;
     std::vector<std::uint8_t> err_;
+    std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
+    std::vector<const std::int64_t*> columns_;  // the columns the rules read
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
     bool err_used_ = false;
 

@@ -88,6 +88,16 @@ public:
             default:
                 plan(n.args[0]);
                 plan(n.args[1]);
+                if (n.kind == node_kind::mul && (is_number(n.args[0]) || is_number(n.args[1]))) {
+                    // A product with a constant is a scaling: the same value and overflow,
+                    // without a register of copies of the constant (which is still planned,
+                    // for explain()).
+                    const bool first = is_number(n.args[0]);
+                    in.op = opcode::scale;
+                    in.a = first ? n.args[1] : n.args[0];
+                    in.k = c_.tree.nodes[static_cast<std::size_t>(first ? n.args[0] : n.args[1])].value.raw();
+                    break;
+                }
                 in.op = binary_op(n.kind);
                 in.a = n.args[0];
                 in.b = n.args[1];
@@ -100,6 +110,7 @@ public:
     }
 
 private:
+    bool is_number(int i) const { return c_.tree.nodes[static_cast<std::size_t>(i)].kind == node_kind::number; }
     void note_field(int f, value_source s) {
         fields_.push_back(f);
         prev_ |= s == value_source::previous;

@@ -110,6 +110,44 @@ TEST_CASE("overflow inside a rule is that rule's error result naming it", "[rule
     CHECK_FALSE(res.ok());
 }
 
+TEST_CASE("a product with a constant overflows exactly at the int64 bounds, in both paths", "[rules]") {
+    // The batch VM scales by a constant with precomputed bounds: they must be exact,
+    // including the one product that reaches INT64_MIN.
+    constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    struct product {
+        const char* check;
+        std::int64_t value;
+        status expect;
+    };
+    const product cases[] = {
+        {"01A * 2 <= 01B", lo / 2, status::pass},          // exactly INT64_MIN
+        {"01A * 2 <= 01B", lo / 2 - 1, status::error},
+        {"01A * 2 <= 01B", hi / 2, status::fail},            // hi - 1 > 0
+        {"01A * 2 <= 01B", hi / 2 + 1, status::error},
+        {"01A * -1 <= 01B", lo, status::error},
+        {"01A * -1 <= 01B", lo + 1, status::fail},         // -(lo + 1) = hi > 0
+        {"-2 * 01A <= 01B", hi / 2 + 1, status::pass},     // -hi - 1 = INT64_MIN
+        {"-2 * 01A <= 01B", hi / 2 + 2, status::error},
+        {"-2 * 01A <= 01B", lo / 2, status::error},
+        {"01A * 0 <= 01B", lo, status::pass},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.check, c.value);
+        auto f = tiny(c.check);
+        report r(f, "u1", "2018");
+        r.set_raw(0, c.value);
+        r.set_raw(1, 0);
+        CHECK(evaluate(f->compiled(), r).outcomes.at(0).st == c.expect);
+        report_batch batch(f);
+        batch.append(r);
+        batch_options opt;
+        opt.keep_passes = true;
+        const batch_result res = evaluate(f->compiled(), batch, opt);
+        REQUIRE(res.size() == 1);
+        CHECK(res.st[0] == c.expect);
+    }
+}
+
 TEST_CASE("each missing-value strategy treats blanks as documented", "[rules][missing]") {
     SECTION("skip_if_any_missing skips when one value is blank") {
         auto f = tiny("01B <= 01A");

@@ -7,8 +7,8 @@
 #include <thread>
 #include <unordered_map>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #include "kernel.hpp"
@@ -253,7 +253,8 @@ std::vector<trace_step> explain(const rule_set& rules, std::size_t ri, const rep
 
 // ---------------------------------------------------------------------------------
 // Batch: chunks of rows small enough that every column a chunk touches stays in
-// cache while all rules run over it (fused), rows split across threads.
+// cache while all rules run over it (fused), rows split across threads. Numbers are
+// int64 registers read in place where they are columns; conditions are bit words.
 
 namespace {
 
@@ -267,9 +268,9 @@ struct partial {
     std::vector<std::int64_t> lhs, rhs;
 };
 
-// Column kernels. Each is compiled twice (AVX2 and the baseline) and picked at load
-// time: int64 comparisons only vectorise from SSE4.2/AVX2 on, and numpy dispatches the
-// same way. Calls are per chunk, so the indirect call costs nothing measurable.
+// Arithmetic kernels. Each is compiled twice (AVX2 and the baseline) and picked at load
+// time, as numpy dispatches. Calls are per chunk, so the indirect call costs nothing
+// measurable.
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define UNIONSTAT_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -277,37 +278,6 @@ struct partial {
 #endif
 
 namespace simd {
-
-UNIONSTAT_CLONES void compare(opcode op, const std::int64_t* x, const std::int64_t* y, std::int64_t* d, std::size_t n) {
-    switch (op) {
-        case opcode::eq: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] == y[i]; return;
-        case opcode::ne: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] != y[i]; return;
-        case opcode::lt: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] < y[i]; return;
-        case opcode::le: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] <= y[i]; return;
-        case opcode::gt: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] > y[i]; return;
-        default: for (std::size_t i = 0; i < n; ++i) d[i] = x[i] >= y[i]; return;
-    }
-}
-
-UNIONSTAT_CLONES void compare_within(opcode op, const std::int64_t* df, std::int64_t t, std::int64_t* d, std::size_t n) {
-    switch (op) {
-        case opcode::eq: for (std::size_t i = 0; i < n; ++i) d[i] = (df[i] <= t) & (df[i] >= -t); return;
-        case opcode::ne: for (std::size_t i = 0; i < n; ++i) d[i] = (df[i] > t) | (df[i] < -t); return;
-        case opcode::lt: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] < t; return;
-        case opcode::le: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] <= t; return;
-        case opcode::gt: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] > -t; return;
-        default: for (std::size_t i = 0; i < n; ++i) d[i] = df[i] >= -t; return;
-    }
-}
-
-UNIONSTAT_CLONES void logic(opcode op, const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::size_t n) {
-    switch (op) {
-        case opcode::logical_and: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] != 0) & (b[i] != 0); return;
-        case opcode::logical_or: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] != 0) | (b[i] != 0); return;
-        case opcode::implies: for (std::size_t i = 0; i < n; ++i) d[i] = (a[i] == 0) | (b[i] != 0); return;
-        default: for (std::size_t i = 0; i < n; ++i) d[i] = a[i] == 0; return;
-    }
-}
 
 // Multiplies by a constant with an overflow flag: a * k fits exactly when lo <= a <= hi
 // (the bounds are the quotients rounded inwards, which C++ division does).
@@ -382,22 +352,95 @@ inline void pack_nonzero(const std::uint8_t* e, std::size_t n, std::uint64_t* ou
     }
 }
 
-// True when every row passed.
-UNIONSTAT_CLONES bool all_true(const std::int64_t* res, std::size_t n) {
-    std::int64_t pass = 1;
-    for (std::size_t i = 0; i < n; ++i) pass &= res[i];
-    return pass != 0;
+// Comparisons straight to bit words (bit i of out[i / 64]: row i holds): a condition
+// takes 1 bit a row instead of 8 bytes, so the logic that combines conditions works on
+// 16 words a chunk and the pass count is a popcount. AVX2 compares 4 rows at a time
+// (picked at run time, as numpy does); the baseline is plain C++.
+enum class cmp_kind { gt, ge, lt, le, eq, ne };
+
+inline cmp_kind kind_of(opcode op) {
+    switch (op) {
+        case opcode::gt: return cmp_kind::gt;
+        case opcode::ge: return cmp_kind::ge;
+        case opcode::lt: return cmp_kind::lt;
+        case opcode::le: return cmp_kind::le;
+        case opcode::eq: return cmp_kind::eq;
+        default: return cmp_kind::ne;
+    }
 }
 
-// True when every row passed without overflow.
-UNIONSTAT_CLONES bool all_clean(const std::int64_t* res, const std::uint8_t* err, std::size_t n) {
-    std::int64_t pass = 1;
-    std::uint8_t bad = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        pass &= res[i];
-        bad |= err[i];
+inline bool compare1(cmp_kind k, std::int64_t x, std::int64_t y) {
+    switch (k) {
+        case cmp_kind::gt: return x > y;
+        case cmp_kind::ge: return x >= y;
+        case cmp_kind::lt: return x < y;
+        case cmp_kind::le: return x <= y;
+        case cmp_kind::eq: return x == y;
+        default: return x != y;
     }
-    return pass && !bad;
+}
+
+// x[i] (k) y[i], or against the scalar *ys when y is null.
+inline void compare_bits_plain(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys,
+                               std::uint64_t* out, std::size_t n) {
+    for (std::size_t lo = 0; lo < n; lo += 64) {
+        const std::size_t hi = std::min(n, lo + 64);
+        std::uint64_t bits = 0;
+        for (std::size_t i = lo; i < hi; ++i) bits |= std::uint64_t(compare1(k, x[i], y ? y[i] : ys)) << (i - lo);
+        out[lo / 64] = bits;
+    }
+}
+
+// (The sanitizer build runs the tests on the baseline instead, as with the clones.)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define UNIONSTAT_AVX2_BITS 1
+__attribute__((target("avx2"))) void compare_bits_avx2(cmp_kind k, const std::int64_t* x, const std::int64_t* y,
+                                                        std::int64_t ys, std::uint64_t* out, std::size_t n) {
+    // gt and eq are the AVX2 comparisons: lt swaps, le/ge/ne negate.
+    const bool swap = k == cmp_kind::lt || k == cmp_kind::ge;
+    const bool negate = k == cmp_kind::le || k == cmp_kind::ge || k == cmp_kind::ne;
+    const bool eq = k == cmp_kind::eq || k == cmp_kind::ne;
+    const __m256i ysv = _mm256_set1_epi64x(ys);
+    for (std::size_t lo = 0; lo < n; lo += 64) {
+        const std::size_t hi = std::min(n, lo + 64);
+        std::uint64_t bits = 0;
+        std::size_t i = lo;
+        for (; i + 4 <= hi; i += 4) {
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+            const __m256i b = y ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i)) : ysv;
+            const __m256i c = eq ? _mm256_cmpeq_epi64(a, b) : swap ? _mm256_cmpgt_epi64(b, a) : _mm256_cmpgt_epi64(a, b);
+            bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(c))) << (i - lo);
+        }
+        if (negate) bits = ~bits & (i - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (i - lo)) - 1);
+        for (; i < hi; ++i) bits |= std::uint64_t(compare1(k, x[i], y ? y[i] : ys)) << (i - lo);
+        out[lo / 64] = bits;
+    }
+}
+#endif
+
+inline void compare_bits(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys, std::uint64_t* out,
+                         std::size_t n) {
+#ifdef UNIONSTAT_AVX2_BITS
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return compare_bits_avx2(k, x, y, ys, out, n);
+#endif
+    compare_bits_plain(k, x, y, ys, out, n);
+}
+
+// The difference d of the two sides against the tolerance t: the comparison holds
+// within t (eq: -t <= d <= t; lt: d < t; le: d <= t; gt: d > -t; ge: d >= -t).
+inline void compare_within_bits(opcode op, const std::int64_t* d, std::int64_t t, std::uint64_t* out, std::size_t n,
+                                std::uint64_t* tmp) {
+    switch (op) {
+        case opcode::lt: return compare_bits(cmp_kind::lt, d, nullptr, t, out, n);
+        case opcode::le: return compare_bits(cmp_kind::le, d, nullptr, t, out, n);
+        case opcode::gt: return compare_bits(cmp_kind::gt, d, nullptr, -t, out, n);
+        case opcode::ge: return compare_bits(cmp_kind::ge, d, nullptr, -t, out, n);
+        default: break;
+    }
+    compare_bits(cmp_kind::le, d, nullptr, t, out, n);
+    compare_bits(cmp_kind::ge, d, nullptr, -t, tmp, n);
+    for (std::size_t w = 0; w < (n + 63) / 64; ++w) out[w] = op == opcode::eq ? out[w] & tmp[w] : ~(out[w] & tmp[w]);
 }
 
 }  // namespace simd
@@ -410,31 +453,20 @@ public:
         for (std::size_t r : which_) regs = std::max(regs, rules_[r].registers());
         buf_.resize(static_cast<std::size_t>(regs) * chunk);
         ptr_.resize(static_cast<std::size_t>(regs));
+        bits_.resize(static_cast<std::size_t>(regs));
+        is_const_.resize(static_cast<std::size_t>(regs));
         err_.resize(chunk);
         // Constants: a chunk of copies each, made once.
         for (std::size_t r : which_)
             for (const auto& in : rules_[r].code())
                 if (in.op == opcode::constant && !constants_.count(in.k))
                     constants_.emplace(in.k, std::vector<std::int64_t>(chunk, in.k));
-        for (std::size_t r : which_)
-            for (const auto& in : rules_[r].code())
-                if (in.op == opcode::load && in.source == value_source::current) columns_.push_back(batch_.values(static_cast<std::size_t>(in.field)));
-        std::sort(columns_.begin(), columns_.end());
-        columns_.erase(std::unique(columns_.begin(), columns_.end()), columns_.end());
-    }
-
-    // The next chunk of every column the rules read, on its way into cache while this
-    // chunk is worked on: the hardware prefetcher alone loses track of this many streams.
-    void prefetch(std::size_t c0, std::size_t n) const {
-        for (const std::int64_t* col : columns_)
-            for (std::size_t i = 0; i < n; i += 8) __builtin_prefetch(col + c0 + i, 0, 3);
     }
 
     void run(std::size_t begin, std::size_t end, partial& out) {
         out.counts.assign(rules_.size(), rule_counts());
         for (std::size_t c0 = begin; c0 < end; c0 += chunk) {
             const std::size_t n = std::min(chunk, end - c0);
-            if (c0 + chunk < end) prefetch(c0 + chunk, std::min(chunk, end - c0 - chunk));
             for (std::size_t r : which_) run_rule(r, c0, n, out);
         }
     }
@@ -512,16 +544,33 @@ private:
         ptr_[static_cast<std::size_t>(in.dst)] = dst;
     }
 
+    // The bit words of a condition register: its own words, or a flag field's values
+    // packed into `scratch` (a 是/否 field may stand where a condition is expected).
+    const std::uint64_t* condition(int r, std::size_t n, std::uint64_t* scratch) const {
+        const auto ri = static_cast<std::size_t>(r);
+        if (bits_[ri]) return reinterpret_cast<const std::uint64_t*>(ptr_[ri]);
+        simd::pack_nonzero(ptr_[ri], n, scratch);
+        return scratch;
+    }
+
     void exec(const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
         const auto di = static_cast<std::size_t>(in.dst);
         std::int64_t* d = own(in.dst);
+        auto* dw = reinterpret_cast<std::uint64_t*>(d);  // a condition's bit words
         ptr_[di] = d;
+        bits_[di] = false;
+        is_const_[di] = false;
+        const std::size_t nw = (n + 63) / 64;
         switch (in.op) {
             case opcode::load: load(in, c0, n, zero_blanks); return;
             case opcode::is_missing:
-                for (std::size_t i = 0; i < n; ++i) d[i] = blank(in.source, in.field, c0 + i);
+                missing_words(in.source, in.field, c0, n, dw);
+                bits_[di] = true;
                 return;
-            case opcode::constant: ptr_[di] = constants_.at(in.k).data(); return;
+            case opcode::constant:
+                ptr_[di] = constants_.at(in.k).data();
+                is_const_[di] = true;
+                return;
             default: break;
         }
         const std::int64_t* a = in.a >= 0 ? ptr_[static_cast<std::size_t>(in.a)] : nullptr;
@@ -530,9 +579,18 @@ private:
             case opcode::logical_and:
             case opcode::logical_or:
             case opcode::implies:
-            case opcode::logical_not:
-                simd::logic(in.op, a, b, d, n);
+            case opcode::logical_not: {
+                const std::uint64_t* x = condition(in.a, n, scratch_a_);
+                const std::uint64_t* y = in.b >= 0 ? condition(in.b, n, scratch_b_) : nullptr;
+                switch (in.op) {
+                    case opcode::logical_and: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] & y[w]; break;
+                    case opcode::logical_or: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] | y[w]; break;
+                    case opcode::implies: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w] | y[w]; break;
+                    default: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w]; break;
+                }
+                bits_[di] = true;  // (bits past the chunk's rows are garbage: readers mask them)
                 return;
+            }
             case opcode::scale:
                 if (in.k == 1) ptr_[di] = a;  // registers are read-only views
                 else simd::scale(a, in.k, d, errors(n), n);
@@ -554,12 +612,17 @@ private:
                     simd::add(x, y, d, errors(n), n, in.op == opcode::sub);
                     return;
                 }
+                bits_[di] = true;
                 if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
-                    simd::compare(in.op, x, y, d, n);
+                    const simd::cmp_kind k = simd::kind_of(in.op);
+                    if (is_const_[static_cast<std::size_t>(in.b)] && in.kb == 1)  // against a number
+                        simd::compare_bits(k, x, nullptr, in_k(in.b), dw, n);
+                    else
+                        simd::compare_bits(k, x, y, 0, dw, n);
                     return;
                 }
                 simd::add(x, y, tmp_d_, errors(n), n, true);
-                simd::compare_within(in.op, tmp_d_, in.t, d, n);
+                simd::compare_within_bits(in.op, tmp_d_, in.t, dw, n, scratch_a_);
                 return;
             }
             default: break;
@@ -602,12 +665,19 @@ private:
         const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
         err_used_ = false;  // most rules cannot overflow: their error flags are never touched
         for (const auto& in : rule.code()) exec(in, c0, n, zero_blanks);
-        const std::int64_t* res = ptr_[static_cast<std::size_t>(rule.result_register())];
+        const std::uint64_t* res = condition(rule.result_register(), n, scratch_b_);
+        std::uint64_t bad_errs[words] = {};
+        if (err_used_) simd::pack_nonzero(err_.data(), n, bad_errs);
 
         // Fast path: every row passed and nothing was skipped or overflowed.
-        std::uint64_t any_skip = 0;
-        for (std::size_t w = 0; w < nw; ++w) any_skip |= skip[w] | level[w];
-        if (!any_skip && !opt_.keep_passes && (err_used_ ? simd::all_clean(res, err_.data(), n) : simd::all_true(res, n))) {
+        std::uint64_t any_skip = 0, all = ~std::uint64_t(0);
+        for (std::size_t w = 0; w < nw; ++w) {
+            const std::size_t rows = std::min<std::size_t>(64, n - w * 64);
+            const std::uint64_t valid = rows == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << rows) - 1;
+            any_skip |= skip[w] | level[w] | bad_errs[w];
+            all &= res[w] | ~valid;
+        }
+        if (!any_skip && !opt_.keep_passes && all == ~std::uint64_t(0)) {
             cnt.passes += n;
             return;
         }
@@ -627,9 +697,7 @@ private:
         for (std::size_t w = 0; w < nw; ++w) {
             const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
             const std::uint64_t valid = hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1;
-            std::uint64_t ok = 0, bad_err = 0;
-            simd::pack_nonzero(res + lo, hi - lo, &ok);
-            if (err_used_) simd::pack_nonzero(err_.data() + lo, hi - lo, &bad_err);
+            const std::uint64_t ok = res[w] & valid, bad_err = bad_errs[w];
             const std::uint64_t skipped = (skip[w] | level[w]) & valid;
             const std::uint64_t passed = ok & ~bad_err & ~skipped & valid;
             cnt.passes += static_cast<std::size_t>(__builtin_popcountll(passed));
@@ -667,7 +735,9 @@ private:
     std::vector<const std::int64_t*> ptr_;
     std::vector<std::uint8_t> err_;
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
-    std::vector<const std::int64_t*> columns_;  // the columns the rules read
+    std::vector<char> bits_, is_const_;  // per register: holds bit words; is a constant
+    std::uint64_t scratch_a_[words], scratch_b_[words];
+    std::int64_t in_k(int r) const { return ptr_[static_cast<std::size_t>(r)][0]; }  // a constant's value
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
     bool err_used_ = false;
 

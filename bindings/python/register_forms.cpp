@@ -1,5 +1,6 @@
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "prelude.hpp"
 
@@ -237,9 +238,23 @@ void register_forms(py::module_& m) {
                  py::array_t<bool> missing(static_cast<py::ssize_t>(n));
                  auto* v = values.mutable_data();
                  auto* mk = missing.mutable_data();
-                 for (std::size_t i = 0; i < n; ++i) {
-                     mk[i] = b.is_missing(i, f);
-                     v[i] = mk[i] ? 0 : b.values(f)[i];
+                 {
+                     py::gil_scoped_release nogil;
+                     const std::int64_t* src = b.values(f);
+                     const std::uint64_t* bits = b.missing_bits(f);
+                     if (n) std::memcpy(v, src, n * sizeof(std::int64_t));
+                     if (!bits) {
+                         if (n) std::memset(mk, 0, n);
+                     } else {
+                         for (std::size_t w = 0; w * 64 < n; ++w) {  // a word of the bitmap at a time
+                             const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
+                             const std::uint64_t m = bits[w];
+                             for (std::size_t i = lo; i < hi; ++i) mk[i] = (m >> (i - lo)) & 1u;
+                             if (m)
+                                 for (std::size_t i = lo; i < hi; ++i)
+                                     if (mk[i]) v[i] = 0;  // blank cells read 0, never a stale value
+                         }
+                     }
                  }
                  return py::make_tuple(values, missing);
              },

@@ -130,3 +130,25 @@ def test_validating_one_report(form: us.Form) -> None:
     assert (v.lhs, v.rhs, v.difference) == ("241000", "183000", "58000")
     assert "241000" in v.message and "183000" in v.message_en
     assert res.explain("songnuan.part_of.01B") == [(0, "01B <= 01A", "false"), (1, "01B", "241000"), (1, "01A", "183000")]
+
+
+def test_raw_column_reads_blanks_as_zero_with_their_mask() -> None:
+    import numpy as np
+
+    from unionstat import _core
+
+    schema = us.forms()["songnuan-2018"].schema
+    batch = _core.ReportBatch(schema)
+    n = 130  # two full bitmap words and a partial one
+    batch.set_keys([f"u{i}" for i in range(n)], ["2018"] * n)
+    values = np.arange(1, n + 1, dtype=np.int64) * 7  # stale values under the blanks
+    blank = np.zeros(n, dtype=bool)
+    blank[[0, 63, 64, 129]] = True
+    batch.set_column_raw("01A", values, blank)
+    got, missing = batch.raw_column("01A")
+    assert missing.tolist() == blank.tolist()
+    assert got[blank].tolist() == [0, 0, 0, 0]
+    assert got[~blank].tolist() == values[~blank].tolist()
+    batch.set_column_raw("02A", values)
+    got, missing = batch.raw_column("02A")
+    assert not missing.any() and got.tolist() == values.tolist()

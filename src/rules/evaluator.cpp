@@ -394,26 +394,49 @@ inline void compare_bits_plain(cmp_kind k, const std::int64_t* x, const std::int
 // (The sanitizer build runs the tests on the baseline instead, as with the clones.)
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define UNIONSTAT_AVX2_BITS 1
-__attribute__((target("avx2"))) void compare_bits_avx2(cmp_kind k, const std::int64_t* x, const std::int64_t* y,
-                                                        std::int64_t ys, std::uint64_t* out, std::size_t n) {
-    // gt and eq are the AVX2 comparisons: lt swaps, le/ge/ne negate.
-    const bool swap = k == cmp_kind::lt || k == cmp_kind::ge;
-    const bool negate = k == cmp_kind::le || k == cmp_kind::ge || k == cmp_kind::ne;
-    const bool eq = k == cmp_kind::eq || k == cmp_kind::ne;
-    const __m256i ysv = _mm256_set1_epi64x(ys);
+// One comparison, unswitched: Eq picks cmpeq over cmpgt, Swap the operands, Negate the
+// result; against a scalar when Scalar. 16 rows an iteration, their bits put together
+// before they join the word.
+template <bool Eq, bool Swap, bool Scalar>
+__attribute__((target("avx2"), always_inline)) inline std::uint64_t four_bits(const std::int64_t* x, const std::int64_t* y,
+                                                                              std::int64_t ys, std::size_t i) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    const __m256i b = Scalar ? _mm256_set1_epi64x(ys) : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i));
+    const __m256i c = Eq ? _mm256_cmpeq_epi64(a, b) : Swap ? _mm256_cmpgt_epi64(b, a) : _mm256_cmpgt_epi64(a, b);
+    return static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(c)));
+}
+
+template <bool Eq, bool Swap, bool Negate, bool Scalar>
+__attribute__((target("avx2"))) void compare_bits_avx2(const std::int64_t* x, const std::int64_t* y, std::int64_t ys,
+                                                        std::uint64_t* out, std::size_t n) {
     for (std::size_t lo = 0; lo < n; lo += 64) {
         const std::size_t hi = std::min(n, lo + 64);
         std::uint64_t bits = 0;
         std::size_t i = lo;
-        for (; i + 4 <= hi; i += 4) {
-            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-            const __m256i b = y ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i)) : ysv;
-            const __m256i c = eq ? _mm256_cmpeq_epi64(a, b) : swap ? _mm256_cmpgt_epi64(b, a) : _mm256_cmpgt_epi64(a, b);
-            bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(c))) << (i - lo);
+        for (; i + 16 <= hi; i += 16)
+            bits |= (four_bits<Eq, Swap, Scalar>(x, y, ys, i) | four_bits<Eq, Swap, Scalar>(x, y, ys, i + 4) << 4 |
+                     four_bits<Eq, Swap, Scalar>(x, y, ys, i + 8) << 8 | four_bits<Eq, Swap, Scalar>(x, y, ys, i + 12) << 12)
+                    << (i - lo);
+        for (; i < hi; ++i) {
+            const std::int64_t a = x[i], b = Scalar ? ys : y[i];
+            bits |= std::uint64_t(Eq ? a == b : Swap ? b > a : a > b) << (i - lo);
         }
-        if (negate) bits = ~bits & (i - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (i - lo)) - 1);
-        for (; i < hi; ++i) bits |= std::uint64_t(compare1(k, x[i], y ? y[i] : ys)) << (i - lo);
+        if (Negate) bits = ~bits & (hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1);
         out[lo / 64] = bits;
+    }
+}
+
+// gt and eq are the AVX2 comparisons: lt swaps, le/ge/ne negate.
+template <bool Scalar>
+void compare_bits_avx2(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys, std::uint64_t* out,
+                       std::size_t n) {
+    switch (k) {
+        case cmp_kind::gt: return compare_bits_avx2<false, false, false, Scalar>(x, y, ys, out, n);
+        case cmp_kind::lt: return compare_bits_avx2<false, true, false, Scalar>(x, y, ys, out, n);
+        case cmp_kind::le: return compare_bits_avx2<false, false, true, Scalar>(x, y, ys, out, n);
+        case cmp_kind::ge: return compare_bits_avx2<false, true, true, Scalar>(x, y, ys, out, n);
+        case cmp_kind::eq: return compare_bits_avx2<true, false, false, Scalar>(x, y, ys, out, n);
+        default: return compare_bits_avx2<true, false, true, Scalar>(x, y, ys, out, n);
     }
 }
 #endif
@@ -422,7 +445,7 @@ inline void compare_bits(cmp_kind k, const std::int64_t* x, const std::int64_t* 
                          std::size_t n) {
 #ifdef UNIONSTAT_AVX2_BITS
     static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) return compare_bits_avx2(k, x, y, ys, out, n);
+    if (avx2) return y ? compare_bits_avx2<false>(k, x, y, ys, out, n) : compare_bits_avx2<true>(k, x, y, ys, out, n);
 #endif
     compare_bits_plain(k, x, y, ys, out, n);
 }

@@ -277,37 +277,88 @@ struct partial {
 #define UNIONSTAT_CLONES
 #endif
 
+// Kernels written with AVX2 intrinsics, picked at run time by __builtin_cpu_supports.
+// (The sanitizer build runs the tests on the baseline instead, as with the clones.)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define UNIONSTAT_AVX2_BITS 1
+#endif
+
 namespace simd {
+
+// Overflow flags are bit words too (bit i of e[i / 64]: row i overflowed), ORed into.
 
 // Multiplies by a constant with an overflow flag: a * k fits exactly when lo <= a <= hi
 // (the bounds are the quotients rounded inwards, which C++ division does).
-UNIONSTAT_CLONES void scale(const std::int64_t* a, std::int64_t k, std::int64_t* d, std::uint8_t* e, std::size_t n) {
+UNIONSTAT_CLONES void scale(const std::int64_t* a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
     constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max(), min = std::numeric_limits<std::int64_t>::min();
     const std::int64_t lo = k == 0 ? min : k == -1 ? -max : k > 0 ? min / k : max / k;
     const std::int64_t hi = k == 0 ? max : k == -1 ? max : k > 0 ? max / k : min / k;
-    for (std::size_t i = 0; i < n; ++i) {
-        e[i] |= (a[i] < lo) | (a[i] > hi);
-        d[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(a[i]) * static_cast<std::uint64_t>(k));
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+            const std::int64_t v = a[base + j];
+            bits |= std::uint64_t((v < lo) | (v > hi)) << j;
+            d[base + j] = static_cast<std::int64_t>(static_cast<std::uint64_t>(v) * static_cast<std::uint64_t>(k));
+        }
+        e[w] |= bits;
     }
 }
 
-// a ± b with the sign-bit overflow test: branch-free.
-UNIONSTAT_CLONES void add(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint8_t* e, std::size_t n, bool sub) {
-    if (sub) {
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::uint64_t x = static_cast<std::uint64_t>(a[i]), y = static_cast<std::uint64_t>(b[i]);
-            const std::uint64_t r = x - y;
-            e[i] |= static_cast<std::uint8_t>((((x ^ y) & (x ^ r)) >> 63) & 1u);
-            d[i] = static_cast<std::int64_t>(r);
+// a ± b with the sign-bit overflow test: the sign of (x ^ r) & (y ^ r) (sum) or
+// (x ^ y) & (x ^ r) (difference) is the flag.
+inline void add_plain(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint64_t* e, std::size_t n,
+                      bool sub) {
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+            const auto x = static_cast<std::uint64_t>(a[base + j]), y = static_cast<std::uint64_t>(b[base + j]);
+            const std::uint64_t r = sub ? x - y : x + y;
+            bits |= ((sub ? (x ^ y) & (x ^ r) : (x ^ r) & (y ^ r)) >> 63) << j;
+            d[base + j] = static_cast<std::int64_t>(r);
         }
-    } else {
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::uint64_t x = static_cast<std::uint64_t>(a[i]), y = static_cast<std::uint64_t>(b[i]);
-            const std::uint64_t r = x + y;
-            e[i] |= static_cast<std::uint8_t>((((x ^ r) & (y ^ r)) >> 63) & 1u);
-            d[i] = static_cast<std::int64_t>(r);
-        }
+        e[w] |= bits;
     }
+}
+
+#ifdef UNIONSTAT_AVX2_BITS
+template <bool Sub>
+__attribute__((target("avx2"), always_inline)) inline std::uint64_t add4(const std::int64_t* a, const std::int64_t* b,
+                                                                         std::int64_t* d, std::size_t i) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+    const __m256i r = Sub ? _mm256_sub_epi64(x, y) : _mm256_add_epi64(x, y);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), r);
+    const __m256i o = Sub ? _mm256_and_si256(_mm256_xor_si256(x, y), _mm256_xor_si256(x, r))
+                          : _mm256_and_si256(_mm256_xor_si256(x, r), _mm256_xor_si256(y, r));
+    return static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(o)));
+}
+
+template <bool Sub>
+__attribute__((target("avx2"))) void add_avx2(const std::int64_t* a, const std::int64_t* b, std::int64_t* d,
+                                               std::uint64_t* e, std::size_t n) {
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0;
+        std::size_t j = 0;
+        for (; j + 16 <= m; j += 16)
+            bits |= (add4<Sub>(a, b, d, base + j) | add4<Sub>(a, b, d, base + j + 4) << 4 |
+                     add4<Sub>(a, b, d, base + j + 8) << 8 | add4<Sub>(a, b, d, base + j + 12) << 12)
+                    << j;
+        std::uint64_t rest = 0;
+        if (j < m) add_plain(a + base + j, b + base + j, d + base + j, &rest, m - j, Sub);
+        e[w] |= bits | rest << j;
+    }
+}
+#endif
+
+inline void add(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) {
+#ifdef UNIONSTAT_AVX2_BITS
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return sub ? add_avx2<true>(a, b, d, e, n) : add_avx2<false>(a, b, d, e, n);
+#endif
+    add_plain(a, b, d, e, n, sub);
 }
 
 // Bit i of out[i / 64]: x[i] != 0 (x holds 0/1 or any value). Two rows at a time with
@@ -329,25 +380,6 @@ inline void pack_nonzero(const std::int64_t* x, std::size_t n, std::uint64_t* ou
         }
 #endif
         for (; i < hi; ++i) bits |= static_cast<std::uint64_t>(x[i] != 0) << (i - lo);
-        out[lo / 64] = bits;
-    }
-}
-
-// Bit i of out[i / 64]: e[i] != 0.
-inline void pack_nonzero(const std::uint8_t* e, std::size_t n, std::uint64_t* out) {
-    for (std::size_t lo = 0; lo < n; lo += 64) {
-        const std::size_t hi = std::min(n, lo + 64);
-        std::uint64_t bits = 0;
-        std::size_t i = lo;
-#if defined(__SSE2__)
-        const __m128i zero = _mm_setzero_si128();
-        for (; i + 16 <= hi; i += 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e + i));
-            const auto m = static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) ^ 0xFFFF);
-            bits |= m << (i - lo);
-        }
-#endif
-        for (; i < hi; ++i) bits |= static_cast<std::uint64_t>(e[i] != 0) << (i - lo);
         out[lo / 64] = bits;
     }
 }
@@ -391,9 +423,7 @@ inline void compare_bits_plain(cmp_kind k, const std::int64_t* x, const std::int
     }
 }
 
-// (The sanitizer build runs the tests on the baseline instead, as with the clones.)
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define UNIONSTAT_AVX2_BITS 1
+#ifdef UNIONSTAT_AVX2_BITS
 // One comparison, unswitched: Eq picks cmpeq over cmpgt, Swap the operands, Negate the
 // result; against a scalar when Scalar. 16 rows an iteration, their bits put together
 // before they join the word.
@@ -478,7 +508,6 @@ public:
         ptr_.resize(static_cast<std::size_t>(regs));
         bits_.resize(static_cast<std::size_t>(regs));
         is_const_.resize(static_cast<std::size_t>(regs));
-        err_.resize(chunk);
         // Constants: a chunk of copies each, made once.
         for (std::size_t r : which_)
             for (const auto& in : rules_[r].code())
@@ -651,11 +680,11 @@ private:
             default: break;
         }
         // The rest (mul, neg, abs, min, max) through the shared scalar kernel.
-        std::uint8_t* e = errors(n);
+        std::uint64_t* e = errors(n);
         for (std::size_t i = 0; i < n; ++i) {
             bool o = false;
             d[i] = kernel::apply(in, a ? a[i] : 0, b ? b[i] : 0, o);
-            e[i] |= o;
+            e[i >> 6] |= std::uint64_t(o) << (i & 63);
         }
     }
 
@@ -690,7 +719,7 @@ private:
         for (const auto& in : rule.code()) exec(in, c0, n, zero_blanks);
         const std::uint64_t* res = condition(rule.result_register(), n, scratch_b_);
         std::uint64_t bad_errs[words] = {};
-        if (err_used_) simd::pack_nonzero(err_.data(), n, bad_errs);
+        if (err_used_) std::copy(err_, err_ + nw, bad_errs);
 
         // Fast path: every row passed and nothing was skipped or overflowed.
         std::uint64_t any_skip = 0, all = ~std::uint64_t(0);
@@ -756,7 +785,7 @@ private:
     const std::vector<std::size_t>& which_;
     std::vector<std::int64_t> buf_;
     std::vector<const std::int64_t*> ptr_;
-    std::vector<std::uint8_t> err_;
+    std::uint64_t err_[words];
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
     std::vector<char> bits_, is_const_;  // per register: holds bit words; is a constant
     std::uint64_t scratch_a_[words], scratch_b_[words];
@@ -764,13 +793,13 @@ private:
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
     bool err_used_ = false;
 
-    // Overflow flags of the current rule, zeroed on first use.
-    std::uint8_t* errors(std::size_t n) {
+    // Overflow flags of the current rule (bit words), zeroed on first use.
+    std::uint64_t* errors(std::size_t n) {
         if (!err_used_) {
-            std::fill(err_.begin(), err_.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t(0));
+            std::fill(err_, err_ + (n + 63) / 64, std::uint64_t(0));
             err_used_ = true;
         }
-        return err_.data();
+        return err_;
     }
 };
 

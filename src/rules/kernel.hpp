@@ -45,6 +45,17 @@ inline std::int64_t apply(const instruction& in, std::int64_t a, std::int64_t b,
         case opcode::max: return x > y ? x : y;
         default: break;
     }
+    if (in.t == 0) {  // exact: compared as they are (no difference that could overflow)
+        switch (in.op) {
+            case opcode::eq: return x == y;
+            case opcode::ne: return x != y;
+            case opcode::lt: return x < y;
+            case opcode::le: return x <= y;
+            case opcode::gt: return x > y;
+            case opcode::ge: return x >= y;
+            default: return 0;
+        }
+    }
     std::int64_t d = 0;
     err |= !detail::sub_ok(x, y, d);
     switch (in.op) {

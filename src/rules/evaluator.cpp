@@ -401,6 +401,17 @@ inline cmp_kind kind_of(opcode op) {
     }
 }
 
+// The comparison with its sides swapped.
+inline cmp_kind mirror(cmp_kind k) {
+    switch (k) {
+        case cmp_kind::gt: return cmp_kind::lt;
+        case cmp_kind::lt: return cmp_kind::gt;
+        case cmp_kind::ge: return cmp_kind::le;
+        case cmp_kind::le: return cmp_kind::ge;
+        default: return k;
+    }
+}
+
 inline bool compare1(cmp_kind k, std::int64_t x, std::int64_t y) {
     switch (k) {
         case cmp_kind::gt: return x > y;
@@ -605,6 +616,25 @@ private:
         return scratch;
     }
 
+    // An exact comparison with a number on one side compares against the number brought
+    // to the common denominator once (not a chunk of copies of it scaled row by row).
+    // False when neither side is a number or scaling it overflows (the general path then
+    // reports that overflow).
+    bool compare_with_number(const instruction& in, const std::int64_t* a, const std::int64_t* b, std::uint64_t* out,
+                             std::size_t n) {
+        const bool number_right = is_const_[static_cast<std::size_t>(in.b)] != 0;
+        if (!number_right && !is_const_[static_cast<std::size_t>(in.a)]) return false;
+        std::int64_t k = 0;
+        if (!detail::mul_ok(number_right ? in_k(in.b) : in_k(in.a), number_right ? in.kb : in.ka, k)) return false;
+        const std::int64_t* side = number_right ? a : b;
+        const std::int64_t factor = number_right ? in.ka : in.kb;
+        if (factor != 1) simd::scale(side, factor, tmp_a_, errors(n), n), side = tmp_a_;
+        simd::cmp_kind kind = simd::kind_of(in.op);
+        if (!number_right) kind = simd::mirror(kind);  // k < y is y > k
+        simd::compare_bits(kind, side, nullptr, k, out, n);
+        return true;
+    }
+
     void exec(const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
         const auto di = static_cast<std::size_t>(in.dst);
         std::int64_t* d = own(in.dst);
@@ -656,6 +686,10 @@ private:
             case opcode::gt:
             case opcode::ge: {
                 // Bring both sides to the common denominator, then one subtraction.
+                if (in.t == 0 && in.op != opcode::add && in.op != opcode::sub && compare_with_number(in, a, b, dw, n)) {
+                    bits_[di] = true;
+                    return;
+                }
                 const std::int64_t* x = a;
                 const std::int64_t* y = b;
                 if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, errors(n), n), x = tmp_a_;
@@ -666,11 +700,7 @@ private:
                 }
                 bits_[di] = true;
                 if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
-                    const simd::cmp_kind k = simd::kind_of(in.op);
-                    if (is_const_[static_cast<std::size_t>(in.b)] && in.kb == 1)  // against a number
-                        simd::compare_bits(k, x, nullptr, in_k(in.b), dw, n);
-                    else
-                        simd::compare_bits(k, x, y, 0, dw, n);
+                    simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);
                     return;
                 }
                 simd::add(x, y, tmp_d_, errors(n), n, true);

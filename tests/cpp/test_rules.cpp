@@ -325,7 +325,7 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     f->rows.push_back({"06", "", ""});
     const std::vector<std::pair<std::string, std::optional<missing_strategy>>> checks = {
         {"01B == 01A", {}}, {"01B != 01A", {}}, {"01B < 01A", {}}, {"01B <= 01A", {}},
-        {"01B > 01A", {}}, {"01B >= 01A", {}}, {"01B > 3", {}}, {"3 < 01B", {}}, {"01A * 2 >= 01B", {}},
+        {"01B > 01A", {}}, {"01B >= 01A", {}}, {"01B > 3", {}}, {"3 < 01B", {}}, {"0.01 < 05B", {}}, {"05B >= 0.005", {}}, {"01A * 2 >= 01B", {}},
         {"05A == 05B + 05C", {}}, {"05A != 05B + 05C", {}}, {"05A < 05B + 05C", {}}, {"05A <= 05B + 05C", {}},
         {"05A > 05B + 05C", {}}, {"05A >= 05B + 05C", {}},
         {"01A > 0 and 01B > 0", {}}, {"01A > 0 or 01B > 0", {}}, {"not (01A > 5)", {}},

@@ -549,6 +549,14 @@ private:
         return pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), fi);
     }
 
+    // False when no value the rule reads can be blank: every reference is to a complete
+    // column of the batch (other sources are looked at row by row).
+    bool may_skip(const checked_rule& c) const {
+        for (const auto& [src, f] : c.refs)
+            if (src != value_source::current || batch_.missing_bits(static_cast<std::size_t>(f))) return true;
+        return false;
+    }
+
     // Missing words (bit i = row c0 + 64w + i) of a value for this chunk.
     void missing_words(value_source s, int f, std::size_t c0, std::size_t n, std::uint64_t* out) const {
         if (s == value_source::current || (s == value_source::children && opt_.children)) {
@@ -723,33 +731,39 @@ private:
         const checked_rule& c = rule.checked();
         rule_counts& cnt = out.counts[ri];
         cnt.items += n;
-        // Skip words: bit set = row skipped for blanks; level words likewise.
-        std::uint64_t skip[words] = {}, level[words] = {};
+        // Skip words: bit set = row skipped for blanks; level words likewise. They point
+        // at the shared zero words unless some row of this chunk is skipped (the usual
+        // case: complete columns, no level restriction).
         const std::size_t nw = (n + 63) / 64;
-        if (c.missing != missing_strategy::never_skip && !c.refs.empty()) {
+        std::uint64_t skip_w[words], level_w[words];
+        const std::uint64_t* skip = zeros_;
+        const std::uint64_t* level = zeros_;
+        if (c.missing != missing_strategy::never_skip && !c.refs.empty() && may_skip(c)) {
             const bool any = c.missing == missing_strategy::skip_if_any_missing;
             std::uint64_t m[words];
-            if (!any) std::fill(skip, skip + nw, ~std::uint64_t(0));
+            std::fill(skip_w, skip_w + nw, any ? std::uint64_t(0) : ~std::uint64_t(0));
             for (const auto& [src, f] : c.refs) {
                 missing_words(src, f, c0, n, m);
-                for (std::size_t w = 0; w < nw; ++w) skip[w] = any ? (skip[w] | m[w]) : (skip[w] & m[w]);
+                for (std::size_t w = 0; w < nw; ++w) skip_w[w] = any ? (skip_w[w] | m[w]) : (skip_w[w] & m[w]);
             }
-            if (n % 64) skip[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;
+            if (n % 64) skip_w[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;
+            skip = skip_w;
         }
         if (!rule.def().levels.empty()) {
+            std::fill(level_w, level_w + nw, std::uint64_t(0));
+            level = level_w;
             const auto& lv = rule.def().levels;
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t row = c0 + i;
                 const bool ok = row < opt_.levels.size() && std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
-                if (!ok) level[i >> 6] |= std::uint64_t(1) << (i & 63);
+                if (!ok) level_w[i >> 6] |= std::uint64_t(1) << (i & 63);
             }
         }
         const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
         err_used_ = false;  // most rules cannot overflow: their error flags are never touched
         for (const auto& in : rule.code()) exec(in, c0, n, zero_blanks);
         const std::uint64_t* res = condition(rule.result_register(), n, scratch_b_);
-        std::uint64_t bad_errs[words] = {};
-        if (err_used_) std::copy(err_, err_ + nw, bad_errs);
+        const std::uint64_t* bad_errs = err_used_ ? err_ : zeros_;
 
         // Fast path: every row passed and nothing was skipped or overflowed.
         std::uint64_t any_skip = 0, all = ~std::uint64_t(0);
@@ -819,6 +833,7 @@ private:
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
     std::vector<char> bits_, is_const_;  // per register: holds bit words; is a constant
     std::uint64_t scratch_a_[words], scratch_b_[words];
+    const std::uint64_t zeros_[words] = {};
     std::int64_t in_k(int r) const { return ptr_[static_cast<std::size_t>(r)][0]; }  // a constant's value
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
     bool err_used_ = false;

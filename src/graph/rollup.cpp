@@ -48,8 +48,6 @@ struct source_row {
     std::uint32_t row;
 };
 
-constexpr std::uint32_t no_row = 0xFFFFFFFFu;
-
 // Room for n elements, on huge pages where the system gives them: the large working
 // arrays are written once right away, and at national size 4 KiB page faults cost as
 // much as the work.

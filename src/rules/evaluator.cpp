@@ -361,29 +361,6 @@ inline void add(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, s
     add_plain(a, b, d, e, n, sub);
 }
 
-// Bit i of out[i / 64]: x[i] != 0 (x holds 0/1 or any value). Two rows at a time with
-// SSE2 (the x86-64 baseline): a nonzero lane has a set bit, which an OR of the lane
-// folded onto itself and shifted into the sign bit shows to movemask.
-inline void pack_nonzero(const std::int64_t* x, std::size_t n, std::uint64_t* out) {
-    for (std::size_t lo = 0; lo < n; lo += 64) {
-        const std::size_t hi = std::min(n, lo + 64);
-        std::uint64_t bits = 0;
-        std::size_t i = lo;
-#if defined(__SSE2__)
-        const __m128i zero = _mm_setzero_si128();
-        for (; i + 2 <= hi; i += 2) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i));
-            const __m128i z = _mm_cmpeq_epi32(v, zero);                      // per 32-bit half: is zero
-            const __m128i both = _mm_and_si128(z, _mm_shuffle_epi32(z, 0xB1));  // per lane: both halves zero
-            const int m = _mm_movemask_pd(_mm_castsi128_pd(both)) ^ 3;       // per lane: nonzero
-            bits |= static_cast<std::uint64_t>(m) << (i - lo);
-        }
-#endif
-        for (; i < hi; ++i) bits |= static_cast<std::uint64_t>(x[i] != 0) << (i - lo);
-        out[lo / 64] = bits;
-    }
-}
-
 // Comparisons straight to bit words (bit i of out[i / 64]: row i holds): a condition
 // takes 1 bit a row instead of 8 bytes, so the logic that combines conditions works on
 // 16 words a chunk and the pass count is a popcount. AVX2 compares 4 rows at a time
@@ -620,7 +597,7 @@ private:
     const std::uint64_t* condition(int r, std::size_t n, std::uint64_t* scratch) const {
         const auto ri = static_cast<std::size_t>(r);
         if (bits_[ri]) return reinterpret_cast<const std::uint64_t*>(ptr_[ri]);
-        simd::pack_nonzero(ptr_[ri], n, scratch);
+        simd::compare_bits(simd::cmp_kind::ne, ptr_[ri], nullptr, 0, scratch, n);  // 是 is nonzero
         return scratch;
     }
 

@@ -549,6 +549,16 @@ std::vector<org_unit> random_units(std::mt19937_64& rng, std::size_t n) {
     return units;
 }
 
+// A unit of a hand-made tree: grassroots units are enterprises, the others regional.
+org_unit make_unit(std::string id, std::string parent, unit_level level) {
+    org_unit u;
+    u.id = std::move(id);
+    u.parent = std::move(parent);
+    u.level = level;
+    u.kind = level == unit_level::grassroots ? unit_kind::enterprise : unit_kind::regional;
+    return u;
+}
+
 hierarchy build(const std::vector<org_unit>& units) {
     hierarchy_builder b;
     for (const auto& u : units) b.add_unit(u);
@@ -617,12 +627,7 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
     std::mt19937_64 rng(20181225);
     std::vector<org_unit> units;
     auto unit = [&](std::string id, std::string parent, unit_level level) {
-        org_unit u;
-        u.id = std::move(id);
-        u.parent = std::move(parent);
-        u.level = level;
-        u.kind = level == unit_level::grassroots ? unit_kind::enterprise : unit_kind::regional;
-        units.push_back(u);
+        units.push_back(make_unit(std::move(id), std::move(parent), level));
     };
     unit("R", "", unit_level::province);
     for (int c = 0; c < 3; ++c) unit("C" + std::to_string(c), "R", unit_level::city);
@@ -667,25 +672,9 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
 }
 
 TEST_CASE("an overflow in a long run of siblings names their parent", "[hierarchy]") {
-    std::vector<org_unit> units;
-    org_unit root;
-    root.id = "R";
-    root.level = unit_level::city;
-    units.push_back(root);
-    for (int k = 0; k < 2; ++k) {
-        org_unit c;
-        c.id = "K" + std::to_string(k);
-        c.parent = "R";
-        c.level = unit_level::county;
-        units.push_back(c);
-    }
-    for (int i = 0; i < 40; ++i) {
-        org_unit gr;
-        gr.id = "G" + std::to_string(i);
-        gr.parent = i < 20 ? "K0" : "K1";
-        gr.level = unit_level::grassroots;
-        units.push_back(gr);
-    }
+    std::vector<org_unit> units{make_unit("R", "", unit_level::city), make_unit("K0", "R", unit_level::county),
+                                make_unit("K1", "R", unit_level::county)};
+    for (int i = 0; i < 40; ++i) units.push_back(make_unit("G" + std::to_string(i), i < 20 ? "K0" : "K1", unit_level::grassroots));
     const hierarchy t = build(units);
     report_batch b(test_form());
     const std::int64_t big = std::numeric_limits<std::int64_t>::max() / 15;  // 20 of them overflow

@@ -70,6 +70,15 @@ struct leaf_segment {
 // Siblings fewer than this in a row join a mixed segment.
 constexpr std::uint32_t min_siblings = 16;
 
+// A leaf's total, written past the cache: no one reads it here.
+inline void put(std::int64_t* dst, std::int64_t v) {
+#ifdef UNIONSTAT_STREAM_STORES
+    _mm_stream_si64(reinterpret_cast<long long*>(dst), v);
+#else
+    *dst = v;
+#endif
+}
+
 // The leaves' totals are their own reports: copied over, streamed past the cache (no one
 // reads them here), and summed on the way into `sum`. False when a value is negative or
 // a partial sum overflows. The sum has independent lanes (not one chain through memory);
@@ -82,11 +91,7 @@ inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t
     if constexpr (CountTrue) {  // 0/1 values: the sum is at most len
         for (; i < len; ++i) {
             const std::int64_t v = src[i] != 0;
-#ifdef UNIONSTAT_STREAM_STORES
-            _mm_stream_si64(reinterpret_cast<long long*>(dst + i), v);
-#else
-            dst[i] = v;
-#endif
+            put(dst + i, v);
             head += static_cast<std::uint64_t>(v);
         }
         sum = static_cast<std::int64_t>(head);
@@ -95,7 +100,7 @@ inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t
     std::uint64_t lane[2] = {0, 0};
 #ifdef UNIONSTAT_STREAM_STORES
     for (; i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 15); ++i) {
-        _mm_stream_si64(reinterpret_cast<long long*>(dst + i), src[i]);
+        put(dst + i, src[i]);
         head += static_cast<std::uint64_t>(src[i]);
         flags |= head | static_cast<std::uint64_t>(src[i]);
     }
@@ -112,11 +117,7 @@ inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t
     _mm_storeu_si128(reinterpret_cast<__m128i*>(lane), acc);
 #endif
     for (; i < len; ++i) {
-#ifdef UNIONSTAT_STREAM_STORES
-        _mm_stream_si64(reinterpret_cast<long long*>(dst + i), src[i]);
-#else
-        dst[i] = src[i];
-#endif
+        put(dst + i, src[i]);
         head += static_cast<std::uint64_t>(src[i]);
         flags |= head | static_cast<std::uint64_t>(src[i]);
     }
@@ -150,11 +151,7 @@ bool leaves_first(std::int64_t* t, const std::int64_t* in, const std::uint32_t* 
             std::int64_t* own = t + seg.at;
             for (std::size_t i = 0; i < seg.len; ++i) {
                 const std::int64_t v = CountTrue ? std::int64_t(x[i] != 0) : x[i];
-#ifdef UNIONSTAT_STREAM_STORES
-                _mm_stream_si64(reinterpret_cast<long long*>(own + i), v);
-#else
-                own[i] = v;
-#endif
+                put(own + i, v);
                 sign |= v;
                 bad |= __builtin_add_overflow(t[up[i]], v, &t[up[i]]);
             }

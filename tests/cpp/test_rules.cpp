@@ -394,6 +394,67 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     }
 }
 
+TEST_CASE("a comparison shared by several rules keeps each rule's missing-value strategy", "[rules][property]") {
+    // `01A > 0` is computed once a chunk for every rule that has it (written either way
+    // round); a rule that reads blanks as 0 must not see the bits of one that skips them.
+    auto f = std::const_pointer_cast<form_schema>(tiny("01B <= 01A"));
+    const std::vector<std::pair<std::string, std::optional<missing_strategy>>> checks = {
+        {"01A > 0 and 01B >= 0", {}},                                        // skip_if_any: blanks unread
+        {"if 01A > 0 then 01B > 0", missing_strategy::never_skip},           // blank 01A is 0
+        {"0 < 01A or 01C > 0", missing_strategy::skip_if_all_missing},       // mirrored, blank is 0
+        {"if 01B > 0 then 01A > 0", missing_strategy::never_skip},           // converse pair
+        {"if 01B > 0 then 0 < 01A", {}},
+        {"01A * 2 > 0", missing_strategy::never_skip},                       // scaled: not shared
+    };
+    f->rules.clear();
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        rule_def r;
+        r.id = "songnuan.shared" + std::to_string(i);
+        r.check = checks[i].first;
+        r.missing = checks[i].second;
+        f->rules.push_back(r);
+    }
+    f->finalize();
+    const rule_set& rules = f->compiled();
+    std::mt19937_64 rng(11);
+    const std::size_t n = 3 * 2048 + 5;  // several chunks, the last one partial
+    report_batch batch(f);
+    for (std::size_t i = 0; i < n; ++i) batch.add_row("u" + std::to_string(i), "2018");
+    for (std::size_t i = 0; i < n; ++i)
+        for (const char* code : {"01A", "01B", "01C"}) {
+            const std::size_t k = f->index(code);
+            batch.set_raw(i, k, static_cast<std::int64_t>(rng() % 3));  // 0, 1 or 2
+            if (rng() % 4 == 0) {
+                batch.set_raw(i, k, 5);  // a stale value under the blank
+                batch.set_missing(i, k);
+            }
+        }
+    std::vector<report_result> singles;
+    for (std::size_t i = 0; i < n; ++i) singles.push_back(evaluate(rules, batch.row(i)));
+    for (unsigned threads : {1u, 2u}) {
+        batch_options opt;
+        opt.keep_passes = true;
+        opt.keep_skipped = true;
+        opt.threads = threads;
+        const batch_result res = evaluate(rules, batch, opt);
+        REQUIRE(res.size() == n * rules.size());
+        std::vector<std::array<std::size_t, 4>> seen(rules.size());
+        for (std::size_t i = 0; i < res.size(); ++i) {
+            const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
+            if (one.st != res.st[i]) {
+                CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
+                FAIL("paths disagree");
+            }
+            ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
+        }
+        for (std::size_t r = 0; r < rules.size(); ++r) {
+            CAPTURE(rules[r].def().check);
+            CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
+            CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
+        }
+    }
+}
+
 TEST_CASE("a rule nested absurdly deep is a diagnostic, not a stack overflow", "[rules][errors]") {
     for (const std::string& text : {std::string(100000, '(') + "1" + std::string(100000, ')') + " > 0",
                                     std::string(1000000, '-') + "1 > 0", std::string(50000, 'n') + " 01A > 0"}) {

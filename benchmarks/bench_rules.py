@@ -346,11 +346,26 @@ def timeit(fn, repeat):
     return statistics.median(times), result
 
 
+def interleaved(fns: dict, rounds: int):
+    """Times the fast methods in turns (a, b, c, a, b, c, ...) so that a shared machine's
+    drift from minute to minute hits them alike. Returns {name: (median seconds, times,
+    last result)}."""
+    times = {k: [] for k in fns}
+    results = {}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            results[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: (statistics.median(times[k]), times[k], results[k]) for k in fns}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="100,000 rows (smoke test)")
-    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the fast methods (median)")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="rounds of the fast methods, timed in turns (median); the slow ones run 2 times")
     ap.add_argument("--no-pandera", action="store_true")
     args = ap.parse_args(argv)
     n = 100_000 if args.quick else args.rows
@@ -377,17 +392,23 @@ def main(argv=None):
     rep = args.repeat
     # --- unionstat ---
     t_conv, batch = timeit(lambda: us.to_batch(df, schema), rep)
-    t_val, res = timeit(lambda: _core.validate_batch(batch), rep)
-    t_check, bv = timeit(lambda: us.rules.validate_batch(batch), rep)
-    t_frames = max(t_check - t_val, 0.0)
+    res = _core.validate_batch(batch)  # warm-up (first touch of the result buffers)
+    t_check, bv = timeit(lambda: us.rules.validate_batch(batch), min(rep, 3))
     us_counts = {r.id: res.counts()[i] for i, r in enumerate(form_rules)}  # items, passes, fails, skipped, errors
     n_bad_rows = bv.violations["row"].nunique() if "row" in bv.violations else None
 
     # --- numpy ---
     t_nprep, (raw, miss) = timeit(lambda: numpy_prepare(df, codes, money), rep)
-    t_np, np_out = timeit(lambda: numpy_validate(raw, miss, missing_of), rep)
     ref_arrays = [raw[x] for x in referenced]
-    t_read, _ = timeit(lambda: [np.add.reduce(a) for a in ref_arrays], max(rep, 5))
+    fast = interleaved({
+        "unionstat": lambda: _core.validate_batch(batch),
+        "numpy": lambda: numpy_validate(raw, miss, missing_of),
+        "read": lambda: [np.add.reduce(a) for a in ref_arrays],
+    }, rep)
+    t_val, val_times, res = fast["unionstat"]
+    t_np, np_times, np_out = fast["numpy"]
+    t_read, _, _ = fast["read"]
+    round_ratios = sorted(b / a for a, b in zip(val_times, np_times))
 
     # --- counts must agree ---
     mism = []
@@ -461,12 +482,16 @@ def main(argv=None):
         tgt = "" if target is None else (f">= {target:g}x" if ok_if_ge else f"<= {target:g}x")
         print(f"  {name:44} {secs:12.6f} {ratio:10.2f}x  {tgt:>9} {met:>4}")
 
-    print(f"\nrule validation, {n:,} reports (seconds; ratio = method / unionstat validation; median of {rep})")
+    t_frames = max(t_check - t_val, 0.0)
+    print(f"\nrule validation, {n:,} reports (seconds; ratio = method / unionstat validation; "
+          f"unionstat, numpy and read once: median of {rep} rounds timed in turns)")
     print(f"  {'method':44} {'seconds':>12} {'ratio':>11}  {'target':>9} {'met':>4}")
     row_("unionstat validation (_core.validate_batch)", t_val, t_val, None)
     row_("unionstat conversion (to_batch)", t_conv, t_val, None)
     row_("unionstat violations+summary DataFrames", t_frames, t_val, None)
     row_("numpy hand-written (int64 raw)", t_np, t_val, 3)
+    print(f"  {'':44} {'':12} {'':11}  numpy / unionstat round by round: "
+          f"{', '.join(f'{r:.2f}x' for r in round_ratios)}")
     row_("numpy conversion float->int64 raw", t_nprep, t_val, None)
     row_("pandas idiomatic", t_pd, t_val, 10)
     if t_pa is not None:

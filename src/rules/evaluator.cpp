@@ -1,6 +1,7 @@
 #include "unionstat/rules/evaluator.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <limits>
 #include <map>
@@ -514,8 +515,8 @@ public:
         shared_chunk_.assign(slots.size(), no_chunk);
     }
 
+    // Runs rows [begin, end) (begin a multiple of the chunk), adding to `out`.
     void run(std::size_t begin, std::size_t end, partial& out) {
-        out.counts.assign(rules_.size(), rule_counts());
         for (std::size_t c0 = begin; c0 < end; c0 += chunk) {
             const std::size_t n = std::min(chunk, end - c0);
             for (const rule_plan& p : plans_) run_rule(p, c0, n, out);
@@ -919,12 +920,15 @@ batch_result evaluate(const rule_set& rules, const report_batch& batch, const ba
     // Below a few chunks per thread, a thread costs more than it saves.
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n / (8 * chunk))));
     std::vector<partial> parts(threads);
-    std::vector<std::size_t> bounds(threads + 1);
-    for (unsigned t = 0; t <= threads; ++t) bounds[t] = (n / chunk * t / threads) * chunk;
-    bounds[threads] = n;
+    // Threads take blocks of chunks in turn rather than fixed halves: on a shared
+    // machine one core is often slowed for milliseconds, and the other then does more.
+    constexpr std::size_t block = 8 * chunk;
+    std::atomic<std::size_t> next{0};
     auto work = [&](unsigned t) {
         vm machine(rules, batch, opt, which);
-        machine.run(bounds[t], bounds[t + 1], parts[t]);
+        parts[t].counts.assign(rules.size(), rule_counts());
+        for (std::size_t b = next.fetch_add(block); b < n; b = next.fetch_add(block))
+            machine.run(b, std::min(n, b + block), parts[t]);
     };
     if (threads == 1) {
         work(0);

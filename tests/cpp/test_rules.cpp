@@ -335,8 +335,12 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
         {"not is_missing(05B)", missing_strategy::never_skip},
         {"abs(01A - 01B) <= 5", {}}, {"max(01A, 01B) > min(01A, 01B)", {}},
         {"01A + 01B >= 01B", {}}, {"01A - 01B <= 01A", {}}, {"01A * 3 >= 01B", {}},  // overflow now and then
+        // chains of adds: an inner partial sum may overflow alone
+        {"01A + 01A + 01B + 01B >= 01B", {}}, {"05B + 05C + 05D + 05E + 05F <= 05A + 05A", {}},
+        {"05A == 05B + 05C + 05D", {}}, {"(05B + 05C) * 2 + 05D + 05E >= 05F", {}},
     };
-    const std::set<std::string> overflowing = {"01A + 01B >= 01B", "01A - 01B <= 01A", "01A * 3 >= 01B"};
+    const std::set<std::string> overflowing = {"01A + 01B >= 01B", "01A - 01B <= 01A", "01A * 3 >= 01B",
+                                               "01A + 01A + 01B + 01B >= 01B"};
     f->rules.clear();
     for (std::size_t i = 0; i < checks.size(); ++i) {
         rule_def r;

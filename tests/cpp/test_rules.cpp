@@ -52,6 +52,53 @@ status run(const std::shared_ptr<form_schema>& f, std::initializer_list<std::pai
     return evaluate(f->compiled(), r).outcomes.at(0).st;
 }
 
+using check_list = std::vector<std::pair<std::string, std::optional<missing_strategy>>>;
+
+// Replaces the form's rules by `checks` (ids prefix0, prefix1, ...) and compiles them.
+const rule_set& with_rules(form_schema& f, const std::string& prefix, const check_list& checks) {
+    f.rules.clear();
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        rule_def r;
+        r.id = prefix + std::to_string(i);
+        r.check = checks[i].first;
+        r.missing = checks[i].second;
+        f.rules.push_back(r);
+    }
+    f.finalize();
+    REQUIRE(f.compiled().size() == checks.size());
+    return f.compiled();
+}
+
+// The batch VM (one and two threads) gives every (row, rule) the status the one-report
+// path gives row `row` (`singles`); every rule passes somewhere and fails somewhere, or
+// errs somewhere for the rules in `overflowing`.
+void require_paths_agree(const rule_set& rules, const report_batch& batch, const std::vector<report_result>& singles,
+                         const std::set<std::string>& overflowing = {}) {
+    for (unsigned threads : {1u, 2u}) {
+        batch_options opt;
+        opt.keep_passes = true;
+        opt.keep_skipped = true;
+        opt.threads = threads;
+        const batch_result res = evaluate(rules, batch, opt);
+        REQUIRE(res.size() == singles.size() * rules.size());
+        std::vector<std::array<std::size_t, 4>> seen(rules.size());
+        for (std::size_t i = 0; i < res.size(); ++i) {
+            const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
+            if (one.st != res.st[i]) {
+                CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
+                FAIL("paths disagree");
+            }
+            ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
+        }
+        for (std::size_t r = 0; r < rules.size(); ++r) {  // both outcomes occur for every rule
+            CAPTURE(rules[r].def().check);
+            CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
+            if (!overflowing.count(rules[r].def().check)) CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
+            else CHECK(seen[r][static_cast<std::size_t>(status::error)] > 0);
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("a 5-term 万元 balance off by 0.02 passes by default and off by 0.03 fails", "[rules]") {
@@ -323,7 +370,7 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     flag.unit = "是/否";
     f->fields.push_back(flag);
     f->rows.push_back({"06", "", ""});
-    const std::vector<std::pair<std::string, std::optional<missing_strategy>>> checks = {
+    const check_list checks = {
         {"01B == 01A", {}}, {"01B != 01A", {}}, {"01B < 01A", {}}, {"01B <= 01A", {}},
         {"01B > 01A", {}}, {"01B >= 01A", {}}, {"01B > 3", {}}, {"3 < 01B", {}}, {"0.01 < 05B", {}}, {"05B >= 0.005", {}}, {"01A * 2 >= 01B", {}},
         {"05A == 05B + 05C", {}}, {"05A != 05B + 05C", {}}, {"05A < 05B + 05C", {}}, {"05A <= 05B + 05C", {}},
@@ -341,17 +388,7 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     };
     const std::set<std::string> overflowing = {"01A + 01B >= 01B", "01A - 01B <= 01A", "01A * 3 >= 01B",
                                                "01A + 01A + 01B + 01B >= 01B"};
-    f->rules.clear();
-    for (std::size_t i = 0; i < checks.size(); ++i) {
-        rule_def r;
-        r.id = "songnuan.op" + std::to_string(i);
-        r.check = checks[i].first;
-        r.missing = checks[i].second;
-        f->rules.push_back(r);
-    }
-    f->finalize();
-    const rule_set& rules = f->compiled();
-    REQUIRE(rules.size() == checks.size());
+    const rule_set& rules = with_rules(*f, "songnuan.op", checks);
     std::mt19937_64 rng(7);
     report_batch batch(f);
     std::vector<report> reports;
@@ -373,36 +410,14 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     }
     std::vector<report_result> singles;
     for (const auto& r : reports) singles.push_back(evaluate(rules, r));
-    for (unsigned threads : {1u, 2u}) {
-        batch_options opt;
-        opt.keep_passes = true;
-        opt.keep_skipped = true;
-        opt.threads = threads;
-        const batch_result res = evaluate(rules, batch, opt);
-        REQUIRE(res.size() == reports.size() * rules.size());
-        std::vector<std::array<std::size_t, 4>> seen(rules.size());
-        for (std::size_t i = 0; i < res.size(); ++i) {
-            const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
-            if (one.st != res.st[i]) {
-                CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
-                FAIL("paths disagree");
-            }
-            ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
-        }
-        for (std::size_t r = 0; r < rules.size(); ++r) {  // both outcomes occur for every rule
-            CAPTURE(rules[r].def().check);
-            CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
-            if (!overflowing.count(rules[r].def().check)) CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
-            else CHECK(seen[r][static_cast<std::size_t>(status::error)] > 0);
-        }
-    }
+    require_paths_agree(rules, batch, singles, overflowing);
 }
 
 TEST_CASE("a comparison shared by several rules keeps each rule's missing-value strategy", "[rules][property]") {
     // `01A > 0` is computed once a chunk for every rule that has it (written either way
     // round); a rule that reads blanks as 0 must not see the bits of one that skips them.
     auto f = std::const_pointer_cast<form_schema>(tiny("01B <= 01A"));
-    const std::vector<std::pair<std::string, std::optional<missing_strategy>>> checks = {
+    const check_list checks = {
         {"01A > 0 and 01B >= 0", {}},                                        // skip_if_any: blanks unread
         {"if 01A > 0 then 01B > 0", missing_strategy::never_skip},           // blank 01A is 0
         {"0 < 01A or 01C > 0", missing_strategy::skip_if_all_missing},       // mirrored, blank is 0
@@ -410,16 +425,7 @@ TEST_CASE("a comparison shared by several rules keeps each rule's missing-value 
         {"if 01B > 0 then 0 < 01A", {}},
         {"01A * 2 > 0", missing_strategy::never_skip},                       // scaled: not shared
     };
-    f->rules.clear();
-    for (std::size_t i = 0; i < checks.size(); ++i) {
-        rule_def r;
-        r.id = "songnuan.shared" + std::to_string(i);
-        r.check = checks[i].first;
-        r.missing = checks[i].second;
-        f->rules.push_back(r);
-    }
-    f->finalize();
-    const rule_set& rules = f->compiled();
+    const rule_set& rules = with_rules(*f, "songnuan.shared", checks);
     std::mt19937_64 rng(11);
     const std::size_t n = 3 * 2048 + 5;  // several chunks, the last one partial
     report_batch batch(f);
@@ -435,28 +441,7 @@ TEST_CASE("a comparison shared by several rules keeps each rule's missing-value 
         }
     std::vector<report_result> singles;
     for (std::size_t i = 0; i < n; ++i) singles.push_back(evaluate(rules, batch.row(i)));
-    for (unsigned threads : {1u, 2u}) {
-        batch_options opt;
-        opt.keep_passes = true;
-        opt.keep_skipped = true;
-        opt.threads = threads;
-        const batch_result res = evaluate(rules, batch, opt);
-        REQUIRE(res.size() == n * rules.size());
-        std::vector<std::array<std::size_t, 4>> seen(rules.size());
-        for (std::size_t i = 0; i < res.size(); ++i) {
-            const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
-            if (one.st != res.st[i]) {
-                CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
-                FAIL("paths disagree");
-            }
-            ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
-        }
-        for (std::size_t r = 0; r < rules.size(); ++r) {
-            CAPTURE(rules[r].def().check);
-            CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
-            CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
-        }
-    }
+    require_paths_agree(rules, batch, singles);
 }
 
 TEST_CASE("a rule nested absurdly deep is a diagnostic, not a stack overflow", "[rules][errors]") {

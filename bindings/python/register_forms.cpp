@@ -240,9 +240,10 @@ void register_forms(py::module_& m) {
                  auto* mk = missing.mutable_data();
                  {
                      py::gil_scoped_release nogil;
-                     const std::int64_t* src = b.values(f);
+                     const column_view src = b.column(f);
                      const std::uint64_t* bits = b.missing_bits(f);
-                     if (n) std::memcpy(v, src, n * sizeof(std::int64_t));
+                     if (n && src.int64()) std::memcpy(v, src.int64(), n * sizeof(std::int64_t));
+                     else src.copy_to(0, n, v);  // a narrow column, widened
                      if (!bits) {
                          if (n) std::memset(mk, 0, n);
                      } else {
@@ -260,10 +261,16 @@ void register_forms(py::module_& m) {
              },
              py::arg("code_or_key"), "(values, missing) as numpy arrays; values are raw (money scaled to the 分).")
         .def("set_column_raw",
-             [](report_batch& b, const std::string& name, py::array_t<std::int64_t, py::array::c_style> values,
-                const py::object& mask) {
-                 // Borrowed without copying: the numpy array stays alive as long as the batch uses it.
+             [](report_batch& b, const std::string& name, const py::array& values, const py::object& mask) {
+                 // Borrowed without copying: the numpy array stays alive as long as the batch
+                 // uses it. int64 columns are held in 64 bits, int32 ones narrow.
                  const std::size_t f = b.form().index(name);
+                 const bool narrow = py::isinstance<py::array_t<std::int32_t>>(values);
+                 if (!narrow && !py::isinstance<py::array_t<std::int64_t>>(values))
+                     throw py::type_error("column " + b.form().fields[f].code + ": raw values must be an int64 or int32 array, not " +
+                                      std::string(py::str(values.dtype())));
+                 if (values.ndim() != 1 || !(values.flags() & py::array::c_style))
+                     throw value_error("column " + b.form().fields[f].code + ": raw values must be a contiguous 1-d array");
                  if (static_cast<std::size_t>(values.size()) != b.size())
                      throw value_error("column " + b.form().fields[f].code + " has " + std::to_string(values.size()) +
                                        " values for " + std::to_string(b.size()) + " rows");
@@ -273,9 +280,20 @@ void register_forms(py::module_& m) {
                      py::gil_scoped_acquire gil;
                      delete static_cast<const py::object*>(p);
                  });
-                 b.borrow_column(f, values.data(), owner, std::move(bits));
+                 if (narrow) b.borrow_column(f, static_cast<const std::int32_t*>(values.data()), owner, std::move(bits));
+                 else b.borrow_column(f, static_cast<const std::int64_t*>(values.data()), owner, std::move(bits));
              },
              py::arg("code_or_key"), py::arg("values"), py::arg("missing") = py::none())
+        .def(
+            "compact",
+            [](report_batch& b) {
+                py::gil_scoped_release nogil;
+                return b.compact();
+            },
+            "Holds every column whose values fit in 32 bits narrow (copying borrowed ones); returns how many.")
+        .def(
+            "value_bits", [](const report_batch& b, const std::string& name) { return b.column(b.form().index(name)).bits(); },
+            py::arg("code_or_key"), "Bits a stored value of the column takes: 32 (narrow) or 64.")
         .def("set_column_int",
              [](report_batch& b, const std::string& name, py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> values,
                 const py::object& mask) {
@@ -390,7 +408,7 @@ void register_forms(py::module_& m) {
                  py::list out;
                  for (std::size_t i = 0; i < b.size(); ++i) {
                      if (b.is_missing(i, f)) out.append(py::none());
-                     else out.append(format_raw(b.form().fields[f], b.values(f)[i]));
+                     else out.append(format_raw(b.form().fields[f], b.column(f)[i]));
                  }
                  return out;
              },

@@ -134,6 +134,8 @@ void register_rules(py::module_& m) {
              },
              py::arg("batch"), py::arg("english") = false);
 
+    m.def("batch_kernels", &batch_kernels,
+          "Instruction set of the batch kernels here: 'avx512', 'avx2' or 'baseline' (UNIONSTAT_SIMD lowers it).");
     m.def("validate_batch",
           [](const report_batch& b, const report_batch* previous, std::vector<std::int64_t> previous_rows,
              const std::vector<std::string>& levels, bool keep_passes, bool keep_skipped, int threads) {

@@ -1,9 +1,13 @@
 #include "unionstat/forms/batch.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <exception>
+#include <limits>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <unordered_map>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -63,9 +67,72 @@ void advise_huge(const void* p, std::size_t bytes) noexcept {
 
 }  // namespace detail
 
+namespace {
+
+constexpr std::int64_t int32_min = std::numeric_limits<std::int32_t>::min();
+constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
+
+inline bool fits32(std::int64_t v) noexcept { return v >= int32_min && v <= int32_max; }
+
+// The n values as int32 (blanks, per the bitmap `missing` or none, as 0) into `out`;
+// false, with `out` unspecified, when a value that is not blank does not fit.
+bool narrow_copy(const std::int64_t* v, const std::uint64_t* missing, std::size_t n, std::vector<std::int32_t>& out) {
+    out.resize(n);
+    std::int32_t* o = out.data();
+    for (std::size_t lo = 0; lo < n; lo += 64) {
+        const std::size_t hi = std::min(n, lo + 64);
+        const std::uint64_t m = missing ? missing[lo >> 6] : 0;
+        if (!m) {  // the usual word: no blank, one branch-free pass (v fits when v + 2^31 < 2^32)
+            std::uint64_t outside = 0;
+            for (std::size_t i = lo; i < hi; ++i) {
+                outside |= (static_cast<std::uint64_t>(v[i]) + 0x80000000u) >> 32;
+                o[i] = static_cast<std::int32_t>(v[i]);
+            }
+            if (outside) return false;
+            continue;
+        }
+        for (std::size_t i = lo; i < hi; ++i) {
+            if ((m >> (i - lo)) & 1u) {
+                o[i] = 0;
+            } else {
+                if (!fits32(v[i])) return false;
+                o[i] = static_cast<std::int32_t>(v[i]);
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 report_batch::report_batch(std::shared_ptr<const form_schema> form)
     : form_(std::move(form)), columns_(form_->size()) {
-    for (auto& c : columns_) c.data = c.own.data();
+    for (auto& c : columns_) c.data32 = c.own32.data();
+}
+
+report_batch::report_batch(const report_batch& other)
+    : form_(other.form_), units_(other.units_), periods_(other.periods_), columns_(other.columns_) {
+    repoint();
+}
+
+report_batch& report_batch::operator=(const report_batch& other) {
+    if (this != &other) {
+        form_ = other.form_;
+        units_ = other.units_;
+        periods_ = other.periods_;
+        columns_ = other.columns_;
+        repoint();
+    }
+    return *this;
+}
+
+// After a copy: owned columns point at their own (copied) values, not the source's.
+void report_batch::repoint() {
+    for (auto& c : columns_) {
+        if (c.owner) continue;
+        if (c.narrow) c.data32 = c.own32.data();
+        else c.data = c.own.data();
+    }
 }
 
 void report_batch::reserve(std::size_t n) {
@@ -73,23 +140,53 @@ void report_batch::reserve(std::size_t n) {
     periods_.reserve(n);
     for (auto& c : columns_) {
         if (!c.owner) {
-            c.own.reserve(n);
-            c.data = c.own.data();
+            if (c.narrow) {
+                c.own32.reserve(n);
+                c.data32 = c.own32.data();
+            } else {
+                c.own.reserve(n);
+                c.data = c.own.data();
+            }
         }
         c.missing.reserve((n + 63) / 64);
     }
 }
 
-report_batch::column& report_batch::writable(std::size_t field) {
-    column& c = columns_.at(field);
-    if (c.owner) {  // copy-on-write: never modify a borrowed buffer
-        if (c.zeros) c.own.assign(size(), 0);  // (without reading the untouched zero pages)
-        else c.own.assign(c.data, c.data + size());
-        c.owner.reset();
-        c.zeros = false;
-    }
+// Makes `c` an owned 64-bit column (widening or copying it): before a write.
+void report_batch::own_wide(column_data& c) {
+    if (!c.narrow && !c.owner) return;
+    std::vector<std::int64_t> w;
+    w.reserve(std::max(size(), units_.capacity()));
+    if (c.zeros) w.assign(size(), 0);  // (without reading the untouched zero pages)
+    else if (c.narrow) w.assign(c.data32, c.data32 + size());
+    else w.assign(c.data, c.data + size());
+    c.own = std::move(w);
+    std::vector<std::int32_t>().swap(c.own32);
+    c.owner.reset();
+    c.zeros = false;
+    c.narrow = false;
     c.data = c.own.data();
-    return c;
+    c.data32 = nullptr;
+}
+
+// Makes a narrow column `c` owned (copying a borrowed one): before a write that fits.
+void report_batch::own_narrow(column_data& c) {
+    if (!c.owner) return;
+    std::vector<std::int32_t> w;
+    w.reserve(std::max(size(), units_.capacity()));
+    if (c.zeros) w.assign(size(), 0);
+    else w.assign(c.data32, c.data32 + size());
+    c.own32 = std::move(w);
+    c.owner.reset();
+    c.zeros = false;
+    c.data32 = c.own32.data();
+}
+
+void report_batch::set_bitmap(column_data& c, std::vector<std::uint64_t> missing) {
+    c.missing = std::move(missing);
+    c.missing.resize((size() + 63) / 64, 0);
+    if (size() & 63) c.missing.back() &= (std::uint64_t(1) << (size() & 63)) - 1;  // no bits past the end
+    recount(c);
 }
 
 void report_batch::resize_rows(std::size_t n) {
@@ -97,11 +194,15 @@ void report_batch::resize_rows(std::size_t n) {
     if (old == 0 && n > 0) {
         // Every cell is new and blank: the columns borrow one shared zero buffer that is
         // never written (its pages cost nothing until read; a write copies the column).
+        // Zero bytes read as zeros at either width: the columns start narrow.
         std::shared_ptr<const void> zero = detail::zeroed_int64(n);
         const std::size_t words = (n + 63) / 64;
         for (auto& c : columns_) {
             std::vector<std::int64_t>().swap(c.own);
-            c.data = static_cast<const std::int64_t*>(zero.get());
+            std::vector<std::int32_t>().swap(c.own32);
+            c.narrow = true;
+            c.data = nullptr;
+            c.data32 = static_cast<const std::int32_t*>(zero.get());
             c.owner = zero;
             c.zeros = true;
             c.missing.assign(words, ~std::uint64_t(0));
@@ -110,10 +211,16 @@ void report_batch::resize_rows(std::size_t n) {
         }
         return;
     }
-    for (std::size_t f = 0; f < columns_.size(); ++f) {
-        column& c = writable(f);
-        c.own.resize(n, 0);
-        c.data = c.own.data();
+    for (auto& c : columns_) {
+        if (c.narrow) {
+            own_narrow(c);
+            c.own32.resize(n, 0);
+            c.data32 = c.own32.data();
+        } else {
+            own_wide(c);
+            c.own.resize(n, 0);
+            c.data = c.own.data();
+        }
         c.missing.resize((n + 63) / 64, 0);
         if (n & 63) c.missing.back() &= (std::uint64_t(1) << (n & 63)) - 1;  // no bits past the end (rows cut off)
         if (n > old) {
@@ -129,28 +236,29 @@ void report_batch::resize_rows(std::size_t n) {
     }
 }
 
-void report_batch::recount(column& c) {
+void report_batch::recount(column_data& c) {
     c.blanks = 0;
     for (std::uint64_t w : c.missing) c.blanks += static_cast<std::size_t>(__builtin_popcountll(w));
 }
 
 std::size_t report_batch::add_row(std::string unit, std::string period) {
     const std::size_t r = units_.size();
-    units_.push_back(std::move(unit));
-    periods_.push_back(std::move(period));
-    for (auto& c : columns_) {
-        if (c.owner) {
-            if (c.zeros) c.own.assign(r, 0);
-            else c.own.assign(c.data, c.data + r);
-            c.owner.reset();
-            c.zeros = false;
+    for (auto& c : columns_) {  // (copies made here see the r rows before this one)
+        if (c.narrow) {
+            own_narrow(c);
+            c.own32.push_back(0);
+            c.data32 = c.own32.data();
+        } else {
+            own_wide(c);
+            c.own.push_back(0);
+            c.data = c.own.data();
         }
-        c.own.push_back(0);
-        c.data = c.own.data();
         if (c.missing.size() < (r + 64) / 64) c.missing.push_back(0);
         c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
         ++c.blanks;
     }
+    units_.push_back(std::move(unit));
+    periods_.push_back(std::move(period));
     return r;
 }
 
@@ -179,8 +287,14 @@ void report_batch::set_keys(std::vector<std::string> units, std::vector<std::str
 }
 
 void report_batch::set_raw(std::size_t row, std::size_t field, std::int64_t raw) {
-    column& c = writable(field);
-    c.own[row] = raw;
+    column_data& c = columns_.at(field);
+    if (c.narrow && fits32(raw)) {
+        own_narrow(c);
+        c.own32[row] = static_cast<std::int32_t>(raw);
+    } else {  // a value too wide for 32 bits widens the column for good
+        own_wide(c);
+        c.own[row] = raw;
+    }
     const std::uint64_t bit = std::uint64_t(1) << (row & 63);
     if (c.missing[row >> 6] & bit) {
         c.missing[row >> 6] &= ~bit;
@@ -189,7 +303,7 @@ void report_batch::set_raw(std::size_t row, std::size_t field, std::int64_t raw)
 }
 
 void report_batch::set_missing(std::size_t row, std::size_t field) {
-    column& c = writable(field);
+    column_data& c = columns_.at(field);  // (the values are not written: no copy)
     if (c.missing.size() < (size() + 63) / 64) c.missing.resize((size() + 63) / 64, 0);
     const std::uint64_t bit = std::uint64_t(1) << (row & 63);
     if (!(c.missing[row >> 6] & bit)) {
@@ -216,33 +330,91 @@ void report_batch::set_text(std::size_t row, std::size_t field, std::string_view
 
 void report_batch::borrow_column(std::size_t field, const std::int64_t* data, std::shared_ptr<const void> owner,
                                  std::vector<std::uint64_t> missing) {
-    column& c = columns_.at(field);
+    column_data& c = columns_.at(field);
     if (!missing.empty() && missing.size() < (size() + 63) / 64)
         throw value_error("missing bitmap too short for column " + form_->fields[field].code);
-    c.own.clear();
-    c.own.shrink_to_fit();
+    std::vector<std::int64_t>().swap(c.own);
+    std::vector<std::int32_t>().swap(c.own32);
     c.zeros = false;
+    c.narrow = false;
     c.data = data;
+    c.data32 = nullptr;
     c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
-    c.missing = std::move(missing);
-    c.missing.resize((size() + 63) / 64, 0);
-    if (size() & 63) c.missing.back() &= (std::uint64_t(1) << (size() & 63)) - 1;  // no bits past the end
-    recount(c);
+    set_bitmap(c, std::move(missing));
+}
+
+void report_batch::borrow_column(std::size_t field, const std::int32_t* data, std::shared_ptr<const void> owner,
+                                 std::vector<std::uint64_t> missing) {
+    column_data& c = columns_.at(field);
+    if (!missing.empty() && missing.size() < (size() + 63) / 64)
+        throw value_error("missing bitmap too short for column " + form_->fields[field].code);
+    std::vector<std::int64_t>().swap(c.own);
+    std::vector<std::int32_t>().swap(c.own32);
+    c.zeros = false;
+    c.narrow = true;
+    c.data = nullptr;
+    c.data32 = data;
+    c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
+    set_bitmap(c, std::move(missing));
 }
 
 void report_batch::set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing) {
     if (values.size() != size())
         throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(values.size()) +
                           " values for " + std::to_string(size()) + " rows");
-    column& c = columns_.at(field);
+    column_data& c = columns_.at(field);
     c.owner.reset();
     c.zeros = false;
-    c.own = std::move(values);
-    c.data = c.own.data();
-    c.missing = std::move(missing);
-    c.missing.resize((size() + 63) / 64, 0);
-    if (size() & 63) c.missing.back() &= (std::uint64_t(1) << (size() & 63)) - 1;  // no bits past the end
-    recount(c);
+    set_bitmap(c, std::move(missing));
+    std::vector<std::int32_t> narrow;
+    if (narrow_copy(values.data(), c.blanks ? c.missing.data() : nullptr, values.size(), narrow)) {
+        std::vector<std::int64_t>().swap(c.own);
+        c.own32 = std::move(narrow);
+        c.narrow = true;
+        c.data = nullptr;
+        c.data32 = c.own32.data();
+    } else {
+        std::vector<std::int32_t>().swap(c.own32);
+        c.own = std::move(values);
+        c.narrow = false;
+        c.data = c.own.data();
+        c.data32 = nullptr;
+    }
+}
+
+std::size_t report_batch::compact() {
+    // Columns are independent: the cores take them in turn (a big batch is a pass over
+    // memory per column, and two cores read faster than one).
+    std::atomic<std::size_t> next{0}, narrowed{0};
+    std::exception_ptr failure;  // (out of memory: the column stays as it was)
+    std::mutex failure_mutex;
+    auto work = [&] {
+        for (std::size_t f; (f = next.fetch_add(1)) < columns_.size();) try {
+            column_data& c = columns_[f];
+            if (c.narrow) continue;
+            std::vector<std::int32_t> narrow;
+            if (!narrow_copy(c.data, c.blanks ? c.missing.data() : nullptr, size(), narrow)) continue;
+            c.own32 = std::move(narrow);
+            std::vector<std::int64_t>().swap(c.own);
+            c.owner.reset();
+            c.zeros = false;
+            c.narrow = true;
+            c.data = nullptr;
+            c.data32 = c.own32.data();
+            ++narrowed;
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            if (!failure) failure = std::current_exception();
+        }
+    };
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = size() * columns_.size() < (std::size_t(1) << 20) ? 1 : std::min(cores, 8u);
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
+    return narrowed.load();
 }
 
 report report_batch::row(std::size_t i) const {

@@ -146,7 +146,7 @@ private:
         }
         out.values.assign(n(), 0);
         out.missing.assign(words(), 0);
-        const std::int64_t* v = src_.values(i);
+        const column_view v = src_.column(i);
         const std::uint64_t* m = src_.missing_bits(i);
         if (m) std::copy(m, m + words(), out.missing.begin());
         for (std::size_t r = 0; r < n(); ++r) {

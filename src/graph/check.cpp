@@ -63,7 +63,7 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
         const field_def& field = form.fields[f];
         if (field.agg != aggregation::sum) continue;
         const std::int64_t per_child = per_child_tolerance(field, options);
-        const std::int64_t* values = batch.values(f);
+        const column_view values = batch.column(f);
         const std::uint64_t* missing = batch.missing_bits(f);
         std::fill(loc.begin(), loc.end(), 0);
         std::fill(low.begin(), low.end(), 0);

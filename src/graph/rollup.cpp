@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "unionstat/graph/unit_rows.hpp"
 
@@ -84,8 +85,8 @@ inline void put(std::int64_t* dst, std::int64_t v) {
 // a partial sum overflows. The sum has independent lanes (not one chain through memory);
 // with no negative value a lane overflows exactly when its sign bit comes up, which the
 // flags collect.
-template <bool CountTrue>
-inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t len, std::int64_t& sum) {
+template <bool CountTrue, class T>
+inline bool copy_and_sum(std::int64_t* dst, const T* src, std::size_t len, std::int64_t& sum) {
     std::size_t i = 0;
     std::uint64_t head = 0, flags = 0;
     if constexpr (CountTrue) {  // 0/1 values: the sum is at most len
@@ -96,6 +97,18 @@ inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t
         }
         sum = static_cast<std::int64_t>(head);
         return true;
+    }
+    if constexpr (sizeof(T) == 4) {
+        // 32-bit values: fewer than 2^32 of them cannot overflow the 64-bit sum; a
+        // negative one still sends the field the reference way.
+        std::int64_t total = 0, sign = 0;
+        for (; i < len; ++i) {
+            put(dst + i, src[i]);
+            total += src[i];
+            sign |= src[i];
+        }
+        sum = total;
+        return sign >= 0;
     }
     std::uint64_t lane[2] = {0, 0};
 #ifdef UNIONSTAT_STREAM_STORES
@@ -135,18 +148,18 @@ inline bool copy_and_sum(std::int64_t* dst, const std::int64_t* src, std::size_t
 // sum overflows: so it stops at any overflow or negative value (`false`), and the
 // caller then redoes the field in the reference order (with no negative addend, a
 // partial sum overflows in some order only if a total does, in every order).
-template <bool CountTrue>
-bool leaves_first(std::int64_t* t, const std::int64_t* in, const std::uint32_t* parent,
+template <bool CountTrue, class T>
+bool leaves_first(std::int64_t* t, const T* in, const std::uint32_t* parent,
                   const std::vector<leaf_segment>& segments, const std::vector<std::uint32_t>& inner) {
     bool bad = false;
     std::int64_t sign = 0;  // the OR of the values of mixed segments: negative when one is
     for (const leaf_segment& seg : segments) {
         if (seg.parent != leaf_segment::mixed) {
             std::int64_t sum = 0;
-            bad |= !copy_and_sum<CountTrue>(t + seg.at, in + seg.row, seg.len, sum);
+            bad |= !copy_and_sum<CountTrue, T>(t + seg.at, in + seg.row, seg.len, sum);
             bad |= __builtin_add_overflow(t[seg.parent], sum, &t[seg.parent]);
         } else {
-            const std::int64_t* x = in + seg.row;
+            const T* x = in + seg.row;
             const std::uint32_t* up = parent + seg.at;
             std::int64_t* own = t + seg.at;
             for (std::size_t i = 0; i < seg.len; ++i) {
@@ -208,9 +221,8 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
 
     // One field the plain way: its column of totals in place (the buffer starts at
     // zero) and its blanks. `has` is per-thread scratch for fields with blank cells.
-    auto run_field = [&](std::size_t f, std::vector<std::uint8_t>& has) {
+    auto run_field_of = [&](std::size_t f, std::vector<std::uint8_t>& has, const auto* values) {
         const field_def& field = form.fields[f];
-        const std::int64_t* values = batch.values(f);
         const std::uint64_t* missing = batch.missing_bits(f);
         const bool count_true = field.agg == aggregation::count_true;
         const bool adds = field.agg != aggregation::none;
@@ -257,18 +269,22 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
         blanks[f] = std::move(blank);
     };
+    auto run_field = [&](std::size_t f, std::vector<std::uint8_t>& has) {
+        const column_view in = batch.column(f);
+        in.narrow() ? run_field_of(f, has, in.int32()) : run_field_of(f, has, in.int64());
+    };
 
     // A field that adds, with no blank cell: leaves first (see leaves_first).
-    auto run_fused = [&](std::size_t f) {
+    auto run_fused_of = [&](std::size_t f, const auto* in) {
+        using T = std::remove_const_t<std::remove_pointer_t<decltype(in)>>;
         std::int64_t* col = buffer.get() + f * stride;
-        const std::int64_t* in = batch.values(f);
         const field_def& field = form.fields[f];
         const bool count_true = field.agg == aggregation::count_true;
         std::int64_t sign = 0;
         for (const auto& s : early) sign |= col[s.at] = count_true ? (in[s.row] != 0) : in[s.row];
         if (sign < 0) return false;
-        const bool ok = count_true ? leaves_first<true>(col, in, parent, segments, inner)
-                                   : leaves_first<false>(col, in, parent, segments, inner);
+        const bool ok = count_true ? leaves_first<true, T>(col, in, parent, segments, inner)
+                                   : leaves_first<false, T>(col, in, parent, segments, inner);
         if (!ok) return false;
         for (std::size_t s = 0; s < special.size(); ++s) {
             const std::int64_t v = count_true ? (in[special[s].row] != 0) : in[special[s].row];
@@ -279,6 +295,10 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
         }
         blanks[f] = blank_sub;
         return true;
+    };
+    auto run_fused = [&](std::size_t f) {
+        const column_view in = batch.column(f);
+        return in.narrow() ? run_fused_of(f, in.int32()) : run_fused_of(f, in.int64());
     };
 
     // Each thread takes the next field. After an overflow no later field is started; the

@@ -36,7 +36,7 @@ rule_inputs make_rule_inputs(const hierarchy& tree, const report_batch& batch, s
     std::vector<std::uint8_t> has(n);
     for (std::size_t f = 0; f < batch.width(); ++f) {
         const field_def& field = batch.form().fields[f];
-        const std::int64_t* values = batch.values(f);
+        const column_view values = batch.column(f);
         const std::uint64_t* missing = batch.missing_bits(f);
         std::vector<std::int64_t> column(batch.size(), 0);
         std::vector<std::uint64_t> blank((batch.size() + 63) / 64, ~std::uint64_t(0));

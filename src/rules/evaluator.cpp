@@ -10,10 +10,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
+#include "column_kernels.hpp"
 #include "kernel.hpp"
 #include "unionstat/forms/cell.hpp"
 
@@ -257,15 +254,12 @@ std::vector<trace_step> explain(const rule_set& rules, std::size_t ri, const rep
 // ---------------------------------------------------------------------------------
 // Batch: chunks of rows small enough that every column a chunk touches stays in
 // cache while all rules run over it (fused), rows split across threads. Numbers are
-// int64 registers read in place where they are columns; conditions are bit words.
+// registers read in place where they are columns (32-bit for a narrow column, else
+// 64-bit; what the VM computes is 64-bit); conditions are bit words.
 
 namespace {
 
-// A multiple of 64 (chunks start on bitmap words). 2,048 rows: the columns of a chunk
-// (16 KB each) still sit in L2 while every rule runs over them, and each column is read
-// from memory in runs long enough for the hardware prefetcher (measured on 1M songnuan
-// reports: 1,024 and 4,096 are 5-10% slower, 256 is 50% slower).
-constexpr std::size_t chunk = 2048;
+constexpr std::size_t chunk = batch_chunk_rows;
 
 struct partial {
     std::vector<rule_counts> counts;
@@ -275,223 +269,6 @@ struct partial {
     std::vector<std::int64_t> lhs, rhs;
 };
 
-// Arithmetic kernels. Each is compiled twice (AVX2 and the baseline) and picked at load
-// time, as numpy dispatches. Calls are per chunk, so the indirect call costs nothing
-// measurable.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define UNIONSTAT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define UNIONSTAT_CLONES
-#endif
-
-// Kernels written with AVX2 intrinsics, picked at run time by __builtin_cpu_supports.
-// (The sanitizer build runs the tests on the baseline instead, as with the clones.)
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define UNIONSTAT_AVX2_BITS 1
-#endif
-
-namespace simd {
-
-// Overflow flags are bit words too (bit i of e[i / 64]: row i overflowed), ORed into.
-
-// Multiplies by a constant with an overflow flag: a * k fits exactly when lo <= a <= hi
-// (the bounds are the quotients rounded inwards, which C++ division does).
-UNIONSTAT_CLONES void scale(const std::int64_t* a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
-    constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max(), min = std::numeric_limits<std::int64_t>::min();
-    const std::int64_t lo = k == 0 ? min : k == -1 ? -max : k > 0 ? min / k : max / k;
-    const std::int64_t hi = k == 0 ? max : k == -1 ? max : k > 0 ? max / k : min / k;
-    for (std::size_t w = 0; w * 64 < n; ++w) {
-        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
-        std::uint64_t bits = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            const std::int64_t v = a[base + j];
-            bits |= std::uint64_t((v < lo) | (v > hi)) << j;
-            d[base + j] = static_cast<std::int64_t>(static_cast<std::uint64_t>(v) * static_cast<std::uint64_t>(k));
-        }
-        e[w] |= bits;
-    }
-}
-
-// a ± b with the sign-bit overflow test: the sign of (x ^ r) & (y ^ r) (sum) or
-// (x ^ y) & (x ^ r) (difference) is the flag.
-inline void add_plain(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint64_t* e, std::size_t n,
-                      bool sub) {
-    for (std::size_t w = 0; w * 64 < n; ++w) {
-        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
-        std::uint64_t bits = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            const auto x = static_cast<std::uint64_t>(a[base + j]), y = static_cast<std::uint64_t>(b[base + j]);
-            const std::uint64_t r = sub ? x - y : x + y;
-            bits |= ((sub ? (x ^ y) & (x ^ r) : (x ^ r) & (y ^ r)) >> 63) << j;
-            d[base + j] = static_cast<std::int64_t>(r);
-        }
-        e[w] |= bits;
-    }
-}
-
-#ifdef UNIONSTAT_AVX2_BITS
-template <bool Sub>
-__attribute__((target("avx2"), always_inline)) inline std::uint64_t add4(const std::int64_t* a, const std::int64_t* b,
-                                                                         std::int64_t* d, std::size_t i) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
-    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
-    const __m256i r = Sub ? _mm256_sub_epi64(x, y) : _mm256_add_epi64(x, y);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), r);
-    const __m256i o = Sub ? _mm256_and_si256(_mm256_xor_si256(x, y), _mm256_xor_si256(x, r))
-                          : _mm256_and_si256(_mm256_xor_si256(x, r), _mm256_xor_si256(y, r));
-    return static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(o)));
-}
-
-template <bool Sub>
-__attribute__((target("avx2"))) void add_avx2(const std::int64_t* a, const std::int64_t* b, std::int64_t* d,
-                                               std::uint64_t* e, std::size_t n) {
-    for (std::size_t w = 0; w * 64 < n; ++w) {
-        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
-        std::uint64_t bits = 0;
-        std::size_t j = 0;
-        for (; j + 16 <= m; j += 16)
-            bits |= (add4<Sub>(a, b, d, base + j) | add4<Sub>(a, b, d, base + j + 4) << 4 |
-                     add4<Sub>(a, b, d, base + j + 8) << 8 | add4<Sub>(a, b, d, base + j + 12) << 12)
-                    << j;
-        std::uint64_t rest = 0;
-        if (j < m) add_plain(a + base + j, b + base + j, d + base + j, &rest, m - j, Sub);
-        e[w] |= bits | rest << j;
-    }
-}
-#endif
-
-inline void add(const std::int64_t* a, const std::int64_t* b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) {
-#ifdef UNIONSTAT_AVX2_BITS
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) return sub ? add_avx2<true>(a, b, d, e, n) : add_avx2<false>(a, b, d, e, n);
-#endif
-    add_plain(a, b, d, e, n, sub);
-}
-
-// Comparisons straight to bit words (bit i of out[i / 64]: row i holds): a condition
-// takes 1 bit a row instead of 8 bytes, so the logic that combines conditions works on
-// 16 words a chunk and the pass count is a popcount. AVX2 compares 4 rows at a time
-// (picked at run time, as numpy does); the baseline is plain C++.
-enum class cmp_kind { gt, ge, lt, le, eq, ne };
-
-inline cmp_kind kind_of(opcode op) {
-    switch (op) {
-        case opcode::gt: return cmp_kind::gt;
-        case opcode::ge: return cmp_kind::ge;
-        case opcode::lt: return cmp_kind::lt;
-        case opcode::le: return cmp_kind::le;
-        case opcode::eq: return cmp_kind::eq;
-        default: return cmp_kind::ne;
-    }
-}
-
-// The comparison with its sides swapped.
-inline cmp_kind mirror(cmp_kind k) {
-    switch (k) {
-        case cmp_kind::gt: return cmp_kind::lt;
-        case cmp_kind::lt: return cmp_kind::gt;
-        case cmp_kind::ge: return cmp_kind::le;
-        case cmp_kind::le: return cmp_kind::ge;
-        default: return k;
-    }
-}
-
-inline bool compare1(cmp_kind k, std::int64_t x, std::int64_t y) {
-    switch (k) {
-        case cmp_kind::gt: return x > y;
-        case cmp_kind::ge: return x >= y;
-        case cmp_kind::lt: return x < y;
-        case cmp_kind::le: return x <= y;
-        case cmp_kind::eq: return x == y;
-        default: return x != y;
-    }
-}
-
-// x[i] (k) y[i], or against the scalar *ys when y is null.
-inline void compare_bits_plain(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys,
-                               std::uint64_t* out, std::size_t n) {
-    for (std::size_t lo = 0; lo < n; lo += 64) {
-        const std::size_t hi = std::min(n, lo + 64);
-        std::uint64_t bits = 0;
-        for (std::size_t i = lo; i < hi; ++i) bits |= std::uint64_t(compare1(k, x[i], y ? y[i] : ys)) << (i - lo);
-        out[lo / 64] = bits;
-    }
-}
-
-#ifdef UNIONSTAT_AVX2_BITS
-// One comparison, unswitched: Eq picks cmpeq over cmpgt, Swap the operands, Negate the
-// result; against a scalar when Scalar. 16 rows an iteration, their bits put together
-// before they join the word.
-template <bool Eq, bool Swap, bool Scalar>
-__attribute__((target("avx2"), always_inline)) inline std::uint64_t four_bits(const std::int64_t* x, const std::int64_t* y,
-                                                                              std::int64_t ys, std::size_t i) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-    const __m256i b = Scalar ? _mm256_set1_epi64x(ys) : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i));
-    const __m256i c = Eq ? _mm256_cmpeq_epi64(a, b) : Swap ? _mm256_cmpgt_epi64(b, a) : _mm256_cmpgt_epi64(a, b);
-    return static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(c)));
-}
-
-template <bool Eq, bool Swap, bool Negate, bool Scalar>
-__attribute__((target("avx2"))) void compare_bits_avx2(const std::int64_t* x, const std::int64_t* y, std::int64_t ys,
-                                                        std::uint64_t* out, std::size_t n) {
-    for (std::size_t lo = 0; lo < n; lo += 64) {
-        const std::size_t hi = std::min(n, lo + 64);
-        std::uint64_t bits = 0;
-        std::size_t i = lo;
-        for (; i + 16 <= hi; i += 16)
-            bits |= (four_bits<Eq, Swap, Scalar>(x, y, ys, i) | four_bits<Eq, Swap, Scalar>(x, y, ys, i + 4) << 4 |
-                     four_bits<Eq, Swap, Scalar>(x, y, ys, i + 8) << 8 | four_bits<Eq, Swap, Scalar>(x, y, ys, i + 12) << 12)
-                    << (i - lo);
-        for (; i < hi; ++i) {
-            const std::int64_t a = x[i], b = Scalar ? ys : y[i];
-            bits |= std::uint64_t(Eq ? a == b : Swap ? b > a : a > b) << (i - lo);
-        }
-        if (Negate) bits = ~bits & (hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1);
-        out[lo / 64] = bits;
-    }
-}
-
-// gt and eq are the AVX2 comparisons: lt swaps, le/ge/ne negate.
-template <bool Scalar>
-void compare_bits_avx2(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys, std::uint64_t* out,
-                       std::size_t n) {
-    switch (k) {
-        case cmp_kind::gt: return compare_bits_avx2<false, false, false, Scalar>(x, y, ys, out, n);
-        case cmp_kind::lt: return compare_bits_avx2<false, true, false, Scalar>(x, y, ys, out, n);
-        case cmp_kind::le: return compare_bits_avx2<false, false, true, Scalar>(x, y, ys, out, n);
-        case cmp_kind::ge: return compare_bits_avx2<false, true, true, Scalar>(x, y, ys, out, n);
-        case cmp_kind::eq: return compare_bits_avx2<true, false, false, Scalar>(x, y, ys, out, n);
-        default: return compare_bits_avx2<true, false, true, Scalar>(x, y, ys, out, n);
-    }
-}
-#endif
-
-inline void compare_bits(cmp_kind k, const std::int64_t* x, const std::int64_t* y, std::int64_t ys, std::uint64_t* out,
-                         std::size_t n) {
-#ifdef UNIONSTAT_AVX2_BITS
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) return y ? compare_bits_avx2<false>(k, x, y, ys, out, n) : compare_bits_avx2<true>(k, x, y, ys, out, n);
-#endif
-    compare_bits_plain(k, x, y, ys, out, n);
-}
-
-// The difference d of the two sides against the tolerance t: the comparison holds
-// within t (eq: -t <= d <= t; lt: d < t; le: d <= t; gt: d > -t; ge: d >= -t).
-inline void compare_within_bits(opcode op, const std::int64_t* d, std::int64_t t, std::uint64_t* out, std::size_t n,
-                                std::uint64_t* tmp) {
-    switch (op) {
-        case opcode::lt: return compare_bits(cmp_kind::lt, d, nullptr, t, out, n);
-        case opcode::le: return compare_bits(cmp_kind::le, d, nullptr, t, out, n);
-        case opcode::gt: return compare_bits(cmp_kind::gt, d, nullptr, -t, out, n);
-        case opcode::ge: return compare_bits(cmp_kind::ge, d, nullptr, -t, out, n);
-        default: break;
-    }
-    compare_bits(cmp_kind::le, d, nullptr, t, out, n);
-    compare_bits(cmp_kind::ge, d, nullptr, -t, tmp, n);
-    for (std::size_t w = 0; w < (n + 63) / 64; ++w) out[w] = op == opcode::eq ? out[w] & tmp[w] : ~(out[w] & tmp[w]);
-}
-
-}  // namespace simd
 
 class vm {
 public:
@@ -501,6 +278,7 @@ public:
         for (std::size_t r : which_) regs = std::max(regs, rules_[r].registers());
         buf_.resize(static_cast<std::size_t>(regs) * chunk);
         ptr_.resize(static_cast<std::size_t>(regs));
+        narrow_.resize(static_cast<std::size_t>(regs));
         bits_.resize(static_cast<std::size_t>(regs));
         is_const_.resize(static_cast<std::size_t>(regs));
         // Constants: a chunk of copies each, made once.
@@ -610,13 +388,16 @@ private:
         if (n % 64) out[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;  // rows past the end
     }
 
-    // Points register `in.dst` at the field's values. Blanks need zeros only when the
-    // rule evaluates rows with blanks (never_skip, skip_if_all_missing); otherwise the
-    // column is read in place, without a copy.
+    // Points register `in.dst` at the field's values (at the column's width). Blanks need
+    // zeros only when the rule evaluates rows with blanks (never_skip,
+    // skip_if_all_missing); otherwise the column is read in place, without a copy.
     void load(const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
         const auto f = static_cast<std::size_t>(in.field);
+        const auto di = static_cast<std::size_t>(in.dst);
         std::int64_t* dst = own(in.dst);
+        narrow_[di] = false;
         if (in.source == value_source::previous || (in.source == value_source::children && !opt_.children)) {
+            const column_view prev = opt_.previous ? opt_.previous->column(f) : column_view();
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t row = c0 + i;
                 const std::int64_t pr = (in.source == value_source::previous && opt_.previous && row < opt_.previous_rows.size())
@@ -624,25 +405,30 @@ private:
                                             : -1;
                 dst[i] = (pr < 0 || opt_.previous->is_missing(static_cast<std::size_t>(pr), f))
                              ? 0
-                             : opt_.previous->values(f)[static_cast<std::size_t>(pr)];
+                             : prev[static_cast<std::size_t>(pr)];
             }
-            ptr_[static_cast<std::size_t>(in.dst)] = dst;
+            ptr_[di] = dst;
             return;
         }
         const report_batch& src = in.source == value_source::current ? batch_ : *opt_.children;
-        const std::int64_t* v = src.values(f) + c0;
+        const column_view col = src.column(f);
+        narrow_[di] = col.narrow();
+        const void* v = col.narrow() ? static_cast<const void*>(col.int32() + c0) : static_cast<const void*>(col.int64() + c0);
+        ptr_[di] = v;
         const std::uint64_t* m = src.missing_bits(f);
-        if (!m || !zero_blanks) {
-            ptr_[static_cast<std::size_t>(in.dst)] = v;
-            return;
-        }
+        if (!m || !zero_blanks) return;
         m += c0 >> 6;
         std::uint64_t any = 0;
         for (std::size_t w = 0; w * 64 < n; ++w) any |= m[w];
-        if (!any) {  // no blank in this chunk: read in place
-            ptr_[static_cast<std::size_t>(in.dst)] = v;
-            return;
-        }
+        if (!any) return;  // no blank in this chunk: read in place
+        col.narrow() ? zero_blank_rows(col.int32() + c0, m, reinterpret_cast<std::int32_t*>(dst), n)
+                     : zero_blank_rows(col.int64() + c0, m, dst, n);
+        ptr_[di] = dst;
+    }
+
+    // The chunk's values with its blanks (bits of m) as 0, at the column's width.
+    template <class T>
+    static void zero_blank_rows(const T* v, const std::uint64_t* m, T* dst, std::size_t n) {
         for (std::size_t w = 0; w * 64 < n; ++w) {
             const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
             if (!m[w]) {
@@ -651,15 +437,19 @@ private:
             }
             for (std::size_t i = lo; i < hi; ++i) dst[i] = ((m[w] >> (i - lo)) & 1u) ? 0 : v[i];
         }
-        ptr_[static_cast<std::size_t>(in.dst)] = dst;
+    }
+
+    // A register as the kernels read it.
+    simd::operand arg(int r) const {
+        return r < 0 ? simd::operand() : simd::operand(ptr_[static_cast<std::size_t>(r)], narrow_[static_cast<std::size_t>(r)] != 0);
     }
 
     // The bit words of a condition register: its own words, or a flag field's values
     // packed into `scratch` (a 是/否 field may stand where a condition is expected).
     const std::uint64_t* condition(int r, std::size_t n, std::uint64_t* scratch) const {
         const auto ri = static_cast<std::size_t>(r);
-        if (bits_[ri]) return reinterpret_cast<const std::uint64_t*>(ptr_[ri]);
-        simd::compare_bits(simd::cmp_kind::ne, ptr_[ri], nullptr, 0, scratch, n);  // 是 is nonzero
+        if (bits_[ri]) return static_cast<const std::uint64_t*>(ptr_[ri]);
+        simd::compare_bits(simd::cmp_kind::ne, arg(r), {}, 0, scratch, n);  // 是 is nonzero
         return scratch;
     }
 
@@ -667,18 +457,17 @@ private:
     // to the common denominator once (not a chunk of copies of it scaled row by row).
     // False when neither side is a number or scaling it overflows (the general path then
     // reports that overflow).
-    bool compare_with_number(const instruction& in, const std::int64_t* a, const std::int64_t* b, std::uint64_t* out,
-                             std::size_t n) {
+    bool compare_with_number(const instruction& in, simd::operand a, simd::operand b, std::uint64_t* out, std::size_t n) {
         const bool number_right = is_const_[static_cast<std::size_t>(in.b)] != 0;
         if (!number_right && !is_const_[static_cast<std::size_t>(in.a)]) return false;
         std::int64_t k = 0;
         if (!detail::mul_ok(number_right ? in_k(in.b) : in_k(in.a), number_right ? in.kb : in.ka, k)) return false;
-        const std::int64_t* side = number_right ? a : b;
+        simd::operand side = number_right ? a : b;
         const std::int64_t factor = number_right ? in.ka : in.kb;
         if (factor != 1) simd::scale(side, factor, tmp_a_, errors(n), n), side = tmp_a_;
         simd::cmp_kind kind = simd::kind_of(in.op);
         if (!number_right) kind = simd::mirror(kind);  // k < y is y > k
-        simd::compare_bits(kind, side, nullptr, k, out, n);
+        simd::compare_bits(kind, side, {}, k, out, n);
         return true;
     }
 
@@ -688,6 +477,7 @@ private:
         std::int64_t* d = own(in.dst);
         auto* dw = reinterpret_cast<std::uint64_t*>(d);  // a condition's bit words
         ptr_[di] = d;
+        narrow_[di] = false;
         bits_[di] = false;
         is_const_[di] = false;
         const std::size_t nw = (n + 63) / 64;
@@ -706,14 +496,13 @@ private:
         if (const int slot = p.shared[at]; slot >= 0) {
             // Made by an earlier rule in this chunk, or made here for the later ones.
             auto* words_of = shared_.data() + static_cast<std::size_t>(slot) * words;
-            ptr_[di] = reinterpret_cast<const std::int64_t*>(words_of);
+            ptr_[di] = words_of;
             bits_[di] = true;
             if (shared_chunk_[static_cast<std::size_t>(slot)] == c0) return;
             shared_chunk_[static_cast<std::size_t>(slot)] = c0;
             dw = words_of;
         }
-        const std::int64_t* a = in.a >= 0 ? ptr_[static_cast<std::size_t>(in.a)] : nullptr;
-        const std::int64_t* b = in.b >= 0 ? ptr_[static_cast<std::size_t>(in.b)] : nullptr;
+        const simd::operand a = arg(in.a), b = arg(in.b);
         switch (in.op) {
             case opcode::logical_and:
             case opcode::logical_or:
@@ -731,7 +520,7 @@ private:
                 return;
             }
             case opcode::scale:
-                if (in.k == 1) ptr_[di] = a;  // registers are read-only views
+                if (in.k == 1) ptr_[di] = a.p, narrow_[di] = a.narrow;  // registers are read-only views
                 else simd::scale(a, in.k, d, errors(n), n);
                 return;
             case opcode::add:
@@ -747,8 +536,7 @@ private:
                     bits_[di] = true;
                     return;
                 }
-                const std::int64_t* x = a;
-                const std::int64_t* y = b;
+                simd::operand x = a, y = b;
                 if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, errors(n), n), x = tmp_a_;
                 if (in.kb != 1) simd::scale(b, in.kb, tmp_b_, errors(n), n), y = tmp_b_;
                 if (in.op == opcode::add || in.op == opcode::sub) {
@@ -757,7 +545,7 @@ private:
                 }
                 bits_[di] = true;
                 if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
-                    simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);
+                    simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);  // (either width)
                     return;
                 }
                 simd::add(x, y, tmp_d_, errors(n), n, true);
@@ -815,21 +603,20 @@ private:
         const std::uint64_t* res = condition(rule.result_register(), n, scratch_b_);
         const std::uint64_t* bad_errs = err_used_ ? err_ : zeros_;
 
-        // Fast path: every row passed and nothing was skipped or overflowed.
-        std::uint64_t any_skip = 0, all = ~std::uint64_t(0);
-        for (std::size_t w = 0; w < nw; ++w) {
-            const std::size_t rows = std::min<std::size_t>(64, n - w * 64);
-            const std::uint64_t valid = rows == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << rows) - 1;
-            any_skip |= skip[w] | level[w] | bad_errs[w];
-            all &= res[w] | ~valid;
-        }
+        // Fast path: every row passed and nothing was skipped or overflowed. (Bits of the
+        // result past row n are garbage: the last word is masked.)
+        const std::uint64_t last_valid = n % 64 ? (std::uint64_t(1) << (n % 64)) - 1 : ~std::uint64_t(0);
+        std::uint64_t all = res[nw - 1] | ~last_valid;
+        for (std::size_t w = 0; w + 1 < nw; ++w) all &= res[w];
+        std::uint64_t any_skip = 0;
+        if (skip != zeros_ || level != zeros_ || bad_errs != zeros_)
+            for (std::size_t w = 0; w < nw; ++w) any_skip |= skip[w] | level[w] | bad_errs[w];
         if (!any_skip && !opt_.keep_passes && all == ~std::uint64_t(0)) {
             cnt.passes += n;
             return;
         }
         const int lr = p.lhs, rr = p.rhs;
-        const std::int64_t* lv = lr >= 0 ? ptr_[static_cast<std::size_t>(lr)] : nullptr;
-        const std::int64_t* rv = rr >= 0 ? ptr_[static_cast<std::size_t>(rr)] : nullptr;
+        const simd::operand lv = arg(lr), rv = arg(rr);
         auto list = [&](std::size_t i, status s, reason why) {
             out.row.push_back(static_cast<std::uint32_t>(c0 + i));
             out.rule.push_back(static_cast<std::uint32_t>(ri));
@@ -840,15 +627,16 @@ private:
         };
         // Word at a time: passing rows are counted with popcount; only the rows that did
         // not pass (about 1% in real data) are visited one by one.
+        std::uint64_t passed[words];
+        for (std::size_t w = 0; w < nw; ++w) passed[w] = res[w] & ~(bad_errs[w] | skip[w] | level[w]);
+        passed[nw - 1] &= last_valid;
+        cnt.passes += simd::popcount(passed, nw);
         for (std::size_t w = 0; w < nw; ++w) {
-            const std::size_t lo = w * 64, hi = std::min(n, lo + 64);
-            const std::uint64_t valid = hi - lo == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (hi - lo)) - 1;
+            const std::uint64_t valid = w + 1 < nw ? ~std::uint64_t(0) : last_valid;
+            std::uint64_t rest = opt_.keep_passes ? valid : valid & ~passed[w];
+            if (!rest) continue;
+            const std::size_t lo = w * 64;
             const std::uint64_t ok = res[w] & valid, bad_err = bad_errs[w];
-            const std::uint64_t skipped = (skip[w] | level[w]) & valid;
-            const std::uint64_t passed = ok & ~bad_err & ~skipped & valid;
-            cnt.passes += static_cast<std::size_t>(__builtin_popcountll(passed));
-            std::uint64_t rest = valid & ~passed;
-            if (opt_.keep_passes) rest = valid;
             while (rest) {
                 const int b = __builtin_ctzll(rest);
                 rest &= rest - 1;
@@ -878,7 +666,8 @@ private:
     const batch_options& opt_;
     const std::vector<std::size_t>& which_;
     std::vector<std::int64_t> buf_;
-    std::vector<const std::int64_t*> ptr_;
+    std::vector<const void*> ptr_;  // per register: its values (int64, or int32 when narrow_) or bit words
+    std::vector<char> narrow_;
     std::uint64_t err_[words];
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
     std::vector<rule_plan> plans_;  // one per rule run, in order
@@ -887,7 +676,7 @@ private:
     std::vector<char> bits_, is_const_;  // per register: holds bit words; is a constant
     std::uint64_t scratch_a_[words], scratch_b_[words];
     const std::uint64_t zeros_[words] = {};
-    std::int64_t in_k(int r) const { return ptr_[static_cast<std::size_t>(r)][0]; }  // a constant's value
+    std::int64_t in_k(int r) const { return static_cast<const std::int64_t*>(ptr_[static_cast<std::size_t>(r)])[0]; }  // a constant's value
     std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
     bool err_used_ = false;
 
@@ -902,6 +691,8 @@ private:
 };
 
 }  // namespace
+
+const char* batch_kernels() noexcept { return simd::to_string(simd::active()); }
 
 batch_result evaluate(const rule_set& rules, const report_batch& batch, const batch_options& opt) {
     if (opt.previous && opt.previous_rows.size() != batch.size())
@@ -918,11 +709,11 @@ batch_result evaluate(const rule_set& rules, const report_batch& batch, const ba
     const std::size_t n = batch.size();
     unsigned threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads) : std::max(1u, std::thread::hardware_concurrency());
     // Below a few chunks per thread, a thread costs more than it saves.
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n / (8 * chunk))));
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n / (4 * chunk))));
     std::vector<partial> parts(threads);
     // Threads take blocks of chunks in turn rather than fixed halves: on a shared
     // machine one core is often slowed for milliseconds, and the other then does more.
-    constexpr std::size_t block = 8 * chunk;
+    constexpr std::size_t block = 4 * chunk;
     std::atomic<std::size_t> next{0};
     auto work = [&](unsigned t) {
         vm machine(rules, batch, opt, which);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <limits>
 
 #include "unionstat/unionstat.hpp"
 
@@ -143,7 +144,7 @@ TEST_CASE("a batch stores columns with a missing bitmap", "[forms][batch]") {
     REQUIRE(b.size() == 130);
     CHECK(b.is_missing(0, a01));
     CHECK_FALSE(b.is_missing(1, a01));
-    CHECK(b.values(a01)[128] == 128);
+    CHECK(b.column(a01)[128] == 128);
     CHECK(b.row(4).get("01A") == decimal::from_int(4));
     try {
         b.set_text(7, a01, "约100");
@@ -197,4 +198,113 @@ TEST_CASE("growing a batch marks exactly the new rows blank", "[forms][batch]") 
             }
         }
     }
+}
+
+TEST_CASE("a column is held in 32 bits while its values fit and widens at the first that does not", "[forms][batch][width]") {
+    auto f = form("songnuan-2018");
+    const std::size_t a01 = f->index("01A"), a05 = f->index("05A");
+    report_batch b(f);
+    for (int i = 0; i < 100; ++i) b.add_row("u" + std::to_string(i), "2018");
+    CHECK(b.column(a01).narrow());  // blank columns start narrow
+    const std::int64_t top = std::numeric_limits<std::int32_t>::max(), bottom = std::numeric_limits<std::int32_t>::min();
+    b.set_raw(0, a01, top);
+    b.set_raw(1, a01, bottom);
+    b.set_raw(2, a01, 7);
+    REQUIRE(b.column(a01).narrow());
+    CHECK(b.column(a01).bits() == 32);
+    CHECK(b.raw(0, a01) == top);
+    CHECK(b.raw(1, a01) == bottom);
+    b.set_raw(3, a01, top + 1);  // one past: the column widens, every value kept
+    REQUIRE_FALSE(b.column(a01).narrow());
+    CHECK(b.column(a01).bits() == 64);
+    CHECK(b.raw(0, a01) == top);
+    CHECK(b.raw(1, a01) == bottom);
+    CHECK(b.raw(2, a01) == 7);
+    CHECK(b.raw(3, a01) == top + 1);
+    CHECK_FALSE(b.raw(4, a01).has_value());
+    b.set_raw(3, a01, 1);  // widening is for good: no flip-flopping on every write
+    CHECK_FALSE(b.column(a01).narrow());
+    b.add_row("u100", "2018");
+    CHECK(b.is_missing(100, a01));
+    b.set_raw(100, a05, bottom - 1);  // negative too (a money column)
+    CHECK_FALSE(b.column(a05).narrow());
+    CHECK(b.raw(100, a05) == bottom - 1);
+    CHECK(b.column(f->index("01B")).narrow());  // other columns are untouched
+}
+
+TEST_CASE("set_column narrows on the values that are not blank", "[forms][batch][width]") {
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    b.set_keys({"a", "b", "c"}, {});
+    const std::int64_t huge = std::int64_t(1) << 40;
+    b.set_column(0, {5, huge, 6}, {std::uint64_t(2)});  // the huge value is under a blank
+    CHECK(b.column(0).narrow());
+    CHECK(b.raw(0, 0) == 5);
+    CHECK_FALSE(b.raw(1, 0).has_value());
+    CHECK(b.raw(2, 0) == 6);
+    b.set_column(1, {5, huge, 6});
+    CHECK_FALSE(b.column(1).narrow());
+    CHECK(b.raw(1, 1) == huge);
+}
+
+TEST_CASE("compact narrows borrowed 64-bit columns that fit and leaves the others", "[forms][batch][width]") {
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    const std::size_t n = 130;
+    std::vector<std::string> units;
+    for (std::size_t i = 0; i < n; ++i) units.push_back("u" + std::to_string(i));
+    b.set_keys(units, {});
+    auto small = std::make_shared<std::vector<std::int64_t>>(n), big = std::make_shared<std::vector<std::int64_t>>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        (*small)[i] = static_cast<std::int64_t>(i * i) - 1000;
+        (*big)[i] = static_cast<std::int64_t>(i) << 33;
+    }
+    std::vector<std::uint64_t> blank_row_64{0, 1, 0};  // row 64 blank
+    b.borrow_column(0, small->data(), small, blank_row_64);
+    b.borrow_column(1, big->data(), big);
+    REQUIRE_FALSE(b.column(0).narrow());
+    const std::size_t before = b.compact();
+    CHECK(before >= 1);
+    CHECK(b.column(0).narrow());
+    CHECK_FALSE(b.column(1).narrow());
+    for (std::size_t i = 0; i < n; ++i) {
+        CAPTURE(i);
+        if (i == 64) CHECK_FALSE(b.raw(i, 0).has_value());
+        else CHECK(b.raw(i, 0) == (*small)[i]);
+        CHECK(b.raw(i, 1) == (*big)[i]);
+    }
+    (*small)[0] = 99;  // no longer borrowed: the copy does not see the buffer change
+    CHECK(b.raw(0, 0) == -1000);
+    CHECK(b.compact() == 0);  // nothing left to narrow
+}
+
+TEST_CASE("a borrowed 32-bit column is held narrow and copied before a write", "[forms][batch][width]") {
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    b.set_keys({"a", "b"}, {});
+    auto v = std::make_shared<std::vector<std::int32_t>>(std::vector<std::int32_t>{3, -4});
+    b.borrow_column(0, v->data(), v);
+    REQUIRE(b.column(0).narrow());
+    CHECK(b.column(0).int32() == v->data());  // no copy
+    b.set_raw(1, 0, 8);
+    CHECK((*v)[1] == -4);  // the lender's buffer is never written
+    CHECK(b.raw(1, 0) == 8);
+    CHECK(b.raw(0, 0) == 3);
+}
+
+TEST_CASE("a copied batch owns its copies of the owned columns", "[forms][batch]") {
+    auto f = form("songnuan-2018");
+    report_batch b(f);
+    b.add_row("a", "2018");
+    b.set_raw(0, 0, 1);
+    b.set_raw(0, 1, std::int64_t(1) << 40);
+    report_batch c(b);
+    b.set_raw(0, 0, 2);
+    b.set_raw(0, 1, 3);
+    CHECK(c.raw(0, 0) == 1);
+    CHECK(c.raw(0, 1) == std::int64_t(1) << 40);
+    report_batch d(f);
+    d = c;
+    c = report_batch(f);
+    CHECK(d.raw(0, 1) == std::int64_t(1) << 40);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_widths.hpp"
 #include "unionstat/forms/batch.hpp"
 #include "unionstat/forms/schema.hpp"
 #include "unionstat/graph/check.hpp"
@@ -590,12 +591,16 @@ TEST_CASE("the roll-up of random ragged trees equals a naive recursive sum", "[h
         add_report(b, u.id, vals);
     }
     auto r = rollup(t, b);
-    for (const auto& u : units)
-        for (std::size_t f = 0; f < 4; ++f) {
-            auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
-            CAPTURE(u.id, f);
-            CHECK(total(r, t, u.id, f) == (any ? std::optional<std::int64_t>(v) : std::nullopt));
-        }
+    for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
+        CAPTURE(testing::to_string(kind));
+        const auto rk = kind == testing::storage::as_built ? rollup(t, b) : rollup(t, testing::with_storage(b, kind));
+        for (const auto& u : units)
+            for (std::size_t f = 0; f < 4; ++f) {
+                auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
+                CAPTURE(u.id, f);
+                CHECK(total(rk, t, u.id, f) == (any ? std::optional<std::int64_t>(v) : std::nullopt));
+            }
+    }
 
     SECTION("correcting one leaf changes exactly its ancestors") {
         std::vector<std::string> leaves;
@@ -662,13 +667,17 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
         add_report(b, u->id, vals);
     }
     for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.missing_bits(f) == nullptr);  // complete columns
-    const auto r = rollup(t, b);
-    for (const auto& u : units)
-        for (std::size_t f = 0; f < 4; ++f) {
-            CAPTURE(u.id, f);
-            const auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
-            CHECK(total(r, t, u.id, f) == (any ? std::optional<std::int64_t>(v) : std::nullopt));
-        }
+    for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.column(f).narrow());  // (as built: every value fits in 32 bits)
+    for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
+        CAPTURE(testing::to_string(kind));
+        const auto r = rollup(t, testing::with_storage(b, kind));
+        for (const auto& u : units)
+            for (std::size_t f = 0; f < 4; ++f) {
+                CAPTURE(u.id, f);
+                const auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
+                CHECK(total(r, t, u.id, f) == (any ? std::optional<std::int64_t>(v) : std::nullopt));
+            }
+    }
 }
 
 TEST_CASE("an overflow in a long run of siblings names their parent", "[hierarchy]") {

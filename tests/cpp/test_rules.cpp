@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstdlib>
 #include <random>
 #include <set>
 
+#include "batch_widths.hpp"
 #include "unionstat/unionstat.hpp"
 
 using namespace unionstat;
@@ -69,18 +71,27 @@ const rule_set& with_rules(form_schema& f, const std::string& prefix, const chec
     return f.compiled();
 }
 
-// The batch VM (one and two threads) gives every (row, rule) the status the one-report
-// path gives row `row` (`singles`); every rule passes somewhere and fails somewhere, or
-// errs somewhere for the rules in `overflowing`.
-void require_paths_agree(const rule_set& rules, const report_batch& batch, const std::vector<report_result>& singles,
+// The batch VM (one and two threads; the columns as built, all 64-bit and compacted)
+// gives every (row, rule) the status the one-report path gives row `row` (`singles`);
+// every rule passes somewhere and fails somewhere, or errs somewhere for the rules in
+// `overflowing`.
+void require_paths_agree(const rule_set& rules, const report_batch& built, const std::vector<report_result>& singles,
                          const std::set<std::string>& overflowing = {}) {
+    using testing::storage;
+    std::vector<std::int64_t> lhs, rhs;  // of the first run: every other must report the same sides
+    for (storage kind : {storage::as_built, storage::wide, storage::compact})
     for (unsigned threads : {1u, 2u}) {
+        const report_batch batch = testing::with_storage(built, kind);
+        CAPTURE(testing::to_string(kind), batch_kernels());
         batch_options opt;
         opt.keep_passes = true;
         opt.keep_skipped = true;
         opt.threads = threads;
         const batch_result res = evaluate(rules, batch, opt);
         REQUIRE(res.size() == singles.size() * rules.size());
+        if (lhs.empty()) lhs = res.lhs, rhs = res.rhs;
+        CHECK(res.lhs == lhs);
+        CHECK(res.rhs == rhs);
         std::vector<std::array<std::size_t, 4>> seen(rules.size());
         for (std::size_t i = 0; i < res.size(); ++i) {
             const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
@@ -310,9 +321,13 @@ TEST_CASE("level-restricted rules apply only at their levels", "[rules]") {
 }
 
 TEST_CASE("the one-report path and the batch path agree on 10,000 random reports", "[rules][property]") {
+    // With huge values now and then every column is 64-bit and overflow paths run; without
+    // them the columns are narrow (32-bit), down to the int32 bounds.
+    const bool huge = GENERATE(true, false);
+    CAPTURE(huge, batch_kernels());
     auto f = songnuan();
     const rule_set& rules = f->compiled();
-    std::mt19937_64 rng(20181225);
+    std::mt19937_64 rng(huge ? 20181225 : 20190101);
     report_batch batch(f);
     std::vector<report> reports;
     for (int i = 0; i < 10000; ++i) {
@@ -324,36 +339,44 @@ TEST_CASE("the one-report path and the batch path agree on 10,000 random reports
             std::int64_t v = static_cast<std::int64_t>(rng() % 2000);
             if (roll < 10) v = 0;
             if (fd.type == field_type::money) v *= static_cast<std::int64_t>(rng() % 3 == 0 ? 1 : 10000);
-            if (roll == 99) v = std::numeric_limits<std::int64_t>::max() / 3;  // drive overflow paths
+            if (roll == 99) v = huge ? std::numeric_limits<std::int64_t>::max() / 3  // drive overflow paths
+                                     : std::numeric_limits<std::int32_t>::max() - static_cast<std::int64_t>(rng() % 2);
             r.set_raw(k, v);
         }
         batch.append(r);
         reports.push_back(std::move(r));
     }
-    batch_options opt;
-    opt.keep_passes = true;
-    opt.keep_skipped = true;
-    opt.threads = 2;
-    const batch_result res = evaluate(rules, batch, opt);
-    REQUIRE(res.size() == 10000 * rules.size());
-    std::size_t fails = 0, errors = 0, skipped = 0;
+    std::size_t narrow = 0;
+    for (std::size_t k = 0; k < batch.width(); ++k) narrow += batch.column(k).narrow();
+    CHECK(narrow == (huge ? 0 : batch.width()));
     std::vector<report_result> singles;
     singles.reserve(reports.size());
     for (const auto& r : reports) singles.push_back(evaluate(rules, r));
-    for (std::size_t i = 0; i < res.size(); ++i) {
-        const auto& one = singles[res.row[i]].outcomes[res.rule[i]];
-        if (one.st != res.st[i]) {
-            CAPTURE(res.row[i], rules[res.rule[i]].def().id, to_string(one.st), to_string(res.st[i]));
-            FAIL("paths disagree");
+    for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
+        CAPTURE(testing::to_string(kind));
+        const report_batch b = testing::with_storage(batch, kind);
+        batch_options opt;
+        opt.keep_passes = true;
+        opt.keep_skipped = true;
+        opt.threads = 2;
+        const batch_result res = evaluate(rules, b, opt);
+        REQUIRE(res.size() == 10000 * rules.size());
+        std::size_t fails = 0, errors = 0, skipped = 0;
+        for (std::size_t i = 0; i < res.size(); ++i) {
+            const auto& one = singles[res.row[i]].outcomes[res.rule[i]];
+            if (one.st != res.st[i]) {
+                CAPTURE(res.row[i], rules[res.rule[i]].def().id, to_string(one.st), to_string(res.st[i]));
+                FAIL("paths disagree");
+            }
+            fails += one.st == status::fail;
+            errors += one.st == status::error;
+            skipped += one.st == status::skipped;
         }
-        fails += one.st == status::fail;
-        errors += one.st == status::error;
-        skipped += one.st == status::skipped;
+        // The random data must exercise every outcome, or the agreement says little.
+        CHECK(fails > 0);
+        CHECK(skipped > 0);
+        if (huge) CHECK(errors > 0);
     }
-    // The random data must exercise every outcome, or the agreement says little.
-    CHECK(fails > 0);
-    CHECK(errors > 0);
-    CHECK(skipped > 0);
 }
 
 TEST_CASE("every operator agrees between the one-report path and the batch VM", "[rules][property]") {
@@ -385,9 +408,18 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
         // chains of adds: an inner partial sum may overflow alone
         {"01A + 01A + 01B + 01B >= 01B", {}}, {"05B + 05C + 05D + 05E + 05F <= 05A + 05A", {}},
         {"05A == 05B + 05C + 05D", {}}, {"(05B + 05C) * 2 + 05D + 05E >= 05F", {}},
+        // numbers and factors beyond 32 bits, against columns of either width
+        {"01A < 3000000000 and 01B > 0", {}}, {"01B >= -3000000000 and 01A > 2", {}}, {"01A * 5000000000 >= 0", {}},
     };
-    const std::set<std::string> overflowing = {"01A + 01B >= 01B", "01A - 01B <= 01A", "01A * 3 >= 01B",
-                                               "01A + 01A + 01B + 01B >= 01B"};
+    // 01A and 01B now and then at the int64 bounds (64-bit columns), at the int32 bounds
+    // (narrow columns, where sums and small products cannot overflow), or 01A at the
+    // int64 and 01B at the int32 bounds (every kernel on a 64-bit and a 32-bit side).
+    const std::string edges = GENERATE(as<std::string>{}, "int64", "int32", "mixed");
+    CAPTURE(edges);
+    const std::set<std::string> overflowing =
+        edges != "int32" ? std::set<std::string>{"01A + 01B >= 01B", "01A - 01B <= 01A", "01A * 3 >= 01B",
+                                            "01A + 01A + 01B + 01B >= 01B", "01A * 5000000000 >= 0"}
+                    : std::set<std::string>{"01A * 5000000000 >= 0"};
     const rule_set& rules = with_rules(*f, "songnuan.op", checks);
     std::mt19937_64 rng(7);
     report_batch batch(f);
@@ -401,13 +433,22 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
                                                          : static_cast<std::int64_t>(rng() % 9) - 1;
             if (fd.type == field_type::money) v = static_cast<std::int64_t>(rng() % 5) * 5000 - 5000;  // ±0.005 steps
             if (v < 0 && fd.type != field_type::money) v = 0;
-            if (fd.code == "01A" && rng() % 16 == 0) v = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(rng() % 3);
-            if (fd.code == "01B" && rng() % 16 == 0) v = std::numeric_limits<std::int64_t>::min() + static_cast<std::int64_t>(rng() % 3);
+            const auto near = static_cast<std::int64_t>(rng() % 3);
+            const bool wide = edges == "int64" || (edges == "mixed" && fd.code == "01A");
+            if (wide) {
+                if (fd.code == "01A" && rng() % 16 == 0) v = std::numeric_limits<std::int64_t>::max() - near;
+                if (fd.code == "01B" && rng() % 16 == 0) v = std::numeric_limits<std::int64_t>::min() + near;
+            } else if ((fd.code == "01A" || fd.code == "01B") && rng() % 16 == 0) {
+                v = rng() % 2 ? std::numeric_limits<std::int32_t>::max() - near : std::numeric_limits<std::int32_t>::min() + near;
+            }
             r.set_raw(k, v);
         }
         batch.append(r);
         reports.push_back(std::move(r));
     }
+    const std::size_t a = f->index("01A"), b = f->index("01B");
+    CHECK(batch.column(a).narrow() == (edges == "int32"));
+    CHECK(batch.column(b).narrow() == (edges != "int64"));
     std::vector<report_result> singles;
     for (const auto& r : reports) singles.push_back(evaluate(rules, r));
     require_paths_agree(rules, batch, singles, overflowing);
@@ -461,4 +502,14 @@ TEST_CASE("a rule nested absurdly deep is a diagnostic, not a stack overflow", "
         }
     }
     CHECK_NOTHROW(tiny(std::string(50, '(') + "01A" + std::string(50, ')') + " >= 0"));
+}
+
+TEST_CASE("UNIONSTAT_SIMD lowers the instruction set of the batch kernels, never raises it", "[rules]") {
+    const std::string level = batch_kernels();
+    CAPTURE(level);
+    const char* env = std::getenv("UNIONSTAT_SIMD");
+    const std::string want = env ? env : "";
+    if (want == "baseline") CHECK(level == "baseline");
+    else if (want == "avx2") CHECK((level == "avx2" || level == "baseline"));  // (a CPU without AVX2 keeps the baseline)
+    else CHECK((level == "avx512" || level == "avx2" || level == "baseline"));
 }

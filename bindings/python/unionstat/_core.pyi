@@ -179,7 +179,7 @@ _CellProblem = tuple[int, str, str, str, str]
 """(row, unit, field code, cell text, message) of a refused cell."""
 
 class ReportBatch:
-    """Many reports of one form, stored by column (int64 values + a missing bitmap)."""
+    """Many reports of one form, stored by column (32- or 64-bit values + a missing bitmap)."""
 
     def __init__(self, form: FormSchema) -> None: ...
     @property
@@ -198,9 +198,16 @@ class ReportBatch:
     def raw_column(self, code_or_key: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
         """(values, missing) as numpy arrays; values are raw (money scaled to the 分)."""
     def set_column_raw(
-        self, code_or_key: str, values: npt.NDArray[np.int64], missing: npt.ArrayLike | None = None
+        self,
+        code_or_key: str,
+        values: npt.NDArray[np.int64] | npt.NDArray[np.int32],
+        missing: npt.ArrayLike | None = None,
     ) -> None:
-        """Borrows a C-contiguous int64 array of raw values without copying."""
+        """Borrows a C-contiguous int64 (held in 64 bits) or int32 (narrow) array of raw values without copying."""
+    def compact(self) -> int:
+        """Holds every column whose values fit in 32 bits narrow (copying borrowed ones); returns how many."""
+    def value_bits(self, code_or_key: str) -> int:
+        """Bits a stored value of the column takes: 32 (narrow) or 64."""
     def set_column_int(
         self, code_or_key: str, values: npt.ArrayLike, missing: npt.ArrayLike | None = None
     ) -> list[_CellProblem]:
@@ -269,6 +276,9 @@ def explain(report: Report, rule_id: str, previous: Report | None = None) -> lis
 
 def check_rule(form: FormSchema, check: str, id: str = "adhoc") -> None:
     """Parses and checks a rule against a form; raises RuleError with diagnostics."""
+
+def batch_kernels() -> str:
+    """Instruction set of the batch kernels here: 'avx512', 'avx2' or 'baseline' (UNIONSTAT_SIMD lowers it)."""
 
 def validate_batch(
     batch: ReportBatch,

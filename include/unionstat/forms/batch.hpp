@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "unionstat/forms/column_view.hpp"
 #include "unionstat/forms/report.hpp"
 #include "unionstat/forms/schema.hpp"
 
@@ -29,15 +30,25 @@ std::shared_ptr<std::int64_t> zeroed_int64(std::size_t n, bool huge = false);
 void advise_huge(const void* p, std::size_t bytes) noexcept;
 }  // namespace detail
 
-/// Many reports of one form, stored by column: one contiguous int64 array per field
-/// (raw values scaled by the field's storage scale) plus a missing-value bitmap
-/// (bit set = blank). The value under a set missing bit is unspecified; readers must
-/// consult the bitmap. Columns may be borrowed from an external buffer (numpy, Arrow)
-/// without copying; writing to a borrowed column copies it first.
+/// Many reports of one form, stored by column: one contiguous array per field (raw
+/// values scaled by the field's storage scale) plus a missing-value bitmap (bit set =
+/// blank). A column whose values all fit in 32 bits is held in 32 bits ("narrow": most
+/// count columns, and money columns of modest size), any other in 64; `column()` reads
+/// either. Columns filled cell by cell or with set_column() are narrow while their
+/// values fit and widen at the first that does not; borrowed columns keep the width they
+/// come in (compact() narrows them by copying). The value under a set missing bit is
+/// unspecified; readers must consult the bitmap. Columns may be borrowed from an
+/// external buffer (numpy, Arrow) without copying; writing to a borrowed column copies
+/// it first.
 class report_batch {
 public:
     /// An empty batch for a form.
     explicit report_batch(std::shared_ptr<const form_schema> form);
+    /// A copy: owned columns are copied, borrowed ones stay borrowed (shared owners).
+    report_batch(const report_batch& other);
+    report_batch& operator=(const report_batch& other);
+    report_batch(report_batch&&) noexcept = default;
+    report_batch& operator=(report_batch&&) noexcept = default;
 
     const form_schema& form() const noexcept { return *form_; }
     const std::shared_ptr<const form_schema>& form_ptr() const noexcept { return form_; }
@@ -68,15 +79,27 @@ public:
     /// Parses cell text into a cell; throws value_error naming row, unit and field.
     void set_text(std::size_t row, std::size_t field, std::string_view text);
 
-    /// Borrows an external int64 column of `size()` values (no copy). `owner` keeps
-    /// the buffer alive; `missing` is a bitmap of ceil(size/64) words or empty (none blank).
+    /// Borrows an external int64 column of `size()` values (no copy; held in 64 bits).
+    /// `owner` keeps the buffer alive; `missing` is a bitmap of ceil(size/64) words or
+    /// empty (none blank).
     void borrow_column(std::size_t field, const std::int64_t* data, std::shared_ptr<const void> owner,
                        std::vector<std::uint64_t> missing = {});
-    /// Replaces a column with owned values.
+    /// Borrows an external int32 column of `size()` values (no copy; held narrow).
+    void borrow_column(std::size_t field, const std::int32_t* data, std::shared_ptr<const void> owner,
+                       std::vector<std::uint64_t> missing = {});
+    /// Replaces a column with owned values, held in 32 bits when every value that is
+    /// not blank fits.
     void set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing = {});
+    /// Holds every column whose non-blank values all fit in 32 bits narrow, copying the
+    /// borrowed ones (their buffers are then released). Values are unchanged; blanks read
+    /// 0 afterwards. Returns the number of columns narrowed.
+    std::size_t compact();
 
-    /// The values of a column (size() entries).
-    const std::int64_t* values(std::size_t field) const noexcept { return columns_[field].data; }
+    /// The stored values of a column (size() entries, 32- or 64-bit).
+    column_view column(std::size_t field) const noexcept {
+        const column_data& c = columns_[field];
+        return c.narrow ? column_view(c.data32, size()) : column_view(c.data, size());
+    }
     /// The missing bitmap of a column: ceil(size()/64) words, or nullptr when no cell is blank.
     const std::uint64_t* missing_bits(std::size_t field) const noexcept {
         return columns_[field].blanks ? columns_[field].missing.data() : nullptr;
@@ -89,7 +112,7 @@ public:
     /// The stored value of a cell, nullopt when blank.
     std::optional<std::int64_t> raw(std::size_t row, std::size_t field) const noexcept {
         if (is_missing(row, field)) return std::nullopt;
-        return values(field)[row];
+        return column(field)[row];
     }
 
     /// Unit ids, one per row.
@@ -104,21 +127,27 @@ public:
     std::ptrdiff_t find(std::string_view unit, std::string_view period = {}) const;
 
 private:
-    struct column {
-        std::vector<std::int64_t> own;
-        const std::int64_t* data = nullptr;
+    struct column_data {
+        std::vector<std::int64_t> own;      // owned 64-bit values
+        std::vector<std::int32_t> own32;    // owned 32-bit values
+        const std::int64_t* data = nullptr;    // the values when 64-bit
+        const std::int32_t* data32 = nullptr;  // the values when narrow
+        bool narrow = true;  // held in 32 bits (data32), else in 64 (data)
         std::shared_ptr<const void> owner;  // non-null when borrowed
         std::vector<std::uint64_t> missing;
         std::size_t blanks = 0;  // set bits of `missing`, kept exact: no bitmap means no blank
         bool zeros = false;  // borrows the shared zero buffer of set_keys: a copy is just zeros
     };
-    column& writable(std::size_t field);
-    static void recount(column& c);
+    void repoint();
+    void own_wide(column_data& c);
+    void own_narrow(column_data& c);
+    void set_bitmap(column_data& c, std::vector<std::uint64_t> missing);
+    static void recount(column_data& c);
     void resize_rows(std::size_t n);
 
     std::shared_ptr<const form_schema> form_;
     std::vector<std::string> units_, periods_;
-    std::vector<column> columns_;
+    std::vector<column_data> columns_;
 };
 
 }  // namespace unionstat

@@ -122,6 +122,19 @@ public:
     bool ok(const rule_set& rules) const noexcept;
 };
 
+/// Rows the batch evaluation takes at a time (a multiple of 64: chunks start on bitmap
+/// words). 4,096 rows: the narrow columns of a songnuan chunk (16 KB each, 43 of them)
+/// still sit in L2 while every rule runs over them, and each column is read from memory
+/// in runs long enough for the hardware prefetcher (1M songnuan-2018 reports on a
+/// 2-core Zen 4: 2,048 is 20% slower, 8,192 and 16,384 no faster). Public so that
+/// tests can cross chunk boundaries.
+inline constexpr std::size_t batch_chunk_rows = 4096;
+
+/// The instruction set the batch kernels run on here: "avx512", "avx2" or "baseline"
+/// (the best the CPU has; the environment variable UNIONSTAT_SIMD=avx2 or =baseline
+/// lowers it, to compare or test the others). Results never depend on it.
+const char* batch_kernels() noexcept;
+
 /// Validates every row of a batch against every rule: column-wise, in chunks that
 /// stay in cache, all rules fused per chunk, rows split across threads.
 batch_result evaluate(const rule_set& rules, const report_batch& batch, const batch_options& options = {});

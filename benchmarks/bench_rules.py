@@ -10,7 +10,9 @@ generated part_of / group rules), side by side in one run on the same data:
                  units of 1e-6 万元, raw = round(x * 1e6)), same tolerances and missing rules;
 * pandas         idiomatic boolean Series operations on the float64 DataFrame;
 * pandera        a DataFrameSchema with one dataframe-wide Check per rule, lazy=True;
-* read once      ``np.add.reduce`` over every referenced int64 column: the memory-bound ceiling.
+* read once      ``np.add.reduce`` (in the array's dtype) over every referenced column: the memory-bound ceiling, both
+                 over the int64 raw columns numpy validates and over the columns as the batch
+                 stores them (32-bit where every value fits, see ``ReportBatch.value_bits``).
 
 Then one report from Python: ``form.validate(report)`` vs the pandas rules on a one-row frame.
 
@@ -384,7 +386,7 @@ def main(argv=None):
     referenced = sorted({x for _, _, kind, a in RULES for x in rule_refs(kind, a)})
 
     print(f"bench_rules: {FORM_ID}, {n:,} reports, {len(RULES)} rules, "
-          f"{len(referenced)} referenced columns, seed {SEED}")
+          f"{len(referenced)} referenced columns, seed {SEED}; batch kernels: {_core.batch_kernels()}")
     t = time.perf_counter()
     df, money = generate(n, schema)
     print(f"  generated in {time.perf_counter() - t:.2f} s")
@@ -400,14 +402,20 @@ def main(argv=None):
     # --- numpy ---
     t_nprep, (raw, miss) = timeit(lambda: numpy_prepare(df, codes, money), rep)
     ref_arrays = [raw[x] for x in referenced]
+    # the same columns at the width the batch holds them (narrow ones as int32)
+    narrow = [x for x in referenced if batch.value_bits(x) == 32]
+    stored_arrays = [raw[x].astype(np.int32) if x in narrow else raw[x] for x in referenced]
     fast = interleaved({
         "unionstat": lambda: _core.validate_batch(batch),
         "numpy": lambda: numpy_validate(raw, miss, missing_of),
-        "read": lambda: [np.add.reduce(a) for a in ref_arrays],
+        # (in each array's own dtype: numpy would sum int32 in int64, a cast on the way)
+        "read": lambda: [np.add.reduce(a, dtype=a.dtype) for a in ref_arrays],
+        "read_stored": lambda: [np.add.reduce(a, dtype=a.dtype) for a in stored_arrays],
     }, rep)
     t_val, val_times, res = fast["unionstat"]
     t_np, np_times, np_out = fast["numpy"]
     t_read, _, _ = fast["read"]
+    t_read_stored, _, _ = fast["read_stored"]
     round_ratios = sorted(b / a for a, b in zip(val_times, np_times))
 
     # --- counts must agree ---
@@ -496,10 +504,14 @@ def main(argv=None):
     row_("pandas idiomatic", t_pd, t_val, 10)
     if t_pa is not None:
         row_("pandera lazy DataFrameSchema", t_pa, t_val, 30)
-    # read once: unionstat must be within 2x of it → read_once / unionstat >= 0.5
+    # read once: unionstat must be within 2x of it → read_once / unionstat >= 0.5. Judged
+    # against the columns as the batch stores them (fewer bytes when narrow: the stricter).
     print(f"  {'read once (np.add.reduce, ' + str(len(referenced)) + ' int64 columns)':44} {t_read:12.6f} "
-          f"{t_read / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * t_read else 'NO':>4}"
-          f"   (unionstat = {t_val / t_read:.2f}x read-once; target <= 2x)")
+          f"{t_read / t_val:10.2f}x              (unionstat = {t_val / t_read:.2f}x)")
+    label = f"read once, as stored ({len(narrow)} int32 + {len(referenced) - len(narrow)} int64)"
+    print(f"  {label:44} {t_read_stored:12.6f} "
+          f"{t_read_stored / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * t_read_stored else 'NO':>4}"
+          f"   (unionstat = {t_val / t_read_stored:.2f}x read-once; target <= 2x)")
     print(f"\none report from Python (seconds per report; ratio = pandas / unionstat)")
     print(f"  {'unionstat form.validate(report)':44} {t_one_us:12.6f}")
     print(f"  {'pandas rules on a one-row DataFrame':44} {t_one_pd:12.6f} {t_one_pd / t_one_us:10.2f}x  "

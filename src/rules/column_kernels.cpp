@@ -111,6 +111,49 @@ void compare_plain(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint6
     });
 }
 
+void sum_plain(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+            auto acc = static_cast<std::uint64_t>(ops[0][base + j]);
+            for (std::size_t q = 1; q < k; ++q) {
+                const auto x = static_cast<std::uint64_t>(ops[q][base + j]), r = acc + x;
+                bits |= (((acc ^ r) & (x ^ r)) >> 63) << j;
+                acc = r;
+            }
+            d[base + j] = static_cast<std::int64_t>(acc);
+        }
+        e[w] |= bits;
+    }
+}
+
+// Does the difference d hold within t as op says?
+inline bool holds_within(opcode op, std::int64_t d, std::int64_t t) {
+    switch (op) {
+        case opcode::eq: return d <= t && d >= -t;
+        case opcode::ne: return d > t || d < -t;
+        case opcode::lt: return d < t;
+        case opcode::le: return d <= t;
+        case opcode::gt: return d > -t;
+        default: return d >= -t;
+    }
+}
+
+void within_plain(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0, flags = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+            const auto a = static_cast<std::uint64_t>(x[base + j]), b = static_cast<std::uint64_t>(y[base + j]), r = a - b;
+            flags |= (((a ^ b) & (a ^ r)) >> 63) << j;
+            bits |= std::uint64_t(holds_within(op, static_cast<std::int64_t>(r), t)) << j;
+        }
+        out[w] = bits;
+        e[w] |= flags;
+    }
+}
+
 std::size_t popcount_plain(const std::uint64_t* w, std::size_t words) {
     std::size_t c = 0;
     for (std::size_t i = 0; i < words; ++i) c += static_cast<std::size_t>(__builtin_popcountll(w[i]));
@@ -262,6 +305,103 @@ void compare_avx2(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64
                           : compare_avx2<true, false, true, false>(k, x.p, nullptr, ys, out, n);
     }
     by_width(x, y, [&](auto nx, auto ny) { compare_avx2<nx, ny, false, nx && ny>(k, x.p, y.p, 0, out, n); });
+}
+
+// Sixteen rows at a time in four accumulators, the operands added in turn (one width
+// test per operand and block, not per vector).
+template <bool Flags>
+UNIONSTAT_AVX2 void sum_avx2(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i acc[4], flag[4];
+        for (int v = 0; v < 4; ++v) {
+            acc[v] = ops[0].narrow ? load4<true>(ops[0].p, i + 4 * v) : load4<false>(ops[0].p, i + 4 * v);
+            flag[v] = _mm256_setzero_si256();
+        }
+        for (std::size_t q = 1; q < k; ++q) {
+            __m256i x[4];
+            if (ops[q].narrow)
+                for (int v = 0; v < 4; ++v) x[v] = load4<true>(ops[q].p, i + 4 * v);
+            else
+                for (int v = 0; v < 4; ++v) x[v] = load4<false>(ops[q].p, i + 4 * v);
+            for (int v = 0; v < 4; ++v) {
+                const __m256i r = _mm256_add_epi64(acc[v], x[v]);
+                if (Flags) flag[v] = _mm256_or_si256(flag[v], _mm256_and_si256(_mm256_xor_si256(acc[v], r), _mm256_xor_si256(x[v], r)));
+                acc[v] = r;
+            }
+        }
+        std::uint64_t bits = 0;
+        for (int v = 0; v < 4; ++v) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i + 4 * v), acc[v]);
+            if (Flags) bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(flag[v]))) << (4 * v);
+        }
+        e[i / 64] |= bits << (i % 64);
+    }
+    for (; i < n; ++i) {  // the last rows of a partial block
+        auto acc = static_cast<std::uint64_t>(ops[0][i]);
+        for (std::size_t q = 1; q < k; ++q) {
+            const auto x = static_cast<std::uint64_t>(ops[q][i]), r = acc + x;
+            e[i / 64] |= (((acc ^ r) & (x ^ r)) >> 63) << (i % 64);
+            acc = r;
+        }
+        d[i] = static_cast<std::int64_t>(acc);
+    }
+}
+
+// Fewer than 2^32 32-bit values never overflow a 64-bit sum.
+inline bool may_overflow(const operand* ops, std::size_t k) {
+    for (std::size_t q = 0; q < k; ++q)
+        if (!ops[q].narrow) return true;
+    return false;
+}
+
+void sum_avx2(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
+    may_overflow(ops, k) ? sum_avx2<true>(ops, k, d, e, n) : sum_avx2<false>(ops, k, d, e, n);
+}
+
+template <bool NX, bool NY>
+UNIONSTAT_AVX2 void within_avx2(opcode op, const void* x, const void* y, std::int64_t t, std::uint64_t* out,
+                                std::uint64_t* e, std::size_t n) {
+    const __m256i hi = _mm256_set1_epi64x(t), lo = _mm256_set1_epi64x(-t);
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0, flags = 0;
+        std::size_t j = 0;
+        for (; j + 4 <= m; j += 4) {
+            const __m256i a = load4<NX>(x, base + j), b = load4<NY>(y, base + j), r = _mm256_sub_epi64(a, b);
+            const __m256i o = _mm256_and_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(a, r));
+            flags |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(o))) << j;
+            // r > t and r < -t, from which every comparison follows
+            const auto above = static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(r, hi))));
+            const auto below = static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(lo, r))));
+            std::uint64_t h;
+            switch (op) {
+                case opcode::eq: h = ~(above | below); break;
+                case opcode::ne: h = above | below; break;
+                case opcode::lt:  // r < t: not (r >= t) = not (r > t or r == t)
+                    h = ~(above | static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(r, hi)))));
+                    break;
+                case opcode::le: h = ~above; break;
+                case opcode::gt:  // r > -t: not (r <= -t) = not (r < -t or r == -t)
+                    h = ~(below | static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(r, lo)))));
+                    break;
+                default: h = ~below; break;  // ge: r >= -t
+            }
+            bits |= (h & 0xF) << j;
+        }
+        for (; j < m; ++j) {
+            const auto a = static_cast<std::uint64_t>(at<NX>(x, base + j)), b = static_cast<std::uint64_t>(at<NY>(y, base + j));
+            const std::uint64_t r = a - b;
+            flags |= (((a ^ b) & (a ^ r)) >> 63) << j;
+            bits |= std::uint64_t(holds_within(op, static_cast<std::int64_t>(r), t)) << j;
+        }
+        out[w] = bits;
+        e[w] |= flags;
+    }
+}
+
+void within_avx2(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
+    by_width(x, y, [&](auto nx, auto ny) { within_avx2<nx, ny>(op, x.p, y.p, t, out, e, n); });
 }
 
 UNIONSTAT_AVX2 std::size_t popcount_hw(const std::uint64_t* w, std::size_t words) {
@@ -444,6 +584,90 @@ void compare_512(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_
     }
     by_width(x, y, [&](auto nx, auto ny) { compare_512<nx, ny, false, nx && ny>(k, x.p, y.p, 0, out, n); });
 }
+// A word of 64 rows at a time in eight accumulators, the operands added in turn.
+template <bool Flags>
+UNIONSTAT_AVX512 void sum_512(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
+    for (std::size_t base = 0; base < n; base += 64) {
+        __mmask8 lm[8];
+        for (std::size_t v = 0; v < 8; ++v) lm[v] = base + 8 * v < n ? lanes8(n - base - 8 * v) : __mmask8(0);
+        __m512i acc[8], flag[8];
+        for (std::size_t v = 0; v < 8; ++v) {
+            acc[v] = ops[0].narrow ? load8<true>(lm[v], ops[0].p, base + 8 * v) : load8<false>(lm[v], ops[0].p, base + 8 * v);
+            flag[v] = _mm512_setzero_si512();
+        }
+        for (std::size_t q = 1; q < k; ++q) {
+            __m512i x[8];
+            if (ops[q].narrow)
+                for (std::size_t v = 0; v < 8; ++v) x[v] = load8<true>(lm[v], ops[q].p, base + 8 * v);
+            else
+                for (std::size_t v = 0; v < 8; ++v) x[v] = load8<false>(lm[v], ops[q].p, base + 8 * v);
+            for (std::size_t v = 0; v < 8; ++v) {
+                const __m512i r = _mm512_add_epi64(acc[v], x[v]);
+                if (Flags) flag[v] = _mm512_or_si512(flag[v], _mm512_ternarylogic_epi64(acc[v], x[v], r, 0x42));  // (a ^ r) & (x ^ r)
+                acc[v] = r;
+            }
+        }
+        __mmask8 m[8];
+        for (std::size_t v = 0; v < 8; ++v) {
+            _mm512_mask_storeu_epi64(d + base + 8 * v, lm[v], acc[v]);
+            m[v] = Flags ? _kand_mask8(lm[v], _mm512_movepi64_mask(flag[v])) : __mmask8(0);
+        }
+        if (Flags) e[base / 64] |= join(m);
+    }
+}
+
+void sum_512(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
+    may_overflow(ops, k) ? sum_512<true>(ops, k, d, e, n) : sum_512<false>(ops, k, d, e, n);
+}
+
+template <int Op, bool NX, bool NY>
+struct within8 {
+    const void *x, *y;
+    __m512i hi, lo;
+    __mmask8* flags;
+    UNIONSTAT_AVX512 __attribute__((always_inline)) __mmask8 operator()(__mmask8 lm, std::size_t i) const {
+        const __m512i a = load8<NX>(lm, x, i), b = load8<NY>(lm, y, i), r = _mm512_sub_epi64(a, b);
+        flags[(i / 8) % 8] = _kand_mask8(lm, _mm512_movepi64_mask(_mm512_ternarylogic_epi64(a, b, r, 0x18)));
+        switch (static_cast<opcode>(Op)) {
+            case opcode::eq:
+                return _kand_mask8(_mm512_mask_cmple_epi64_mask(lm, r, hi), _mm512_mask_cmpge_epi64_mask(lm, r, lo));
+            case opcode::ne:
+                return _kor_mask8(_mm512_mask_cmpgt_epi64_mask(lm, r, hi), _mm512_mask_cmplt_epi64_mask(lm, r, lo));
+            case opcode::lt: return _mm512_mask_cmplt_epi64_mask(lm, r, hi);
+            case opcode::le: return _mm512_mask_cmple_epi64_mask(lm, r, hi);
+            case opcode::gt: return _mm512_mask_cmpgt_epi64_mask(lm, r, lo);
+            default: return _mm512_mask_cmpge_epi64_mask(lm, r, lo);
+        }
+    }
+};
+
+template <int Op, bool NX, bool NY>
+UNIONSTAT_AVX512 void within_512(const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e,
+                                 std::size_t n) {
+    __mmask8 flags[8];
+    words8(n, within8<Op, NX, NY>{x, y, _mm512_set1_epi64(t), _mm512_set1_epi64(-t), flags},
+           [&](std::size_t w, std::uint64_t bits) {
+               out[w] = bits;
+               // (in the partial last word the lanes past n were not written this time)
+               const std::size_t written = std::min<std::size_t>(8, (n - w * 64 + 7) / 8);
+               std::uint64_t f = 0;
+               for (std::size_t j = 0; j < written; ++j) f |= std::uint64_t(flags[j]) << (8 * j);  // (a mask is a byte)
+               e[w] |= f;
+           });
+}
+
+void within_512(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
+    by_width(x, y, [&](auto nx, auto ny) {
+        switch (op) {
+            case opcode::eq: return within_512<int(opcode::eq), nx, ny>(x.p, y.p, t, out, e, n);
+            case opcode::ne: return within_512<int(opcode::ne), nx, ny>(x.p, y.p, t, out, e, n);
+            case opcode::lt: return within_512<int(opcode::lt), nx, ny>(x.p, y.p, t, out, e, n);
+            case opcode::le: return within_512<int(opcode::le), nx, ny>(x.p, y.p, t, out, e, n);
+            case opcode::gt: return within_512<int(opcode::gt), nx, ny>(x.p, y.p, t, out, e, n);
+            default: return within_512<int(opcode::ge), nx, ny>(x.p, y.p, t, out, e, n);
+        }
+    });
+}
 #endif  // UNIONSTAT_X86_KERNELS
 
 level detect() noexcept {
@@ -469,6 +693,8 @@ struct kernel_table {
     void (*add)(operand, operand, std::int64_t*, std::uint64_t*, std::size_t, bool) = add_plain;
     void (*compare)(cmp_kind, operand, operand, std::int64_t, std::uint64_t*, std::size_t) = compare_plain;
     std::size_t (*popcount)(const std::uint64_t*, std::size_t) = popcount_plain;
+    void (*sum)(const operand*, std::size_t, std::int64_t*, std::uint64_t*, std::size_t) = sum_plain;
+    void (*within)(opcode, operand, operand, std::int64_t, std::uint64_t*, std::uint64_t*, std::size_t) = within_plain;
 };
 
 kernel_table make_table(level l) noexcept {
@@ -479,11 +705,15 @@ kernel_table make_table(level l) noexcept {
         t.add = add_avx2;
         t.compare = compare_avx2;
         t.popcount = popcount_hw;
+        t.sum = sum_avx2;
+        t.within = within_avx2;
     }
     if (l >= level::avx512) {
         t.scale = scale_512;
         t.add = add_512;
         t.compare = compare_512;
+        t.sum = sum_512;
+        t.within = within_512;
     }
 #else
     (void)l;
@@ -522,20 +752,10 @@ void compare_bits(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64
     kernels().compare(k, x, y, ys, out, n);
 }
 
-void compare_within_bits(opcode op, const std::int64_t* d, std::int64_t t, std::uint64_t* out, std::size_t n,
-                         std::uint64_t* tmp) {
-    switch (op) {
-        case opcode::lt: return compare_bits(cmp_kind::lt, d, {}, t, out, n);
-        case opcode::le: return compare_bits(cmp_kind::le, d, {}, t, out, n);
-        case opcode::gt: return compare_bits(cmp_kind::gt, d, {}, -t, out, n);
-        case opcode::ge: return compare_bits(cmp_kind::ge, d, {}, -t, out, n);
-        default: break;
-    }
-    compare_bits(cmp_kind::le, d, {}, t, out, n);
-    compare_bits(cmp_kind::ge, d, {}, -t, tmp, n);
-    const std::size_t words = (n + 63) / 64;
-    for (std::size_t w = 0; w < words; ++w) out[w] = op == opcode::eq ? out[w] & tmp[w] : ~(out[w] & tmp[w]);
-    if (n % 64) out[words - 1] &= valid_bits(n % 64);
+void sum(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) { kernels().sum(ops, k, d, e, n); }
+
+void within(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
+    kernels().within(op, x, y, t, out, e, n);
 }
 
 std::size_t popcount(const std::uint64_t* w, std::size_t words) { return kernels().popcount(w, words); }

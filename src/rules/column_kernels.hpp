@@ -86,11 +86,14 @@ void add(operand a, operand b, std::int64_t* d, std::uint64_t* e, std::size_t n,
 /// out = x (k) y row by row, or x (k) ys when y is empty. Bits past row n are 0.
 void compare_bits(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_t* out, std::size_t n);
 
-/// The difference d of a comparison's two sides against its tolerance t: the
-/// comparison holds within t (eq: -t <= d <= t; lt: d < t; le: d <= t; gt: d > -t;
-/// ge: d >= -t). `tmp` holds ceil(n / 64) words of scratch.
-void compare_within_bits(opcode op, const std::int64_t* d, std::int64_t t, std::uint64_t* out, std::size_t n,
-                         std::uint64_t* tmp);
+/// d = ops[0] + ops[1] + ... + ops[k - 1] (k >= 2), added left to right, flagging the
+/// rows where a partial sum overflows, as the chain of adds it stands for would.
+void sum(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n);
+
+/// The comparison `op` of x and y within the tolerance t, on their difference
+/// x - y = d: eq |d| <= t, ne |d| > t, lt d < t, le d <= t, gt d > -t, ge d >= -t.
+/// Flags the rows where the difference overflows. Bits past row n are 0.
+void within(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n);
 
 /// Set bits in w[0 .. words).
 std::size_t popcount(const std::uint64_t* w, std::size_t words);

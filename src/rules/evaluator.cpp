@@ -303,6 +303,7 @@ public:
 
 private:
     static constexpr std::size_t words = chunk / 64;
+    static constexpr std::size_t max_sum = 16;  // operands summed in one pass
     static constexpr std::size_t no_chunk = std::numeric_limits<std::size_t>::max();
 
     // A rule as this call runs it: what would otherwise be looked up every chunk.
@@ -312,6 +313,11 @@ private:
         int lhs = -1, rhs = -1;  // registers of the reported sides
         std::vector<const std::int64_t*> constant;  // per instruction: a constant's chunk of copies
         std::vector<int> shared;  // per instruction: slot of a comparison shared across rules, or -1
+        // Sums: `a + b + c + …` is a chain of adds, each feeding only the next. The last
+        // add of a chain runs it in one pass (sum_of: the operands' registers, in order);
+        // the others are skipped (folded). Overflow is flagged as the chain would.
+        std::vector<std::vector<int>> sum_of;
+        std::vector<char> folded;
     };
 
     // An exact comparison of a value with a number, e.g. `07J > 0`: rules that pair
@@ -328,6 +334,7 @@ private:
         p.lhs = rule.lhs_register();
         p.rhs = rule.rhs_register();
         const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
+        plan_sums(rule, p);
         std::vector<const instruction*> producer(static_cast<std::size_t>(rule.registers()), nullptr);
         for (const auto& in : rule.code()) {
             producer[static_cast<std::size_t>(in.dst)] = &in;
@@ -352,6 +359,40 @@ private:
             p.shared.back() = slots.emplace(key, static_cast<int>(slots.size())).first->second;
         }
         return p;
+    }
+
+    // Finds the rule's sum chains (see rule_plan::sum_of): adds with unit factors whose
+    // left operand is an add of the chain read nowhere else.
+    static void plan_sums(const compiled_rule& rule, rule_plan& p) {
+        const auto& code = rule.code();
+        const auto regs = static_cast<std::size_t>(rule.registers());
+        std::vector<int> uses(regs, 0), at_of(regs, -1);
+        for (const auto& in : code) {
+            if (in.a >= 0) ++uses[static_cast<std::size_t>(in.a)];
+            if (in.b >= 0) ++uses[static_cast<std::size_t>(in.b)];
+        }
+        for (int r : {rule.result_register(), rule.lhs_register(), rule.rhs_register()})
+            if (r >= 0) ++uses[static_cast<std::size_t>(r)];  // read after the program runs
+        p.sum_of.assign(code.size(), {});
+        p.folded.assign(code.size(), 0);
+        std::vector<std::vector<int>> chain(regs);  // an add's operands so far
+        for (std::size_t at = 0; at < code.size(); ++at) {
+            const instruction& in = code[at];
+            at_of[static_cast<std::size_t>(in.dst)] = static_cast<int>(at);
+            if (in.op != opcode::add || in.ka != 1 || in.kb != 1) continue;
+            auto& ops = chain[static_cast<std::size_t>(in.dst)];
+            const auto a = static_cast<std::size_t>(in.a);
+            const int from = at_of[a];
+            if (from >= 0 && !chain[a].empty() && uses[a] == 1) {  // extends the chain that made `a`
+                ops = std::move(chain[a]);
+                p.folded[static_cast<std::size_t>(from)] = 1;
+                p.sum_of[static_cast<std::size_t>(from)].clear();
+            } else {
+                ops = {in.a};
+            }
+            ops.push_back(in.b);
+            if (ops.size() > 2) p.sum_of[at] = ops;
+        }
     }
 
     std::int64_t* own(int r) { return buf_.data() + static_cast<std::size_t>(r) * chunk; }
@@ -472,6 +513,7 @@ private:
     }
 
     void exec(const rule_plan& p, std::size_t at, std::size_t c0, std::size_t n, bool zero_blanks) {
+        if (p.folded[at]) return;  // part of a sum run by the chain's last add
         const instruction& in = rules_[p.rule].code()[at];
         const auto di = static_cast<std::size_t>(in.dst);
         std::int64_t* d = own(in.dst);
@@ -503,6 +545,14 @@ private:
             dw = words_of;
         }
         const simd::operand a = arg(in.a), b = arg(in.b);
+        if (const auto& ops = p.sum_of[at]; !ops.empty()) {
+            simd::operand args[max_sum];
+            const std::size_t k = std::min(ops.size(), max_sum);
+            for (std::size_t j = 0; j < k; ++j) args[j] = arg(ops[j]);
+            simd::sum(args, k, d, errors(n), n);
+            for (std::size_t j = k; j < ops.size(); ++j) simd::add(d, arg(ops[j]), d, errors(n), n, false);  // (very long sums)
+            return;
+        }
         switch (in.op) {
             case opcode::logical_and:
             case opcode::logical_or:
@@ -548,8 +598,7 @@ private:
                     simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);  // (either width)
                     return;
                 }
-                simd::add(x, y, tmp_d_, errors(n), n, true);
-                simd::compare_within_bits(in.op, tmp_d_, in.t, dw, n, scratch_a_);
+                simd::within(in.op, x, y, in.t, dw, errors(n), n);  // the difference in registers, in one pass
                 return;
             }
             default: break;

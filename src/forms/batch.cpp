@@ -330,30 +330,25 @@ void report_batch::set_text(std::size_t row, std::size_t field, std::string_view
 
 void report_batch::borrow_column(std::size_t field, const std::int64_t* data, std::shared_ptr<const void> owner,
                                  std::vector<std::uint64_t> missing) {
-    column_data& c = columns_.at(field);
-    if (!missing.empty() && missing.size() < (size() + 63) / 64)
-        throw value_error("missing bitmap too short for column " + form_->fields[field].code);
-    std::vector<std::int64_t>().swap(c.own);
-    std::vector<std::int32_t>().swap(c.own32);
-    c.zeros = false;
-    c.narrow = false;
-    c.data = data;
-    c.data32 = nullptr;
-    c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
-    set_bitmap(c, std::move(missing));
+    borrow(field, data, false, std::move(owner), std::move(missing));
 }
 
 void report_batch::borrow_column(std::size_t field, const std::int32_t* data, std::shared_ptr<const void> owner,
                                  std::vector<std::uint64_t> missing) {
+    borrow(field, data, true, std::move(owner), std::move(missing));
+}
+
+void report_batch::borrow(std::size_t field, const void* data, bool narrow, std::shared_ptr<const void> owner,
+                          std::vector<std::uint64_t> missing) {
     column_data& c = columns_.at(field);
     if (!missing.empty() && missing.size() < (size() + 63) / 64)
         throw value_error("missing bitmap too short for column " + form_->fields[field].code);
     std::vector<std::int64_t>().swap(c.own);
     std::vector<std::int32_t>().swap(c.own32);
     c.zeros = false;
-    c.narrow = true;
-    c.data = nullptr;
-    c.data32 = data;
+    c.narrow = narrow;
+    c.data = narrow ? nullptr : static_cast<const std::int64_t*>(data);
+    c.data32 = narrow ? static_cast<const std::int32_t*>(data) : nullptr;
     c.owner = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
     set_bitmap(c, std::move(missing));
 }

@@ -51,6 +51,63 @@ __attribute__((always_inline)) inline void by_width(operand x, operand y, F&& f)
     else y.narrow ? f(no{}, yes{}) : f(no{}, no{});
 }
 
+// For a comparison: calls f(nx, ny, scalar, thin) with tags of the widths, whether y is
+// the number ys, and whether both sides fit 32-bit lanes (both narrow, or narrow
+// against a number that fits).
+template <class F>
+__attribute__((always_inline)) inline void by_lanes(operand x, operand y, std::int64_t ys, F&& f) {
+    using yes = std::true_type;
+    using no = std::false_type;
+    if (y) return by_width(x, y, [&](auto nx, auto ny) { f(nx, ny, no{}, std::bool_constant<nx && ny>{}); });
+    if (!x.narrow) return f(no{}, no{}, yes{}, no{});
+    fits32(ys) ? f(yes{}, no{}, yes{}, yes{}) : f(yes{}, no{}, yes{}, no{});
+}
+
+// One row of a ± b into `out`; the overflow flag (the sign of (x ^ r) & (y ^ r) for a
+// sum, of (x ^ y) & (x ^ r) for a difference) in bit 0.
+template <bool NA, bool NB>
+inline std::uint64_t add_row(const void* a, const void* b, std::size_t i, bool sub, std::int64_t& out) {
+    const auto x = static_cast<std::uint64_t>(at<NA>(a, i)), y = static_cast<std::uint64_t>(at<NB>(b, i));
+    const std::uint64_t r = sub ? x - y : x + y;
+    out = static_cast<std::int64_t>(r);
+    return (sub ? (x ^ y) & (x ^ r) : (x ^ r) & (y ^ r)) >> 63;
+}
+
+// One row of ops[0] + … + ops[k - 1] into `out`; the OR of the partial sums' flags in bit 0.
+inline std::uint64_t sum_row(const operand* ops, std::size_t k, std::size_t i, std::int64_t& out) {
+    auto acc = static_cast<std::uint64_t>(ops[0][i]);
+    std::uint64_t flag = 0;
+    for (std::size_t q = 1; q < k; ++q) {
+        const auto x = static_cast<std::uint64_t>(ops[q][i]), r = acc + x;
+        flag |= ((acc ^ r) & (x ^ r)) >> 63;
+        acc = r;
+    }
+    out = static_cast<std::int64_t>(acc);
+    return flag;
+}
+
+// Does the difference d hold within t as op says?
+inline bool holds_within(opcode op, std::int64_t d, std::int64_t t) {
+    switch (op) {
+        case opcode::eq: return d <= t && d >= -t;
+        case opcode::ne: return d > t || d < -t;
+        case opcode::lt: return d < t;
+        case opcode::le: return d <= t;
+        case opcode::gt: return d > -t;
+        default: return d >= -t;
+    }
+}
+
+// One row of x - y within t: the comparison's bit; the difference's overflow flag ORed
+// into bit `j` of `flags`.
+template <bool NX, bool NY>
+inline std::uint64_t within_row(opcode op, const void* x, const void* y, std::size_t i, std::int64_t t,
+                                std::uint64_t& flags, std::size_t j) {
+    std::int64_t d = 0;
+    flags |= add_row<NX, NY>(x, y, i, true, d) << j;
+    return holds_within(op, d, t);
+}
+
 // ---------------------------------------------------------------------------------
 // Plain C++: every CPU, and the yardstick of the others in the tests.
 
@@ -74,18 +131,12 @@ void scale_plain(operand a, std::int64_t k, std::int64_t* d, std::uint64_t* e, s
     a.narrow ? scale_body<true>(a.p, k, d, e, n) : scale_body<false>(a.p, k, d, e, n);
 }
 
-// The sign of (x ^ r) & (y ^ r) (sum) or (x ^ y) & (x ^ r) (difference) is the flag.
 template <bool NA, bool NB>
 void add_rows(const void* a, const void* b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) {
     for (std::size_t w = 0; w * 64 < n; ++w) {
         const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
         std::uint64_t bits = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            const auto x = static_cast<std::uint64_t>(at<NA>(a, base + j)), y = static_cast<std::uint64_t>(at<NB>(b, base + j));
-            const std::uint64_t r = sub ? x - y : x + y;
-            bits |= ((sub ? (x ^ y) & (x ^ r) : (x ^ r) & (y ^ r)) >> 63) << j;
-            d[base + j] = static_cast<std::int64_t>(r);
-        }
+        for (std::size_t j = 0; j < m; ++j) bits |= add_row<NA, NB>(a, b, base + j, sub, d[base + j]) << j;
         e[w] |= bits;
     }
 }
@@ -112,46 +163,23 @@ void compare_plain(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint6
 }
 
 void sum_plain(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
-    for (std::size_t w = 0; w * 64 < n; ++w) {
-        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
-        std::uint64_t bits = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            auto acc = static_cast<std::uint64_t>(ops[0][base + j]);
-            for (std::size_t q = 1; q < k; ++q) {
-                const auto x = static_cast<std::uint64_t>(ops[q][base + j]), r = acc + x;
-                bits |= (((acc ^ r) & (x ^ r)) >> 63) << j;
-                acc = r;
-            }
-            d[base + j] = static_cast<std::int64_t>(acc);
-        }
-        e[w] |= bits;
-    }
+    for (std::size_t i = 0; i < n; ++i) e[i / 64] |= sum_row(ops, k, i, d[i]) << (i % 64);
 }
 
-// Does the difference d hold within t as op says?
-inline bool holds_within(opcode op, std::int64_t d, std::int64_t t) {
-    switch (op) {
-        case opcode::eq: return d <= t && d >= -t;
-        case opcode::ne: return d > t || d < -t;
-        case opcode::lt: return d < t;
-        case opcode::le: return d <= t;
-        case opcode::gt: return d > -t;
-        default: return d >= -t;
+template <bool NX, bool NY>
+void within_rows(opcode op, const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e,
+                 std::size_t n) {
+    for (std::size_t w = 0; w * 64 < n; ++w) {
+        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
+        std::uint64_t bits = 0, flags = 0;
+        for (std::size_t j = 0; j < m; ++j) bits |= within_row<NX, NY>(op, x, y, base + j, t, flags, j) << j;
+        out[w] = bits;
+        e[w] |= flags;
     }
 }
 
 void within_plain(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
-    for (std::size_t w = 0; w * 64 < n; ++w) {
-        const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
-        std::uint64_t bits = 0, flags = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            const auto a = static_cast<std::uint64_t>(x[base + j]), b = static_cast<std::uint64_t>(y[base + j]), r = a - b;
-            flags |= (((a ^ b) & (a ^ r)) >> 63) << j;
-            bits |= std::uint64_t(holds_within(op, static_cast<std::int64_t>(r), t)) << j;
-        }
-        out[w] = bits;
-        e[w] |= flags;
-    }
+    by_width(x, y, [&](auto nx, auto ny) { within_rows<nx, ny>(op, x.p, y.p, t, out, e, n); });
 }
 
 std::size_t popcount_plain(const std::uint64_t* w, std::size_t words) {
@@ -220,12 +248,7 @@ UNIONSTAT_AVX2 void add_avx2(const void* a, const void* b, std::int64_t* d, std:
             bits |= (add4<Sub, NA, NB>(a, b, d, base + j) | add4<Sub, NA, NB>(a, b, d, base + j + 4) << 4 |
                      add4<Sub, NA, NB>(a, b, d, base + j + 8) << 8 | add4<Sub, NA, NB>(a, b, d, base + j + 12) << 12)
                     << j;
-        for (; j < m; ++j) {
-            const auto x = static_cast<std::uint64_t>(at<NA>(a, base + j)), y = static_cast<std::uint64_t>(at<NB>(b, base + j));
-            const std::uint64_t r = Sub ? x - y : x + y;
-            bits |= ((Sub ? (x ^ y) & (x ^ r) : (x ^ r) & (y ^ r)) >> 63) << j;
-            d[base + j] = static_cast<std::int64_t>(r);
-        }
+        for (; j < m; ++j) bits |= add_row<NA, NB>(a, b, base + j, Sub, d[base + j]) << j;
         e[w] |= bits;
     }
 }
@@ -299,12 +322,9 @@ void compare_avx2(cmp_kind k, const void* x, const void* y, std::int64_t ys, std
 }
 
 void compare_avx2(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_t* out, std::size_t n) {
-    if (!y) {  // against a number: in 32-bit lanes when it fits
-        if (!x.narrow) return compare_avx2<false, false, true, false>(k, x.p, nullptr, ys, out, n);
-        return fits32(ys) ? compare_avx2<true, false, true, true>(k, x.p, nullptr, ys, out, n)
-                          : compare_avx2<true, false, true, false>(k, x.p, nullptr, ys, out, n);
-    }
-    by_width(x, y, [&](auto nx, auto ny) { compare_avx2<nx, ny, false, nx && ny>(k, x.p, y.p, 0, out, n); });
+    by_lanes(x, y, ys, [&](auto nx, auto ny, auto scalar, auto thin) {
+        compare_avx2<nx, ny, scalar, thin>(k, x.p, y.p, ys, out, n);
+    });
 }
 
 // Sixteen rows at a time in four accumulators, the operands added in turn (one width
@@ -337,15 +357,7 @@ UNIONSTAT_AVX2 void sum_avx2(const operand* ops, std::size_t k, std::int64_t* d,
         }
         e[i / 64] |= bits << (i % 64);
     }
-    for (; i < n; ++i) {  // the last rows of a partial block
-        auto acc = static_cast<std::uint64_t>(ops[0][i]);
-        for (std::size_t q = 1; q < k; ++q) {
-            const auto x = static_cast<std::uint64_t>(ops[q][i]), r = acc + x;
-            e[i / 64] |= (((acc ^ r) & (x ^ r)) >> 63) << (i % 64);
-            acc = r;
-        }
-        d[i] = static_cast<std::int64_t>(acc);
-    }
+    for (; i < n; ++i) e[i / 64] |= sum_row(ops, k, i, d[i]) << (i % 64);  // the last rows of a partial block
 }
 
 // Fewer than 2^32 32-bit values never overflow a 64-bit sum.
@@ -389,12 +401,7 @@ UNIONSTAT_AVX2 void within_avx2(opcode op, const void* x, const void* y, std::in
             }
             bits |= (h & 0xF) << j;
         }
-        for (; j < m; ++j) {
-            const auto a = static_cast<std::uint64_t>(at<NX>(x, base + j)), b = static_cast<std::uint64_t>(at<NY>(y, base + j));
-            const std::uint64_t r = a - b;
-            flags |= (((a ^ b) & (a ^ r)) >> 63) << j;
-            bits |= std::uint64_t(holds_within(op, static_cast<std::int64_t>(r), t)) << j;
-        }
+        for (; j < m; ++j) bits |= within_row<NX, NY>(op, x, y, base + j, t, flags, j) << j;
         out[w] = bits;
         e[w] |= flags;
     }
@@ -417,7 +424,6 @@ UNIONSTAT_AVX2 std::size_t popcount_hw(const std::uint64_t* w, std::size_t words
 // written under a mask, never past the end.
 
 inline __mmask8 lanes8(std::size_t rows) { return rows >= 8 ? __mmask8(0xFF) : __mmask8((1u << rows) - 1); }
-inline __mmask16 lanes16(std::size_t rows) { return rows >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rows) - 1); }
 
 UNIONSTAT_AVX512 __attribute__((always_inline)) inline std::uint64_t join(const __mmask8 (&m)[8]) {
     const __mmask16 a0 = _mm512_kunpackb(m[1], m[0]), a1 = _mm512_kunpackb(m[3], m[2]);
@@ -484,35 +490,23 @@ struct compare16 {
     }
 };
 
-// Runs `body` over rows [0, n), 64 a word, eight (or sixteen) rows a step: `out(w,
-// bits)` takes each word.
-template <class Body, class Out>
-UNIONSTAT_AVX512 __attribute__((always_inline)) inline void words8(std::size_t n, const Body& body, Out&& out) {
+// Runs `body` over rows [0, n), 64 a word, a mask of rows (8 for __mmask8, 16 for
+// __mmask16) a step: `out(w, bits)` takes each word.
+template <class Mask, class Body, class Out>
+UNIONSTAT_AVX512 __attribute__((always_inline)) inline void words(std::size_t n, const Body& body, Out&& out) {
+    constexpr std::size_t lanes = 8 * sizeof(Mask), steps = 64 / lanes;
     std::size_t base = 0;
     for (; base + 64 <= n; base += 64) {
-        __mmask8 m[8];
-        for (std::size_t j = 0; j < 8; ++j) m[j] = body(__mmask8(0xFF), base + 8 * j);
+        Mask m[steps];
+        for (std::size_t j = 0; j < steps; ++j) m[j] = body(Mask(~0u), base + lanes * j);
         out(base / 64, join(m));
     }
     if (base < n) {
-        __mmask8 m[8];
-        for (std::size_t j = 0; j < 8; ++j) m[j] = base + 8 * j < n ? body(lanes8(n - base - 8 * j), base + 8 * j) : __mmask8(0);
-        out(base / 64, join(m));
-    }
-}
-
-template <class Body, class Out>
-UNIONSTAT_AVX512 __attribute__((always_inline)) inline void words16(std::size_t n, const Body& body, Out&& out) {
-    std::size_t base = 0;
-    for (; base + 64 <= n; base += 64) {
-        __mmask16 m[4];
-        for (std::size_t j = 0; j < 4; ++j) m[j] = body(__mmask16(0xFFFF), base + 16 * j);
-        out(base / 64, join(m));
-    }
-    if (base < n) {
-        __mmask16 m[4];
-        for (std::size_t j = 0; j < 4; ++j)
-            m[j] = base + 16 * j < n ? body(lanes16(n - base - 16 * j), base + 16 * j) : __mmask16(0);
+        Mask m[steps];
+        for (std::size_t j = 0; j < steps; ++j) {
+            const std::size_t at = base + lanes * j;
+            m[j] = at < n ? body(n - at >= lanes ? Mask(~0u) : Mask((1u << (n - at)) - 1), at) : Mask(0);
+        }
         out(base / 64, join(m));
     }
 }
@@ -520,7 +514,7 @@ UNIONSTAT_AVX512 __attribute__((always_inline)) inline void words16(std::size_t 
 template <bool N>
 UNIONSTAT_AVX512 void scale_512(const void* a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
     const scale_bounds b(k);
-    words8(n, scale8<N>{a, d, _mm512_set1_epi64(b.lo), _mm512_set1_epi64(b.hi), _mm512_set1_epi64(k)},
+    words<__mmask8>(n, scale8<N>{a, d, _mm512_set1_epi64(b.lo), _mm512_set1_epi64(b.hi), _mm512_set1_epi64(k)},
            [e](std::size_t w, std::uint64_t bits) { e[w] |= bits; });
 }
 
@@ -541,7 +535,7 @@ void scale_512(operand a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std
 
 template <bool Sub, bool NA, bool NB>
 UNIONSTAT_AVX512 void add_512(const void* a, const void* b, std::int64_t* d, std::uint64_t* e, std::size_t n) {
-    words8(n, add8<Sub, NA, NB>{a, b, d}, [e](std::size_t w, std::uint64_t bits) { e[w] |= bits; });
+    words<__mmask8>(n, add8<Sub, NA, NB>{a, b, d}, [e](std::size_t w, std::uint64_t bits) { e[w] |= bits; });
 }
 
 void add_512(operand a, operand b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) {
@@ -555,12 +549,12 @@ template <int Pred, bool NX, bool NY, bool Scalar, bool Thin>
 UNIONSTAT_AVX512 void compare_512(const void* x, const void* y, std::int64_t ys, std::uint64_t* out, std::size_t n) {
     auto put = [out](std::size_t w, std::uint64_t bits) { out[w] = bits; };
     if constexpr (Thin) {
-        words16(n,
+        words<__mmask16>(n,
                 compare16<Pred, Scalar>{static_cast<const std::int32_t*>(x), static_cast<const std::int32_t*>(y),
                                         _mm512_set1_epi32(static_cast<std::int32_t>(ys))},
                 put);
     } else {
-        words8(n, compare8<Pred, NX, NY, Scalar>{x, y, _mm512_set1_epi64(ys)}, put);
+        words<__mmask8>(n, compare8<Pred, NX, NY, Scalar>{x, y, _mm512_set1_epi64(ys)}, put);
     }
 }
 
@@ -577,13 +571,11 @@ void compare_512(cmp_kind k, const void* x, const void* y, std::int64_t ys, std:
 }
 
 void compare_512(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_t* out, std::size_t n) {
-    if (!y) {  // against a number: in 32-bit lanes when it fits
-        if (!x.narrow) return compare_512<false, false, true, false>(k, x.p, nullptr, ys, out, n);
-        return fits32(ys) ? compare_512<true, false, true, true>(k, x.p, nullptr, ys, out, n)
-                          : compare_512<true, false, true, false>(k, x.p, nullptr, ys, out, n);
-    }
-    by_width(x, y, [&](auto nx, auto ny) { compare_512<nx, ny, false, nx && ny>(k, x.p, y.p, 0, out, n); });
+    by_lanes(x, y, ys, [&](auto nx, auto ny, auto scalar, auto thin) {
+        compare_512<nx, ny, scalar, thin>(k, x.p, y.p, ys, out, n);
+    });
 }
+
 // A word of 64 rows at a time in eight accumulators, the operands added in turn.
 template <bool Flags>
 UNIONSTAT_AVX512 void sum_512(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
@@ -645,7 +637,7 @@ template <int Op, bool NX, bool NY>
 UNIONSTAT_AVX512 void within_512(const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e,
                                  std::size_t n) {
     __mmask8 flags[8];
-    words8(n, within8<Op, NX, NY>{x, y, _mm512_set1_epi64(t), _mm512_set1_epi64(-t), flags},
+    words<__mmask8>(n, within8<Op, NX, NY>{x, y, _mm512_set1_epi64(t), _mm512_set1_epi64(-t), flags},
            [&](std::size_t w, std::uint64_t bits) {
                out[w] = bits;
                // (in the partial last word the lanes past n were not written this time)

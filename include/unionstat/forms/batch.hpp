@@ -139,6 +139,8 @@ private:
         bool zeros = false;  // borrows the shared zero buffer of set_keys: a copy is just zeros
     };
     void repoint();
+    void borrow(std::size_t field, const void* data, bool narrow, std::shared_ptr<const void> owner,
+                std::vector<std::uint64_t> missing);
     void own_wide(column_data& c);
     void own_narrow(column_data& c);
     void set_bitmap(column_data& c, std::vector<std::uint64_t> missing);

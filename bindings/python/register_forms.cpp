@@ -261,19 +261,27 @@ void register_forms(py::module_& m) {
              },
              py::arg("code_or_key"), "(values, missing) as numpy arrays; values are raw (money scaled to the 分).")
         .def("set_column_raw",
-             [](report_batch& b, const std::string& name, const py::array& values, const py::object& mask) {
+             [](report_batch& b, const std::string& name, py::array values, const py::object& mask) {
                  // Borrowed without copying: the numpy array stays alive as long as the batch
-                 // uses it. int64 columns are held in 64 bits, int32 ones narrow.
+                 // uses it. int64 columns are held in 64 bits, int32 ones narrow; other integer
+                 // (or bool) arrays and strided views are copied to a contiguous int64 one first.
                  const std::size_t f = b.form().index(name);
+                 const std::string& code = b.form().fields[f].code;
+                 const py::module_ np = py::module_::import("numpy");
+                 if (!np.attr("can_cast")(values.dtype(), "int64").cast<bool>())
+                     throw py::type_error("column " + code + ": raw values must be integers, not " +
+                                          std::string(py::str(values.dtype())));
+                 if (values.ndim() != 1)
+                     throw value_error("column " + code + ": raw values must be a 1-d array, not " +
+                                       std::to_string(values.ndim()) + "-d");
                  const bool narrow = py::isinstance<py::array_t<std::int32_t>>(values);
                  if (!narrow && !py::isinstance<py::array_t<std::int64_t>>(values))
-                     throw py::type_error("column " + b.form().fields[f].code + ": raw values must be an int64 or int32 array, not " +
-                                      std::string(py::str(values.dtype())));
-                 if (values.ndim() != 1 || !(values.flags() & py::array::c_style))
-                     throw value_error("column " + b.form().fields[f].code + ": raw values must be a contiguous 1-d array");
+                     values = np.attr("ascontiguousarray")(values, "int64");
+                 else if (!(values.flags() & py::array::c_style))
+                     values = np.attr("ascontiguousarray")(values);
                  if (static_cast<std::size_t>(values.size()) != b.size())
-                     throw value_error("column " + b.form().fields[f].code + " has " + std::to_string(values.size()) +
-                                       " values for " + std::to_string(b.size()) + " rows");
+                     throw value_error("column " + code + " has " + std::to_string(values.size()) + " values for " +
+                                       std::to_string(b.size()) + " rows");
                  auto bits = bitmap_from_mask(mask, b.size());
                  auto* keep = new py::object(values);
                  std::shared_ptr<const void> owner(keep, [](const void* p) {

@@ -203,7 +203,8 @@ class ReportBatch:
         values: npt.NDArray[np.int64] | npt.NDArray[np.int32],
         missing: npt.ArrayLike | None = None,
     ) -> None:
-        """Borrows a C-contiguous int64 (held in 64 bits) or int32 (narrow) array of raw values without copying."""
+        """Borrows a contiguous int64 (held in 64 bits) or int32 (narrow) array of raw values without copying;
+        other integer arrays and strided views are copied to a contiguous int64 array first."""
     def compact(self) -> int:
         """Holds every column whose values fit in 32 bits narrow (copying borrowed ones); returns how many."""
     def value_bits(self, code_or_key: str) -> int:

@@ -19,7 +19,8 @@ namespace simd {
 /// Instruction sets the kernels are written for, weakest first.
 enum class level { baseline, avx2, avx512 };
 
-/// The level in use: the best the CPU and OS support, lowered by $UNIONSTAT_SIMD.
+/// The level in use: the best the CPU and OS support, lowered by $UNIONSTAT_SIMD
+/// ("baseline" or "avx2"; any other value leaves the best level).
 level active() noexcept;
 
 /// "baseline", "avx2" or "avx512".

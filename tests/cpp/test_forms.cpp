@@ -290,6 +290,11 @@ TEST_CASE("a borrowed 32-bit column is held narrow and copied before a write", "
     CHECK((*v)[1] == -4);  // the lender's buffer is never written
     CHECK(b.raw(1, 0) == 8);
     CHECK(b.raw(0, 0) == 3);
+    std::vector<std::string> units(65, "u");
+    b.set_keys(units, {});  // 65 rows: a bitmap of one word is too short
+    auto longer = std::make_shared<std::vector<std::int32_t>>(65, 1);
+    CHECK_THROWS_WITH(b.borrow_column(0, longer->data(), longer, {std::uint64_t(1)}),
+                      Catch::Contains("bitmap too short") && Catch::Contains("01A"));
 }
 
 TEST_CASE("a copied batch owns its copies of the owned columns", "[forms][batch]") {

@@ -10,9 +10,11 @@ generated part_of / group rules), side by side in one run on the same data:
                  units of 1e-6 万元, raw = round(x * 1e6)), same tolerances and missing rules;
 * pandas         idiomatic boolean Series operations on the float64 DataFrame;
 * pandera        a DataFrameSchema with one dataframe-wide Check per rule, lazy=True;
-* read once      ``np.add.reduce`` (in the array's dtype) over every referenced column: the memory-bound ceiling, both
-                 over the int64 raw columns numpy validates and over the columns as the batch
-                 stores them (32-bit where every value fits, see ``ReportBatch.value_bits``).
+* read once      ``np.add.reduce`` (in the array's dtype) over every referenced column: the
+                 memory-bound ceiling, over the int64 raw columns as the data has them (what
+                 numpy validates), and again over the columns as the batch stores them
+                 (32-bit where every value fits, see ``ReportBatch.value_bits``): fewer bytes,
+                 so a stricter bar.
 
 Then one report from Python: ``form.validate(report)`` vs the pandas rules on a one-row frame.
 
@@ -504,14 +506,15 @@ def main(argv=None):
     row_("pandas idiomatic", t_pd, t_val, 10)
     if t_pa is not None:
         row_("pandera lazy DataFrameSchema", t_pa, t_val, 30)
-    # read once: unionstat must be within 2x of it → read_once / unionstat >= 0.5. Judged
-    # against the columns as the batch stores them (fewer bytes when narrow: the stricter).
-    print(f"  {'read once (np.add.reduce, ' + str(len(referenced)) + ' int64 columns)':44} {t_read:12.6f} "
-          f"{t_read / t_val:10.2f}x              (unionstat = {t_val / t_read:.2f}x)")
-    label = f"read once, as stored ({len(narrow)} int32 + {len(referenced) - len(narrow)} int64)"
-    print(f"  {label:44} {t_read_stored:12.6f} "
-          f"{t_read_stored / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * t_read_stored else 'NO':>4}"
-          f"   (unionstat = {t_val / t_read_stored:.2f}x read-once; target <= 2x)")
+    # read once: unionstat must be within 2x of it → read_once / unionstat >= 0.5. Two
+    # readings: the referenced columns as the data has them (int64, what numpy reads: the
+    # issue's target), and as the batch stores them (fewer bytes where narrow: stricter).
+    def read_row(label, secs):
+        print(f"  {label:44} {secs:12.6f} {secs / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * secs else 'NO':>4}"
+              f"   (unionstat = {t_val / secs:.2f}x read-once; target <= 2x)")
+
+    read_row(f"read once (np.add.reduce, {len(referenced)} int64 columns)", t_read)
+    read_row(f"read once, as stored ({len(narrow)} int32 + {len(referenced) - len(narrow)} int64)", t_read_stored)
     print(f"\none report from Python (seconds per report; ratio = pandas / unionstat)")
     print(f"  {'unionstat form.validate(report)':44} {t_one_us:12.6f}")
     print(f"  {'pandas rules on a one-row DataFrame':44} {t_one_pd:12.6f} {t_one_pd / t_one_us:10.2f}x  "

@@ -182,11 +182,13 @@ void within_plain(opcode op, operand x, operand y, std::int64_t t, std::uint64_t
     by_width(x, y, [&](auto nx, auto ny) { within_rows<nx, ny>(op, x.p, y.p, t, out, e, n); });
 }
 
-std::size_t popcount_plain(const std::uint64_t* w, std::size_t words) {
+__attribute__((always_inline)) inline std::size_t popcount_body(const std::uint64_t* w, std::size_t words) {
     std::size_t c = 0;
     for (std::size_t i = 0; i < words; ++i) c += static_cast<std::size_t>(__builtin_popcountll(w[i]));
     return c;
 }
+
+std::size_t popcount_plain(const std::uint64_t* w, std::size_t words) { return popcount_body(w, words); }
 
 #ifdef UNIONSTAT_X86_KERNELS
 #if defined(__GNUC__) && !defined(__clang__)
@@ -411,11 +413,8 @@ void within_avx2(opcode op, operand x, operand y, std::int64_t t, std::uint64_t*
     by_width(x, y, [&](auto nx, auto ny) { within_avx2<nx, ny>(op, x.p, y.p, t, out, e, n); });
 }
 
-UNIONSTAT_AVX2 std::size_t popcount_hw(const std::uint64_t* w, std::size_t words) {
-    std::size_t c = 0;
-    for (std::size_t i = 0; i < words; ++i) c += static_cast<std::size_t>(__builtin_popcountll(w[i]));
-    return c;
-}
+// (the same loop, compiled with the popcnt instruction instead of libgcc's routine)
+UNIONSTAT_AVX2 std::size_t popcount_hw(const std::uint64_t* w, std::size_t words) { return popcount_body(w, words); }
 
 // ---------------------------------------------------------------------------------
 // AVX-512: eight 64-bit rows a vector (sixteen when both sides of a comparison are

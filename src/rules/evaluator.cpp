@@ -726,7 +726,7 @@ private:
     std::uint64_t scratch_a_[words], scratch_b_[words];
     const std::uint64_t zeros_[words] = {};
     std::int64_t in_k(int r) const { return static_cast<const std::int64_t*>(ptr_[static_cast<std::size_t>(r)])[0]; }  // a constant's value
-    std::int64_t tmp_a_[chunk], tmp_b_[chunk], tmp_d_[chunk];
+    std::int64_t tmp_a_[chunk], tmp_b_[chunk];  // scaled operands
     bool err_used_ = false;
 
     // Overflow flags of the current rule (bit words), zeroed on first use.

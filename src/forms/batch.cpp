@@ -111,7 +111,8 @@ report_batch::report_batch(std::shared_ptr<const form_schema> form)
 }
 
 report_batch::report_batch(const report_batch& other)
-    : form_(other.form_), units_(other.units_), periods_(other.periods_), columns_(other.columns_) {
+    : form_(other.form_), units_(other.units_), periods_(other.periods_), row_numbers_(other.row_numbers_),
+      columns_(other.columns_) {
     repoint();
 }
 
@@ -120,6 +121,7 @@ report_batch& report_batch::operator=(const report_batch& other) {
         form_ = other.form_;
         units_ = other.units_;
         periods_ = other.periods_;
+        row_numbers_ = other.row_numbers_;
         columns_ = other.columns_;
         repoint();
     }
@@ -259,6 +261,7 @@ std::size_t report_batch::add_row(std::string unit, std::string period) {
     }
     units_.push_back(std::move(unit));
     periods_.push_back(std::move(period));
+    if (!row_numbers_.empty()) row_numbers_.push_back(static_cast<std::int64_t>(r) + 1);
     return r;
 }
 
@@ -272,6 +275,27 @@ std::size_t report_batch::append(const report& rep) {
     return r;
 }
 
+void report_batch::set_column_narrow(std::size_t field, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing) {
+    if (values.size() != size())
+        throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(values.size()) +
+                          " values for " + std::to_string(size()) + " rows");
+    column_data& c = columns_.at(field);
+    c.owner.reset();
+    c.zeros = false;
+    set_bitmap(c, std::move(missing));
+    std::vector<std::int64_t>().swap(c.own);
+    c.own32 = std::move(values);
+    c.narrow = true;
+    c.data = nullptr;
+    c.data32 = c.own32.data();
+}
+
+void report_batch::set_row_numbers(std::vector<std::int64_t> numbers) {
+    if (!numbers.empty() && numbers.size() != size())
+        throw value_error(std::to_string(numbers.size()) + " row numbers for " + std::to_string(size()) + " rows");
+    row_numbers_ = std::move(numbers);
+}
+
 void report_batch::set_keys(std::vector<std::string> units, std::vector<std::string> periods) {
     if (!periods.empty() && periods.size() != units.size())
         throw value_error("periods has " + std::to_string(periods.size()) + " entries for " +
@@ -281,6 +305,7 @@ void report_batch::set_keys(std::vector<std::string> units, std::vector<std::str
     if (n != size()) {
         units_.resize(std::min(units_.size(), n));
         resize_rows(n);
+        row_numbers_.clear();  // numbered by position again
     }
     units_ = std::move(units);
     periods_ = std::move(periods);

@@ -90,6 +90,8 @@ public:
     /// Replaces a column with owned values, held in 32 bits when every value that is
     /// not blank fits.
     void set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing = {});
+    /// Replaces a column with owned 32-bit values (held narrow, no copy).
+    void set_column_narrow(std::size_t field, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing = {});
     /// Holds every column whose non-blank values all fit in 32 bits narrow, copying the
     /// borrowed ones (their buffers are then released). Values are unchanged; blanks read
     /// 0 afterwards. Returns the number of columns narrowed.
@@ -120,6 +122,16 @@ public:
     /// Periods, one per row.
     const std::vector<std::string>& periods() const noexcept { return periods_; }
 
+    /// The row number the user knows each row by (the line of the file it was read
+    /// from, the sheet row, …), or empty when the rows are numbered by position.
+    const std::vector<std::int64_t>& row_numbers() const noexcept { return row_numbers_; }
+    /// Row i's number as the user knows it: row_numbers()[i], or i + 1 without them.
+    std::int64_t row_number(std::size_t i) const noexcept {
+        return i < row_numbers_.size() ? row_numbers_[i] : static_cast<std::int64_t>(i) + 1;
+    }
+    /// Sets the user's row numbers (one per row, or empty for positions).
+    void set_row_numbers(std::vector<std::int64_t> numbers);
+
     /// Row i as a report.
     report row(std::size_t i) const;
 
@@ -149,6 +161,7 @@ private:
 
     std::shared_ptr<const form_schema> form_;
     std::vector<std::string> units_, periods_;
+    std::vector<std::int64_t> row_numbers_;
     std::vector<column_data> columns_;
 };
 

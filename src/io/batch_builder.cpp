@@ -1,0 +1,112 @@
+#include "unionstat/io/batch_builder.hpp"
+
+#include <limits>
+#include <utility>
+
+#include "unionstat/error.hpp"
+
+namespace unionstat {
+
+batch_builder::batch_builder(std::shared_ptr<const form_schema> form, std::vector<std::size_t> fields)
+    : form_(std::move(form)), fields_(std::move(fields)), columns_(fields_.size()) {
+    std::vector<bool> seen(form_->size(), false);
+    for (auto f : fields_) {
+        if (f >= form_->size()) throw value_error("field index " + std::to_string(f) + " is not a field of " + form_->id);
+        if (seen[f]) throw value_error("field " + form_->fields[f].code + " given twice");
+        seen[f] = true;
+    }
+}
+
+batch_chunk batch_builder::make_chunk(std::size_t rows) const {
+    batch_chunk c;
+    c.values.resize(fields_.size());
+    c.blank.resize(fields_.size());
+    c.units.reserve(rows);
+    c.periods.reserve(rows);
+    c.rows.reserve(rows);
+    for (auto& v : c.values) v.reserve(rows);
+    for (auto& b : c.blank) b.reserve(rows);
+    return c;
+}
+
+void batch_builder::reserve(std::size_t rows) {
+    units_.reserve(rows);
+    periods_.reserve(rows);
+    rows_.reserve(rows);
+    for (auto& c : columns_) {
+        if (c.wide) c.v64.reserve(rows);
+        else c.v32.reserve(rows);
+        c.missing.reserve((rows + 63) / 64);
+    }
+}
+
+void batch_builder::append(batch_chunk&& chunk) {
+    const std::size_t n = chunk.size(), base = size();
+    if (chunk.values.size() != columns_.size() || chunk.blank.size() != columns_.size())
+        throw value_error("a chunk with " + std::to_string(chunk.values.size()) + " columns for a builder of " +
+                          std::to_string(columns_.size()));
+    constexpr std::int64_t lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
+    for (std::size_t k = 0; k < columns_.size(); ++k) {
+        column& c = columns_[k];
+        const std::vector<std::int64_t>& v = chunk.values[k];
+        const std::vector<std::uint8_t>& b = chunk.blank[k];
+        if (v.size() != n || b.size() != n) throw value_error("a chunk column of the wrong length");
+        if (!c.wide) {
+            bool fits = true;
+            for (std::size_t i = 0; i < n; ++i) fits &= (b[i] || (v[i] >= lo && v[i] <= hi));
+            if (!fits) {  // widen once; every later chunk goes straight to 64 bits
+                c.v64.reserve(std::max(c.v32.capacity(), base + n));
+                c.v64.assign(c.v32.begin(), c.v32.end());
+                std::vector<std::int32_t>().swap(c.v32);
+                c.wide = true;
+            }
+        }
+        if (c.wide) {
+            c.v64.resize(base + n);
+            for (std::size_t i = 0; i < n; ++i) c.v64[base + i] = b[i] ? 0 : v[i];
+        } else {
+            c.v32.resize(base + n);
+            for (std::size_t i = 0; i < n; ++i) c.v32[base + i] = b[i] ? 0 : static_cast<std::int32_t>(v[i]);
+        }
+        c.missing.resize((base + n + 63) / 64, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!b[i]) continue;
+            const std::size_t r = base + i;
+            c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
+            ++c.blanks;
+        }
+        std::vector<std::int64_t>().swap(chunk.values[k]);  // give the chunk's memory back column by column
+        std::vector<std::uint8_t>().swap(chunk.blank[k]);
+    }
+    auto move_all = [](auto& to, auto& from) {
+        if (to.empty()) to = std::move(from);
+        else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    };
+    units_.reserve(base + n);
+    periods_.reserve(base + n);
+    rows_.reserve(base + n);
+    move_all(units_, chunk.units);
+    move_all(periods_, chunk.periods);
+    move_all(rows_, chunk.rows);
+    move_all(problems_, chunk.problems);
+}
+
+report_batch batch_builder::finish() {
+    report_batch b(form_);
+    b.set_keys(std::move(units_), std::move(periods_));
+    for (std::size_t k = 0; k < columns_.size(); ++k) {
+        column& c = columns_[k];
+        std::vector<std::uint64_t> missing;
+        if (c.blanks) missing = std::move(c.missing);
+        if (c.wide) b.set_column(fields_[k], std::move(c.v64), std::move(missing));
+        else b.set_column_narrow(fields_[k], std::move(c.v32), std::move(missing));
+    }
+    b.set_row_numbers(std::move(rows_));
+    columns_.assign(fields_.size(), column{});
+    units_.clear();
+    periods_.clear();
+    rows_.clear();
+    return b;
+}
+
+}  // namespace unionstat

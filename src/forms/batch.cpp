@@ -290,6 +290,42 @@ void report_batch::set_column_narrow(std::size_t field, std::vector<std::int32_t
     c.data32 = c.own32.data();
 }
 
+report_batch report_batch::take(const std::vector<std::size_t>& rows) const {
+    const std::size_t n = rows.size();
+    for (auto r : rows)
+        if (r >= size()) throw value_error("row " + std::to_string(r) + " is not a row of a batch of " + std::to_string(size()));
+    report_batch out(form_);
+    std::vector<std::string> units(n), periods(n);
+    std::vector<std::int64_t> numbers(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        units[i] = units_[rows[i]];
+        periods[i] = periods_[rows[i]];
+        numbers[i] = row_number(rows[i]);
+    }
+    out.set_keys(std::move(units), std::move(periods));
+    for (std::size_t f = 0; f < columns_.size(); ++f) {
+        const column_view v = column(f);
+        const std::uint64_t* m = missing_bits(f);
+        std::vector<std::uint64_t> missing;
+        if (m) {
+            missing.assign((n + 63) / 64, 0);
+            for (std::size_t i = 0; i < n; ++i)
+                if ((m[rows[i] >> 6] >> (rows[i] & 63)) & 1u) missing[i >> 6] |= std::uint64_t(1) << (i & 63);
+        }
+        if (v.narrow()) {
+            std::vector<std::int32_t> vals(n);
+            for (std::size_t i = 0; i < n; ++i) vals[i] = v.int32()[rows[i]];
+            out.set_column_narrow(f, std::move(vals), std::move(missing));
+        } else {
+            std::vector<std::int64_t> vals(n);
+            for (std::size_t i = 0; i < n; ++i) vals[i] = v.int64()[rows[i]];
+            out.set_column(f, std::move(vals), std::move(missing));
+        }
+    }
+    out.set_row_numbers(std::move(numbers));
+    return out;
+}
+
 void report_batch::set_row_numbers(std::vector<std::int64_t> numbers) {
     if (!numbers.empty() && numbers.size() != size())
         throw value_error(std::to_string(numbers.size()) + " row numbers for " + std::to_string(size()) + " rows");

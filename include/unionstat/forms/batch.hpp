@@ -132,6 +132,10 @@ public:
     /// Sets the user's row numbers (one per row, or empty for positions).
     void set_row_numbers(std::vector<std::int64_t> numbers);
 
+    /// A batch of the given rows, in the order given (a row may appear more than once):
+    /// keys, row numbers and values copied, each column at its width.
+    report_batch take(const std::vector<std::size_t>& rows) const;
+
     /// Row i as a report.
     report row(std::size_t i) const;
 

@@ -1,6 +1,15 @@
 """Runs every ``bench_*.py`` in this folder (discovered by glob, in name order), each in
 its own Python subprocess so that memory and thread pools do not leak between them, and
-prints their tables. Arguments (e.g. ``--quick``, ``--rows N``) are passed to each bench.
+prints their tables. Arguments (e.g. ``--quick``, ``--rows N``) are passed to each bench;
+``--quick`` and ``--repeat N`` are common to all of them.
+
+* ``bench_io.py``     whole jobs as users run them (CLI and ``Hierarchy.read`` on CSV,
+                      Parquet, XLSX; roll-up) vs polars and duckdb, as whole processes;
+                      ``--quick`` is its ``--scale 0.02 --rounds 3``; its own options
+                      (``--scale``, ``--jobs``, ``--keep`` …) when run alone;
+* ``bench_rollup.py`` roll-up kernel vs pandas and networkx;
+* ``bench_rules.py``  validation kernel vs numpy, pandas and pandera.
+
 Exit status: non-zero if any bench failed."""
 from __future__ import annotations
 

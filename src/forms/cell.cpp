@@ -52,7 +52,10 @@ cell parse_cell(const field_def& f, std::string_view text) {
     try {
         d = decimal::parse(t, 18);
     } catch (const value_error& e) {
-        throw value_error("'" + std::string(t) + "' is not a number (" + e.message() + ")");
+        // The parser's own words when they already quote the text, else say what it is.
+        const std::string quoted = "'" + std::string(t) + "'";
+        if (e.message().compare(0, quoted.size(), quoted) == 0) throw value_error(e.message());
+        throw value_error(quoted + " is not a number (" + e.message() + ")");
     }
     return {cell_state::value, to_raw(f, d)};
 }

@@ -1,5 +1,7 @@
 #include "unionstat/io/batch_builder.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -69,22 +71,29 @@ void batch_builder::append(batch_chunk&& chunk) {
             for (std::size_t i = 0; i < n; ++i) c.v32[base + i] = b[i] ? 0 : static_cast<std::int32_t>(v[i]);
         }
         c.missing.resize((base + n + 63) / 64, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!b[i]) continue;
+        std::uint64_t* words = c.missing.data();
+        std::size_t blanks = 0;
+        for (std::size_t i = 0; i < n; ++i) {  // branch-free: blanks are scattered
             const std::size_t r = base + i;
-            c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
-            ++c.blanks;
+            const std::uint64_t bit = b[i] & 1u;
+            words[r >> 6] |= bit << (r & 63);
+            blanks += bit;
         }
+        c.blanks += blanks;
         std::vector<std::int64_t>().swap(chunk.values[k]);  // give the chunk's memory back column by column
         std::vector<std::uint8_t>().swap(chunk.blank[k]);
     }
+    // Taking the chunk's vector whole is only right while it is at least as large as
+    // what reserve() set aside (else the reservation is lost); growth is geometric, as
+    // an exact reserve on every chunk would copy all rows so far each time.
     auto move_all = [](auto& to, auto& from) {
-        if (to.empty()) to = std::move(from);
-        else to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+        if (to.empty() && to.capacity() <= from.capacity()) {
+            to = std::move(from);
+            return;
+        }
+        if (to.capacity() < to.size() + from.size()) to.reserve(std::max(to.size() + from.size(), 2 * to.capacity()));
+        to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
-    units_.reserve(base + n);
-    periods_.reserve(base + n);
-    rows_.reserve(base + n);
     move_all(units_, chunk.units);
     move_all(periods_, chunk.periods);
     move_all(rows_, chunk.rows);

@@ -109,19 +109,24 @@ void register_graph(py::module_& m) {
         .def("at", &hierarchy::at, py::arg("period"))
         .def("to_csv", &hierarchy::to_csv)
         .def("columns",
-             [](const hierarchy& h) {
-                 // Unit table as columns (one Python list each) for a DataFrame.
-                 const std::size_t n = h.size();
+             [](const hierarchy& h, const std::optional<std::vector<std::size_t>>& units) {
+                 // Unit table as columns (one Python list each) for a DataFrame: every unit,
+                 // or the units given (the rows of a roll-up), in that order.
+                 const std::size_t n = units ? units->size() : h.size();
                  std::vector<std::string> ids(n), names(n), levels(n), kinds(n), parents(n);
                  std::vector<std::int64_t> depth(n);
-                 for (std::size_t i = 0; i < n; ++i) {
-                     ids[i] = h.id(i);
-                     names[i] = h.name(i);
-                     levels[i] = to_string(h.level(i));
-                     kinds[i] = to_string(h.kind(i));
+                 for (std::size_t k = 0; k < n; ++k) {
+                     const std::size_t i = units ? (*units)[k] : k;
+                     if (i >= h.size())
+                         throw lookup_error("unit index " + std::to_string(i) + " out of range (" +
+                                            std::to_string(h.size()) + " units)");
+                     ids[k] = h.id(i);
+                     names[k] = h.name(i);
+                     levels[k] = to_string(h.level(i));
+                     kinds[k] = to_string(h.kind(i));
                      const auto p = h.parent(i);
-                     parents[i] = p == hierarchy::npos ? std::string() : h.id(p);
-                     depth[i] = static_cast<std::int64_t>(h.depth(i));
+                     parents[k] = p == hierarchy::npos ? std::string() : h.id(p);
+                     depth[k] = static_cast<std::int64_t>(h.depth(i));
                  }
                  py::dict d;
                  d["unit"] = ids;
@@ -131,16 +136,18 @@ void register_graph(py::module_& m) {
                  d["parent"] = parents;
                  d["depth"] = to_array(depth);
                  return d;
-             });
+             },
+             py::arg("units") = py::none());
 
     m.def(
         "rollup",
         [](const hierarchy& tree, const report_batch& batch, const std::string& along, const std::string& period,
-           bool ignore_inner) {
+           bool ignore_inner, bool leaves) {
             rollup_options o;
             o.along = line_arg(along);
             o.period = period;
             o.inner = ignore_inner ? inner_reports::ignore : inner_reports::own_activity;
+            o.leaves = leaves;
             std::shared_ptr<rollup_result> r;
             {
                 py::gil_scoped_release release;
@@ -148,14 +155,18 @@ void register_graph(py::module_& m) {
             }
             py::dict d;
             d["totals"] = std::make_shared<report_batch>(std::move(r->totals));
+            d["units"] = index_array(r->units);
             d["reports"] = to_array(r->reports);
+            d["own_rows"] = to_array(r->own_rows);
             d["unknown_units"] = r->unknown_units;
             d["unknown_rows"] = index_array(r->unknown_rows);
             d["ignored_rows"] = index_array(r->ignored_rows);
             return d;
         },
         py::arg("tree"), py::arg("batch"), py::arg("along") = "primary", py::arg("period") = "",
-        py::arg("ignore_inner") = false, "Consolidated totals for every unit (GIL released while it runs).");
+        py::arg("ignore_inner") = false, py::arg("leaves") = false,
+        "Consolidated totals of the inner units (every unit with leaves=True); 'units' gives the tree index of each "
+        "row of 'totals' and 'reports' the reports counted per row (GIL released while it runs).");
 
     m.def(
         "check",

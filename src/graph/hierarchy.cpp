@@ -157,7 +157,11 @@ void hierarchy_builder::add_unit(std::string id, std::string name, unit_level le
     units_.push_back(std::move(u));
 }
 
-hierarchy hierarchy_builder::build() const {
+hierarchy hierarchy_builder::build() const { return const_cast<hierarchy_builder*>(this)->build_impl(false); }
+
+hierarchy hierarchy_builder::build_consuming() { return build_impl(true); }
+
+hierarchy hierarchy_builder::build_impl(bool take_names) {
     const std::size_t n = units_.size();
     if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
     bool bounded = false;
@@ -219,11 +223,14 @@ hierarchy hierarchy_builder::build() const {
     }
     std::vector<org_unit> versions;
     if (bounded || repeated) versions = units_;
-    return build_view(view, source_, std::move(versions), {});
+    // Without repeated ids the view is the listings in order, so the id index made above
+    // is the hierarchy's own: handed over rather than hashed again.
+    return build_view(view, source_, std::move(versions), {}, take_names, repeated ? nullptr : &slots);
 }
 
 hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view, const std::string& source,
-                                        std::vector<org_unit> versions, const std::string& period) {
+                                        std::vector<org_unit> versions, const std::string& period,
+                                        bool take_names, std::vector<std::uint32_t>* index) {
     hierarchy h;
     const std::size_t n = view.size();
     h.source_ = source;
@@ -234,14 +241,16 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
     h.lines_.reserve(n);
     for (const org_unit* u : view) {
         h.ids_.push_back(u->id);
-        h.names_.push_back(u->name);
+        if (take_names) h.names_.push_back(std::move(const_cast<org_unit*>(u)->name));  // names are in no message
+        else h.names_.push_back(u->name);
         h.levels_.push_back(u->level);
         h.kinds_.push_back(u->kind);
         h.lines_.push_back(u->line);
         if (!u->valid_from.empty() || !u->valid_to.empty())
             h.bounds_.emplace(static_cast<std::uint32_t>(h.ids_.size() - 1), std::make_pair(u->valid_from, u->valid_to));
     }
-    h.build_index();
+    if (index && index->size() == table_size(n)) h.slots_ = std::move(*index);
+    else h.build_index();
     h.versions_ = std::move(versions);
 
     auto resolve = [&](const org_unit& u, const std::string& pid, const char* what) -> std::uint32_t {

@@ -1,6 +1,8 @@
 // Units files: CSV (RFC 4180, UTF-8) and YAML (yaml-cpp, keys checked strictly), both
 // read into org_unit listings and validated by hierarchy_builder.
 
+#include <cstring>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -66,19 +68,25 @@ std::vector<std::string> split_parents(std::string_view text) {
 // ---------------------------------------------------------------------------------------
 // CSV
 
+// A cell of a record: a view into the text, or, for a quoted cell with doubled quotes,
+// into the reader's arena (unescaped). Its place (line, column) is worked out only when
+// an error needs it.
 struct csv_cell {
-    std::string text;
+    std::string_view text;
     int line = 0;
-    int column = 0;  // 1-based, in characters
+    std::size_t offset = 0;      // where the cell starts in the text
+    std::size_t line_start = 0;  // where its line starts
 };
 
+// Records of RFC 4180 text, one streaming pass: no copy of an unquoted cell (most are),
+// blank lines and lines starting with '#' skipped.
 class csv_reader {
 public:
     csv_reader(std::string_view text, const std::string& name) : s_(text), name_(name) {
         if (s_.size() >= 3 && s_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = line_start_ = 3;
     }
 
-    // Next record; false at the end. Blank lines and lines starting with '#' are skipped.
+    // Next record; false at the end. Views stay valid until the reader is destroyed.
     bool next(std::vector<csv_cell>& cells, int& record_line) {
         for (;;) {
             if (pos_ >= s_.size()) return false;
@@ -90,20 +98,27 @@ public:
         }
         cells.clear();
         record_line = line_;
+        const char* const d = s_.data();
+        const std::size_t size = s_.size();
         for (;;) {
             csv_cell c;
             c.line = line_;
-            c.column = column_of(pos_);
-            if (pos_ < s_.size() && s_[pos_] == '"') {
-                const int open_line = line_, open_column = c.column;
+            c.offset = pos_;
+            c.line_start = line_start_;
+            if (pos_ < size && d[pos_] == '"') {
+                const int open_line = line_;
+                const std::size_t open_start = line_start_;
                 ++pos_;
+                const std::size_t first = pos_;
+                bool doubled = false;
                 for (;;) {
-                    if (pos_ >= s_.size())
-                        throw hierarchy_error("unterminated quoted field", {}, place(name_, open_line, open_column));
-                    const char ch = s_[pos_++];
+                    if (pos_ >= size)
+                        throw hierarchy_error("unterminated quoted field", {},
+                                              place(name_, open_line, column_of(open_start, c.offset)));
+                    const char ch = d[pos_++];
                     if (ch == '"') {
-                        if (pos_ < s_.size() && s_[pos_] == '"') {
-                            c.text += '"';
+                        if (pos_ < size && d[pos_] == '"') {
+                            doubled = true;
                             ++pos_;
                             continue;
                         }
@@ -113,24 +128,34 @@ public:
                         ++line_;
                         line_start_ = pos_;
                     }
-                    c.text += ch;
                 }
-                while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
-                if (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != '\n' && s_[pos_] != '\r')
+                c.text = s_.substr(first, pos_ - 1 - first);
+                if (doubled) {  // "" → ": unescaped into the arena
+                    std::string& u = arena_.emplace_back();
+                    for (std::size_t i = 0; i < c.text.size(); ++i) {
+                        u += c.text[i];
+                        if (c.text[i] == '"') ++i;
+                    }
+                    c.text = u;
+                }
+                while (pos_ < size && (d[pos_] == ' ' || d[pos_] == '\t')) ++pos_;
+                if (pos_ < size && d[pos_] != ',' && d[pos_] != '\n' && d[pos_] != '\r')
                     throw hierarchy_error("unexpected text after a closing quote", {},
-                                          place(name_, line_, column_of(pos_)));
+                                          place(name_, line_, column_of(line_start_, pos_)));
             } else {
                 const std::size_t start = pos_;
-                while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != '\n' && s_[pos_] != '\r') {
-                    if (s_[pos_] == '"')
+                while (pos_ < size) {
+                    const char ch = d[pos_];
+                    if (ch == ',' || ch == '\n' || ch == '\r') break;
+                    if (ch == '"')
                         throw hierarchy_error("a quote inside an unquoted field (quote the whole field)", {},
-                                              place(name_, line_, column_of(pos_)));
+                                              place(name_, line_, column_of(line_start_, pos_)));
                     ++pos_;
                 }
-                c.text.assign(s_.substr(start, pos_ - start));
+                c.text = s_.substr(start, pos_ - start);
             }
-            cells.push_back(std::move(c));
-            if (pos_ < s_.size() && s_[pos_] == ',') {
+            cells.push_back(c);
+            if (pos_ < size && d[pos_] == ',') {
                 ++pos_;
                 continue;
             }
@@ -139,28 +164,33 @@ public:
         }
     }
 
+    // The 1-based column, in characters, of a text offset on the line starting at line_start.
+    int column_of(std::size_t line_start, std::size_t p) const {
+        return 1 + static_cast<int>(detail::utf8_length(s_.substr(line_start, p - line_start)));
+    }
+    int column_of(const csv_cell& c) const { return column_of(c.line_start, c.offset); }
+
 private:
     void skip_line() {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-        if (pos_ < s_.size()) ++pos_;
+        const void* nl = pos_ < s_.size() ? std::memchr(s_.data() + pos_, '\n', s_.size() - pos_) : nullptr;
+        pos_ = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - s_.data()) + 1 : s_.size();
         ++line_;
         line_start_ = pos_;
-    }
-    int column_of(std::size_t p) const {
-        return 1 + static_cast<int>(detail::utf8_length(s_.substr(line_start_, p - line_start_)));
     }
 
     std::string_view s_;
     const std::string& name_;
     std::size_t pos_ = 0, line_start_ = 0;
     int line_ = 1;
+    std::deque<std::string> arena_;  // unescaped quoted cells (stable addresses)
 };
 
 enum csv_col { c_id, c_name, c_level, c_kind, c_parent, c_secondary, c_from, c_to, c_count };
 const char* const csv_names[c_count] = {"id", "name", "level", "kind", "parent", "secondary_parents", "valid_from",
                                         "valid_to"};
 
-hierarchy read_csv_text(std::string_view text, const std::string& name) {
+// The listings of units CSV text (validated by the builder's `build`).
+hierarchy_builder read_csv_units(std::string_view text, const std::string& name) {
     csv_reader reader(text, name);
     std::vector<csv_cell> cells;
     int line = 0;
@@ -176,10 +206,10 @@ hierarchy read_csv_text(std::string_view text, const std::string& name) {
             throw hierarchy_error("unknown column '" + h +
                                       "' in the header (expected id, name, level, kind, parent, secondary_parents, "
                                       "valid_from, valid_to)",
-                                  {}, place(name, cells[k].line, cells[k].column));
+                                  {}, place(name, cells[k].line, reader.column_of(cells[k])));
         if (where[col] >= 0)
             throw hierarchy_error("column '" + h + "' appears twice in the header", {},
-                                  place(name, cells[k].line, cells[k].column));
+                                  place(name, cells[k].line, reader.column_of(cells[k])));
         where[col] = static_cast<int>(k);
     }
     for (int c : {c_id, c_name, c_level, c_kind, c_parent})
@@ -199,19 +229,19 @@ hierarchy read_csv_text(std::string_view text, const std::string& name) {
         u.line = line;
         u.id = std::string(cell(c_id));
         if (u.id.empty())
-            throw hierarchy_error("a unit has an empty id", {}, place(name, line, cells[where[c_id]].column));
+            throw hierarchy_error("a unit has an empty id", {}, place(name, line, reader.column_of(cells[where[c_id]])));
         u.name = std::string(cell(c_name));
         const auto level = parse_level(cell(c_level));
         if (!level)
             throw hierarchy_error("unit " + u.id + " has level '" + std::string(cell(c_level)) + "'; expected " +
                                       level_choices,
-                                  {u.id}, place(name, cells[where[c_level]].line, cells[where[c_level]].column, u.id));
+                                  {u.id}, place(name, cells[where[c_level]].line, reader.column_of(cells[where[c_level]]), u.id));
         u.level = *level;
         const auto kind = parse_kind(cell(c_kind));
         if (!kind)
             throw hierarchy_error("unit " + u.id + " has kind '" + std::string(cell(c_kind)) + "'; expected " +
                                       kind_choices,
-                                  {u.id}, place(name, cells[where[c_kind]].line, cells[where[c_kind]].column, u.id));
+                                  {u.id}, place(name, cells[where[c_kind]].line, reader.column_of(cells[where[c_kind]]), u.id));
         u.kind = *kind;
         u.parent = std::string(cell(c_parent));
         u.secondary_parents = split_parents(cell(c_secondary));
@@ -220,13 +250,17 @@ hierarchy read_csv_text(std::string_view text, const std::string& name) {
             if (!detail::is_period_bound(b))
                 throw hierarchy_error("unit " + u.id + " has " + csv_names[c] + " '" + std::string(b) +
                                           "'; expected YYYY or YYYY-MM",
-                                      {u.id}, place(name, cells[where[c]].line, cells[where[c]].column, u.id));
+                                      {u.id}, place(name, cells[where[c]].line, reader.column_of(cells[where[c]]), u.id));
         }
         u.valid_from = std::string(cell(c_from));
         u.valid_to = std::string(cell(c_to));
         builder.add_unit(std::move(u));
     }
-    return builder.build();
+    return builder;
+}
+
+hierarchy read_csv_text(std::string_view text, const std::string& name) {
+    return read_csv_units(text, name).build_consuming();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -379,7 +413,11 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 }  // namespace
 
-hierarchy hierarchy::read_csv(const std::string& path) { return read_csv_text(read_file(path), path); }
+hierarchy hierarchy::read_csv(const std::string& path) {
+    // The text is freed before the tree is built: the listings own their strings.
+    hierarchy_builder listings = [&] { return read_csv_units(read_file(path), path); }();
+    return listings.build_consuming();
+}
 
 hierarchy hierarchy::parse_csv(std::string_view text, const std::string& name) { return read_csv_text(text, name); }
 

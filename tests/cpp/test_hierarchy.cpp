@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -12,6 +14,7 @@
 
 #include "batch_widths.hpp"
 #include "unionstat/forms/batch.hpp"
+#include "unionstat/forms/registry.hpp"
 #include "unionstat/forms/schema.hpp"
 #include "unionstat/graph/check.hpp"
 #include "unionstat/graph/completeness.hpp"
@@ -70,9 +73,63 @@ std::size_t add_report(report_batch& b, const std::string& unit, std::vector<std
     return r;
 }
 
+// The total of `unit` in a roll-up; the unit must be a row of the result.
 std::optional<std::int64_t> total(const rollup_result& r, const hierarchy& t, const std::string& unit,
                                   std::size_t field) {
-    return r.totals.raw(t.index(unit), field);
+    const auto row = r.row(t.index(unit));
+    INFO("unit " << unit << " is a row of the roll-up");
+    REQUIRE(row);
+    return r.totals.raw(*row, field);
+}
+
+// True when unit u has children along the line (a row of an inner-only roll-up).
+bool inner_unit(const hierarchy& t, std::size_t u, line along) {
+    return along == line::primary ? !t.is_leaf(u) : boost::out_degree(u, t.graph()) > 0;
+}
+
+// Rolls up with a row for every unit (`leaves`), and checks on the way that the default
+// roll-up (inner units only) has exactly the inner units as rows, in tree order, with
+// the same keys, totals, blanks and report counts, and every other list alike.
+rollup_result rollup_all(const hierarchy& t, const report_batch& b, rollup_options o = {}) {
+    o.leaves = true;
+    rollup_result all = rollup(t, b, o);
+    o.leaves = false;
+    const rollup_result inner = rollup(t, b, o);
+    REQUIRE(all.units.size() == t.size());
+    REQUIRE(all.totals.size() == t.size());
+    REQUIRE(all.reports.size() == t.size());
+    REQUIRE(all.totals.units() == t.ids());
+    REQUIRE(inner.totals.size() == inner.units.size());
+    REQUIRE(inner.reports.size() == inner.units.size());
+    std::size_t r = 0;
+    for (std::size_t u = 0; u < t.size(); ++u) {
+        CAPTURE(t.id(u));
+        CHECK(all.units[u] == u);
+        CHECK(all.row(u) == u);
+        if (!inner_unit(t, u, o.along)) {
+            CHECK_FALSE(inner.row(u));
+            continue;
+        }
+        REQUIRE(inner.row(u) == r);
+        CHECK(inner.units[r] == u);
+        CHECK(inner.totals.units()[r] == t.id(u));
+        CHECK(inner.totals.periods()[r] == all.totals.periods()[u]);
+        CHECK(inner.reports[r] == all.reports[u]);
+        CHECK(inner.own_rows[r] == all.own_rows[u]);
+        for (std::size_t f = 0; f < b.width(); ++f) CHECK(inner.totals.raw(r, f) == all.totals.raw(u, f));
+        ++r;
+    }
+    CHECK(r == inner.units.size());
+    CHECK(inner.unknown_rows == all.unknown_rows);
+    CHECK(inner.unknown_units == all.unknown_units);
+    CHECK(inner.ignored_rows == all.ignored_rows);
+    return all;
+}
+
+rollup_result rollup_all(const hierarchy& t, const report_batch& b, line along) {
+    rollup_options o;
+    o.along = along;
+    return rollup_all(t, b, o);
 }
 
 std::vector<std::string> ids_of(const hierarchy& t, const std::vector<std::size_t>& units) {
@@ -393,7 +450,7 @@ TEST_CASE("a roll-up on a small ragged tree matches the hand computation", "[hie
     add_report(b, "C1", {100, wan(10.00), 0, 3});  // the city's own activity
     add_report(b, "K2", {std::nullopt, std::nullopt, std::nullopt, std::nullopt});
 
-    auto r = rollup(t, b);
+    auto r = rollup_all(t, b);
     REQUIRE(r.totals.size() == t.size());
     CHECK(r.totals.units() == t.ids());
     CHECK(r.totals.periods().front() == "2018");
@@ -429,9 +486,60 @@ TEST_CASE("a roll-up on a small ragged tree matches the hand computation", "[hie
     SECTION("inner units' reports can be left out") {
         rollup_options o;
         o.inner = inner_reports::ignore;
-        auto r2 = rollup(t, b, o);
+        auto r2 = rollup_all(t, b, o);
         CHECK(total(r2, t, "C1", workers) == 35);
         CHECK(r2.ignored_rows == std::vector<std::size_t>{5});
+        CHECK(r2.own_rows[t.index("C1")] == -1);  // left out
+        CHECK(r2.own_rows[t.index("g3")] == 2);
+    }
+}
+
+TEST_CASE("a roll-up holds the inner units only unless leaves are asked for", "[hierarchy]") {
+    auto t = small_tree();
+    report_batch b(test_form());
+    add_report(b, "g1", {10, wan(1.25), 1, 7});
+    add_report(b, "g4", {7, wan(2.00), 0, 9});
+    add_report(b, "C1", {100, wan(10.00), 0, 3});
+
+    const auto inner = rollup(t, b);
+    // Primary line: the units with primary children, in tree order; K2 and I have none.
+    CHECK(ids_of(t, inner.units) == std::vector<std::string>{"P", "C1", "K1", "C2"});
+    CHECK(inner.totals.units() == std::vector<std::string>{"P", "C1", "K1", "C2"});
+    CHECK(inner.reports == std::vector<std::uint32_t>{3, 2, 1, 1});
+    CHECK(inner.own_rows == std::vector<std::int64_t>{-1, 2, -1, -1});  // C1 reported itself in row 2
+    CHECK_FALSE(inner.row(t.index("g1")));
+    CHECK_FALSE(inner.row(t.index("K2")));
+    CHECK(total(inner, t, "P", workers) == 117);
+    CHECK(total(inner, t, "K1", in_budget) == 1);
+
+    rollup_options o;
+    o.leaves = true;
+    const auto all = rollup(t, b, o);
+    REQUIRE(all.units.size() == t.size());
+    // A leaf's total is its own report.
+    CHECK(total(all, t, "g1", workers) == 10);
+    CHECK(total(all, t, "g1", funds) == wan(1.25));
+    CHECK(total(all, t, "g1", own_only) == 7);
+    CHECK(total(all, t, "g2", workers) == std::nullopt);  // did not report
+    CHECK(all.reports[t.index("g1")] == 1);
+    for (const char* u : {"P", "C1", "K1", "C2"})
+        for (std::size_t f = 0; f < 4; ++f) CHECK(total(all, t, u, f) == total(inner, t, u, f));
+
+    SECTION("on the secondary line a unit with secondary children only is inner") {
+        const auto s = rollup(t, b, line::secondary);
+        CHECK(ids_of(t, s.units) == std::vector<std::string>{"P", "C1", "K1", "C2", "I"});
+        CHECK(total(s, t, "I", workers) == 17);  // g1 and g4, both leaves
+        CHECK_FALSE(s.row(t.index("g4")));
+    }
+    SECTION("a unit alone (a root without children) is a leaf") {
+        auto lone = hierarchy::parse_csv("id,name,level,kind,parent\nA,a,city,regional,\n");
+        report_batch c(test_form());
+        add_report(c, "A", {3, 0, 1, 1});
+        CHECK(rollup(lone, c).units.empty());
+        CHECK(rollup(lone, c).totals.size() == 0);
+        rollup_options with;
+        with.leaves = true;
+        CHECK(total(rollup(lone, c, with), lone, "A", workers) == 3);
     }
 }
 
@@ -489,6 +597,17 @@ TEST_CASE("an overflowing total is an error naming the unit and the field", "[hi
     }
     SECTION("on the secondary line too") {
         CHECK_THROWS_AS(rollup(t, b, line::secondary), overflow_error);
+    }
+    SECTION("and with the leaves' rows") {
+        rollup_options o;
+        o.leaves = true;
+        try {
+            rollup(t, b, o);
+            FAIL("no overflow_error");
+        } catch (const overflow_error& e) {
+            CHECK(e.where().unit == "K1");
+            CHECK(e.where().field == "05A");
+        }
     }
 }
 
@@ -590,10 +709,10 @@ TEST_CASE("the roll-up of random ragged trees equals a naive recursive sum", "[h
         }
         add_report(b, u.id, vals);
     }
-    auto r = rollup(t, b);
+    auto r = rollup_all(t, b);
     for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
         CAPTURE(testing::to_string(kind));
-        const auto rk = kind == testing::storage::as_built ? rollup(t, b) : rollup(t, testing::with_storage(b, kind));
+        const auto rk = kind == testing::storage::as_built ? rollup_all(t, b) : rollup_all(t, testing::with_storage(b, kind));
         for (const auto& u : units)
             for (std::size_t f = 0; f < 4; ++f) {
                 auto [v, any] = ref.sum(u.id, own[f], test_form()->fields[f].agg);
@@ -610,7 +729,7 @@ TEST_CASE("the roll-up of random ragged trees equals a naive recursive sum", "[h
         const std::string leaf = leaves[rng() % leaves.size()];
         const auto row = static_cast<std::size_t>(b.find(leaf));
         b.set_raw(row, workers, *b.raw(row, workers) + 7);
-        auto r2 = rollup(t, b);
+        auto r2 = rollup_all(t, b);
         std::set<std::string> expected{leaf};
         for (std::string p = ref.parent[leaf]; !p.empty(); p = ref.parent[p]) expected.insert(p);
         std::set<std::string> changed;
@@ -670,7 +789,7 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
     for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.column(f).narrow());  // (as built: every value fits in 32 bits)
     for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
         CAPTURE(testing::to_string(kind));
-        const auto r = rollup(t, testing::with_storage(b, kind));
+        const auto r = rollup_all(t, testing::with_storage(b, kind));
         for (const auto& u : units)
             for (std::size_t f = 0; f < 4; ++f) {
                 CAPTURE(u.id, f);
@@ -688,12 +807,17 @@ TEST_CASE("an overflow in a long run of siblings names their parent", "[hierarch
     report_batch b(test_form());
     const std::int64_t big = std::numeric_limits<std::int64_t>::max() / 15;  // 20 of them overflow
     for (int i = 0; i < 40; ++i) add_report(b, "G" + std::to_string(i), {i < 20 ? 1 : big, 1, 0, 0});
-    try {
-        rollup(t, b);
-        FAIL("no overflow_error");
-    } catch (const overflow_error& e) {
-        CHECK(e.where().unit == "K1");
-        CHECK(e.where().field == "01A");
+    for (const bool leaves : {false, true}) {
+        CAPTURE(leaves);
+        rollup_options o;
+        o.leaves = leaves;
+        try {
+            rollup(t, b, o);
+            FAIL("no overflow_error");
+        } catch (const overflow_error& e) {
+            CHECK(e.where().unit == "K1");
+            CHECK(e.where().field == "01A");
+        }
     }
 }
 
@@ -702,8 +826,8 @@ TEST_CASE("a secondary view never counts a unit twice", "[hierarchy]") {
     report_batch b(test_form());
     for (const char* g : {"g1", "g2", "g3", "g4", "g5"}) add_report(b, g, {10, wan(1), 1, 1});
     add_report(b, "I", {1, 0, 0, 0});
-    auto primary = rollup(t, b);
-    auto secondary = rollup(t, b, line::secondary);
+    auto primary = rollup_all(t, b);
+    auto secondary = rollup_all(t, b, line::secondary);
 
     // g2 hangs under K1 and, as a secondary child, under C1 again: counted once.
     CHECK(total(secondary, t, "C1", workers) == 30);
@@ -738,7 +862,7 @@ TEST_CASE("a secondary view never counts a unit twice", "[hierarchy]") {
         auto rt = build(units);
         report_batch rb(test_form());
         for (const auto& u : units) add_report(rb, u.id, {1, 0, 0, 0});
-        auto s = rollup(rt, rb, line::secondary);
+        auto s = rollup_all(rt, rb, line::secondary);
         for (std::size_t i = 0; i < rt.size(); ++i) {
             CAPTURE(rt.id(i));
             CHECK(total(s, rt, rt.id(i), workers) == static_cast<std::int64_t>(rt.reachable(i).size()));
@@ -758,7 +882,7 @@ report_batch consistent_reports(const hierarchy& t, std::mt19937_64& rng) {
     report_batch leaves(test_form());
     for (std::size_t i = 0; i < t.size(); ++i)
         if (t.is_leaf(i)) add_report(leaves, t.id(i), {static_cast<std::int64_t>(rng() % 500), wan(0.01 * (rng() % 10000)), 1, 1});
-    auto r = rollup(t, leaves);
+    auto r = rollup_all(t, leaves);
     report_batch all(test_form());
     for (std::size_t i = 0; i < t.size(); ++i) add_report(all, t.id(i), {r.totals.raw(i, workers), r.totals.raw(i, funds), 1, 1});
     return all;
@@ -1050,4 +1174,101 @@ TEST_CASE("rules restricted by level see each unit's level and its children's su
             CHECK(e.where().unit == "ghost");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// benchmark (hidden: run with "[.bench]"; prints figures, asserts nothing about time)
+
+namespace {
+
+double seconds_of(const std::function<void()>& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+TEST_CASE("roll-up at national size against one pass over the leaf columns", "[.bench]") {
+    // 2.8M grassroots under ~3,400 inner units (41 provinces, 410 cities, 2,900
+    // counties; 90% under counties, 8% under cities, 2% under provinces), every leaf
+    // reporting the songnuan-2018 form, complete columns, listed in tree order.
+    const std::size_t leaves = std::getenv("UNIONSTAT_BENCH_LEAVES") ? std::stoul(std::getenv("UNIONSTAT_BENCH_LEAVES"))
+                                                                      : 2800000;
+    hierarchy_builder tb;
+    std::vector<std::string> leaf_ids;
+    leaf_ids.reserve(leaves);
+    tb.reserve(leaves + 4000);
+    tb.add_unit("N", "national", unit_level::national, unit_kind::regional);
+    std::vector<std::string> provinces, cities, counties;
+    for (int p = 0; p < 41; ++p) provinces.push_back("P" + std::to_string(p));
+    for (int c = 0; c < 410; ++c) cities.push_back("C" + std::to_string(c));
+    for (int k = 0; k < 2900; ++k) counties.push_back("K" + std::to_string(k));
+    std::size_t g = 0;
+    auto grass = [&](const std::string& parent, std::size_t count) {
+        for (std::size_t i = 0; i < count && g < leaves; ++i, ++g) {
+            leaf_ids.push_back("G" + std::to_string(g));
+            tb.add_unit(leaf_ids.back(), "g", unit_level::grassroots, unit_kind::enterprise, parent);
+        }
+    };
+    for (std::size_t p = 0; p < provinces.size(); ++p) {
+        tb.add_unit(provinces[p], "p", unit_level::province, unit_kind::regional, "N");
+        grass(provinces[p], leaves * 2 / 100 / 41);
+        for (std::size_t c = p; c < cities.size(); c += provinces.size()) {
+            tb.add_unit(cities[c], "c", unit_level::city, unit_kind::regional, provinces[p]);
+            grass(cities[c], leaves * 8 / 100 / 410);
+            for (std::size_t k = c; k < counties.size(); k += cities.size()) {
+                tb.add_unit(counties[k], "k", unit_level::county, unit_kind::regional, cities[c]);
+                grass(counties[k], leaves * 90 / 100 / 2900 + 1);
+            }
+        }
+    }
+    const hierarchy t = tb.build();
+    const auto form = schema_registry::bundled().get("songnuan-2018");
+    report_batch b(form);
+    b.set_keys(std::vector<std::string>(leaf_ids), std::vector<std::string>(leaf_ids.size(), "2018"));
+    std::mt19937_64 rng(1);
+    for (std::size_t f = 0; f < b.width(); ++f) {
+        std::vector<std::int64_t> v(b.size());
+        const bool flag = form->fields[f].type == field_type::flag;
+        for (auto& x : v) x = flag ? static_cast<std::int64_t>(rng() & 1) : static_cast<std::int64_t>(rng() % 100000);
+        b.set_column(f, std::move(v));
+    }
+    std::vector<std::size_t> fields;  // every field the roll-up reads
+    for (std::size_t f = 0; f < b.width(); ++f) fields.push_back(f);
+
+    std::int64_t checksum = 0;
+    auto one_pass = [&] {
+        for (std::size_t f : fields) {
+            const column_view c = b.column(f);
+            std::int64_t s = 0;
+            if (c.narrow())
+                for (std::size_t i = 0; i < b.size(); ++i) s += c.int32()[i];
+            else
+                for (std::size_t i = 0; i < b.size(); ++i) s += c.int64()[i];
+            checksum += s;
+        }
+    };
+    rollup_result r = rollup(t, b);  // warm: the pages of the batch and the tree
+    std::vector<double> sum_t, roll_t, all_t;
+    for (int rep = 0; rep < 5; ++rep) {
+        sum_t.push_back(seconds_of(one_pass));
+        roll_t.push_back(seconds_of([&] { r = rollup(t, b); }));
+        if (rep < 2) {
+            rollup_options o;
+            o.leaves = true;
+            all_t.push_back(seconds_of([&] { rollup(t, b, o); }));
+        }
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    WARN("units " << t.size() << ", leaves " << b.size() << ", fields " << b.width() << ", inner rows "
+                  << r.units.size());
+    WARN("one pass summing the leaf columns (1 thread): " << median(sum_t) * 1e3 << " ms");
+    WARN("rollup (inner units): " << median(roll_t) * 1e3 << " ms = " << median(roll_t) / median(sum_t) << "x");
+    WARN("rollup (leaves too):  " << median(all_t) * 1e3 << " ms");
+    CHECK(r.units.size() == t.size() - b.size());
+    CHECK(checksum != 0);
 }

@@ -3,6 +3,7 @@
 /// Building a hierarchy unit by unit (from code, from pandas columns, from the file readers).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,11 +42,21 @@ public:
     /// malformed or inverted validity bound.
     hierarchy build() const;
 
+    /// As `build()`, but moves the listings' names into the hierarchy instead of copying
+    /// them (the builder is left with the listings but without their names): for readers
+    /// that build once from a large file.
+    hierarchy build_consuming();
+
 private:
     friend class hierarchy;
     /// Builds from listings already reduced to one version per id (used by `at`).
+    /// With `take_names`, the names are moved out of the listings viewed (which must be
+    /// the builder's own and not needed afterwards); `index`, when given, is the id index
+    /// of exactly the view's ids in view order (taken instead of hashing them again).
     static hierarchy build_view(const std::vector<const org_unit*>& view, const std::string& source,
-                                std::vector<org_unit> versions, const std::string& period);
+                                std::vector<org_unit> versions, const std::string& period,
+                                bool take_names = false, std::vector<std::uint32_t>* index = nullptr);
+    hierarchy build_impl(bool take_names);
 
     std::string source_;
     std::vector<org_unit> units_;

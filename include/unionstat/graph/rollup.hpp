@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,13 @@ struct rollup_options {
     std::string period;
     /// Reports of units that have children (along `along`): own activity or left out.
     unionstat::inner_reports inner = inner_reports::own_activity;
+    /// Also give the leaves' rows. A leaf (a unit without children along `along`) has its
+    /// own report as its total, so by default the result holds the inner units only and
+    /// no leaf report is copied; `true` gives one row per unit of the tree.
+    bool leaves = false;
 };
 
-/// Consolidated totals, one row per unit of the tree.
+/// Consolidated totals of the inner units (every unit with `leaves`).
 ///
 /// Contract (per field, by the field's aggregation policy):
 /// - `sum` (counts, money): total(u) = own report of u (if any) + Σ total(children of u).
@@ -48,25 +53,43 @@ struct rollup_options {
 ///   parents' consolidated reports here — they would be counted twice; compare them
 ///   with their children with `check()` instead.
 /// - The tree is used as given: for a versioned tree take `tree.at(period)` first.
+/// - Which units are rows: the units with children along `along` (primary children on
+///   the primary line; primary or secondary children on the secondary line), or every
+///   unit with `rollup_options::leaves`. `units` says which, in tree (index) order.
 struct rollup_result {
-    /// One row per unit, row i = unit i of the tree, period = the period rolled up,
-    /// same form as the input.
+    /// One row per unit of `units` (row r = unit units[r] of the tree), period = the
+    /// period rolled up, same form as the input.
     report_batch totals;
-    /// Per unit: number of reports counted in its total (its own included).
+    /// The tree index of each row of `totals`, ascending: the inner units, or every unit
+    /// (then units[i] == i) with `rollup_options::leaves`.
+    std::vector<std::size_t> units;
+    /// Per row of `totals`: number of reports counted in its unit's total (its own included).
     std::vector<std::uint32_t> reports;
+    /// Per row of `totals`: the batch row of its unit's own report when that report is
+    /// counted, else -1 (no report, or left out by `inner_reports::ignore`). Tells which
+    /// inner units reported themselves without matching the batch again.
+    std::vector<std::int64_t> own_rows;
     /// Rows of the period whose unit is not in the tree: not counted anywhere.
     std::vector<std::size_t> unknown_rows;
     /// Their unit ids, each once, in first-seen order (the Python layer warns about them).
     std::vector<std::string> unknown_units;
     /// Rows left out by `inner_reports::ignore`.
     std::vector<std::size_t> ignored_rows;
+
+    /// The row of `totals` holding tree unit `unit`, or nullopt when the unit is not a
+    /// row (a leaf, unless the roll-up was asked for leaves). A binary search of `units`.
+    std::optional<std::size_t> row(std::size_t unit) const noexcept;
 };
 
 /// Rolls the reports of `batch` up `tree` (see rollup_result for the contract).
-/// Columnar: per field, one forward scatter-add pass over the tree's parent array in
-/// topological order; on the secondary line, units with a secondary parent anywhere
-/// above them are added to each of their distinct ancestors instead. Working memory
-/// beyond the result: one column in flight and one byte per unit.
+/// Columnar, per field: a field without blanks is one scatter-add of the leaves' column
+/// into the inner units' totals (a few thousand entries at national size: they stay in
+/// cache), then the inner units in topological order; any other field (or one with a
+/// negative value or an overflowing partial sum) one forward pass over the tree's parent
+/// array in topological order. On the secondary line, units with a secondary parent
+/// anywhere above them are added to each of their distinct ancestors instead. Working
+/// memory beyond the result: a few arrays of one entry per unit, and one column of
+/// totals per thread.
 /// Throws value_error when a unit reports twice in the period, overflow_error on overflow.
 rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rollup_options& options = {});
 

@@ -8,4 +8,6 @@ PYBIND11_MODULE(_core, m) {
     register_rules(m);
     register_graph(m);
     register_crosswalk(m);
+    register_arrow(m);
+    register_io(m);
 }

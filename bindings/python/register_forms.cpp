@@ -224,6 +224,22 @@ void register_forms(py::module_& m) {
         .def("__len__", &report_batch::size)
         .def_property_readonly("units", &report_batch::units)
         .def_property_readonly("periods", &report_batch::periods)
+        .def_property_readonly(
+            "row_numbers",
+            [](const report_batch& b) {
+                py::array_t<std::int64_t> out(static_cast<py::ssize_t>(b.size()));
+                auto* p = out.mutable_data();
+                for (std::size_t i = 0; i < b.size(); ++i) p[i] = b.row_number(i);
+                return out;
+            },
+            "The row each report is known by: the file's line (CSV), the sheet's row (XLSX), else its 1-based position.")
+        .def(
+            "take",
+            [](const report_batch& b, const std::vector<std::size_t>& rows) {
+                py::gil_scoped_release release;
+                return b.take(rows);
+            },
+            py::arg("rows"), "A batch of these rows (0-based), keys, row numbers and values copied.")
         .def("add_row", &report_batch::add_row, py::arg("unit"), py::arg("period") = "")
         .def("append", &report_batch::append, py::arg("report"))
         .def("set_keys", &report_batch::set_keys, py::arg("units"), py::arg("periods"))

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "prelude.hpp"
 
 using namespace unionstat;
@@ -13,15 +15,13 @@ std::optional<unit_level> level_arg(const py::object& level) {
     return l;
 }
 
-std::vector<std::string> texts(const batch_result& r, const rule_set& rules, bool lhs_side) {
+// One text per listed pair of a result, made by `text(rules, result, i)`.
+template <class Text>
+std::vector<std::string> all_texts(const batch_result& r, const report_batch& b, Text text) {
+    const rule_set& rules = b.form().compiled();
     std::vector<std::string> out;
     out.reserve(r.size());
-    for (std::size_t i = 0; i < r.size(); ++i) {
-        const compiled_rule& rule = rules[r.rule[i]];
-        const int reg = lhs_side ? rule.lhs_register() : rule.rhs_register();
-        if (reg < 0 || r.st[i] == status::skipped || r.st[i] == status::error) out.emplace_back();
-        else out.push_back(format_ratio(lhs_side ? r.lhs[i] : r.rhs[i], lhs_side ? rule.lhs_den() : rule.rhs_den()));
-    }
+    for (std::size_t i = 0; i < r.size(); ++i) out.push_back(text(rules, r, i));
     return out;
 }
 
@@ -96,43 +96,36 @@ void register_rules(py::module_& m) {
                  for (const auto& c : r.counts) out.append(py::make_tuple(c.items, c.passes, c.fails, c.skipped, c.errors));
                  return out;
              })
-        .def("lhs_text", [](const batch_result& r, const report_batch& b) { return texts(r, b.form().compiled(), true); })
-        .def("rhs_text", [](const batch_result& r, const report_batch& b) { return texts(r, b.form().compiled(), false); })
-        .def("difference_text",
-             [](const batch_result& r, const report_batch& b) {
-                 const rule_set& rules = b.form().compiled();
-                 std::vector<std::string> out;
-                 for (std::size_t i = 0; i < r.size(); ++i) {
-                     const compiled_rule& rule = rules[r.rule[i]];
-                     const int node = rule.checked().report_node;
-                     if (node < 0 || r.st[i] == status::skipped || r.st[i] == status::error) {
-                         out.emplace_back();
-                         continue;
-                     }
-                     const node_info& x = rule.checked().info[static_cast<std::size_t>(node)];
-                     const wide_int d = wide_int(r.lhs[i]) * x.lhs_factor - wide_int(r.rhs[i]) * x.rhs_factor;
-                     out.push_back(detail::fits_int64(d) ? format_ratio(static_cast<std::int64_t>(d), x.common_den) : std::string());
-                 }
-                 return out;
-             })
+        .def(
+            "keys",
+            [](const batch_result& r, const report_batch& b) {
+                std::vector<std::string> units, periods;
+                std::vector<std::int64_t> numbers;
+                units.reserve(r.size());
+                periods.reserve(r.size());
+                numbers.reserve(r.size());
+                for (std::size_t i = 0; i < r.size(); ++i) {
+                    units.push_back(b.units()[r.row[i]]);
+                    periods.push_back(b.periods()[r.row[i]]);
+                    numbers.push_back(b.row_number(r.row[i]));
+                }
+                return py::make_tuple(units, periods, py::array_t<std::int64_t>(static_cast<py::ssize_t>(numbers.size()), numbers.data()));
+            },
+            py::arg("batch"), "(units, periods, row numbers) of the listed pairs' rows: only those, not the batch's.")
+        .def("lhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, lhs_text); })
+        .def("rhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, rhs_text); })
+        .def("difference_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, difference_text); })
         .def("messages",
-             [](const batch_result& r, const report_batch& b, bool english) {
+             [](const batch_result& r, const report_batch& b, bool english, std::size_t limit) {
                  const rule_set& rules = b.form().compiled();
                  std::vector<std::string> out;
-                 out.reserve(r.size());
-                 for (std::size_t i = 0; i < r.size(); ++i) {
-                     const rule_def& def = rules[r.rule[i]].def();
-                     const std::string& t = english ? def.message_en : def.message;
-                     std::string msg = t.empty() ? def.check : fill_message(t, b, r.row[i]);
-                     if (english) {
-                         // fill_message writes blanks the Chinese way; English readers get "(blank)".
-                         for (std::size_t p; (p = msg.find("（空）")) != std::string::npos;) msg.replace(p, std::string("（空）").size(), "(blank)");
-                     }
-                     out.push_back(std::move(msg));
-                 }
+                 const std::size_t n = std::min(limit, r.size());
+                 out.reserve(n);
+                 for (std::size_t i = 0; i < n; ++i) out.push_back(message_text(rules, r, b, i, english));
                  return out;
              },
-             py::arg("batch"), py::arg("english") = false);
+             py::arg("batch"), py::arg("english") = false, py::arg("limit") = std::numeric_limits<std::size_t>::max(),
+             "The filled messages of the first `limit` listed pairs (all by default).");
 
     m.def("batch_kernels", &batch_kernels,
           "Instruction set of the batch kernels here: 'avx512', 'avx2' or 'baseline' (UNIONSTAT_SIMD lowers it).");

@@ -100,9 +100,9 @@ def test_exit_status_says_clean_or_found(
     ("file", "args", "words"),
     [
         ("missing", [], "no such file"),
-        ("bad_cell", [], "row 2, unit G2, field 01A"),
-        ("empty", [], "cannot read"),
-        ("undecodable", [], "cannot read"),
+        ("bad_cell", [], "row 3, unit G2, field 01A"),  # row = the file's line
+        ("empty", [], "no header row"),
+        ("undecodable", [], "not valid gb18030 at byte offset 16 (line 2)"),
         ("two_periods", [], "several periods"),
         ("balanced", ["--form", "songnuan-1999"], "unknown form"),
         ("balanced", ["--tree", "no-such-tree"], "no such units file"),
@@ -203,7 +203,7 @@ def test_completeness_formats(tree: str, files: dict[str, str], capsys: pytest.C
 
 
 def test_bundled_tree_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from unionstat.io import write_reports
+    from unionstat.frames import write_reports
     from unionstat.sample import sample_reports
 
     f = tmp_path / "songnuan.parquet"

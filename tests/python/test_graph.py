@@ -92,7 +92,7 @@ def test_rollup_equals_an_independent_pandas_reference(form: us.Form, seed: int)
     tree = us.Hierarchy.from_pandas(units)
     reporting = units["id"].sample(frac=0.8, random_state=seed).tolist()
     df = _reports(reporting, rng)
-    totals = tree.rollup(df, form)
+    totals = tree.rollup(df, form, leaves=True)  # every unit, leaves too
     # Reference: every report adds to its unit and all of the unit's ancestors.
     parent = dict(zip(units["id"], units["parent"]))
     expected: dict[str, int] = {u: 0 for u in units["id"]}
@@ -110,9 +110,14 @@ def test_rollup_equals_an_independent_pandas_reference(form: us.Form, seed: int)
     leaf = next(u for u in reporting if not tree.children(u))
     df2 = df.copy()
     df2.loc[df2["unit"] == leaf, "01A"] += 7
-    totals2 = tree.rollup(df2, form)
+    totals2 = tree.rollup(df2, form, leaves=True)
     changed = set(totals2.index[(totals2["01A"] != totals["01A"]).fillna(False).to_numpy()])
     assert changed == {leaf, *tree.ancestors(leaf)}
+
+    # By default the rows are the inner units only, with the same totals.
+    inner = tree.rollup(df, form)
+    assert list(inner.index) == [u for u in units["id"] if tree.children(u)]
+    pd.testing.assert_frame_equal(inner, totals.loc[inner.index])
 
 
 def test_money_rolls_up_exactly(tree: us.Hierarchy, form: us.Form) -> None:
@@ -175,3 +180,62 @@ def test_bundled_sample_trees_load() -> None:
     assert q.path("630100")[0] == "630000"
     p = us.Hierarchy.sample("pingdingshan")
     assert len(p) > 10
+
+
+def test_a_leaf_is_a_row_only_with_leaves(tree: us.Hierarchy, form: us.Form) -> None:
+    df = pd.DataFrame({"unit": ["G1", "G2", "G3"], "period": "2018", "01A": [1, 10, 100], "05A": ["0.10", "0.20", "1"]})
+    inner = tree.rollup(df, form)
+    assert list(inner.index) == ["P", "C1", "C2", "K1"]  # tree order; G*, and I1 without children, are leaves
+    assert "G1" not in inner.index
+    everyone = tree.rollup(df, form, leaves=True)
+    assert list(everyone.index) == tree.ids
+    assert everyone.loc["G1", "01A"] == 1 and everyone.loc["G1", "reports"] == 1
+    assert pd.isna(everyone.loc["G4", "01A"]) and everyone.loc["G4", "reports"] == 0
+    pd.testing.assert_frame_equal(inner, everyone.loc[inner.index])
+    # The secondary line: I1 has secondary children, so it is inner there.
+    assert "I1" in tree.rollup(df, form, along="secondary").index
+    view = tree.rollup_view(df, form, unit="C1")
+    with pytest.raises(KeyError, match="leaves=True"):
+        view.total("01A", unit="G1")
+
+
+def test_money_columns_are_exact_decimal128_without_python_objects(tree: us.Hierarchy, form: us.Form) -> None:
+    import pyarrow as pa
+    from decimal import Decimal
+
+    big = "123456789012.345678"  # 18 significant digits: no float holds it
+    df = pd.DataFrame({"unit": ["G1", "G2", "G3"], "period": "2018", "05A": [big, "0.000001", None]})
+    totals = tree.rollup(df, form)
+    assert totals["05A"].dtype == pd.ArrowDtype(pa.decimal128(38, 6))
+    assert totals.loc["K1", "05A"] == Decimal("123456789012.345679")
+    assert totals.loc["P", "05A"] == Decimal(big) + Decimal("0.000001")
+    assert pd.isna(totals.loc["C2", "05A"])  # G3's only report is blank
+    assert totals["01A"].dtype == "Int64"
+    # The same values as Decimal objects on request, with the reported decimals.
+    old = tree.rollup(df, form, exact="decimal")
+    assert old["05A"].dtype == object
+    assert old.loc["K1", "05A"] == totals.loc["K1", "05A"]
+    assert str(tree.rollup(df, form, exact=False).loc["K1", "05A"]) == "123456789012.345679"
+    with pytest.raises(ValueError, match="exact"):
+        tree.rollup(df, form, exact="float")
+
+
+def test_decimal_array_is_exact_at_the_int64_limits() -> None:
+    from decimal import Decimal
+
+    from unionstat.graph import decimal_array
+
+    raw = np.array([0, 1, -1, 2**63 - 1, -(2**63), 123456789012345678], dtype=np.int64)
+    missing = np.array([False, False, False, False, False, True])
+    arr = decimal_array(raw, missing, 6)
+    got = list(arr)
+    assert got[:5] == [Decimal(int(v)).scaleb(-6) for v in raw[:5]]
+    assert got[5] is pd.NA
+
+
+def test_from_pandas_takes_numbers_and_blanks(form: us.Form) -> None:
+    df = pd.DataFrame({"id": [1, 2, 3], "name": ["a", None, "c"], "level": ["province", "city", "county"],
+                       "parent": [None, 1, 2]})
+    t = us.Hierarchy.from_pandas(df.astype({"parent": "Int64"}))
+    assert t.path("3") == ["1", "2", "3"]
+    assert t.to_frame().set_index("unit").loc["2", "name"] == ""

@@ -106,4 +106,4 @@ def test_nullable_and_float_columns(form: us.Form) -> None:
     assert out["05A"].isna().tolist() == [False, True]
     with pytest.raises(us.InputError) as info:
         form.batch(pd.DataFrame({"unit": ["a"], "01A": [1.5]}))
-    assert info.value.field == "01A" and info.value.row == 0
+    assert info.value.field == "01A" and info.value.row == 1  # 1-based, as in the message

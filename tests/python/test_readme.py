@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import runpy
+import warnings
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,26 @@ def test_readme_hierarchy_example_runs(root: Path, tmp_path: Path, capsys: pytes
     assert re.search(r"630100\s+01A\s+260\s+250\s+10\n", out)
 
 
+def test_readme_files_and_arrow_example_runs(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("polars")
+    import unionstat as us
+
+    text = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    script = tmp_path / "files.py"
+    script.write_text(next(b for b in blocks if "read_batch" in b), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runpy.run_path(str(script))
+    notes = [str(w.message) for w in caught if issubclass(w.category, us.InputNotice)]
+    assert len(notes) == 2 and "above the header" in notes[0] and "备注" in notes[1]
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["(3, '630102', 'songnuan.part_of.01B')", "False"]
+
+
 def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     from unionstat.cli import main
 
@@ -56,8 +77,9 @@ def test_every_bad_cell_is_reported(tmp_path: Path) -> None:
     with pytest.raises(us.InputError) as info:
         us.read_reports(bad, us.forms()["songnuan-2018"])
     problems = info.value.problems
-    assert [(p["row"], p["unit"], p["field"]) for p in problems] == [(0, "a", "01A"), (1, "b", "01B"), (2, "c", "05A")]
-    assert "row 1, unit a, field 01A" in str(info.value)
+    # Rows are the file's lines, in the message and in the attributes alike.
+    assert [(p["row"], p["unit"], p["field"]) for p in problems] == [(2, "a", "01A"), (3, "b", "01B"), (4, "c", "05A")]
+    assert "row 2, unit a, field 01A" in str(info.value)
 
 
 def test_unknown_columns_are_reported(tmp_path: Path) -> None:

@@ -26,14 +26,15 @@ from .errors import (
     ExactOverflowError,
     HierarchyError,
     InputError,
+    InputNotice,
     RuleError,
     SchemaError,
     UnknownNameError,
 )
 from .forms import Form, forms, load_form, schema_dir
-from .frames import batch_to_frame, to_batch
+from .frames import batch_to_frame, read_reports, to_batch, write_reports
 from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
-from .io import read_batch, read_reports, write_reports
+from .io import ReadResult, read_batch, read_file
 from .rules import BatchValidation, ReportValidation
 
 __all__ = [
@@ -52,9 +53,11 @@ __all__ = [
     "FormSchema",
     "HierarchyError",
     "InputError",
+    "InputNotice",
     "Report",
     "ReportBatch",
     "ReportValidation",
+    "ReadResult",
     "RollupView",
     "RuleError",
     "RuleOutcome",
@@ -68,6 +71,7 @@ __all__ = [
     "load_crosswalk",
     "load_form",
     "read_batch",
+    "read_file",
     "read_reports",
     "schema_dir",
     "to_batch",

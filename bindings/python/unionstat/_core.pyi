@@ -6,7 +6,7 @@ Raw stored values: counts as counted, money as an integer count of ``10**-scale`
 printed unit (万元 at scale 6: one raw unit is 1e-6 万元 = 0.01 元), flags 0/1.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypedDict, overload
 
@@ -186,6 +186,11 @@ class ReportBatch:
     def form(self) -> FormSchema: ...
     def __len__(self) -> int: ...
     @property
+    def row_numbers(self) -> npt.NDArray[np.int64]:
+        """The row each report is known by: the file's line (CSV), the sheet's row (XLSX), else its 1-based position."""
+    def take(self, rows: Sequence[int]) -> ReportBatch:
+        """A batch of these rows (0-based), keys, row numbers and values copied."""
+    @property
     def units(self) -> list[str]: ...
     @property
     def periods(self) -> list[str]: ...
@@ -265,7 +270,10 @@ class BatchResult:
     def lhs_text(self, batch: ReportBatch, /) -> list[str]: ...
     def rhs_text(self, batch: ReportBatch, /) -> list[str]: ...
     def difference_text(self, batch: ReportBatch, /) -> list[str]: ...
-    def messages(self, batch: ReportBatch, english: bool = False) -> list[str]: ...
+    def messages(self, batch: ReportBatch, english: bool = False, limit: int = ...) -> list[str]:
+        """The filled messages of the first ``limit`` listed pairs (all by default)."""
+    def keys(self, batch: ReportBatch, /) -> tuple[list[str], list[str], npt.NDArray[np.int64]]:
+        """(units, periods, row numbers) of the listed pairs' rows: only those, not the batch's."""
 
 def validate_report(
     report: Report, previous: Report | None = None, children: Report | None = None, level: str | None = None
@@ -343,19 +351,28 @@ class Hierarchy:
     def roots(self) -> list[int]: ...
     def at(self, period: str) -> Hierarchy: ...
     def to_csv(self) -> str: ...
-    def columns(self) -> _UnitColumns: ...
+    def columns(self, units: Sequence[int] | npt.NDArray[np.uint64] | None = None) -> _UnitColumns:
+        """The unit table as columns: every unit, or the units given (by index), in that order."""
 
 class _Rollup(TypedDict):
     totals: ReportBatch
+    units: npt.NDArray[np.uint64]
     reports: npt.NDArray[np.uint32]
+    own_rows: npt.NDArray[np.int64]
     unknown_units: list[str]
     unknown_rows: npt.NDArray[np.uint64]
     ignored_rows: npt.NDArray[np.uint64]
 
 def rollup(
-    tree: Hierarchy, batch: ReportBatch, along: str = "primary", period: str = "", ignore_inner: bool = False
+    tree: Hierarchy,
+    batch: ReportBatch,
+    along: str = "primary",
+    period: str = "",
+    ignore_inner: bool = False,
+    leaves: bool = False,
 ) -> _Rollup:
-    """Consolidated totals for every unit (GIL released while it runs)."""
+    """Consolidated totals of the inner units (every unit with leaves=True); ``units`` is
+    the tree index of each row of ``totals`` (GIL released while it runs)."""
 
 class _Check(TypedDict):
     period: str
@@ -464,3 +481,62 @@ def load_crosswalk(path: str, forms: SchemaRegistry) -> Crosswalk:
     """Loads a crosswalk file, checked against the forms; errors name file:line:column."""
 
 def load_crosswalk_text(text: str, forms: SchemaRegistry, name: str = "<string>") -> Crosswalk: ...
+
+# --- arrow (register_arrow.cpp) ---------------------------------------------------------
+
+_ReadProblem = tuple[int, int, str, str, str, str]
+"""(row, 1-based input column, unit, field code or column name, cell text, message) of a read problem;
+row 0 for a problem of a column or of the header."""
+
+def read_arrow(
+    form: FormSchema, data: Any, strict: bool = False, row_column: str = ""
+) -> tuple[ReportBatch, list[_ReadProblem], list[str], list[str], str]:
+    """Reads an Arrow table (an object with ``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow,
+    polars, duckdb; or such capsules) into a batch, parsing every cell in C++ with the GIL released.
+    Returns (batch, problems, notices, ignored columns, ""); bad cells are blank in the batch and listed
+    in problems."""
+
+class ArrowTable:
+    """A columnar result built in C++, read by any Arrow consumer (``pa.table(t)``, ``pl.from_arrow(t)``)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """An ``arrow_array_stream`` capsule (the requested schema is ignored, as the spec allows)."""
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
+        """(``arrow_schema``, ``arrow_array``) capsules of the whole table as one struct array."""
+    def __arrow_c_schema__(self) -> object:
+        """An ``arrow_schema`` capsule."""
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+def batch_to_arrow(batch: ReportBatch) -> ArrowTable:
+    """The batch as Arrow: ``row``, ``unit``, ``period``, then every field by code (counts int64,
+    money decimal128(38, scale), flags bool; blanks null)."""
+
+def read_csv(
+    path: str, form: FormSchema, encoding: str = "", strict: bool = False, threads: int = 0,
+    progress: Callable[[int], object] | None = None,
+) -> tuple[ReportBatch, list[_ReadProblem], list[str], list[str], str]:
+    """Reads a CSV file of reports: (batch, problems, notices, ignored_columns, encoding). Problems are
+    (row, column, unit, field, text, message), row being the file's line."""
+
+def map_header(form: FormSchema, names: Sequence[str], row: int = 0, strict: bool = False) -> dict[str, Any] | None:
+    """The meaning of a header row's columns (unit, period, field columns, ignored), or None when the row is
+    not a header of the form."""
+
+def period_counts(batch: ReportBatch) -> list[tuple[str, int]]:
+    """[(period, reports)] in the order the periods first appear."""
+
+def select_period(batch: ReportBatch, period: str) -> ReportBatch:
+    """The reports of one period (row numbers kept)."""
+
+def duplicate_keys(batch: ReportBatch) -> list[tuple[int, int]]:
+    """(first row, later row) for every row whose (unit, period) an earlier row has."""
+
+def violations_table(batch: ReportBatch, result: BatchResult, messages: bool = True, limit: int = ...) -> ArrowTable:
+    """The listed outcomes as an ArrowTable (row = the user's row number), messages made for the rows it holds."""
+
+def summary_table(batch: ReportBatch, result: BatchResult) -> ArrowTable:
+    """One row per rule: items, passes, fails, skipped, errors (ArrowTable)."""

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Error, InputError
@@ -67,11 +69,45 @@ def _progress(args: argparse.Namespace, steps: int) -> Progress:
     return Progress(steps, enabled=enabled)
 
 
+def _note(text: str) -> None:
+    print(f"unionstat: note: {text}", file=sys.stderr)
+
+
 def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBatch:
-    from .io import read_batch
+    """The file's reports, after the checks every command makes: not empty, no report
+    given twice, and the --period chosen (the others left out, and said so)."""
+    from . import _core
+    from .io import read_file
 
     bar.step(f"reading {args.file}")
-    batch = read_batch(args.file, form, progress=lambda rows: bar.note(f"reading {args.file}: {rows:,} rows"))
+    res = read_file(args.file, form.schema, encoding=args.encoding, strict=args.strict, sheet=args.sheet,
+                    progress=lambda rows: bar.note(f"reading {args.file}: {rows:,} rows"))
+    for text in res.notices:
+        _note(f"{args.file}: {text}")
+    batch = res.batch
+    if len(batch) == 0:
+        raise InputError(f"{args.file}: holds no reports (a header and no rows)", file=args.file)
+    dups = _core.duplicate_keys(batch)
+    if dups:
+        rows = batch.row_numbers
+        shown = "; ".join(
+            f"unit {batch.units[a]} period {batch.periods[a] or '(none)'} in rows {rows[a]} and {rows[b]}" for a, b in dups[:5]
+        )
+        more = f" (and {len(dups) - 5} more)" if len(dups) > 5 else ""
+        a, b = dups[0]
+        raise InputError(f"{args.file}: {len(dups)} report(s) given twice: {shown}{more}", file=args.file,
+                         row=int(rows[b]), unit=batch.units[a])
+    counts = dict(_core.period_counts(batch))
+    if args.period is not None:
+        period = str(args.period)
+        if period not in counts:
+            present = ", ".join(f"{p or '(none)'} ({n:,} reports)" for p, n in list(counts.items())[:10])
+            raise InputError(f"{args.file}: no reports of period {period} (periods present: {present})", file=args.file)
+        others = {p: n for p, n in counts.items() if p != period}
+        if others:
+            left = ", ".join(f"{p or '(none)'}: {n:,}" for p, n in others.items())
+            _note(f"{args.file}: left out {sum(others.values()):,} report(s) of other periods ({left})")
+            batch = _core.select_period(batch, period)
     return batch
 
 
@@ -89,10 +125,13 @@ def _tree(spec: str) -> Hierarchy:
 
 
 def _period(args: argparse.Namespace, batch: _core.ReportBatch) -> str:
-    """The period to work on: --period, or the file's only period."""
+    """The period to work on: --period (the batch holds only it by now), or the file's
+    only period; several periods need a choice."""
+    from . import _core
+
     if args.period is not None:
         return str(args.period)
-    periods = sorted(set(batch.periods))
+    periods = [p for p, _n in _core.period_counts(batch)]
     if len(periods) > 1:
         shown = ", ".join(periods[:10]) + (" …" if len(periods) > 10 else "")
         raise InputError(f"{args.file} holds reports of several periods ({shown}): choose one with --period", file=args.file)
@@ -115,19 +154,74 @@ def _unknown_units(found: list[str]) -> Iterator[None]:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def _emit(args: argparse.Namespace, df: pd.DataFrame, table: str, html: str, obj: Any = None) -> None:
-    """Prints a result in the chosen format."""
-    if args.format == "json":
-        if obj is not None:
-            print(json.dumps(obj, ensure_ascii=False, default=str))
-        else:
-            print(df.to_json(orient="records", force_ascii=False, default_handler=str))
-    elif args.format == "csv":
-        print(df.to_csv(index=False), end="")
-    elif args.format == "html":
-        print(html)
+def _format(args: argparse.Namespace) -> str:
+    """--format, or the --output file's suffix, or a table."""
+    if args.format:
+        return str(args.format)
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    return {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".parquet": "parquet"}.get(suffix, "table")
+
+
+def _arrow(data: Any) -> Any:
+    """A result as an Arrow table with plain columns (dictionaries decoded, exact money
+    as its text for CSV/JSON readers that know no decimal)."""
+    import pyarrow as pa
+
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(_plain_frame(data), preserve_index=False)
+    cols = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def _plain_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(_plain)
+    return out
+
+
+def _emit(args: argparse.Namespace, data: Any, table: str, html: str, obj: Any = None) -> None:
+    """Writes a result in the chosen format to stdout or --output: CSV and Parquet by
+    Arrow's writers (streaming, in C++), JSON as records, HTML, or the terminal table."""
+    fmt = _format(args)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if not args.output:
+            raise InputError("--format parquet needs --output FILE")
+        pq.write_table(_arrow(data), args.output)
+        return
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        with _out(args, binary=True) as out:
+            pacsv.write_csv(_arrow(data), out)
+        return
+    if fmt == "json":
+        text = json.dumps(obj if obj is not None else _arrow(data).to_pylist(), ensure_ascii=False, default=str)
+    elif fmt == "html":
+        text = html
     else:
-        print(table)
+        text = table
+    with _out(args, binary=False) as out:
+        out.write(text + "\n")
+
+
+@contextmanager
+def _out(args: argparse.Namespace, *, binary: bool) -> Iterator[Any]:
+    """--output opened (and closed), or stdout (flushed)."""
+    if args.output:
+        with open(args.output, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+            yield f
+        return
+    sys.stdout.flush()
+    out = sys.stdout.buffer if binary else sys.stdout
+    yield out
+    out.flush()
 
 
 def _plain(value: Any) -> Any:
@@ -176,21 +270,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 res = (tree.at(period) if period else tree).validate(batch, form, period=period, unknown="warn")
         else:
             res = validate_batch(batch)
-    v = res.violations
-    if args.format == "html":
+    args.status = CLEAN if res.ok else FOUND
+    fmt = _format(args)
+    if fmt in ("json", "csv", "parquet"):
+        _emit(args, res.violations_table(), "", "")
+    elif fmt == "html":
         from .views import batch_html
 
-        print(batch_html(res))
-    elif args.format in ("json", "csv"):
-        _emit(args, v, "", "")
+        _emit(args, None, "", batch_html(res))
     else:
-        s = res.summary
-        failing = s[(s["fails"] > 0) | (s["errors"] > 0)]
-        print(f"{len(batch)} reports, {len(v)} violations ({int((v['severity'] == 'error').sum()) if len(v) else 0} errors)")
-        if len(failing):
-            print(failing[["rule", "severity", "items", "passes", "fails", "skipped", "errors"]].to_string(index=False))
-        for _, r in v.head(args.limit).iterrows():
-            print(f"  row {r['row'] + 1} unit {r['unit']}: [{r['severity']}] {r['rule']}: {r['message']}")
+        s = res.summary_table().to_pylist()
+        failing = [r for r in s if r["fails"] or r["errors"]]
+        shown = res.violations_table(limit=args.limit).to_pylist()
+        errors = sum(r["fails"] + r["errors"] for r in s if r["severity"] == "error")
+        lines = [f"{len(batch):,} reports, {len(res):,} violations ({errors:,} errors)"]
+        if failing:
+            from .views import text_table
+
+            lines.append(text_table(["rule", "severity", "items", "passes", "fails", "skipped", "errors"],
+                                    [[r["rule"], r["severity"]] + [f"{r[k]:,}" for k in ("items", "passes", "fails", "skipped", "errors")]
+                                     for r in failing], right={2, 3, 4, 5, 6}))
+        lines += [f"  row {r['row']} unit {r['unit']}: [{r['severity']}] {r['rule']}: {r['message']}" for r in shown]
+        if len(res) > len(shown):
+            lines.append(f"  … and {len(res) - len(shown):,} more (--limit, or --format csv for all)")
+        _emit(args, None, "\n".join(lines), "")
     return CLEAN if res.ok else FOUND
 
 
@@ -215,16 +318,23 @@ def _cmd_rollup(args: argparse.Namespace) -> int:
         form, tree, batch, period = _prepare(args, bar)
         bar.step(f"rolling up {len(batch):,} reports over {len(tree):,} units")
         with _unknown_units(unknown):
-            totals = tree.rollup(batch, form, along=args.along, period=period, ignore_inner=args.lowest_only)
-    unit = args.unit or tree.ids[0]
+            # Inner units only unless --leaves (a leaf's total is its own report), so the
+            # Decimal per money cell that keeps the reported decimals in the output is cheap.
+            totals, _, own = tree._rollup(batch, form, along=args.along, period=period,
+                                          ignore_inner=args.lowest_only, leaves=args.leaves, exact="decimal")
+    unit = args.unit or tree.core.id(tree.core.roots()[0])
     if unit not in tree:
         raise InputError(f"--unit {unit}: not a unit of the tree", unit=unit)
-    inner = [u for u in dict.fromkeys(batch.units) if u in tree and tree.children(u)]
+    if unit not in totals.index:
+        raise InputError(f"--unit {unit}: a leaf, whose total is its own report (add --leaves to list leaves)",
+                         unit=unit)
+    reported = totals.index[own >= 0]
+    inner = [u for u in reported if tree.children(u)]  # the rows' units that reported themselves
     if inner and not args.lowest_only:
         print(f"unionstat: note: {len(inner)} unit(s) with children reported (e.g. {inner[0]}); their reports were "
               "added as their own activity — if they are consolidated totals, use --lowest-only", file=sys.stderr)
     me = totals.loc[unit]
-    kids = [c for c in tree.children(unit)][: args.limit]
+    kids = [c for c in tree.children(unit) if c in totals.index][: args.limit]
     rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])] + [fmt_value(totals.loc[k, f.code]) for k in kids]
             for f in form.fields]
     header = f"{form.id} period {period or '(any)'}: {unit} {me['name']} — {int(me['reports']):,} report(s) counted"
@@ -233,6 +343,7 @@ def _cmd_rollup(args: argparse.Namespace) -> int:
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].map(_plain)
+    args.status = FOUND if unknown else CLEAN
     _emit(args, out, header + "\n" + table,
           rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown))
     return FOUND if unknown else CLEAN
@@ -266,6 +377,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                                    rows, right={3, 4, 5, 6})
         if len(gaps) > args.limit:
             table += f"\n  … and {len(gaps) - args.limit} more (--limit, or --format csv for all)"
+    args.status = FOUND if len(imbalanced) or unknown else CLEAN
     _emit(args, out, table, gaps_html(gaps, names))
     return FOUND if len(imbalanced) or unknown else CLEAN
 
@@ -299,6 +411,7 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
         "by_level": c.by_level.to_dict(orient="records"), "by_kind": c.by_kind.to_dict(orient="records"),
         "missing": missing.to_dict(orient="records"), "unknown": unknown,
     }
+    args.status = FOUND if len(missing) or unknown else CLEAN
     _emit(args, missing, table, completeness_html(c), obj)
     return FOUND if len(missing) or unknown else CLEAN
 
@@ -319,8 +432,14 @@ def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 
     p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
     p.add_argument("--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan")
     p.add_argument("--period", help="period to work on (default: the file's only period)")
-    p.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
+    p.add_argument("--format", choices=["table", "csv", "json", "html", "parquet"], default=None,
+                   help="output format (default: from --output's suffix, else table)")
+    p.add_argument("--output", "-o", help="write the result to this file instead of stdout")
     p.add_argument("--limit", type=int, default=limit, help="rows listed in table format")
+    p.add_argument("--encoding", help="encoding of a CSV file (default: detected; utf-8, gb18030, gbk, utf-16 …)")
+    p.add_argument("--sheet", help="sheet of an XLSX file, by name or 0-based index (default: the first with a header)")
+    p.add_argument("--strict", action="store_true",
+                   help="columns that are no field of the form (备注, 填报人 …) are errors instead of being ignored")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
 
@@ -341,9 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="validate a file of reports against a form")
     _data_args(v, tree_required=False)
     v.set_defaults(func=_cmd_validate)
-    r = sub.add_parser("rollup", help="consolidated totals of every unit of a tree")
+    r = sub.add_parser("rollup", help="consolidated totals of the inner units of a tree")
     _data_args(r, tree_required=True)
     r.add_argument("--unit", help="unit shown in table and html format (default: the root)")
+    r.add_argument("--leaves", action="store_true",
+                   help="list every unit, leaves too (a leaf's total is its own report)")
     r.add_argument("--along", choices=["primary", "secondary"], default="primary")
     r.add_argument("--lowest-only", action="store_true",
                    help="leave out reports of units that have children (they are consolidated totals)")
@@ -371,8 +492,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    args.status = None
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        # The reader went away (| head): stop writing, keep the exit status's meaning.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(args.status) if args.status is not None else CLEAN
     except (Error, OSError, KeyError) as exc:
         print(f"unionstat: {exc}", file=sys.stderr)
         return BAD_INPUT

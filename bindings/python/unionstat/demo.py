@@ -108,7 +108,8 @@ def _run_form(full: Hierarchy, form: Form, df: pd.DataFrame, tree: Hierarchy, co
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownUnitsWarning)
         # Consolidated reports would be counted twice: roll up the lowest reports only.
-        totals = tree.rollup(df, form, ignore_inner=consolidated)
+        # Inner units only (a leaf's total is its own report); Decimals keep the reported decimals in print.
+        totals = tree.rollup(df, form, ignore_inner=consolidated, exact="decimal")
         gaps = tree.check(df, form) if consolidated else None
         completeness = tree.completeness(df, form)
     messages = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UnknownUnitsWarning)))

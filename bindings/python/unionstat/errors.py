@@ -7,6 +7,7 @@ both :class:`Error` and the builtin that fits, so ``except ValueError`` keeps wo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ExactOverflowError",
     "UnknownNameError",
     "HierarchyError",
+    "InputNotice",
 ]
 
 
@@ -69,6 +71,29 @@ class InputError(Error, ValueError):
         self.problems = []
         super().__init__(text, **place)
 
+    @classmethod
+    def from_problems(
+        cls, problems: Sequence[tuple[int, int, str, str, str, str]], what: str, *, file: str | None = None, shown: int = 20
+    ) -> InputError:
+        """One error for every problem a reader found: ``(row, column, unit, field, text,
+        message)`` each, ``row`` being the row as the user knows it (the file's line, the
+        sheet's row, the 1-based position in a table; 0 when the problem is a column's).
+        The first problem's place becomes the error's attributes; all are in ``problems``."""
+        lines = []
+        for row, column, unit, field, _text, message in problems[:shown]:
+            place = [p for p in (f"row {row}" if row else "", f"column {column}" if column and not row else "",
+                                 f"unit {unit}" if unit else "", f"field {field}" if field else "") if p]
+            lines.append(f"{', '.join(place)}: {message}" if place else message)
+        more = f"\n… and {len(problems) - shown} more" if len(problems) > shown else ""
+        n = len(problems)
+        row, column, unit, field = problems[0][:4]
+        err = cls(
+            f"{n} problem{'s' if n != 1 else ''} in {what}:\n" + "\n".join(lines) + more,
+            file=file, row=row or None, column=column or None, unit=unit or None, field=field or None,
+        )
+        err.problems = [dict(row=r, column=c, unit=u, field=f, text=t, message=m) for r, c, u, f, t, m in problems]
+        return err
+
 
 class ExactOverflowError(Error, OverflowError):
     """Exact arithmetic left the int64 range; values are never wrapped."""
@@ -89,3 +114,8 @@ class HierarchyError(Error, ValueError):
     def __init__(self, text: str = "", **place: Any) -> None:
         self.units = []
         super().__init__(text, **place)
+
+
+class InputNotice(UserWarning):
+    """Something a reader did that the user should hear of, though nothing is wrong:
+    lines skipped above the header, columns that are no field (备注, 填报人) not read."""

@@ -99,6 +99,10 @@ class Form:
 
 
 def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the data") -> _core.ReportBatch:
+    """A batch from whatever holds reports: a batch, reports, a pandas DataFrame or a
+    mapping of columns (the pandas adapter), or any Arrow producer — pyarrow, polars,
+    DuckDB — which goes to the core through the Arrow C stream with no pandas and no
+    Python work per row."""
     schema = form.schema if isinstance(form, Form) else form
     if isinstance(data, _core.ReportBatch):
         return data
@@ -109,10 +113,29 @@ def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the d
         for r in data:
             batch.append(r)
         return batch
-    from .frames import to_batch
-    from .io import as_pandas
+    if type(data).__module__.partition(".")[0] != "pandas" and not isinstance(data, dict) and (
+        hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
+    ):
+        from .io import read_arrow, warn_notices
 
-    return to_batch(as_pandas(data), schema, what=what)
+        result = read_arrow(data, schema, what=what)
+        warn_notices(result)
+        return result.batch
+    if hasattr(data, "arrow") and type(data).__module__.partition(".")[0] == "duckdb":
+        from .io import read_arrow, warn_notices
+
+        result = read_arrow(data.arrow(), schema, what=what)  # a DuckDB relation: its Arrow reader
+        warn_notices(result)
+        return result.batch
+    from .frames import to_batch
+
+    if isinstance(data, dict):
+        import pandas as pd
+
+        data = pd.DataFrame(data)
+    if type(data).__module__.partition(".")[0] != "pandas":
+        raise InputError(f"cannot read reports from a {type(data).__name__}")
+    return to_batch(data, schema, what=what)
 
 
 class _Registry(Mapping[str, Form]):

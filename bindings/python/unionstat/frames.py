@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from .errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["to_batch", "batch_to_frame", "long_to_wide", "KEY_COLUMNS", "LONG_COLUMNS"]
+__all__ = ["to_batch", "batch_to_frame", "long_to_wide", "read_reports", "write_reports", "KEY_COLUMNS", "LONG_COLUMNS"]
 
 #: Columns of the long format: one row per (unit, period, field).
 LONG_COLUMNS = ("unit", "period", "code", "value")
@@ -22,19 +23,10 @@ KEY_COLUMNS = ("unit", "period")
 
 
 def _raise_problems(problems: list[tuple[int, str, str, str, str]], what: str) -> None:
-    if not problems:
-        return
-    lines = [f"row {r + 1}, unit {u}, field {f}: {m}" for r, u, f, _t, m in problems[:20]]
-    more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
-    first = problems[0]
-    err = InputError(
-        f"{len(problems)} bad cell{'s' if len(problems) != 1 else ''} in {what}:\n" + "\n".join(lines) + more,
-        row=first[0],
-        unit=first[1],
-        field=first[2],
-    )
-    err.problems = [dict(row=r, unit=u, field=f, text=t, message=m) for r, u, f, t, m in problems]
-    raise err
+    """Bad cells of a frame (0-based positions from the core) as one InputError whose
+    rows are 1-based positions, as every reader numbers rows."""
+    if problems:
+        raise InputError.from_problems([(r + 1, 0, u, f, t, m) for r, u, f, t, m in problems], what)
 
 
 def to_batch(
@@ -163,3 +155,36 @@ def long_to_wide(df: pd.DataFrame, *, what: str = "the data") -> pd.DataFrame:
     wide = long.pivot(index=["unit", "period"], columns="code", values="value").reset_index()
     wide.columns.name = None
     return wide
+
+
+def read_reports(path: str | os.PathLike[str], form: Any, **options: Any) -> pd.DataFrame:
+    """Reads a file of reports (see :func:`unionstat.read_batch`, which takes the same
+    options) and returns a DataFrame with exact values (counts as nullable Int64, money
+    as ``Decimal``)."""
+    from .io import read_batch
+
+    return batch_to_frame(read_batch(path, form, **options))
+
+
+def write_reports(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Writes reports so that :func:`read_reports` reads back exactly the same values."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    p = Path(path)
+    out = df.copy()
+    for c in out.columns:
+        # Text is the exact form of every value: Decimal("1.50") is written "1.50".
+        out[c] = pd.Series([None if pd.isna(v) else str(v) for v in out[c].astype(object)], dtype=object, index=out.index)
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        out.to_csv(p, index=False, encoding="utf-8")
+    elif suffix == ".xlsx":
+        out.to_excel(p, index=False)
+    elif suffix == ".parquet":
+        out.to_parquet(p, index=False)
+    elif suffix == ".json":
+        out.to_json(p, orient="records", force_ascii=False)
+    else:
+        raise InputError(f"{p}: unknown file type '{suffix}' (csv, xlsx, parquet, json)", file=str(p))

@@ -16,6 +16,7 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from .forms import Form
 
@@ -55,6 +56,63 @@ def _exact(raw: np.ndarray, scale: np.ndarray) -> list[Any]:
     return [int(v) if s == 0 else Decimal(int(v)).scaleb(-int(s)) for v, s in zip(raw.tolist(), scale.tolist())]
 
 
+def _money_mode(exact: bool | str) -> str:
+    if exact is True or exact == "arrow":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:  # pragma: no cover - pyarrow is a test dependency
+            return "decimal"
+        return "arrow"
+    if exact == "decimal":
+        return "decimal"
+    if exact is False:
+        return "text"
+    raise ValueError(f"exact must be True, False, 'arrow' or 'decimal', not {exact!r}")
+
+
+def decimal_array(raw: np.ndarray, missing: np.ndarray, scale: int) -> Any:
+    """An exact pandas array of ``pd.ArrowDtype(pa.decimal128(38, scale))`` whose values
+    are ``raw / 10**scale``: the int64 raw numbers become decimal128's unscaled 128-bit
+    integers (low word the value, high word its sign) straight in a buffer, so nothing
+    goes through binary floating point and no Python object is made per cell. ``missing``
+    (bool, one per value) marks blanks."""
+    import pandas as pd
+    import pyarrow as pa
+
+    raw = np.ascontiguousarray(raw, dtype=np.int64)
+    n = len(raw)
+    words = np.empty((n, 2), dtype=np.int64)  # little-endian int128: low, high
+    words[:, 0] = raw
+    words[:, 1] = raw >> 63
+    missing = np.asarray(missing, dtype=bool)
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    arr = pa.Array.from_buffers(pa.decimal128(38, scale), n, [validity, pa.py_buffer(words)],
+                                null_count=int(missing.sum()))
+    return pd.arrays.ArrowExtensionArray(arr)
+
+
+def _totals_frame(batch: _core.ReportBatch, names: list[str], levels: list[str], reports: np.ndarray,
+                  exact: bool | str) -> pd.DataFrame:
+    """The roll-up's totals batch as a DataFrame indexed by unit (see Hierarchy.rollup)."""
+    import pandas as pd
+
+    mode = _money_mode(exact)
+    data: dict[str, Any] = {"unit": batch.units, "name": names, "level": levels, "reports": reports,
+                            "period": batch.periods}
+    for f in batch.form.fields:
+        values, missing = batch.raw_column(f.code)
+        if f.type == "count" or (f.type == "flag" and f.aggregation == "count_true"):
+            data[f.code] = pd.arrays.IntegerArray(values, missing)  # count_true: the number of 是
+        elif f.type == "flag":
+            data[f.code] = pd.arrays.BooleanArray(values.astype(bool), missing)
+        elif mode == "arrow":
+            data[f.code] = decimal_array(values, missing, f.scale)
+        else:
+            texts = batch.format_column(f.code)
+            data[f.code] = [None if t is None else (Decimal(t) if mode == "decimal" else t) for t in texts]
+    return pd.DataFrame(data).set_index("unit")
+
+
 @dataclass
 class Completeness:
     """Who in a subtree has not reported, and reporting rates by level and by kind."""
@@ -82,8 +140,9 @@ class Completeness:
 
 @dataclass
 class RollupView:
-    """A roll-up for reading: ``totals`` (one row per unit, as :meth:`Hierarchy.rollup`
-    returns), the unit shown first and its children; shows itself in Jupyter."""
+    """A roll-up for reading: ``totals`` (one row per inner unit, or per unit with
+    ``leaves=True``, as :meth:`Hierarchy.rollup` returns), the unit shown first and its
+    children; shows itself in Jupyter."""
 
     totals: pd.DataFrame
     form: _core.FormSchema
@@ -94,10 +153,15 @@ class RollupView:
 
     def total(self, code_or_key: str, unit: str | None = None) -> Any:
         """The consolidated total of one field (code or concept key) of a unit (default:
-        the unit shown): int for counts, ``Decimal`` for money, None when blank."""
+        the unit shown): int for counts, ``Decimal`` for money, None when blank. A leaf's
+        total is its own report: ask the roll-up with ``leaves=True`` for it."""
         import pandas as pd
 
-        value = self.totals.loc[unit or self.unit, self.form.field(code_or_key).code]
+        who = unit or self.unit
+        if who not in self.totals.index:
+            raise KeyError(f"{who} is not a row of this roll-up (a leaf? its total is its own report; "
+                           "roll up with leaves=True to list it)")
+        value = self.totals.loc[who, self.form.field(code_or_key).code]
         return None if pd.isna(value) else value
 
     def __repr__(self) -> str:
@@ -145,9 +209,13 @@ class Hierarchy:
         n = len(df)
 
         def col(name: str, default: str = "") -> list[str]:
+            # Vectorised (no Python loop per unit): text of every cell, blanks as "".
             if name not in df.columns:
                 return [default] * n
-            return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in df[name].tolist()]
+            s = df[name]
+            out = s.astype(str).to_numpy(dtype=object)
+            out[s.isna().to_numpy()] = ""
+            return out.tolist()
 
         return cls(
             _core.Hierarchy.from_columns(
@@ -228,37 +296,79 @@ class Hierarchy:
     # -- operations ----------------------------------------------------------------
     def rollup(
         self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
-        ignore_inner: bool = False, exact: bool = True,
+        ignore_inner: bool = False, leaves: bool = False, exact: bool | str = True,
     ) -> pd.DataFrame:
-        """Consolidated totals for every unit (own report + children's totals), one row
-        per unit, indexed by unit: ``name``, ``level``, ``reports`` (reports counted) and
-        one column per field. Reports of units not in the tree are left out with an
-        :class:`UnknownUnitsWarning`."""
-        return self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, exact=exact)[0]
+        """Consolidated totals (own report + children's totals), indexed by unit:
+        ``name``, ``level``, ``reports`` (reports counted), ``period`` and one column per
+        field. Reports of units not in the tree are left out with an
+        :class:`UnknownUnitsWarning`.
+
+        Rows: one per **inner** unit (a unit with children along ``along``), in tree
+        order — a leaf's total is its own report, so by default it is not copied;
+        ``leaves=True`` gives one row per unit of the tree.
+
+        Columns: counts and ``count_true`` flags (the number of 是 answers) are nullable
+        ``Int64``; flags that do not add (``none``) nullable booleans; money by ``exact``:
+
+        - ``True`` (default) or ``"arrow"``: exact ``pd.ArrowDtype(pa.decimal128(38, s))``
+          columns at the field's storage scale ``s`` (6 for 万元, to the 分), built from the
+          raw integers without a Python object per cell; ``.loc[unit, code]`` is a
+          ``Decimal`` (``Decimal("0.300000") == Decimal("0.30")``). Without pyarrow,
+          ``True`` falls back to ``"decimal"``.
+        - ``"decimal"``: object columns of ``decimal.Decimal`` with the reported decimals
+          (one Python object per cell: for small results and printing).
+        - ``False``: the exact text of each cell.
+
+        Blanks are ``<NA>``/None: a total is blank only when nothing under it was reported."""
+        return self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves,
+                            exact=exact)[0]
 
     def _rollup(
-        self, data: Any, form: Form | _core.FormSchema, *, along: str, period: str, ignore_inner: bool, exact: bool
-    ) -> tuple[pd.DataFrame, list[str]]:
-        from .frames import batch_to_frame
+        self, data: Any, form: Form | _core.FormSchema, *, along: str, period: str, ignore_inner: bool,
+        leaves: bool, exact: bool | str,
+    ) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+        """The totals frame, the unknown units, and per row the batch row of the unit's
+        own counted report (-1: none)."""
+        batch = _batch(data, form)
+        res = _core.rollup(self._h, batch, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves)
+        _warn_unknown(res["unknown_units"], "roll-up", stacklevel=4)
+        units = res["units"]
+        # Only the rows' units: with inner units only, a few thousand at national size.
+        info = self._h.columns() if leaves else self._h.columns(units.tolist())
+        df = _totals_frame(res["totals"], info["name"], info["level"], res["reports"], exact)
+        return df, list(res["unknown_units"]), res["own_rows"]
+
+    def rollup_table(
+        self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
+        ignore_inner: bool = False, leaves: bool = False,
+    ) -> pa.Table:
+        """The roll-up as an Arrow table, built in C++ with no Python object per cell and
+        no pandas: ``unit``, ``name``, ``level``, ``reports``, ``period``, then one column
+        per field (counts int64, money exact decimal128 at the field's storage scale, flags
+        as their policy gives). Rows as :meth:`rollup`: the inner units, or every unit
+        with ``leaves=True``. Any Arrow consumer reads it (``pl.DataFrame(t)``)."""
+        import pyarrow as pa
 
         batch = _batch(data, form)
-        res = _core.rollup(self._h, batch, along=along, period=period, ignore_inner=ignore_inner)
-        _warn_unknown(res["unknown_units"], "roll-up", stacklevel=4)
-        df = batch_to_frame(res["totals"], exact=exact)
-        units = self.to_frame()
-        df.insert(1, "name", units["name"].to_numpy())
-        df.insert(2, "level", units["level"].to_numpy())
-        df.insert(3, "reports", res["reports"])
-        return df.set_index("unit"), list(res["unknown_units"])
+        res = _core.rollup(self._h, batch, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves)
+        _warn_unknown(res["unknown_units"], "roll-up")
+        units = res["units"]
+        info = self._h.columns() if leaves else self._h.columns(units.tolist())
+        table = pa.table(_core.batch_to_arrow(res["totals"])).drop_columns(["row"])
+        table = table.add_column(1, "name", pa.array(info["name"], pa.string()))
+        table = table.add_column(2, "level", pa.array(info["level"], pa.string()))
+        return table.add_column(3, "reports", pa.array(res["reports"], pa.int64()))
 
     def rollup_view(
         self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
-        ignore_inner: bool = False, unit: str | None = None,
+        ignore_inner: bool = False, unit: str | None = None, leaves: bool = False,
     ) -> RollupView:
         """The roll-up as an object that shows itself in Jupyter: the totals of ``unit``
         (default: the first root) field by field, and its children's totals side by
-        side. ``.totals`` is the DataFrame :meth:`rollup` returns."""
-        totals, unknown = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, exact=True)
+        side (children that are leaves are shown with ``leaves=True``). ``.totals`` is the
+        DataFrame :meth:`rollup` returns."""
+        totals, unknown, _own = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner,
+                                             leaves=leaves, exact=True)
         root = unit if unit is not None else self._h.id(self._h.roots()[0])
         children = [c for c in self.children(root)]
         return RollupView(totals=totals, form=_schema(form), unit=root, children=children, unknown_units=unknown,
@@ -346,9 +456,6 @@ class Hierarchy:
         A report of a unit outside the tree is an error (``unknown="error"``, raises
         :class:`UnknownNameError`) or, with ``unknown="warn"``, validated by the form
         alone (no level, no children) with an :class:`UnknownUnitsWarning`."""
-        import pandas as pd
-
-        from .frames import batch_to_frame
         from .rules import BatchValidation, validate_batch
 
         if unknown not in ("error", "warn"):
@@ -359,20 +466,10 @@ class Hierarchy:
         if unknown == "error" or known.all():
             return validate_batch(batch, tree=self._h, period=period)
         _warn_unknown(list(dict.fromkeys(units[~known].tolist())), "tree's checks (validated by the form alone)")
-        frame = batch_to_frame(batch)
         parts = []
         for mask, tree in ((known, self._h), (~known, None)):
             rows = np.flatnonzero(mask)
-            if not len(rows):
-                continue
-            sub = _batch(frame.iloc[rows].reset_index(drop=True), batch.form)
-            res = validate_batch(sub, tree=tree, period=period)
-            res.violations["row"] = rows[res.violations["row"].to_numpy(dtype=np.int64)]
-            parts.append(res)
-        violations = pd.concat([p.violations for p in parts], ignore_index=True)
-        violations = violations.sort_values("row", kind="stable").reset_index(drop=True)
-        summary = parts[0].summary.copy()
-        for p in parts[1:]:
-            for col in ("items", "passes", "fails", "skipped", "errors"):
-                summary[col] = summary[col].to_numpy() + p.summary[col].to_numpy()
-        return BatchValidation(violations=violations, summary=summary)
+            if len(rows):
+                sub = batch.take(rows.tolist())  # keeps each row's number
+                parts.append((sub, validate_batch(sub, tree=tree, period=period)._parts[0][1], rows))
+        return BatchValidation(parts)

@@ -1,7 +1,6 @@
-"""Validation results: one report, or a whole batch as pandas DataFrames."""
+"""Validation results: one report, or a whole batch (Arrow tables, pandas on request)."""
 
 from __future__ import annotations
-
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,11 +11,10 @@ from . import _core
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
-__all__ = ["ReportValidation", "BatchValidation", "STATUS_NAMES", "REASON_NAMES", "validate_batch"]
+__all__ = ["ReportValidation", "BatchValidation", "validate_batch"]
 
-STATUS_NAMES = np.array(["pass", "fail", "skipped", "error"], dtype=object)
-REASON_NAMES = np.array(["", "missing", "level", "no_previous", "overflow"], dtype=object)
 
 
 @dataclass
@@ -81,35 +79,107 @@ class ReportValidation:
         return report_view_html(self)
 
 
-@dataclass
 class BatchValidation:
-    """Validation of a batch: ``violations`` (one row per failed or errored rule and
-    report) and ``summary`` (one row per rule: items, passes, fails, skipped, errors)."""
+    """Validation of a batch. ``ok``, the tallies and the listed outcomes are computed
+    in C++; the tables are made when asked for: ``violations_table()`` /
+    ``summary_table()`` (Arrow, no pandas), ``violations`` / ``summary`` (pandas), or
+    the object itself as an Arrow stream (``pl.DataFrame(res)``, ``pa.table(res)``).
+    ``row`` is the row each report is known by: the file's line, the sheet's row, or the
+    1-based position in a table."""
 
-    violations: pd.DataFrame
-    summary: pd.DataFrame
+    def __init__(self, parts: list[tuple[_core.ReportBatch, _core.BatchResult, np.ndarray | None]]) -> None:
+        # Each part: a batch, its result and the part's rows in the whole input (None:
+        # the part is the whole input). Validation in a tree splits known and unknown units.
+        self._parts = parts
+        self._form = parts[0][0].form
+        counts = sum(np.array(r.counts(), dtype=np.int64).reshape(-1, 5) for _b, r, _rows in parts)
+        self._counts = counts
+        self._violations: Any = None
+        self._summary: Any = None
+        self._tables: dict[tuple[bool, int | None], Any] = {}
 
     @property
     def ok(self) -> bool:
         """True when no rule of severity error failed or could not be evaluated."""
-        return not bool((self.violations["severity"] == "error").any()) if len(self.violations) else True
+        sev = np.array([r.severity == "error" for r in self._form.rules], dtype=bool)
+        return not bool(((self._counts[:, 2] + self._counts[:, 4]) * sev).any())
+
+    def __len__(self) -> int:
+        """Number of listed outcomes (failed or errored rule × report)."""
+        return sum(len(r) for _b, r, _rows in self._parts)
+
+    def violations_table(self, *, messages: bool = True, limit: int | None = None) -> pa.Table:
+        """The listed outcomes as an Arrow table, in row order: ``row``, ``unit``,
+        ``period``, ``rule``, ``severity``, ``status``, ``reason``, ``lhs``, ``rhs``,
+        ``difference``, and the messages (zh, en) when ``messages`` — made only for the
+        rows returned (``limit``: the first so many)."""
+        import pyarrow as pa
+        import pyarrow.compute  # noqa: F401 - pa.compute below
+
+        key = (messages, limit)
+        if key in self._tables:
+            return self._tables[key]
+        if len(self._parts) == 1:
+            batch, res, _rows = self._parts[0]
+            table = pa.table(_core.violations_table(batch, res, messages, limit if limit is not None else 2**62))
+        else:
+            # A validation in parts (units in and outside a tree): each part's table, the
+            # rows back in input order, messages made for the rows kept.
+            tables = [pa.table(_core.violations_table(batch, res, messages)) for batch, res, _rows in self._parts]
+            table = pa.concat_tables(tables)
+            table = table.take(pa.compute.sort_indices(table, [("row", "ascending")]))
+            if limit is not None:
+                table = table.slice(0, limit)
+        self._tables[key] = table
+        return table
+
+    def summary_table(self) -> pa.Table:
+        """One row per rule (Arrow): ``rule``, ``severity``, ``check``, ``items``,
+        ``passes``, ``fails``, ``skipped``, ``errors``."""
+        import pyarrow as pa
+
+        batch, res, _rows = self._parts[0]
+        table = pa.table(_core.summary_table(batch, res))
+        if len(self._parts) > 1:  # the tallies of every part
+            for i, name in enumerate(("items", "passes", "fails", "skipped", "errors")):
+                table = table.set_column(table.column_names.index(name), name, pa.array(self._counts[:, i]))
+        return table
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """The listed outcomes as a pandas DataFrame (see :meth:`violations_table`)."""
+        if self._violations is None:
+            self._violations = self.violations_table().to_pandas()
+        return self._violations
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per rule as a pandas DataFrame (see :meth:`summary_table`)."""
+        if self._summary is None:
+            self._summary = self.summary_table().to_pandas()
+        return self._summary
+
+    def to_polars(self) -> Any:
+        """The violations as a polars DataFrame."""
+        import polars as pl
+
+        return pl.DataFrame(self.violations_table())
 
     def __repr__(self) -> str:
-        v, s = self.violations, self.summary
-        failing = int(((s["fails"] > 0) | (s["errors"] > 0)).sum()) if len(s) else 0
-        errors = int((v["severity"] == "error").sum()) if len(v) else 0
-        units = v["unit"].nunique() if len(v) else 0
+        c = self._counts
+        failing = int(((c[:, 2] > 0) | (c[:, 4] > 0)).sum())
+        sev = np.array([r.severity == "error" for r in self._form.rules], dtype=bool)
+        errors = int(((c[:, 2] + c[:, 4]) * sev).sum())
+        units = len({u for batch, res, _rows in self._parts for u in res.keys(batch)[0]})
         return (
-            f"<BatchValidation: {'ok' if self.ok else 'errors'}, {len(v)} violation(s) ({errors} errors) in {units} unit(s); "
-            f"{failing} of {len(s)} rules failed somewhere>"
+            f"<BatchValidation: {'ok' if self.ok else 'errors'}, {len(self)} violation(s) ({errors} errors) in "
+            f"{units} unit(s); {failing} of {len(c)} rules failed somewhere>"
         )
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """The violations as an Arrow stream (needs pyarrow), so that polars, DuckDB or
-        pyarrow read the result directly."""
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(self.violations, preserve_index=False).__arrow_c_stream__(requested_schema)
+        """The violations as an Arrow stream, so that polars, DuckDB or pyarrow read the
+        result directly."""
+        return self.violations_table().__arrow_c_stream__(requested_schema)
 
     def _repr_html_(self) -> str:
         from .views import batch_html
@@ -127,54 +197,13 @@ def validate_batch(
     tree: _core.Hierarchy | None = None,
     period: str = "",
 ) -> BatchValidation:
-    """Validates a batch in C++ (GIL released) and builds the DataFrames with vectorised
-    numpy indexing: no Python work per report. With a ``tree``, each row gets its
-    unit's level and its children's sums (level-restricted and ``children_sum`` rules)."""
-    import pandas as pd
-
-    form = batch.form
+    """Validates a batch in C++ (GIL released); the result's tables are made on
+    request. With a ``tree``, each row gets its unit's level and its children's sums
+    (level-restricted and ``children_sum`` rules)."""
     if tree is not None:
         res = _core.validate_in_tree(tree, batch, period)
     else:
         res = _core.validate_batch(
             batch, levels=levels or [], keep_passes=keep_passes, keep_skipped=keep_skipped, threads=threads
         )
-    arr = res.arrays()
-    rules = form.rules
-    ids = np.array([r.id for r in rules], dtype=object)
-    sev = np.array([r.severity for r in rules], dtype=object)
-    units = np.asarray(batch.units, dtype=object)
-    periods = np.asarray(batch.periods, dtype=object)
-    rows = arr["row"].astype(np.int64)
-    violations = pd.DataFrame(
-        {
-            "row": rows,
-            "unit": units[rows] if len(rows) else np.array([], dtype=object),
-            "period": periods[rows] if len(rows) else np.array([], dtype=object),
-            "rule": ids[arr["rule"]] if len(rows) else np.array([], dtype=object),
-            "severity": sev[arr["rule"]] if len(rows) else np.array([], dtype=object),
-            "status": STATUS_NAMES[arr["status"]] if len(rows) else np.array([], dtype=object),
-            "reason": REASON_NAMES[arr["reason"]] if len(rows) else np.array([], dtype=object),
-            "lhs": res.lhs_text(batch),
-            "rhs": res.rhs_text(batch),
-            "difference": res.difference_text(batch),
-            "message": res.messages(batch, False),
-            "message_en": res.messages(batch, True),
-        }
-    )
-    counts = np.array(res.counts(), dtype=np.int64).reshape(-1, 5)
-    summary = pd.DataFrame(
-        {
-            "rule": ids,
-            "severity": sev,
-            "check": [r.check for r in rules],
-            "items": counts[:, 0],
-            "passes": counts[:, 1],
-            "fails": counts[:, 2],
-            "skipped": counts[:, 3],
-            "errors": counts[:, 4],
-        }
-    )
-    return BatchValidation(violations=violations, summary=summary)
-
-
+    return BatchValidation([(batch, res, None)])

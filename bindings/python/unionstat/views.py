@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .forms import Form
-    from .graph import Completeness, Hierarchy
-    from .rules import BatchValidation, ReportValidation
+# Views sit below the objects they show: forms, rules and graph call down into them for
+# their _repr_html_, so the views take those objects as they come and name their types
+# only here, as Any (importing them, even for type checking, would close an import cycle).
+Form = Hierarchy = Completeness = BatchValidation = ReportValidation = Any
 
 __all__ = [
     "form_text", "form_html", "report_html", "batch_html",

@@ -275,14 +275,19 @@ std::size_t report_batch::append(const report& rep) {
     return r;
 }
 
-void report_batch::set_column_narrow(std::size_t field, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing) {
-    if (values.size() != size())
-        throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(values.size()) +
-                          " values for " + std::to_string(size()) + " rows");
+report_batch::column_data& report_batch::replace_column(std::size_t field, std::size_t n, std::vector<std::uint64_t> missing) {
+    if (n != size())
+        throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(n) + " values for " +
+                          std::to_string(size()) + " rows");
     column_data& c = columns_.at(field);
     c.owner.reset();
     c.zeros = false;
     set_bitmap(c, std::move(missing));
+    return c;
+}
+
+void report_batch::set_column_narrow(std::size_t field, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing) {
+    column_data& c = replace_column(field, values.size(), std::move(missing));
     std::vector<std::int64_t>().swap(c.own);
     c.own32 = std::move(values);
     c.narrow = true;
@@ -415,13 +420,7 @@ void report_batch::borrow(std::size_t field, const void* data, bool narrow, std:
 }
 
 void report_batch::set_column(std::size_t field, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing) {
-    if (values.size() != size())
-        throw value_error("column " + form_->fields.at(field).code + " has " + std::to_string(values.size()) +
-                          " values for " + std::to_string(size()) + " rows");
-    column_data& c = columns_.at(field);
-    c.owner.reset();
-    c.zeros = false;
-    set_bitmap(c, std::move(missing));
+    column_data& c = replace_column(field, values.size(), std::move(missing));
     std::vector<std::int32_t> narrow;
     if (narrow_copy(values.data(), c.blanks ? c.missing.data() : nullptr, values.size(), narrow)) {
         std::vector<std::int64_t>().swap(c.own);

@@ -281,42 +281,40 @@ std::shared_ptr<column> make_column(std::string name, result_table::column_type 
     c->nullable = nullable;
     return c;
 }
+
+// A column of fixed-width values held as they are (one buffer besides the validity).
+template <class T>
+std::shared_ptr<column> fixed_column(std::string name, result_table::column_type t, const char* format,
+                                     std::vector<T>&& values, std::vector<std::uint64_t>&& missing, bool nullable) {
+    auto c = make_column(std::move(name), t, format, nullable);
+    set_validity(*c, std::move(missing), values.size());
+    hold(*c, std::move(values));
+    return c;
+}
 }  // namespace
 
 void result_table::add_int64(std::string name, std::vector<std::int64_t> values, std::vector<std::uint64_t> missing,
                              bool nullable) {
-    auto c = make_column(std::move(name), column_type::int64, "l", nullable);
     const std::size_t n = values.size();
-    set_validity(*c, std::move(missing), n);
-    hold(*c, std::move(values));
-    add(std::move(c), n);
+    add(fixed_column(std::move(name), column_type::int64, "l", std::move(values), std::move(missing), nullable), n);
 }
 
 void result_table::add_int32(std::string name, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing,
                              bool nullable) {
-    auto c = make_column(std::move(name), column_type::int32, "i", nullable);
     const std::size_t n = values.size();
-    set_validity(*c, std::move(missing), n);
-    hold(*c, std::move(values));
-    add(std::move(c), n);
+    add(fixed_column(std::move(name), column_type::int32, "i", std::move(values), std::move(missing), nullable), n);
 }
 
 void result_table::add_uint32(std::string name, std::vector<std::uint32_t> values, std::vector<std::uint64_t> missing,
                               bool nullable) {
-    auto c = make_column(std::move(name), column_type::uint32, "I", nullable);
     const std::size_t n = values.size();
-    set_validity(*c, std::move(missing), n);
-    hold(*c, std::move(values));
-    add(std::move(c), n);
+    add(fixed_column(std::move(name), column_type::uint32, "I", std::move(values), std::move(missing), nullable), n);
 }
 
 void result_table::add_float64(std::string name, std::vector<double> values, std::vector<std::uint64_t> missing,
                                bool nullable) {
-    auto c = make_column(std::move(name), column_type::float64, "g", nullable);
     const std::size_t n = values.size();
-    set_validity(*c, std::move(missing), n);
-    hold(*c, std::move(values));
-    add(std::move(c), n);
+    add(fixed_column(std::move(name), column_type::float64, "g", std::move(values), std::move(missing), nullable), n);
 }
 
 void result_table::add_bool(std::string name, const std::vector<std::uint8_t>& values, std::vector<std::uint64_t> missing,

@@ -157,6 +157,8 @@ private:
     void repoint();
     void borrow(std::size_t field, const void* data, bool narrow, std::shared_ptr<const void> owner,
                 std::vector<std::uint64_t> missing);
+    // Checks a new column's length and resets `field` to an owned column with that bitmap.
+    column_data& replace_column(std::size_t field, std::size_t n, std::vector<std::uint64_t> missing);
     void own_wide(column_data& c);
     void own_narrow(column_data& c);
     void set_bitmap(column_data& c, std::vector<std::uint64_t> missing);

@@ -313,28 +313,34 @@ def _sheet_xml(p: Path, index: int) -> bytes:
         return z.read(path)
 
 
-_CELL_WITH_VALUE = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*>(?:(?!</(?:\w+:)?row>).)*?<(?:\w+:)?(?:v|t)\b[^>]*>[^<]',
-                              re.S)
-_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
-
-
 def _sheet_facts(p: Path, index: int) -> tuple[int, list[tuple[str, int]]]:
     """What fastexcel does not say, from the sheet's XML in one read: the sheet row
     (1-based) where its range starts (the first row holding a value: calamine's first
     row), and the cells holding a formula whose result the file does not store (written
     by a program that does not compute them: they would read as blank)."""
     xml = _sheet_xml(p, index)
-    m = _CELL_WITH_VALUE.search(xml)
-    start = int(m.group(1)) if m else 1
+    # Tags carry the prefix the file declares for SpreadsheetML (most write none). The
+    # patterns start with a literal, which the regex engine searches for at C speed.
+    m = re.search(rb"<(?:(\w+):)?worksheet\b", xml[:4096])
+    ns = (m.group(1) + b":") if m and m.group(1) else b""
+    row = re.compile(b"<" + ns + rb'row\b[^>]*?\br="(\d+)"[^>]*>(.*?)</' + ns + b"row>", re.S)
+    value = re.compile(b"<" + ns + rb"(?:v|t)\b[^>]*>[^<]")
+    start = 1
+    for r in row.finditer(xml):
+        if value.search(r.group(2)):
+            start = int(r.group(1))
+            break
+    formula = re.compile(b"<" + ns + rb"f[ >/]")
+    stored = re.compile(b"<" + ns + rb"v>[^<]+</" + ns + b"v>")
     missing: list[tuple[str, int]] = []
-    f = _FORMULA.search(xml)
+    f = formula.search(xml)
     while f:
         pos = f.start()
-        begin = xml.rfind(b"<c ", 0, pos)
-        end = xml.find(b"</c>", pos)
+        begin = xml.rfind(b"<" + ns + b"c ", 0, pos)
+        end = xml.find(b"</" + ns + b"c>", pos)
         cell = xml[begin:end] if begin >= 0 and end >= 0 else b""
         ref = re.search(rb'\br="([A-Z]+)(\d+)"', cell)
-        if ref and not re.search(rb"<v>[^<]+</v>", cell):
+        if ref and not stored.search(cell):
             missing.append(((ref.group(1) + ref.group(2)).decode(), int(ref.group(2))))
-        f = _FORMULA.search(xml, end if end >= 0 else pos + 2)
+        f = formula.search(xml, end if end >= 0 else pos + 2)
     return start, missing

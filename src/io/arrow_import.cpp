@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -791,9 +793,15 @@ public:
             reserved_ = std::max(needed, 2 * reserved_);
             builder_->reserve(reserved_);
         }
-        for (std::int64_t r0 = 0; r0 < n; r0 += rows_per_chunk) {
-            const std::int64_t m = std::min(rows_per_chunk, n - r0);
-            builder_->append(parse_chunk(unit, period, row, fields, memo, r0, m));
+        const std::int64_t pieces = (n + rows_per_chunk - 1) / rows_per_chunk;
+        const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 2u));
+        if (threads < 2 || pieces < 2) {
+            for (std::int64_t r0 = 0; r0 < n; r0 += rows_per_chunk) {
+                const std::int64_t m = std::min(rows_per_chunk, n - r0);
+                builder_->append(parse_chunk(unit, period, row, fields, memo, r0, m));
+            }
+        } else {
+            parse_in_waves(unit, period, row, fields, n, pieces, threads);
         }
         position_ += n;
     }
@@ -893,6 +901,43 @@ private:
         ch.periods.push_back(std::move(period));
         ch.rows.push_back(row);
         return ch.units.size() - 1;
+    }
+
+    // The pieces of a record batch parsed on `threads` cores, a few per core at a time
+    // (so the chunks in flight stay small), appended in order. Each core has its own
+    // dictionary memo: a dictionary entry may be parsed once per core, never shared
+    // mid-write. An exception (a malformed dictionary index) is rethrown for the first
+    // piece that had one, as the one-core order would have met it.
+    void parse_in_waves(const column_data& unit, const std::optional<column_data>& period,
+                        const std::optional<column_data>& row, const std::vector<column_data>& fields, std::int64_t n,
+                        std::int64_t pieces, unsigned threads) {
+        const std::int64_t wave = 4 * static_cast<std::int64_t>(threads);
+        std::vector<memos> memo(threads, memos(fields.size()));
+        for (std::int64_t w0 = 0; w0 < pieces; w0 += wave) {
+            const std::int64_t w1 = std::min(pieces, w0 + wave);
+            std::vector<std::optional<batch_chunk>> done(static_cast<std::size_t>(w1 - w0));
+            std::vector<std::exception_ptr> failed(done.size());
+            auto work = [&](unsigned t) {
+                for (std::int64_t p = w0 + t; p < w1; p += threads) {
+                    const auto slot = static_cast<std::size_t>(p - w0);
+                    try {
+                        const std::int64_t r0 = p * rows_per_chunk, m = std::min(rows_per_chunk, n - r0);
+                        done[slot].emplace(parse_chunk(unit, period, row, fields, memo[t], r0, m));
+                    } catch (...) {
+                        failed[slot] = std::current_exception();
+                        return;
+                    }
+                }
+            };
+            std::vector<std::thread> pool;
+            for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+            work(0);
+            for (auto& th : pool) th.join();
+            for (std::size_t i = 0; i < done.size(); ++i) {
+                if (failed[i]) std::rethrow_exception(failed[i]);
+                builder_->append(std::move(*done[i]));
+            }
+        }
     }
 
     batch_chunk parse_chunk(const column_data& unit, const std::optional<column_data>& period,

@@ -83,15 +83,20 @@ struct schema_private {
     std::vector<ArrowSchema*> child_ptrs;
 };
 
-void release_schema(ArrowSchema* s) {
+// Releases a struct's children (those a consumer has not moved out), then its own
+// private data: the same for schemas and arrays, whose private parts differ.
+template <class Private, class T>
+void release_with_children(T* s) {
     if (!s || !s->release) return;
     for (std::int64_t i = 0; i < s->n_children; ++i) {
-        ArrowSchema* c = s->children[i];
+        T* c = s->children[i];
         if (c && c->release) c->release(c);  // a consumer may have moved a child out
     }
-    delete static_cast<schema_private*>(s->private_data);
+    delete static_cast<Private*>(s->private_data);
     s->release = nullptr;
 }
+
+void release_schema(ArrowSchema* s) { release_with_children<schema_private>(s); }
 
 void fill_schema(ArrowSchema* out, std::string format, std::string name, std::int64_t flags) {
     auto* p = new schema_private{std::move(format), std::move(name), {}, {}};
@@ -137,15 +142,7 @@ struct array_private {
     std::vector<ArrowArray*> child_ptrs;
 };
 
-void release_array(ArrowArray* a) {
-    if (!a || !a->release) return;
-    for (std::int64_t i = 0; i < a->n_children; ++i) {
-        ArrowArray* c = a->children[i];
-        if (c && c->release) c->release(c);
-    }
-    delete static_cast<array_private*>(a->private_data);
-    a->release = nullptr;
-}
+void release_array(ArrowArray* a) { release_with_children<array_private>(a); }
 
 void blank_array(ArrowArray* out, array_private* p) {
     out->length = 0;

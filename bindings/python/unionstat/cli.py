@@ -108,6 +108,7 @@ def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBa
             left = ", ".join(f"{p or '(none)'}: {n:,}" for p, n in others.items())
             _note(f"{args.file}: left out {sum(others.values()):,} report(s) of other periods ({left})")
             batch = _core.select_period(batch, period)
+    args.periods = [period] if args.period is not None else list(counts)  # what _period chooses from
     return batch
 
 
@@ -124,14 +125,12 @@ def _tree(spec: str) -> Hierarchy:
     raise InputError(f"{spec}: no such units file (nor a bundled tree: qinghai, pingdingshan)", file=spec)
 
 
-def _period(args: argparse.Namespace, batch: _core.ReportBatch) -> str:
+def _period(args: argparse.Namespace) -> str:
     """The period to work on: --period (the batch holds only it by now), or the file's
-    only period; several periods need a choice."""
-    from . import _core
-
+    only period (as :func:`_read` counted them); several periods need a choice."""
     if args.period is not None:
         return str(args.period)
-    periods = [p for p, _n in _core.period_counts(batch)]
+    periods = args.periods  # counted once, by _read
     if len(periods) > 1:
         shown = ", ".join(periods[:10]) + (" …" if len(periods) > 10 else "")
         raise InputError(f"{args.file} holds reports of several periods ({shown}): choose one with --period", file=args.file)
@@ -265,7 +264,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         bar.step(f"validating {len(batch):,} reports")
         if args.tree:
             tree = _tree(args.tree)
-            period = _period(args, batch)
+            period = _period(args)
             with _unknown_units(unknown):
                 res = (tree.at(period) if period else tree).validate(batch, form, period=period, unknown="warn")
         else:
@@ -304,7 +303,7 @@ def _prepare(args: argparse.Namespace, bar: Progress) -> tuple[Form, Hierarchy, 
     bar.step(f"loading the tree {args.tree}")
     tree = _tree(args.tree)
     batch = _read(args, form, bar)
-    period = _period(args, batch)
+    period = _period(args)
     return form, (tree.at(period) if period else tree), batch, period
 
 

@@ -302,3 +302,24 @@ print("ok")
 """
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_reader_option_and_shape_mistakes_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    j = tmp_path / "r.json"
+    j.write_text('{"unit": "a"}', encoding="utf-8")
+    status, _out, err = run(["validate", str(j), "--form", FORM], capsys)
+    assert status == 2 and str(j) in err and "expected a list of reports" in err
+    j.write_text('[{"unit": "a", "01A": [1, 2]}]', encoding="utf-8")
+    status, _out, err = run(["validate", str(j), "--form", FORM], capsys)
+    assert status == 2 and "neither a number, a text nor null" in err
+    j.write_text('[{"unit": "a",', encoding="utf-8")
+    status, _out, err = run(["validate", str(j), "--form", FORM], capsys)
+    assert status == 2 and f"{j}:1:" in err and "not valid JSON" in err
+    status, _out, err = run(["validate", str(j), "--form", FORM, "--encoding", "gbk"], capsys)
+    assert status == 2 and "CSV files only" in err
+    pytest.importorskip("fastexcel")
+    x = xlsx(tmp_path / "r.xlsx", {"data": [["unit", "01A"], ["a", 1]]})
+    status, _out, err = run(["validate", str(x), "--form", FORM, "--sheet", "5"], capsys)
+    assert status == 2 and "no sheet 5 (sheets: data)" in err
+    status, _out, err = run(["validate", str(x), "--form", FORM, "--sheet", "notes"], capsys)
+    assert status == 2 and "no sheet 'notes'" in err

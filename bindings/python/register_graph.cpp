@@ -92,7 +92,7 @@ void register_graph(py::module_& m) {
         .def("find", &hierarchy::find)
         .def("index", &hierarchy::index)
         .def("id", [](const hierarchy& h, std::size_t i) { return h.id(i); })
-        .def("name", [](const hierarchy& h, std::size_t i) { return h.name(i); })
+        .def("name", [](const hierarchy& h, std::size_t i) { return std::string(h.name(i)); })
         .def("level", [](const hierarchy& h, std::size_t i) { return to_string(h.level(i)); })
         .def("kind", [](const hierarchy& h, std::size_t i) { return to_string(h.kind(i)); })
         .def("parent", [](const hierarchy& h, std::size_t i) -> py::object {
@@ -121,7 +121,7 @@ void register_graph(py::module_& m) {
                          throw lookup_error("unit index " + std::to_string(i) + " out of range (" +
                                             std::to_string(h.size()) + " units)");
                      ids[k] = h.id(i);
-                     names[k] = h.name(i);
+                     names[k] = std::string(h.name(i));
                      levels[k] = to_string(h.level(i));
                      kinds[k] = to_string(h.kind(i));
                      const auto p = h.parent(i);

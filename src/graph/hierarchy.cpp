@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/filtered_graph.hpp>
@@ -56,38 +57,10 @@ namespace {
 
 constexpr std::uint32_t no_unit = 0xFFFFFFFFu;
 
-// ---------------------------------------------------------------------------------------
-// a compact open-addressing index from id to position (4 bytes a slot, load ≤ 1/2)
+using detail::id_index;
 
-std::size_t table_size(std::size_t n) {
-    std::size_t size = 8;
-    while (size < 2 * n) size <<= 1;
-    return size;
-}
-
-template <class KeyOf>
-std::uint32_t probe(const std::vector<std::uint32_t>& slots, std::string_view key, KeyOf key_of) {
-    if (slots.empty()) return no_unit;
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t s = std::hash<std::string_view>{}(key) & mask;; s = (s + 1) & mask) {
-        const std::uint32_t v = slots[s];
-        if (v == no_unit || key_of(v) == key) return v;
-    }
-}
-
-// Inserts i under key unless the key is present; returns the index already there or no_unit.
-template <class KeyOf>
-std::uint32_t insert(std::vector<std::uint32_t>& slots, std::string_view key, std::uint32_t i, KeyOf key_of) {
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t s = std::hash<std::string_view>{}(key) & mask;; s = (s + 1) & mask) {
-        const std::uint32_t v = slots[s];
-        if (v == no_unit) {
-            slots[s] = i;
-            return no_unit;
-        }
-        if (key_of(v) == key) return v;
-    }
-}
+// Below this many units a second thread costs more than it saves.
+constexpr std::size_t parallel_above = 100000;
 
 location at_line(const std::string& file, int line) {
     location l;
@@ -96,9 +69,11 @@ location at_line(const std::string& file, int line) {
     return l;
 }
 
-location at_unit(const std::string& file, const org_unit& u) {
+using detail::unit_listing;
+
+location at_unit(const std::string& file, const unit_listing& u) {
     location l = at_line(file, u.line);
-    l.unit = u.id;
+    l.unit = std::string(u.id);
     return l;
 }
 
@@ -107,12 +82,12 @@ std::string lines_text(int a, int b) {
     return {};
 }
 
-std::string bound_text(const org_unit& u) {
-    return "[" + (u.valid_from.empty() ? std::string("…") : u.valid_from) + ", " +
-           (u.valid_to.empty() ? std::string("…") : u.valid_to) + "]";
+std::string bound_text(const unit_listing& u) {
+    return "[" + (u.valid_from.empty() ? std::string("…") : std::string(u.valid_from)) + ", " +
+           (u.valid_to.empty() ? std::string("…") : std::string(u.valid_to)) + "]";
 }
 
-bool validity_overlaps(const org_unit& a, const org_unit& b) {
+bool validity_overlaps(const unit_listing& a, const unit_listing& b) {
     // [a.from, a.to] and [b.from, b.to] overlap unless one ends before the other starts.
     if (!a.valid_to.empty() && !b.valid_from.empty() && detail::compare_period_prefix(a.valid_to, b.valid_from) < 0)
         return false;
@@ -122,10 +97,47 @@ bool validity_overlaps(const org_unit& a, const org_unit& b) {
 }
 
 // Later version first: the one that starts later (versions of an id are disjoint).
-bool starts_later(const org_unit& a, const org_unit& b) {
+bool starts_later(const unit_listing& a, const unit_listing& b) {
     if (a.valid_from.empty()) return false;
     if (b.valid_from.empty()) return true;
     return a.valid_from > b.valid_from;
+}
+
+// The org_unit of a listing (for the versions a versioned hierarchy keeps).
+org_unit to_org_unit(const unit_listing& u, const std::vector<std::string_view>& secondary) {
+    org_unit o;
+    o.id = std::string(u.id);
+    o.name = std::string(u.name);
+    o.level = u.level;
+    o.kind = u.kind;
+    o.parent = std::string(u.parent);
+    for (std::uint32_t k = 0; k < u.secondary_count; ++k)
+        o.secondary_parents.emplace_back(secondary[u.secondary_begin + k]);
+    o.valid_from = std::string(u.valid_from);
+    o.valid_to = std::string(u.valid_to);
+    o.line = u.line;
+    return o;
+}
+
+// Listings viewing org_units (which must outlive them).
+void view_org_units(const std::vector<org_unit>& units, std::vector<unit_listing>& out,
+                    std::vector<std::string_view>& secondary) {
+    out.reserve(out.size() + units.size());
+    for (const org_unit& o : units) {
+        unit_listing u;
+        u.id = o.id;
+        u.name = o.name;
+        u.parent = o.parent;
+        u.valid_from = o.valid_from;
+        u.valid_to = o.valid_to;
+        u.level = o.level;
+        u.kind = o.kind;
+        u.line = o.line;
+        u.secondary_begin = static_cast<std::uint32_t>(secondary.size());
+        u.secondary_count = static_cast<std::uint32_t>(o.secondary_parents.size());
+        for (const auto& p : o.secondary_parents) secondary.emplace_back(p);
+        out.push_back(u);
+    }
 }
 
 // Thrown from the DFS visitor when a back edge closes a cycle.
@@ -140,7 +152,26 @@ struct found_cycle {
 
 hierarchy_builder::hierarchy_builder(std::string source) : source_(std::move(source)) {}
 
-void hierarchy_builder::add_unit(org_unit unit) { units_.push_back(std::move(unit)); }
+std::string_view hierarchy_builder::keep(std::string s) {
+    if (s.empty()) return {};
+    return arena_.emplace_back(std::move(s));
+}
+
+void hierarchy_builder::add_unit(org_unit unit) {
+    unit_listing u;
+    u.id = keep(std::move(unit.id));
+    u.name = keep(std::move(unit.name));
+    u.parent = keep(std::move(unit.parent));
+    u.valid_from = keep(std::move(unit.valid_from));
+    u.valid_to = keep(std::move(unit.valid_to));
+    u.level = unit.level;
+    u.kind = unit.kind;
+    u.line = unit.line;
+    u.secondary_begin = static_cast<std::uint32_t>(secondary_.size());
+    u.secondary_count = static_cast<std::uint32_t>(unit.secondary_parents.size());
+    for (auto& p : unit.secondary_parents) secondary_.push_back(keep(std::move(p)));
+    units_.push_back(u);
+}
 
 void hierarchy_builder::add_unit(std::string id, std::string name, unit_level level, unit_kind kind,
                                  std::string parent, std::vector<std::string> secondary_parents,
@@ -154,160 +185,230 @@ void hierarchy_builder::add_unit(std::string id, std::string name, unit_level le
     u.secondary_parents = std::move(secondary_parents);
     u.valid_from = std::move(valid_from);
     u.valid_to = std::move(valid_to);
-    units_.push_back(std::move(u));
+    add_unit(std::move(u));
 }
 
-hierarchy hierarchy_builder::build() const { return const_cast<hierarchy_builder*>(this)->build_impl(false); }
+void hierarchy_builder::add_listings(std::shared_ptr<const void> text, detail::unit_listings&& listings) {
+    if (text) texts_.push_back(std::move(text));
+    const auto base = static_cast<std::uint32_t>(secondary_.size());
+    secondary_.insert(secondary_.end(), listings.secondary.begin(), listings.secondary.end());
+    if (units_.empty() && base == 0) {
+        units_ = std::move(listings.units);
+    } else {
+        units_.reserve(units_.size() + listings.units.size());
+        for (auto u : listings.units) {
+            u.secondary_begin += base;
+            units_.push_back(u);
+        }
+    }
+    if (!listings.arena.empty()) arenas_.push_back(std::move(listings.arena));
+}
 
-hierarchy hierarchy_builder::build_consuming() { return build_impl(true); }
+hierarchy hierarchy_builder::build() const { return build_impl(); }
 
-hierarchy hierarchy_builder::build_impl(bool take_names) {
+hierarchy hierarchy_builder::build_consuming() {
+    hierarchy h = build_impl();
+    // The hierarchy holds its own strings now; the listings and their texts can go.
+    units_ = {};
+    secondary_ = {};
+    texts_ = {};
+    arena_ = {};
+    arenas_ = {};
+    return h;
+}
+
+hierarchy hierarchy_builder::build_impl() const {
     const std::size_t n = units_.size();
     if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
     bool bounded = false;
     for (const auto& u : units_) {
         if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source_, u.line));
-        for (const std::string* b : {&u.valid_from, &u.valid_to})
+        if (u.valid_from.empty() && u.valid_to.empty()) continue;
+        for (const std::string_view* b : {&u.valid_from, &u.valid_to})
             if (!detail::is_period_bound(*b))
-                throw hierarchy_error("unit " + u.id + " has validity bound '" + *b + "'; expected YYYY or YYYY-MM",
-                                      {u.id}, at_unit(source_, u));
+                throw hierarchy_error("unit " + std::string(u.id) + " has validity bound '" + std::string(*b) +
+                                          "'; expected YYYY or YYYY-MM",
+                                      {std::string(u.id)}, at_unit(source_, u));
         if (!u.valid_from.empty() && !u.valid_to.empty() && detail::compare_period_prefix(u.valid_from, u.valid_to) > 0)
-            throw hierarchy_error("unit " + u.id + " is valid from " + u.valid_from + " to " + u.valid_to +
-                                      ", which ends before it starts",
-                                  {u.id}, at_unit(source_, u));
-        bounded |= !u.valid_from.empty() || !u.valid_to.empty();
+            throw hierarchy_error("unit " + std::string(u.id) + " is valid from " + std::string(u.valid_from) +
+                                      " to " + std::string(u.valid_to) + ", which ends before it starts",
+                                  {std::string(u.id)}, at_unit(source_, u));
+        bounded = true;
     }
 
     // Group the listings by id; a repeated id must be a version with disjoint validity.
-    std::vector<std::uint32_t> slots(table_size(n), no_unit);
-    std::vector<std::uint32_t> next(n, no_unit), last(n, no_unit);  // chains of versions of one id
-    std::vector<const org_unit*> view;
-    view.reserve(n);
-    std::vector<std::uint32_t> first_of_view;
-    first_of_view.reserve(n);
+    id_index slots(n);
+    std::vector<std::uint32_t> next, last;  // chains of versions of one id (made at the first repeat)
+    std::vector<std::uint8_t> is_repeat;
     bool repeated = false;
     auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const std::uint32_t first = insert(slots, units_[i].id, i, key_of);
-        if (first == no_unit) {
-            last[i] = i;
-            first_of_view.push_back(i);
-            continue;
+    slots.insert_all(static_cast<std::uint32_t>(n), key_of, [&](std::uint32_t i, std::uint32_t first) {
+        if (!repeated) {
+            next.assign(n, no_unit);
+            last.resize(n);
+            for (std::uint32_t k = 0; k < n; ++k) last[k] = k;
+            is_repeat.assign(n, 0);
+            repeated = true;
         }
-        repeated = true;
-        const org_unit& u = units_[i];
+        is_repeat[i] = 1;
+        const unit_listing& u = units_[i];
+        const std::string id(u.id);
         for (std::uint32_t j = first; j != no_unit; j = next[j]) {
-            const org_unit& v = units_[j];
+            const unit_listing& v = units_[j];
             if (!validity_overlaps(u, v)) continue;
             if (u.parent != v.parent)
-                throw hierarchy_error("unit " + u.id + " has two primary parents: " +
-                                          (v.parent.empty() ? std::string("none (a root)") : v.parent) + " and " +
-                                          (u.parent.empty() ? std::string("none (a root)") : u.parent) +
+                throw hierarchy_error("unit " + id + " has two primary parents: " +
+                                          (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
+                                          " and " +
+                                          (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
                                           lines_text(v.line, u.line) +
                                           "; to move a unit, give each listing a disjoint valid_from/valid_to",
-                                      {u.id, v.parent, u.parent}, at_unit(source_, u));
+                                      {id, std::string(v.parent), std::string(u.parent)}, at_unit(source_, u));
             std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
                                   ? std::string()
                                   : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
-            throw hierarchy_error("duplicate unit id " + u.id + lines_text(v.line, u.line) + why, {u.id},
+            throw hierarchy_error("duplicate unit id " + id + lines_text(v.line, u.line) + why, {id},
                                   at_unit(source_, u));
         }
         next[last[first]] = i;
         last[first] = i;
-    }
-    for (std::uint32_t f : first_of_view) {
-        const org_unit* best = &units_[f];
-        for (std::uint32_t j = next[f]; j != no_unit; j = next[j])
-            if (starts_later(units_[j], *best)) best = &units_[j];
-        view.push_back(best);
+    });
+    std::vector<std::uint32_t> view;
+    if (repeated) {
+        for (std::uint32_t f = 0; f < n; ++f) {
+            if (is_repeat[f]) continue;
+            std::uint32_t best = f;
+            for (std::uint32_t j = next[f]; j != no_unit; j = next[j])
+                if (starts_later(units_[j], units_[best])) best = j;
+            view.push_back(best);
+        }
+    } else {
+        view.resize(n);
+        for (std::uint32_t k = 0; k < n; ++k) view[k] = k;
     }
     std::vector<org_unit> versions;
-    if (bounded || repeated) versions = units_;
+    if (bounded || repeated) {
+        versions.reserve(n);
+        for (const auto& u : units_) versions.push_back(to_org_unit(u, secondary_));
+    }
     // Without repeated ids the view is the listings in order, so the id index made above
     // is the hierarchy's own: handed over rather than hashed again.
-    return build_view(view, source_, std::move(versions), {}, take_names, repeated ? nullptr : &slots);
+    return build_view(units_, secondary_, view, source_, std::move(versions), {}, repeated ? nullptr : &slots);
 }
 
-hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view, const std::string& source,
+hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
+                                        const std::vector<std::string_view>& secondary,
+                                        const std::vector<std::uint32_t>& view, const std::string& source,
                                         std::vector<org_unit> versions, const std::string& period,
-                                        bool take_names, std::vector<std::uint32_t>* index) {
+                                        detail::id_index* index) {
     hierarchy h;
     const std::size_t n = view.size();
     h.source_ = source;
-    h.ids_.reserve(n);
-    h.names_.reserve(n);
-    h.levels_.reserve(n);
-    h.kinds_.reserve(n);
-    h.lines_.reserve(n);
-    for (const org_unit* u : view) {
-        h.ids_.push_back(u->id);
-        if (take_names) h.names_.push_back(std::move(const_cast<org_unit*>(u)->name));  // names are in no message
-        else h.names_.push_back(u->name);
-        h.levels_.push_back(u->level);
-        h.kinds_.push_back(u->kind);
-        h.lines_.push_back(u->line);
-        if (!u->valid_from.empty() || !u->valid_to.empty())
-            h.bounds_.emplace(static_cast<std::uint32_t>(h.ids_.size() - 1), std::make_pair(u->valid_from, u->valid_to));
+    // The ids on one core, the names (one text, no string a unit) and the rest on the other.
+    auto copy_ids = [&] {
+        h.ids_.reserve(n);
+        for (const std::uint32_t k : view) h.ids_.emplace_back(units[k].id);
+    };
+    std::thread ids_thread;
+    if (n >= parallel_above) ids_thread = std::thread(copy_ids);
+    else copy_ids();
+    {
+        std::size_t bytes = 0;
+        for (const std::uint32_t k : view) bytes += units[k].name.size();
+        h.name_text_.reserve(bytes);
+        h.name_end_.reserve(n);
+        h.levels_.reserve(n);
+        h.kinds_.reserve(n);
+        h.lines_.reserve(n);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const unit_listing& u = units[view[i]];
+            h.name_text_.append(u.name);
+            h.name_end_.push_back(h.name_text_.size());
+            h.levels_.push_back(u.level);
+            h.kinds_.push_back(u.kind);
+            h.lines_.push_back(u.line);
+            if (!u.valid_from.empty() || !u.valid_to.empty())
+                h.bounds_.emplace(i, std::make_pair(std::string(u.valid_from), std::string(u.valid_to)));
+        }
     }
-    if (index && index->size() == table_size(n)) h.slots_ = std::move(*index);
+    if (ids_thread.joinable()) ids_thread.join();
+    if (index && index->slots() == id_index(n).slots()) h.slots_ = std::move(*index);
     else h.build_index();
     h.versions_ = std::move(versions);
 
-    auto resolve = [&](const org_unit& u, const std::string& pid, const char* what) -> std::uint32_t {
-        const std::uint32_t p = probe(h.slots_, pid, [&](std::uint32_t i) -> std::string_view { return h.ids_[i]; });
+    auto resolve = [&](const unit_listing& u, std::string_view pid, const char* what) -> std::uint32_t {
+        const std::uint32_t p = h.slots_.find(pid, [&](std::uint32_t i) -> std::string_view { return h.ids_[i]; });
         if (p != no_unit) return p;
         bool elsewhere = false;
         for (const auto& v : h.versions_) elsewhere |= v.id == pid;
+        const std::string id(u.id), parent(pid);
         if (elsewhere && !period.empty())
-            throw hierarchy_error("unit " + u.id + " is valid in " + period + " but its " + what + " " + pid +
+            throw hierarchy_error("unit " + id + " is valid in " + period + " but its " + what + " " + parent +
                                       " is not",
-                                  {u.id, pid}, at_unit(source, u));
-        throw hierarchy_error("unit " + u.id + " names " + what + " " + pid + ", which is not a unit of the tree",
-                              {u.id, pid}, at_unit(source, u));
+                                  {id, parent}, at_unit(source, u));
+        throw hierarchy_error("unit " + id + " names " + what + " " + parent + ", which is not a unit of the tree",
+                              {id, parent}, at_unit(source, u));
     };
-    auto check_level = [&](const org_unit& u, std::uint32_t p, const char* what) {
+    auto check_level = [&](const unit_listing& u, std::uint32_t p, const char* what) {
         if (static_cast<int>(u.level) < static_cast<int>(h.levels_[p]))
-            throw hierarchy_error("unit " + u.id + " (" + to_string(u.level) + ") is above its " + what + " " +
-                                      h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
-                                  {u.id, h.ids_[p]}, at_unit(source, u));
+            throw hierarchy_error("unit " + std::string(u.id) + " (" + to_string(u.level) + ") is above its " + what +
+                                      " " + h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
+                                  {std::string(u.id), h.ids_[p]}, at_unit(source, u));
     };
 
+    // The edges, primary links first: a unit's out-edges then list its primary children
+    // in listing order before its secondary ones (the CSR build keeps input order).
     h.parent_.assign(n, no_unit);
     h.child_count_.assign(n, 0);
-    h.graph_ = hierarchy::graph_type(n);
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> secondary;  // (parent, child)
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;  // (parent, child)
+    edges.reserve(n);
+    std::vector<parent_edge> along;
+    along.reserve(n);
+    std::string_view last_pid;  // units come grouped under their parent: one lookup a group
+    std::uint32_t last_p = no_unit;
     for (std::uint32_t i = 0; i < n; ++i) {
-        const org_unit& u = *view[i];
+        const unit_listing& u = units[view[i]];
         if (u.parent.empty()) continue;
-        if (u.parent == u.id)
-            throw hierarchy_error("cycle: " + u.id + " → " + u.id + " (unit " + u.id + " is its own parent)",
-                                  {u.id, u.id}, at_unit(source, u));
-        const std::uint32_t p = resolve(u, u.parent, "parent");
+        if (u.parent == u.id) {
+            const std::string id(u.id);
+            throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own parent)", {id, id},
+                                  at_unit(source, u));
+        }
+        const std::uint32_t p = last_p != no_unit && u.parent == last_pid ? last_p : resolve(u, u.parent, "parent");
+        last_pid = u.parent;
+        last_p = p;
         check_level(u, p, "parent");
         h.parent_[i] = p;
         ++h.child_count_[p];
-        boost::add_edge(p, i, parent_edge{line::primary}, h.graph_);
+        edges.emplace_back(p, i);
+        along.push_back(parent_edge{line::primary});
     }
     for (std::uint32_t i = 0; i < n; ++i) {
-        const org_unit& u = *view[i];
-        for (std::size_t k = 0; k < u.secondary_parents.size(); ++k) {
-            const std::string& pid = u.secondary_parents[k];
+        const unit_listing& u = units[view[i]];
+        for (std::uint32_t k = 0; k < u.secondary_count; ++k) {
+            const std::string_view pid = secondary[u.secondary_begin + k];
+            const std::string id(u.id), parent(pid);
             if (pid == u.parent)
-                throw hierarchy_error("unit " + u.id + " lists " + pid + " both as primary and as secondary parent",
-                                      {u.id, pid}, at_unit(source, u));
+                throw hierarchy_error("unit " + id + " lists " + parent + " both as primary and as secondary parent",
+                                      {id, parent}, at_unit(source, u));
             if (pid == u.id)
-                throw hierarchy_error("cycle: " + u.id + " → " + u.id + " (unit " + u.id +
-                                          " is its own secondary parent)",
-                                      {u.id, u.id}, at_unit(source, u));
-            for (std::size_t j = 0; j < k; ++j)
-                if (u.secondary_parents[j] == pid)
-                    throw hierarchy_error("unit " + u.id + " lists secondary parent " + pid + " twice", {u.id, pid},
+                throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own secondary parent)",
+                                      {id, id}, at_unit(source, u));
+            for (std::uint32_t j = 0; j < k; ++j)
+                if (secondary[u.secondary_begin + j] == pid)
+                    throw hierarchy_error("unit " + id + " lists secondary parent " + parent + " twice", {id, parent},
                                           at_unit(source, u));
             const std::uint32_t p = resolve(u, pid, "secondary parent");
             check_level(u, p, "secondary parent");
-            boost::add_edge(p, i, parent_edge{line::secondary}, h.graph_);
+            edges.emplace_back(p, i);
+            along.push_back(parent_edge{line::secondary});
+            h.secondary_links_.emplace_back(i, p);
         }
     }
+    h.graph_ = hierarchy::graph_type(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), along.begin(),
+                                     static_cast<std::uint32_t>(n));
+    edges = {};
+    along = {};
 
     // Cycles over primary and secondary edges together, reported with their path.
     {
@@ -347,7 +448,7 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
                 text += (text.empty() ? "" : " → ") + h.ids_[w];
             }
             throw hierarchy_error("cycle: " + text + " (each unit followed by its parent)", ids,
-                                  at_unit(source, *view[c.path.front()]));
+                                  at_unit(source, units[view[c.path.front()]]));
         }
     }
 
@@ -408,15 +509,22 @@ hierarchy hierarchy_builder::build_view(const std::vector<const org_unit*>& view
 hierarchy::hierarchy() = default;
 
 void hierarchy::build_index() {
-    slots_.assign(table_size(ids_.size()), no_unit);
-    auto key_of = [this](std::uint32_t i) -> std::string_view { return ids_[i]; };
-    for (std::uint32_t i = 0; i < ids_.size(); ++i) insert(slots_, ids_[i], i, key_of);
+    slots_ = id_index(ids_.size());
+    slots_.insert_all(static_cast<std::uint32_t>(ids_.size()), [this](std::uint32_t i) -> std::string_view { return ids_[i]; },
+                      [](std::uint32_t, std::uint32_t) {});  // ids are distinct here
 }
 
 std::optional<std::size_t> hierarchy::find(std::string_view id) const noexcept {
-    const std::uint32_t i = probe(slots_, id, [this](std::uint32_t k) -> std::string_view { return ids_[k]; });
+    const std::uint32_t i = slots_.find(id, [this](std::uint32_t k) -> std::string_view { return ids_[k]; });
     if (i == no_unit) return std::nullopt;
     return i;
+}
+
+void hierarchy::find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which,
+                         std::uint32_t* out) const {
+    slots_.find_all(
+        which.size(), [&](std::size_t k) -> std::string_view { return ids[which.at(k)]; }, out,
+        [this](std::uint32_t k) -> std::string_view { return ids_[k]; });
 }
 
 std::size_t hierarchy::index(std::string_view id) const {
@@ -430,7 +538,7 @@ std::size_t hierarchy::index(std::string_view id) const {
 org_unit hierarchy::unit(std::size_t i) const {
     org_unit u;
     u.id = ids_.at(i);
-    u.name = names_[i];
+    u.name = std::string(name(i));
     u.level = levels_[i];
     u.kind = kinds_[i];
     if (parent_[i] != no_unit) u.parent = ids_[parent_[i]];
@@ -453,7 +561,7 @@ std::vector<org_unit> hierarchy::units() const {
 std::vector<std::size_t> hierarchy::children(std::size_t i) const {
     std::vector<std::size_t> out;
     out.reserve(child_count_.at(i));
-    for (auto [e, end] = boost::out_edges(i, graph_); e != end; ++e)
+    for (auto [e, end] = boost::out_edges(static_cast<std::uint32_t>(i), graph_); e != end; ++e)
         if (graph_[*e].along == line::primary) out.push_back(boost::target(*e, graph_));
     return out;
 }
@@ -461,15 +569,17 @@ std::vector<std::size_t> hierarchy::children(std::size_t i) const {
 std::vector<std::size_t> hierarchy::secondary_parents(std::size_t i) const {
     (void)ids_.at(i);  // range check
     std::vector<std::size_t> out;
-    for (auto [e, end] = boost::in_edges(i, graph_); e != end; ++e)
-        if (graph_[*e].along == line::secondary) out.push_back(boost::source(*e, graph_));
+    const auto child = static_cast<std::uint32_t>(i);
+    auto it = std::lower_bound(secondary_links_.begin(), secondary_links_.end(), std::make_pair(child, std::uint32_t{0}),
+                               [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (; it != secondary_links_.end() && it->first == child; ++it) out.push_back(it->second);
     return out;
 }
 
 std::vector<std::size_t> hierarchy::secondary_children(std::size_t i) const {
     (void)ids_.at(i);  // range check
     std::vector<std::size_t> out;
-    for (auto [e, end] = boost::out_edges(i, graph_); e != end; ++e)
+    for (auto [e, end] = boost::out_edges(static_cast<std::uint32_t>(i), graph_); e != end; ++e)
         if (graph_[*e].along == line::secondary) out.push_back(boost::target(*e, graph_));
     return out;
 }
@@ -498,7 +608,7 @@ std::vector<std::size_t> hierarchy::reachable(std::size_t i) const {
     std::vector<std::size_t> out{i};
     seen.at(i) = 1;
     for (std::size_t k = 0; k < out.size(); ++k)
-        for (auto [e, end] = boost::out_edges(out[k], graph_); e != end; ++e) {
+        for (auto [e, end] = boost::out_edges(static_cast<std::uint32_t>(out[k]), graph_); e != end; ++e) {
             const std::size_t t = boost::target(*e, graph_);
             if (!seen[t]) {
                 seen[t] = 1;
@@ -526,25 +636,25 @@ bool hierarchy::valid_at(std::size_t i, std::string_view period) const {
 
 hierarchy hierarchy::at(std::string_view period) const {
     if (!versioned() || period.empty()) return *this;
+    std::vector<detail::unit_listing> listings;
+    std::vector<std::string_view> secondary;
+    view_org_units(versions_, listings, secondary);
     // One listing per id valid in the period (the latest if several), in first-listing order.
-    const std::size_t n = versions_.size();
-    std::vector<std::uint32_t> slots(table_size(n), no_unit);
-    std::vector<const org_unit*> view;
-    std::vector<std::uint32_t> chosen;  // per view entry: index into versions_
-    auto key_of = [&](std::uint32_t k) -> std::string_view { return versions_[chosen[k]].id; };
+    const std::size_t n = listings.size();
+    id_index slots(n);
+    std::vector<std::uint32_t> chosen;  // per view entry: index into the listings
+    auto key_of = [&](std::uint32_t k) -> std::string_view { return listings[chosen[k]].id; };
     for (std::uint32_t i = 0; i < n; ++i) {
-        const org_unit& u = versions_[i];
+        const detail::unit_listing& u = listings[i];
         if (!detail::period_overlaps(period, u.valid_from, u.valid_to)) continue;
         const auto k = static_cast<std::uint32_t>(chosen.size());
         chosen.push_back(i);
-        const std::uint32_t have = insert(slots, u.id, k, key_of);
+        const std::uint32_t have = slots.insert(u.id, id_index::hash(u.id), k, key_of);
         if (have == no_unit) continue;
         chosen.pop_back();
-        if (starts_later(u, versions_[chosen[have]])) chosen[have] = i;
+        if (starts_later(u, listings[chosen[have]])) chosen[have] = i;
     }
-    view.reserve(chosen.size());
-    for (auto i : chosen) view.push_back(&versions_[i]);
-    return hierarchy_builder::build_view(view, source_, versions_, std::string(period));
+    return hierarchy_builder::build_view(listings, secondary, chosen, source_, versions_, std::string(period));
 }
 
 namespace {

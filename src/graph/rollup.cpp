@@ -98,7 +98,7 @@ rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_row
     // Inner units: children along the line. A result row per inner unit (every unit with `all`).
     p.slot.assign(n, none);
     for (std::size_t u = 0; u < n; ++u) {
-        const bool inner = primary ? !tree.is_leaf(u) : boost::out_degree(u, g) > 0;
+        const bool inner = primary ? !tree.is_leaf(u) : boost::out_degree(static_cast<std::uint32_t>(u), g) > 0;
         if (inner) p.slot[u] = static_cast<std::uint32_t>(p.inner++);
         if (inner || p.all) p.units.push_back(u);
     }

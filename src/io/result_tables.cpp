@@ -150,7 +150,7 @@ result_table missing_table(const hierarchy& tree, const completeness_result& res
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t u = res.missing[i];
         unit[i] = tree.id(u);
-        name[i] = tree.name(u);
+        name[i] = std::string(tree.name(u));
         level[i] = to_string(tree.level(u));
         kind[i] = to_string(tree.kind(u));
         const std::size_t p = tree.parent(u);

@@ -84,7 +84,7 @@ std::optional<std::int64_t> total(const rollup_result& r, const hierarchy& t, co
 
 // True when unit u has children along the line (a row of an inner-only roll-up).
 bool inner_unit(const hierarchy& t, std::size_t u, line along) {
-    return along == line::primary ? !t.is_leaf(u) : boost::out_degree(u, t.graph()) > 0;
+    return along == line::primary ? !t.is_leaf(u) : boost::out_degree(static_cast<std::uint32_t>(u), t.graph()) > 0;
 }
 
 // Rolls up with a row for every unit (`leaves`), and checks on the way that the default
@@ -357,6 +357,98 @@ TEST_CASE("quoted CSV fields with commas, quotes and a BOM load", "[hierarchy]")
         CHECK(again.name(i) == t.name(i));
         CHECK(again.parent(i) == t.parent(i));
         CHECK(again.secondary_parents(i) == t.secondary_parents(i));
+    }
+}
+
+namespace {
+// Units CSV of a province, 40 cities and `n` grassroots spread over them (in city
+// order), some of them also under an industry union; larger than the size above which
+// the reader parses two halves on two threads.
+std::string big_units_csv(int n, const std::string& extra = {}) {
+    std::string text = "id,name,level,kind,parent,secondary_parents\nP,某省总工会,province,regional,,\n"
+                       "I,某产业工会,city,industry,P,\n";
+    for (int c = 0; c < 40; ++c) text += "C" + std::to_string(c) + ",市总工会" + std::to_string(c) + ",city,regional,P,\n";
+    for (int g = 0; g < n; ++g) {
+        text += "G" + std::to_string(g) + ",某某有限公司工会委员会第" + std::to_string(g) + "号,grassroots,enterprise,C" +
+                std::to_string(g * 40 / n) + "," + (g % 1000 == 7 ? "I" : "") + "\n";
+        if (g == n / 2) text += extra;
+    }
+    return text;
+}
+}  // namespace
+
+TEST_CASE("a large units file read in two halves is the tree read in one", "[hierarchy]") {
+    const int n = 120000;
+    const std::string text = big_units_csv(n);
+    REQUIRE(text.size() > (5u << 20));
+    const auto t = hierarchy::parse_csv(text);
+    // A quote anywhere keeps the reader to one pass (a quoted cell may hold a line break).
+    const auto one = hierarchy::parse_csv(big_units_csv(n, "Q,\"引号, 名称\",grassroots,enterprise,C3,\n"));
+    REQUIRE(t.size() == static_cast<std::size_t>(n) + 42);
+    REQUIRE(one.size() == t.size() + 1);
+    for (std::size_t i = 0; i < t.size(); i += 997) {
+        const std::size_t j = one.index(t.id(i));
+        CHECK(one.id(one.parent(j) == hierarchy::npos ? j : one.parent(j)) ==
+              t.id(t.parent(i) == hierarchy::npos ? i : t.parent(i)));
+        CHECK(one.name(j) == t.name(i));
+        CHECK(ids_of(one, one.secondary_parents(j)) == ids_of(t, t.secondary_parents(i)));
+    }
+    // Line numbers run on across the halves: unit G<k> is on line 44 + k of the file.
+    const std::size_t last = t.index("G" + std::to_string(n - 1));
+    CHECK(t.unit(last).line == 44 + (n - 1));
+    CHECK(t.unit(t.index("G10")).line == 54);
+    CHECK(t.child_count(t.index("C39")) == static_cast<std::size_t>(n / 40));
+    CHECK(ids_of(t, t.secondary_children(t.index("I"))).size() == static_cast<std::size_t>(n / 1000));
+    CHECK(t.name(t.index("G5")) == "某某有限公司工会委员会第5号");
+}
+
+TEST_CASE("an error in the second half of a large units file names its own line", "[hierarchy]") {
+    const int n = 120000;
+    // The bad line comes right after G60000 (line 44 + 60000).
+    const std::string text = big_units_csv(n, "X,坏的,village,regional,C1,\n");
+    try {
+        hierarchy::parse_csv(text, "big.csv");
+        FAIL("no error");
+    } catch (const hierarchy_error& e) {
+        CHECK(e.where().file == "big.csv");
+        CHECK(e.where().line == 44 + 60000 + 1);
+        CHECK(e.where().unit == "X");
+        CHECK_THAT(e.what(), Catch::Contains("level 'village'"));
+    }
+    // And a unit of the second half naming an unknown parent.
+    try {
+        hierarchy::parse_csv(big_units_csv(n, "Y,孤儿,grassroots,regional,NOPE,\n"), "big.csv");
+        FAIL("no error");
+    } catch (const hierarchy_error& e) {
+        CHECK(e.where().line == 44 + 60000 + 1);
+        CHECK_THAT(e.what(), Catch::Contains("names parent NOPE"));
+    }
+}
+
+TEST_CASE("reports in any order match their units", "[hierarchy]") {
+    // Rows in the tree's order take the fast path; shuffled rows are looked up together.
+    const int n = 5000;
+    const auto t = hierarchy::parse_csv(big_units_csv(n));
+    std::vector<std::string> ids;
+    for (int g = 0; g < n; ++g) ids.push_back("G" + std::to_string(g));
+    std::mt19937 rng(7);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    report_batch b(test_form());
+    for (std::size_t k = 0; k < ids.size(); ++k) add_report(b, ids[k], {static_cast<std::int64_t>(k), 0, 0, 0});
+    add_report(b, "nobody", {1, 0, 0, 0});
+    const unit_rows m = match_rows(t, b);
+    CHECK(m.matched == static_cast<std::size_t>(n));
+    CHECK(m.unknown_units == std::vector<std::string>{"nobody"});
+    CHECK(m.unknown_rows == std::vector<std::size_t>{static_cast<std::size_t>(n)});
+    for (std::size_t k = 0; k < ids.size(); k += 101) CHECK(m.row[t.index(ids[k])] == static_cast<std::int64_t>(k));
+    // A unit given twice, one row in order and one shuffled: named with both rows.
+    add_report(b, ids[3], {1, 0, 0, 0});
+    try {
+        match_rows(t, b);
+        FAIL("no error");
+    } catch (const value_error& e) {
+        CHECK(e.where().unit == ids[3]);
+        CHECK_THAT(e.what(), Catch::Contains("rows 4 and " + std::to_string(n + 2)));
     }
 }
 

@@ -11,9 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 
 #include "unionstat/error.hpp"
+#include "unionstat/graph/id_index.hpp"
 #include "unionstat/graph/org_unit.hpp"
 #include "unionstat/level.hpp"
 
@@ -27,10 +28,12 @@ struct parent_edge {
 /// An immutable tree of org units (plus secondary parent links) for one period or for
 /// all periods.
 ///
-/// Storage: a `boost::adjacency_list` (vecS, bidirectional) whose vertices are the unit
-/// indices 0…size()-1 in the order the units were first listed, with one edge
-/// parent → child per primary or secondary link; plus flat arrays computed once at
-/// build time (primary parent, pre-order, topological order, subtree sizes, depth) so that
+/// Storage: a `boost::compressed_sparse_row_graph` (bidirectional: out- and in-edges)
+/// whose vertices are the unit indices 0…size()-1 in the order the units were first
+/// listed, with one edge parent → child per primary or secondary link, built in one pass
+/// from the edge list (a tree never changes once built, and an adjacency_list would cost
+/// two heap vectors a unit: at 2.8 M units, more than the rest of the tree); plus flat
+/// arrays computed once at build time (primary parent, pre-order, topological order, subtree sizes, depth) so that
 /// queries and the roll-up never walk the graph.
 ///
 /// Built by `hierarchy_builder`, `read_csv` or `read_yaml` (formats documented there).
@@ -42,9 +45,11 @@ struct parent_edge {
 /// version and `at(period)` gives the tree of one period.
 class hierarchy {
 public:
-    /// The graph type: vertex i is unit i; edges run parent → child.
-    using graph_type = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property,
-                                             parent_edge, boost::no_property, boost::vecS>;
+    /// The graph type: vertex i is unit i; edges run parent → child. A unit's out-edges
+    /// are its primary children in listing order, then its secondary children in listing
+    /// order.
+    using graph_type = boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property, parent_edge,
+                                                          boost::no_property, std::uint32_t, std::uint32_t>;
 
     /// "No unit" (the parent of a root, a failed lookup).
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -83,13 +88,20 @@ public:
     std::optional<std::size_t> find(std::string_view id) const noexcept;
     /// Index of a unit by id; throws lookup_error naming the id.
     std::size_t index(std::string_view id) const;
+    /// out[k] = the index of unit ids[which[k]], or `root_parent` (0xFFFFFFFF) when there
+    /// is no such unit, for every k: many lookups at once, their memory accesses overlapped.
+    void find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which,
+                  std::uint32_t* out) const;
     /// True if the id is a unit of this hierarchy.
     bool contains(std::string_view id) const noexcept { return find(id).has_value(); }
 
     /// Id of unit i.
     const std::string& id(std::size_t i) const { return ids_.at(i); }
-    /// Name of unit i.
-    const std::string& name(std::size_t i) const { return names_.at(i); }
+    /// Name of unit i (a view into the hierarchy's text of names: valid while it lives).
+    std::string_view name(std::size_t i) const {
+        const std::size_t end = name_end_.at(i), begin = i == 0 ? 0 : name_end_[i - 1];
+        return std::string_view(name_text_).substr(begin, end - begin);
+    }
     /// Level of unit i.
     unit_level level(std::size_t i) const { return levels_.at(i); }
     /// Kind of unit i.
@@ -179,7 +191,9 @@ private:
     void build_index();
 
     std::string source_;
-    std::vector<std::string> ids_, names_;
+    std::vector<std::string> ids_;
+    std::string name_text_;                 // every name, one after the other
+    std::vector<std::size_t> name_end_;     // where unit i's name ends in name_text_
     std::vector<unit_level> levels_;
     std::vector<unit_kind> kinds_;
     std::vector<int> lines_;
@@ -187,7 +201,10 @@ private:
     std::vector<std::uint32_t> pre_, pre_pos_, post_, post_pos_;
     std::vector<std::int32_t> post_parent_;
     std::vector<std::size_t> roots_;
-    std::vector<std::uint32_t> slots_;  // open-addressing id index: unit index or `none`
+    // (child, secondary parent) in listing order: in-edges come sorted by parent, while
+    // secondary_parents() promises the order of the listing.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> secondary_links_;
+    detail::id_index slots_;  // unit ids → indices
     graph_type graph_;
     std::map<std::uint32_t, std::pair<std::string, std::string>> bounds_;  // units with a validity bound
     std::vector<org_unit> versions_;  // every listing, when versioned (else empty)

@@ -118,6 +118,8 @@ void register_forms(py::module_& m) {
         .def_readonly("script", &form_schema::script)
         .def_readonly("period", &form_schema::period)
         .def_readonly("quirks", &form_schema::quirks)
+        .def_readonly("deadline", &form_schema::deadline)
+        .def_readonly("review", &form_schema::review)
         .def_readonly("file", &form_schema::file)
         .def_property_readonly("source", [](const form_schema& s) {
             py::dict d;

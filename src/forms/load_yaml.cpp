@@ -108,8 +108,8 @@ public:
 
     std::shared_ptr<form_schema> form(const YAML::Node& root) const {
         keys(root, "form",
-             {"id", "family", "year", "title", "title_en", "script", "source", "period", "notes", "quirks", "missing",
-              "rows", "fields", "groups", "rules"},
+             {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "notes", "quirks",
+              "review", "missing", "rows", "fields", "groups", "rules"},
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "rows", "fields"});
         auto s = std::make_shared<form_schema>();
         s->file = file_;
@@ -133,6 +133,8 @@ public:
             s->notes.push_back({str(n, "text"), str(n, "text_en")});
         }
         s->quirks = strings(root, "quirks");
+        s->deadline = str(root, "deadline");
+        s->review = strings(root, "review");
         if (auto m = missing(root)) s->default_missing = *m;
         for (const auto& n : seq(root, "rows")) {
             keys(n, "row", {"row", "heading", "heading_en"}, {"row", "heading", "heading_en"});

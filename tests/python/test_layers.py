@@ -15,7 +15,7 @@ LAYERS = [
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "views",                         # text and HTML of what the layers above hand it
-    "rules", "forms", "graph", "crosswalks",  # the user-facing objects
+    "rules", "forms", "graph", "crosswalks", "draft",  # the user-facing objects
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]
 

@@ -21,6 +21,7 @@ from .crosswalks import (
     crosswalk,
     load_crosswalk,
 )
+from .draft import FormDraft, draft_file, draft_form, drafts_to_yaml, load_drafts, read_notice
 from .errors import (
     Error,
     ExactOverflowError,
@@ -49,6 +50,7 @@ __all__ = [
     "Error",
     "ExactOverflowError",
     "FieldDef",
+    "FormDraft",
     "Form",
     "FormSchema",
     "HierarchyError",
@@ -67,11 +69,16 @@ __all__ = [
     "batch_to_frame",
     "bundled_crosswalks",
     "crosswalk",
+    "draft_file",
+    "draft_form",
+    "drafts_to_yaml",
     "forms",
     "load_crosswalk",
+    "load_drafts",
     "load_form",
     "read_batch",
     "read_file",
+    "read_notice",
     "read_reports",
     "schema_dir",
     "to_batch",

@@ -116,6 +116,12 @@ class FormSchema:
     @property
     def quirks(self) -> list[str]: ...
     @property
+    def deadline(self) -> str:
+        """The reporting deadline as the notice prints it ("" when none is recorded)."""
+    @property
+    def review(self) -> list[str]:
+        """Places a drafted schema still needs a human look at (``unionstat draft``)."""
+    @property
     def file(self) -> str: ...
     @property
     def source(self) -> _Source: ...

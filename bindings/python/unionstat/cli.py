@@ -2,7 +2,7 @@
 
 Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --tree T
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
-``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
+``demo``, ``draft NOTICE.txt -o FILE``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
 (``qinghai``, ``pingdingshan``).
 
 Exit status, so that ETL scripts can branch on it:
@@ -426,6 +426,44 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------
+# draft: form schemas drafted from a notice's text
+# ---------------------------------------------------------------------------------------
+
+
+def _cmd_draft(args: argparse.Namespace) -> int:
+    """Drafts a schema per form of a notice; writes the stream, then loads it back: a
+    draft the loader refuses exits 2 with the loader's file:line:column."""
+    from .draft import draft_file, drafts_to_yaml, load_drafts
+
+    drafts = draft_file(args.notice, encoding=args.encoding)
+    stream = drafts_to_yaml(drafts)
+    name = args.output or "<stdout>"
+    if args.output:
+        Path(args.output).write_text(stream, encoding="utf-8")
+    else:
+        sys.stdout.write(stream)
+    for d in drafts:
+        print(f"{d.id}: {len(d.fields)} fields, deadline {d.deadline or '(none read)'}, "
+              f"{len(d.review)} places to review", file=sys.stderr)
+        for item in d.review:
+            print(f"  review: {item}", file=sys.stderr)
+    try:
+        load_drafts(stream, name)
+    except Error as exc:
+        print(f"unionstat: the draft does not load as a form: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    return CLEAN
+
+
+def _draft_parser(sub: Any) -> None:
+    d = sub.add_parser("draft", help="draft form schemas (YAML) from a notice's plain text")
+    d.add_argument("notice", help="the notice as plain text (UTF-8 unless --encoding)")
+    d.add_argument("-o", "--output", help="YAML stream to write, one document per form (default: stdout)")
+    d.add_argument("--encoding", default="utf-8", help="encoding of the notice (e.g. gbk)")
+    d.set_defaults(func=_cmd_draft)
+
+
 def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 20) -> None:
     p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON; one row per report (unit, period, field codes)")
     p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
@@ -481,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=2018, help="seed of the sample reports")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=_cmd_demo)
+    _draft_parser(sub)
     return p
 
 

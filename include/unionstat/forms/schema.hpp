@@ -59,6 +59,8 @@ public:
     std::string period;
     std::vector<form_note> notes;
     std::vector<std::string> quirks;
+    std::string deadline;             ///< reporting deadline as the notice prints it ("" when none)
+    std::vector<std::string> review;  ///< places a drafted schema still needs a human look at
     missing_strategy default_missing = missing_strategy::skip_if_any_missing;
     std::vector<form_row> rows;
     std::vector<field_def> fields;   ///< in printed order

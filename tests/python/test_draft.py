@@ -1,0 +1,249 @@
+"""``unionstat draft`` / ``us.draft_form``: schemas drafted from a notice's plain text.
+
+On every seed notice the drafted fields must match the bundled schema — code, unit, type
+and part_of — for at least 95 % of the fields of each of the eight forms; on a notice the
+drafter was never tuned on (tests/data/draft, transcribed by hand) and on a seed whose
+layout is damaged further, for at least 90 %. Bad input exits 2 naming the file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import unionstat as us
+from unionstat.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "tests" / "data" / "seeds"
+HELDOUT = ROOT / "tests" / "data" / "draft"
+DRAFT_PY = ROOT / "bindings" / "python" / "unionstat" / "draft.py"
+
+#: The seed each bundled form was transcribed from.
+SEED_OF = {
+    "songnuan-2012": "001_5a217ed4d29cc839.txt", "bangfu-2011": "001_5a217ed4d29cc839.txt",
+    "songnuan-2014": "003_bc84a7887c23e440.txt", "bangfu-2013": "003_bc84a7887c23e440.txt",
+    "songnuan-2015": "004_ac0f2153fb24165b.txt", "bangfu-2014": "004_ac0f2153fb24165b.txt",
+    "songnuan-2018": "000_83a61a127dc4ba27.txt", "bangfu-2017": "000_83a61a127dc4ba27.txt",
+}
+#: Traditional unit words and the schema's (bundled forms may print either).
+_UNIT = str.maketrans("戶個萬節輛張對場", "户个万节辆张对场")
+
+
+def score(drafted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    """Share of the expected fields whose code, unit, type and part_of the draft has right."""
+    by_code = {str(f["code"]): f for f in drafted}
+    misses = []
+    for f in expected:
+        d = by_code.get(str(f["code"]))
+        got = None if d is None else (d["unit"].translate(_UNIT), d["type"], d.get("part_of"))
+        want = (str(f["unit"]).translate(_UNIT), f["type"], f.get("part_of"))
+        if got != want:
+            misses.append(f"{f['code']}: want {want}, drafted {got}")
+    return 1 - len(misses) / len(expected), misses
+
+
+@pytest.fixture(scope="module")
+def seed_drafts() -> dict[str, us.FormDraft]:
+    out: dict[str, us.FormDraft] = {}
+    for seed in sorted(set(SEED_OF.values())):
+        for d in us.draft_file(SEEDS / seed):
+            out[d.id] = d
+    return out
+
+
+def _bundled(form_id: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "schemas" / "forms" / f"{form_id}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("form_id", sorted(SEED_OF))
+def test_drafts_of_the_seed_notices_match_the_bundled_schemas(form_id: str, seed_drafts: dict[str, us.FormDraft]) -> None:
+    assert form_id in seed_drafts, f"no draft of {form_id} from {SEED_OF[form_id]}: {sorted(seed_drafts)}"
+    bundled = _bundled(form_id)
+    share, misses = score(seed_drafts[form_id].fields, bundled["fields"])
+    print(f"\n{form_id}: {share:.1%} of {len(bundled['fields'])} fields match (code, unit, type, part_of)")
+    assert share >= 0.95, "\n".join(misses)
+    extra = {f["code"] for f in seed_drafts[form_id].fields} - {str(f["code"]) for f in bundled["fields"]}
+    assert not extra, f"blanks drafted that the form does not print: {sorted(extra)}"
+
+
+def test_each_seed_notice_drafts_exactly_its_attached_forms() -> None:
+    for seed in sorted(set(SEED_OF.values())):
+        ids = sorted(d.id for d in us.draft_file(SEEDS / seed))
+        assert ids == sorted(k for k, v in SEED_OF.items() if v == seed), seed
+
+
+def test_the_deadline_is_the_one_printed_and_a_garbled_one_is_left_for_review(seed_drafts: dict[str, us.FormDraft]) -> None:
+    assert seed_drafts["songnuan-2012"].deadline == "2012年1月8日"   # 于2012年1月8日前…报送
+    assert seed_drafts["bangfu-2011"].deadline == "2012年1月8日"
+    assert seed_drafts["songnuan-2018"].deadline == "2018年2月底"    # 于2018年2月底前…报
+    # Wuhan prints 于201521日前: the digits of month and day are lost; never guessed.
+    assert seed_drafts["songnuan-2015"].deadline == ""
+    assert any("201521日前" in r for r in seed_drafts["songnuan-2015"].review)
+    # Pingdingshan's notice prints no deadline at all.
+    assert seed_drafts["songnuan-2014"].deadline == ""
+    assert any("no reporting deadline" in r for r in seed_drafts["songnuan-2014"].review)
+
+
+def test_metadata_groups_and_notes_follow_the_print(seed_drafts: dict[str, us.FormDraft]) -> None:
+    d = seed_drafts["songnuan-2012"].document
+    assert (d["family"], d["year"], d["title"]) == ("songnuan", 2012, "送温暖工程统计表")
+    assert d["source"]["issuer"] == "大连市总工会" and d["source"]["notice"] == "大工办发[2011] 49号"
+    assert d["source"]["attachment"] == "附件1"
+    assert d["notes"][0]["text"].startswith("注:本表中职工均包括农民工")
+    groups = {g["total"]: g for g in d["groups"]}
+    assert groups["05A"]["parts"] == ["05B", "05C", "05D", "05E"] and groups["05A"]["exhaustive"] is True
+    assert groups["03A"]["exhaustive"] is False and groups["03A"]["severity"] == "warning"
+    assert groups["09_total"]["parts"] == ["09A", "09B", "09C", "09D"]
+    assert seed_drafts["songnuan-2015"].document["script"] == "traditional"
+    assert seed_drafts["bangfu-2014"].document["source"]["notice"] == "武工辦〔2014〕74號"
+    review = " ".join(seed_drafts["songnuan-2012"].review)
+    for place in ("'0l'", "13_2", "人（次）", "'名'", "prints no year"):
+        assert place in review, place
+    assert any("(F) to (H)" in r for r in seed_drafts["bangfu-2011"].review)   # 12G is not printed
+
+
+def test_every_seed_draft_loads_with_the_projects_loader(seed_drafts: dict[str, us.FormDraft]) -> None:
+    stream = us.drafts_to_yaml(seed_drafts.values())
+    forms = us.load_drafts(stream, "seeds.yaml")
+    assert [f.id for f in forms] == list(seed_drafts)
+    for form, d in zip(forms, seed_drafts.values()):
+        assert len(form.fields) == len(d.fields)
+        assert form.review == d.review and form.deadline == d.deadline
+        assert any(r.origin == "part_of" for r in form.rules)
+    assert len(list(yaml.safe_load_all(stream))) == len(seed_drafts)
+    jsonschema = pytest.importorskip("jsonschema")
+    meta = yaml.safe_load((ROOT / "schemas" / "form-schema.json").read_text(encoding="utf-8"))
+    for doc in yaml.safe_load_all(stream):
+        jsonschema.validate(doc, meta)
+
+
+def test_a_draft_the_loader_refuses_is_reported_at_its_line_in_the_stream(seed_drafts: dict[str, us.FormDraft]) -> None:
+    stream = us.drafts_to_yaml([seed_drafts["songnuan-2018"], seed_drafts["bangfu-2017"]])
+    lines = stream.split("\n")
+    bad = next(i for i, line in enumerate(lines) if 'code: "05A"' in line and i > len(lines) // 2)
+    lines[bad] = lines[bad].replace('unit: "万元"', 'unit: "名"')
+    with pytest.raises(us.SchemaError, match=rf"drafts\.yaml:{bad + 1}:\d+.*unknown unit '名'"):
+        us.load_drafts("\n".join(lines), "drafts.yaml")
+
+
+def _heldout_score() -> list[tuple[str, float, list[str], us.FormDraft | None, dict[str, Any]]]:
+    expected = yaml.safe_load((HELDOUT / "heldout-expected.yaml").read_text(encoding="utf-8"))
+    drafts = {d.id: d for d in us.draft_file(HELDOUT / "heldout-notice.txt")}
+    out = []
+    for e in expected:
+        d = drafts.get(e["id"])
+        share, misses = score(d.fields if d else [], e["fields"])
+        out.append((e["id"], share, misses, d, e))
+    return out
+
+
+def test_a_notice_never_seen_drafts_as_well() -> None:
+    # A changed form in the seeds' style: rows renamed and re-ordered, an added row, 元
+    # where the seeds print 万元, letters stacked, a cell split across lines, a lost digit.
+    for form_id, share, misses, d, e in _heldout_score():
+        print(f"\nheld-out {form_id}: {share:.1%} of {len(e['fields'])} fields match")
+        assert d is not None, f"no draft of {form_id}"
+        assert share >= 0.90, "\n".join(misses)
+        assert d.deadline == e["deadline"]
+    us.load_drafts(us.drafts_to_yaml(us.draft_file(HELDOUT / "heldout-notice.txt")), "heldout.yaml")
+
+
+def _damage(text: str) -> str:
+    """More of the layout damage the seeds show: blanks as spaces, letters on lines of
+    their own, traditional unit words, rows split after their number."""
+    text = re.sub(r"_{2,}", "          ", text)
+    text = re.sub(r"(?m)^- ", "", text)
+    text = re.sub(r"(?m)^\(([B-Z])\) ", r"(\1)\n\t", text)
+    text = re.sub(r"(?m)^([0-9]{2}) \(A\) ", r"\1\n(A)\n\t", text)
+    return text.translate(str.maketrans("户个", "戶個")).replace("万元", "萬元")
+
+
+@pytest.mark.parametrize("form_id", ["songnuan-2018", "bangfu-2017"])
+def test_a_seed_damaged_further_still_drafts(form_id: str) -> None:
+    damaged = _damage((SEEDS / SEED_OF[form_id]).read_text(encoding="utf-8"))
+    drafts = {d.id: d for d in us.draft_form(damaged)}
+    share, misses = score(drafts[form_id].fields, _bundled(form_id)["fields"])
+    print(f"\ndamaged {form_id}: {share:.1%}")
+    assert share >= 0.90, "\n".join(misses)
+
+
+def test_the_drafter_reads_no_bundled_schema() -> None:
+    # It must work on a notice it has never seen: no lookup of bundled forms or their labels.
+    source = DRAFT_PY.read_text(encoding="utf-8")
+    for forbidden in ("schema_dir", "forms()", "schemas/forms", "SchemaRegistry", ".yaml"):
+        assert forbidden not in source, forbidden
+
+
+def test_draft_form_takes_text_and_refuses_a_text_without_a_form() -> None:
+    text = (SEEDS / "000_83a61a127dc4ba27.txt").read_text(encoding="utf-8")
+    assert [d.id for d in us.draft_form(text)] == ["songnuan-2018", "bangfu-2017"]
+    with pytest.raises(us.InputError, match="no statistical form found"):
+        us.draft_form("关于开展送温暖活动的通知\n\n请于2019年1月16日前报送。\n")
+    with pytest.raises(us.InputError, match="as str"):
+        us.draft_form(b"bytes")  # type: ignore[arg-type]
+
+
+def test_cli_writes_one_document_per_form_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "drafts.yaml"
+    assert main(["draft", str(SEEDS / "004_ac0f2153fb24165b.txt"), "-o", str(out)]) == 0
+    docs = list(yaml.safe_load_all(out.read_text(encoding="utf-8")))
+    assert [d["id"] for d in docs] == ["songnuan-2015", "bangfu-2014"]
+    err = capsys.readouterr().err
+    assert "songnuan-2015: 60 fields" in err and "201521日前" in err
+
+
+def _bad(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize("case, expect", [
+    ("empty", "empty file"),
+    ("blank", "empty file"),
+    ("no_form", "no statistical form found"),
+    ("binary", "binary content"),
+    ("gbk", "GBK"),
+    ("directory", "is a directory"),
+    ("missing", "cannot read"),
+])
+def test_cli_refuses_bad_notices_naming_the_file(case: str, expect: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    seed = (SEEDS / "000_83a61a127dc4ba27.txt").read_text(encoding="utf-8")
+    path = {
+        "empty": lambda: _bad(tmp_path, "empty.txt", b""),
+        "blank": lambda: _bad(tmp_path, "blank.txt", b"  \n\n"),
+        "no_form": lambda: SEEDS / "002_9e49aaa7d37dff6f.txt",
+        "binary": lambda: _bad(tmp_path, "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20),
+        "gbk": lambda: _bad(tmp_path, "gbk.txt", seed.encode("gbk")),
+        "directory": lambda: tmp_path,
+        "missing": lambda: tmp_path / "nowhere.txt",
+    }[case]()
+    assert main(["draft", str(path), "-o", str(tmp_path / "out.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and expect in err, err
+    assert "Traceback" not in err
+
+
+def test_cli_reads_a_gbk_notice_when_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = (SEEDS / "000_83a61a127dc4ba27.txt").read_text(encoding="utf-8")
+    p = _bad(tmp_path, "gbk.txt", seed.encode("gbk"))
+    assert main(["draft", str(p), "--encoding", "gbk", "-o", str(tmp_path / "out.yaml")]) == 0
+    assert "songnuan-2018: 60 fields" in capsys.readouterr().err
+
+
+def test_cli_exits_2_with_the_loaders_place_when_a_draft_does_not_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import unionstat.draft as draft
+
+    real = draft.drafts_to_yaml
+    monkeypatch.setattr(draft, "drafts_to_yaml", lambda ds: real(ds).replace('unit: "万元"', 'unit: "萬圓"', 1))
+    out = tmp_path / "out.yaml"
+    assert main(["draft", str(SEEDS / "000_83a61a127dc4ba27.txt"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, t in enumerate(out.read_text(encoding="utf-8").split("\n"), 1) if "萬圓" in t)
+    assert f"{out}:{line}:" in err and "unknown unit" in err

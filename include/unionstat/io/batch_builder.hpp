@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,11 @@ private:
     std::vector<std::string> units_, periods_;
     std::vector<std::int64_t> rows_;
     std::vector<read_problem> problems_;
+    // Chunks already appended, kept with their memory for make_chunk (called from
+    // reader threads, hence the lock).
+    static constexpr std::size_t max_spare = 16;
+    mutable std::mutex spare_mutex_;
+    mutable std::vector<batch_chunk> spare_;
 };
 
 }  // namespace unionstat

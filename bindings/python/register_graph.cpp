@@ -107,6 +107,8 @@ void register_graph(py::module_& m) {
         .def("depth", &hierarchy::depth)
         .def("roots", [](const hierarchy& h) { return h.roots(); })
         .def("at", &hierarchy::at, py::arg("period"))
+        .def_property_readonly("versioned", &hierarchy::versioned,
+                               "True when some unit has a validity bound or several versions.")
         .def("to_csv", &hierarchy::to_csv)
         .def("columns",
              [](const hierarchy& h, const std::optional<std::vector<std::size_t>>& units) {

@@ -239,3 +239,13 @@ def test_from_pandas_takes_numbers_and_blanks(form: us.Form) -> None:
     t = us.Hierarchy.from_pandas(df.astype({"parent": "Int64"}))
     assert t.path("3") == ["1", "2", "3"]
     assert t.to_frame().set_index("unit").loc["2", "name"] == ""
+
+
+def test_a_tree_without_validity_is_itself_in_every_period(tree: us.Hierarchy) -> None:
+    # No copy of a national tree per command: the same immutable object.
+    assert tree.at("2018") is tree
+    assert tree.at("") is tree
+    versioned = us.Hierarchy.sample("qinghai")
+    t2018 = versioned.at("2018")
+    assert t2018 is not versioned
+    assert len(t2018) <= len(versioned)

@@ -285,7 +285,11 @@ class Hierarchy:
         return self._h.level(self._h.index(unit))
 
     def at(self, period: str) -> Hierarchy:
-        """The tree of one period (units valid then)."""
+        """The tree of one period (units valid then). A tree without validity bounds is
+        the same in every period: it is returned itself (a hierarchy never changes), not
+        copied — at national size a copy is seconds and hundreds of MB."""
+        if not period or not self._h.versioned:
+            return self
         return Hierarchy(self._h.at(period))
 
     def _repr_html_(self) -> str:

@@ -7,6 +7,7 @@ prints their tables. Arguments (e.g. ``--quick``, ``--rows N``) are passed to ea
                       Parquet, XLSX; roll-up) vs polars and duckdb, as whole processes;
                       ``--quick`` is its ``--scale 0.02 --rounds 3``; its own options
                       (``--scale``, ``--jobs``, ``--keep`` …) when run alone;
+* ``bench_outliers.py`` outliers over 1 M reports (whole job from a file) vs polars and pandas;
 * ``bench_rollup.py`` roll-up kernel vs pandas and networkx;
 * ``bench_rules.py``  validation kernel vs numpy, pandas and pandera.
 

@@ -14,8 +14,9 @@ LAYERS = [
     "errors", "progress",            # foundations
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
-    "views",                         # text and HTML of what the layers above hand it
+    "views", "plots",                # text, HTML and pictures of what the layers above hand them
     "rules", "forms", "graph", "crosswalks", "draft",  # the user-facing objects
+    "outliers",                      # implausible figures, on forms and trees
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]
 

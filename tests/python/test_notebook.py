@@ -68,3 +68,11 @@ def test_getting_started_notebook_executes(root: Path, tmp_path: Path, kernel: s
     assert "632800" in every                                # the planted gap, traced
     assert "not in the tree" in every                       # the warned unknown unit
     assert "12万" in every                                  # a bad cell named
+    from unionstat.sample import planted_mistakes
+
+    slip = planted_mistakes().query("found_by == 'outliers'")["unit"].iloc[0]
+    assert slip in every and "magnitude" in every           # the 元-for-万元 slip found
+    assert "疑似将元填入万元栏" in every                     # and said why
+    svgs = [o["data"] for c in nb.cells for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {})
+            or "<svg" in o.get("data", {}).get("text/html", "")]
+    assert len(svgs) >= 2                                   # a distribution and a roll-up bar chart

@@ -83,12 +83,16 @@ def test_the_province_report_is_the_sum_of_its_lowest_reports(clean: dict[str, p
 
 def test_planted_mistakes_are_listed_and_in_the_data(province: us.sample.SampleProvince) -> None:
     m = planted_mistakes()
-    assert len(m) == 9
-    assert set(m["found_by"]) == {"validate", "check", "completeness", "rollup"}
+    assert len(m) == 10
+    assert set(m["found_by"]) == {"validate", "check", "completeness", "rollup", "outliers"}
     tree, songnuan, bangfu = province
     sn = songnuan.set_index("unit")
     part = m[m["what"].str.contains("农民工总数大于")].iloc[0]
     assert sn.loc[part["unit"], "01B"] > sn.loc[part["unit"], "01A"]
+    slip = m[m["found_by"] == "outliers"].iloc[0]              # 元 typed into 万元 blanks
+    clean = sample_reports("songnuan-2018", mistakes=False).set_index("unit")
+    for code in slip["fields"].split(","):
+        assert sn.loc[slip["unit"], code] == clean.loc[slip["unit"], code] * 10_000, code
     heat = m[m["what"].str.contains("取暖")].iloc[0]
     assert sn.loc[heat["unit"], "07I"] == 0 and sn.loc[heat["unit"], "07J"] > 0
     missing = m[(m["found_by"] == "completeness") & (m["form"] == "songnuan-2018")].iloc[0]

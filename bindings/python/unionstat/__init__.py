@@ -36,6 +36,7 @@ from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, read_reports, to_batch, write_reports
 from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
 from .io import ReadResult, read_batch, read_file
+from .outliers import OutlierResult, outliers
 from .rules import BatchValidation, ReportValidation
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "HierarchyError",
     "InputError",
     "InputNotice",
+    "OutlierResult",
     "Report",
     "ReportBatch",
     "ReportValidation",
@@ -76,6 +78,7 @@ __all__ = [
     "load_crosswalk",
     "load_drafts",
     "load_form",
+    "outliers",
     "read_batch",
     "read_file",
     "read_notice",

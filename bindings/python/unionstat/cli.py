@@ -2,14 +2,16 @@
 
 Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --tree T
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
-``demo``, ``draft NOTICE.txt -o FILE``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
+``outliers FILE --form F [--previous FILE] [--tree T]``, ``draft NOTICE.txt -o FILE``,
+``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
 (``qinghai``, ``pingdingshan``).
 
 Exit status, so that ETL scripts can branch on it:
 
 * 0 — clean: no rule of severity error failed; no gap; every unit reported;
 * 1 — findings: errors (``validate``), gaps (``check``), units that did not report
-  (``completeness``), or reports of units outside the tree that were left out;
+  (``completeness``), outliers (``outliers``), or reports of units outside the tree that
+  were left out;
 * 2 — bad usage or unreadable input: wrong arguments, a missing or unreadable file, bad
   cells, an unknown form or tree, an inconsistent tree.
 """
@@ -73,20 +75,20 @@ def _note(text: str) -> None:
     print(f"unionstat: note: {text}", file=sys.stderr)
 
 
-def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBatch:
-    """The file's reports, after the checks every command makes: not empty, no report
-    given twice, and the --period chosen (the others left out, and said so)."""
+def _load(args: argparse.Namespace, path: str, form: Form, bar: Progress) -> _core.ReportBatch:
+    """The reports of one file, after the checks every input gets: not empty, no report
+    given twice."""
     from . import _core
     from .io import read_file
 
-    bar.step(f"reading {args.file}")
-    res = read_file(args.file, form.schema, encoding=args.encoding, strict=args.strict, sheet=args.sheet,
-                    progress=lambda rows: bar.note(f"reading {args.file}: {rows:,} rows"))
+    bar.step(f"reading {path}")
+    res = read_file(path, form.schema, encoding=args.encoding, strict=args.strict, sheet=args.sheet,
+                    progress=lambda rows: bar.note(f"reading {path}: {rows:,} rows"))
     for text in res.notices:
-        _note(f"{args.file}: {text}")
+        _note(f"{path}: {text}")
     batch = res.batch
     if len(batch) == 0:
-        raise InputError(f"{args.file}: holds no reports (a header and no rows)", file=args.file)
+        raise InputError(f"{path}: holds no reports (a header and no rows)", file=path)
     dups = _core.duplicate_keys(batch)
     if dups:
         rows = batch.row_numbers
@@ -95,8 +97,17 @@ def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBa
         )
         more = f" (and {len(dups) - 5} more)" if len(dups) > 5 else ""
         a, b = dups[0]
-        raise InputError(f"{args.file}: {len(dups)} report(s) given twice: {shown}{more}", file=args.file,
+        raise InputError(f"{path}: {len(dups)} report(s) given twice: {shown}{more}", file=path,
                          row=int(rows[b]), unit=batch.units[a])
+    return batch
+
+
+def _read(args: argparse.Namespace, form: Form, bar: Progress) -> _core.ReportBatch:
+    """The file's reports (see _load), with the --period chosen (the others left out,
+    and said so)."""
+    from . import _core
+
+    batch = _load(args, args.file, form, bar)
     counts = dict(_core.period_counts(batch))
     if args.period is not None:
         period = str(args.period)
@@ -415,6 +426,49 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
     return FOUND if len(missing) or unknown else CLEAN
 
 
+def _cmd_outliers(args: argparse.Namespace) -> int:
+    from .forms import forms
+    from .outliers import outliers
+
+    form = forms()[args.form]
+    unknown: list[str] = []
+    with _progress(args, 3) as bar:
+        batch = _read(args, form, bar)
+        period = _period(args)
+        tree = _tree(args.tree) if args.tree else None
+        previous = None
+        if args.previous:
+            previous = _load(args, args.previous, form, bar)
+        bar.step(f"scoring {len(batch):,} reports")
+        with _unknown_units(unknown):
+            res = outliers(batch, form, tree=tree, previous=previous, period=period or None, scale=args.scale,
+                           threshold=args.threshold, min_peers=args.min_peers)
+    found = len(res) > 0 or bool(unknown)
+    args.status = FOUND if found else CLEAN
+    fmt = _format(args)
+    if fmt == "json":
+        _emit(args, None, "", "", res.records())
+    elif fmt in ("csv", "parquet"):
+        _emit(args, res.table, "", "")
+    else:
+        from .views import text_table
+
+        lines = [f"{form.id} period {period or '(any)'}: {len(res):,} outlier(s) in {len(res.units()):,} unit(s) "
+                 f"of {len(batch):,} reports ({'peers from ' + args.tree if tree is not None else 'all reports as peers'}"
+                 f"{', previous period from ' + args.previous if previous is not None else ''})"]
+        shown = res.table.slice(0, args.limit).to_pylist()
+        if shown:
+            lines.append(text_table(["unit", "row", "field", "method", "value", "score", "peers' median"],
+                                    [[r["unit"], str(r["row"]), _clip(r["field"], 24), r["method"], r["value"] or "",
+                                      f"{r['score']:.1f}", r["peer_median"] or ""] for r in shown],
+                                    right={1, 4, 5, 6}))
+            lines += [f"  {r['unit']}: {r['reason'] if args.lang == 'zh' else r['reason_en']}" for r in shown[:10]]
+        if len(res) > len(shown):
+            lines.append(f"  … and {len(res) - len(shown):,} more (--limit, or --format csv for all)")
+        _emit(args, None, "\n".join(lines), res._repr_html_() if fmt == "html" else "")
+    return FOUND if found else CLEAN
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -514,6 +568,14 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(m, tree_required=True)
     m.add_argument("--root", help="only the subtree of this unit")
     m.set_defaults(func=_cmd_completeness)
+    o = sub.add_parser("outliers", help="figures that pass the rules but are implausible among their peers")
+    _data_args(o, tree_required=False)
+    o.add_argument("--previous", help="the previous period's reports (same form), for period-to-period ratios")
+    o.add_argument("--scale", choices=["log", "raw"], default="log", help="scale of the robust z-scores (default log)")
+    o.add_argument("--threshold", type=float, default=3.5, help="|robust z| beyond which a figure is an outlier")
+    o.add_argument("--min-peers", type=int, default=10, help="smallest peer group scored (default 10)")
+    o.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the reasons in table format")
+    o.set_defaults(func=_cmd_outliers)
     d = sub.add_parser("demo", help="the bundled sample province: validate, roll up, check")
     d.add_argument("--output", default="unionstat-demo.html", help="HTML report to write")
     d.add_argument("--seed", type=int, default=2018, help="seed of the sample reports")

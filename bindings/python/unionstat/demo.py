@@ -76,6 +76,8 @@ class DemoResult:
     seconds: float = 0.0
     output: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Figures of songnuan that pass the rules yet stand out among their peers.
+    outliers: Any = None
 
 
 def _validate(tree: Hierarchy, form: Form, df: pd.DataFrame, consolidated: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -135,13 +137,21 @@ def build_demo(seed: int = 2018) -> DemoResult:
         _run_form(full, sn_form, songnuan, full.at(sn_period), consolidated=True),
         _run_form(full, bf_form, bangfu, centre_tree(full, bf_period), consolidated=False),
     ]
+    from .graph import UnknownUnitsWarning
+    from .outliers import outliers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownUnitsWarning)  # told once, with the roll-up
+        found = outliers(songnuan, sn_form, tree=results[0].tree)
     mistakes = planted_mistakes(seed, full)
-    mistakes["found"] = [_found(results, m) for m in mistakes.itertuples()]
-    return DemoResult(seed, full, names, results, mistakes, seconds=time.perf_counter() - start)
+    mistakes["found"] = [_found(results, m, found) for m in mistakes.itertuples()]
+    return DemoResult(seed, full, names, results, mistakes, seconds=time.perf_counter() - start, outliers=found)
 
 
-def _found(results: list[FormResult], m: Any) -> bool:
+def _found(results: list[FormResult], m: Any, found: Any = None) -> bool:
     r = next(x for x in results if x.form.id == m.form)
+    if m.found_by == "outliers":
+        return found is not None and m.unit in found.units()[:10]
     if m.found_by == "validate":
         v = r.violations
         return bool(((v["unit"] == m.unit) & (v["origin"] == "made here")).any())
@@ -287,6 +297,12 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
     for x in m.itertuples():
         mark = "✓" if x.found else "✗"
         out.append(f"  {mark} {x.form:13} {x.found_by:12} {_unit_name(d.names, x.unit)}: {x.what}")
+    if d.outliers is not None:
+        o = d.outliers
+        out += ["", f"6. Figures that pass the rules but stand out among their peers: {len(o):,} in "
+                    f"{len(o.units()):,} unit(s) of songnuan"]
+        for x in o.table.slice(0, messages).to_pylist():
+            out.append(f"  {_unit_name(d.names, x['unit'])} [{x['method']} {x['score']:.1f}] {x['reason']}")
     if d.output:
         out += ["", f"wrote {d.output} ({d.seconds:.1f} s)"]
     return "\n".join(out)
@@ -356,7 +372,50 @@ def demo_html(d: DemoResult) -> str:
             parts.append(f"<p class='us-warn'>not in the tree: {e(u)} — left out of roll-up, check and completeness</p>")
     parts.append("<h2>5. Planted mistakes</h2>")
     parts.append(d.mistakes.to_html(index=False, classes="us-t"))
+    if d.outliers is not None:
+        parts.append(_outliers_html(d))
     parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _outliers_html(d: DemoResult, limit: int = 20) -> str:
+    """Section 6: the outliers of songnuan, their peers' distributions and the roll-up of
+    the flagged amount by the province's children, as inline SVG (or a note without
+    matplotlib)."""
+    from .plots import MISSING, available
+
+    e = html.escape
+    o = d.outliers
+    sn = d.forms[0]
+    root = sn.tree.ids[0]
+    parts = ["<h2 id='outliers'>6. Figures that pass the rules but stand out (outliers)</h2>",
+             f"<p>{len(o):,} finding(s) in {len(o.units()):,} unit(s) of {e(sn.form.id)}: robust z-scores among peers "
+             "(same parent, level and kind), ratios, and magnitude slips (元 typed into 万元 blanks); best first.</p>"]
+    cols = ["unit", "field", "label", "method", "value", "score", "peer_median", "reason"]
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{e(f'{r[c]:.1f}' if c == 'score' else str(r[c] if r[c] is not None else ''))}</td>"
+                         for c in cols) + "</tr>"
+        for r in o.table.slice(0, limit).to_pylist()
+    )
+    parts.append("<table class='us-t'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + f"</tr>{rows}</table>")
+    if not available():
+        parts.append(f"<p class='us-muted'>{e(MISSING)}</p>")
+        return "".join(parts)
+    parts.append("<h3>The flagged fields among their peers</h3><div class='us-plots'>")
+    parts.extend(str(svg) for svg in o.plots(4))
+    parts.append("</div>")
+    # Where the flagged amounts went: the province's roll-up by child, the branch that
+    # carries the slip in red.
+    top = next((r for r in o.table.to_pylist() if r["method"] == "magnitude"), None)
+    code = top["field"].split(",")[0] if top else "05A"
+    path = set(sn.tree.path(top["unit"])) if top and top["unit"] in sn.tree else set()
+    from .graph import UnknownUnitsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownUnitsWarning)  # told in section 2
+        view = sn.tree.rollup_view(sn.reports, sn.form, ignore_inner=True, unit=root, leaves=True)
+    parts.append(f"<h3>{e(code)} rolled up by the children of {e(root)} {e(d.names.get(root, ''))}</h3>")
+    parts.append(str(view.plot(code, highlight=[c for c in view.children if c in path])))
     return "".join(parts)
 
 

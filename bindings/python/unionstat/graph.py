@@ -167,6 +167,24 @@ class RollupView:
     def __repr__(self) -> str:
         return f"<RollupView {self.form.id}: {len(self.totals)} units, shown {self.unit}>"
 
+    def plot(self, code_or_key: str, *, highlight: list[str] | tuple[str, ...] = ()) -> Any:
+        """A bar chart (SVG, inline in Jupyter) of one field's consolidated totals of the
+        unit's children that are rows of the roll-up (inner children; all with
+        ``leaves=True``); ``highlight`` colours some children's bars. Needs matplotlib
+        (``pip install unionstat[plot]``)."""
+        import pandas as pd
+
+        from .plots import bars_svg
+
+        f = self.form.field(code_or_key)
+        kids = [c for c in self.children if c in self.totals.index]
+        names = self.totals["name"] if "name" in self.totals.columns else pd.Series(dtype=object)
+        labels = [f"{c} {names.get(c, '')}".strip() for c in kids]
+        values = [float("nan") if pd.isna(v) else float(v) for v in (self.totals.loc[c, f.code] for c in kids)]
+        marked = [lab for c, lab in zip(kids, labels) if c in set(highlight)]
+        return bars_svg(labels, values, title=f"{f.code} {f.label} — {self.unit} 下属单位合计", unit=f.unit,
+                        highlight=marked)
+
     def _repr_html_(self) -> str:
         from .views import rollup_html
 

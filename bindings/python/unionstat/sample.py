@@ -22,7 +22,8 @@ so that every run gives the same figures:
 Mistakes planted on purpose (:func:`planted_mistakes` lists them): a part above its
 total, a funds breakdown that does not add up, a heating subsidy paid to 0 households, a
 prefecture whose consolidated report disagrees with its counties, a union that did not
-report, a report from a union that is not in the tree; in ``bangfu``: a funding breakdown
+report, a union that typed its amounts in 元 into the 万元 blanks (every rule still passes;
+:func:`unionstat.outliers` finds it), a report from a union that is not in the tree; in ``bangfu``: a funding breakdown
 that does not add up, migrant assistance above all assistance, a centre that did not
 report.
 
@@ -50,6 +51,8 @@ __all__ = [
     "Mistake",
     "SampleProvince",
     "centre_tree",
+    "grassroots",
+    "grassroots_columns",
     "planted_mistakes",
     "sample_province",
     "sample_reports",
@@ -67,8 +70,8 @@ TreeLike = Union[Hierarchy, str]
 @dataclass(frozen=True)
 class Mistake:
     """One planted mistake: in which form and unit, which fields, what is wrong, and
-    what finds it (``validate``, ``check`` or ``completeness``; ``rollup`` warns about
-    units outside the tree)."""
+    what finds it (``validate``, ``check``, ``completeness`` or ``outliers``; ``rollup``
+    warns about units outside the tree)."""
 
     form: str
     unit: str
@@ -466,6 +469,19 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
         reporting[ids.index(u)] = False
         planted.append(Mistake(form_id, u, (), "未报送统计表", "completeness"))
 
+        # 元 typed into the 万元 blanks: every amount 10,000 times too big, every rule of
+        # error severity still passing. The union with the smallest funds that fills at
+        # least four amounts, so that the province's totals stay readable.
+        money = ["05A", "05B", "05C", "05D", "05E", "05F", "06A", "06B", "06C", "07J", "08D", "11A"]
+        filled = sum((col[c] > 0).astype(np.int64) for c in money)
+        free = [ids.index(g) for g in grass if g not in taken]
+        i = min((j for j in free if filled[j] >= 4 and col["05A"][j] >= 10), key=lambda j: (int(col["05A"][j]), j))
+        taken.add(ids[i])
+        for c in money:
+            col[c][i] *= 10_000
+        planted.append(Mistake(form_id, ids[i], tuple(c for c in money if col[c][i] > 0),
+                               "以元为单位填入万元栏（金额均大一万倍）", "outliers"))
+
         cities = units.loc[(units["level"] == "city") & (units["kind"] == "regional") & has_children, "unit"].tolist()
         city = _pick(rng, cities, taken)
         ci = ids.index(city)
@@ -515,6 +531,45 @@ def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFra
             rows.append(dict(form=m.form, unit=m.unit, name=names.get(m.unit, ""), fields=",".join(m.fields),
                              what=m.what, found_by=m.found_by))
     return pd.DataFrame(rows, columns=["form", "unit", "name", "fields", "what", "found_by"])
+
+
+def grassroots_columns(n: int, seed: int = 2018, *, counties: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray],
+                                                                                 dict[str, np.ndarray]]:
+    """``n`` enterprise grassroots unions spread over ``counties`` county unions (default
+    one per 100) of one city of one province, with their own-activity reports of
+    ``songnuan-2018`` generated as for the sample province: (units as
+    :meth:`Hierarchy.from_pandas` reads them — the province, city and counties first —,
+    values per field code, blanks per field code). Values are integers: counts as counted,
+    money in hundredths of 万元 (0.01 万元)."""
+    import pandas as pd
+
+    counties = counties or max(1, n // 100)
+    rng = np.random.default_rng([seed, 2])
+    ids = np.char.add("G", np.char.zfill(np.arange(n).astype(str), 7))
+    county_ids = np.char.add("C", np.char.zfill(np.arange(counties).astype(str), 5))
+    units = pd.DataFrame({
+        "unit": np.concatenate([["P0", "S0"], county_ids, ids]),
+        "name": np.concatenate([["省总工会", "市总工会"], np.char.add(county_ids, "县总工会"), np.char.add(ids, "工会")]),
+        "level": ["province", "city"] + ["county"] * counties + ["grassroots"] * n,
+        "kind": ["regional"] * (2 + counties) + ["enterprise"] * n,
+        "parent": np.concatenate([["", "P0"], ["S0"] * counties, county_ids[rng.integers(0, counties, n)]]),
+    })
+    leaves = units.iloc[2 + counties:].reset_index(drop=True)
+    cols = _songnuan_leaves(rng, leaves, workers=450 * n)
+    return units, cols.values, cols.blank
+
+
+def grassroots(n: int, seed: int = 2018, *, counties: int = 0) -> tuple[Hierarchy, pd.DataFrame]:
+    """A tree of ``n`` grassroots unions under counties (see :func:`grassroots_columns`)
+    and their ``songnuan-2018`` reports for period 2018 as a DataFrame (as
+    :func:`sample_reports` gives them: money exact ``Decimal`` 万元 with 2 decimals). Every
+    rule of error severity passes: data for tests and benchmarks at any size."""
+    units, values, blank = grassroots_columns(n, seed, counties=counties)
+    cols = _Columns(n)
+    cols.values, cols.blank = values, blank
+    leaves = units["unit"].iloc[len(units) - n:].tolist()
+    return Hierarchy.from_pandas(units, source=f"{n} generated grassroots unions"), _frame(
+        FORMS["songnuan"], leaves, CAMPAIGN, cols)
 
 
 def sample_province(seed: int = 2018, tree: TreeLike = "qinghai") -> SampleProvince:

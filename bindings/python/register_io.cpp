@@ -108,8 +108,13 @@ void register_io(py::module_& m) {
 
     m.def("duplicate_keys",
           [](const report_batch& b) {
+              std::vector<duplicate_key> found;
+              {
+                  py::gil_scoped_release nogil;
+                  found = find_duplicate_keys(b);
+              }
               py::list out;
-              for (const auto& d : find_duplicate_keys(b)) out.append(py::make_tuple(d.first, d.again));
+              for (const auto& d : found) out.append(py::make_tuple(d.first, d.again));
               return out;
           },
           py::arg("batch"), "(first row, later row) for every row whose (unit, period) an earlier row has.");

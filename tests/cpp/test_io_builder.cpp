@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "unionstat/unionstat.hpp"
 
@@ -124,4 +127,46 @@ TEST_CASE("take copies rows with their numbers, and duplicates are found in row 
     CHECK(t.raw(0, 0) == 7);
     CHECK_FALSE(t.raw(1, 0));
     CHECK_THROWS_AS(b.take({5}), value_error);
+}
+
+TEST_CASE("duplicates among many rows: each later row paired with the key's first row, in row order", "[io]") {
+    // Enough rows that the keys spread over every bucket of the grouping pass, with keys
+    // seen two and three times, the same unit in other periods, and ids of every length.
+    auto f = songnuan();
+    report_batch b(f);
+    std::vector<std::string> units, periods;
+    std::uint64_t x = 88172645463325252ULL;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    const std::size_t n = 150000;
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool again = i > 10 && next() % 20 == 0;
+        if (again) {
+            const std::size_t j = next() % i;
+            units.push_back(units[j]);
+            periods.push_back(next() % 4 == 0 ? "2019" : periods[j]);
+        } else {
+            units.push_back(std::to_string(next() % 100000000000ULL));
+            periods.push_back(next() % 2 ? "2018" : "2019");
+        }
+    }
+    b.set_keys(units, periods);
+    std::map<std::pair<std::string, std::string>, std::size_t> first;
+    std::vector<duplicate_key> want;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto [it, fresh] = first.emplace(std::make_pair(units[i], periods[i]), i);
+        if (!fresh) want.push_back({it->second, i});
+    }
+    REQUIRE(want.size() > 1000);
+    const auto got = find_duplicate_keys(b);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t k = 0; k < want.size(); ++k) {
+        INFO("duplicate " << k);
+        CHECK(got[k].first == want[k].first);
+        CHECK(got[k].again == want[k].again);
+    }
 }

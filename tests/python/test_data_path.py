@@ -323,3 +323,29 @@ def test_reader_option_and_shape_mistakes_name_the_file(tmp_path: Path, capsys: 
     assert status == 2 and "no sheet 5 (sheets: data)" in err
     status, _out, err = run(["validate", str(x), "--form", FORM, "--sheet", "notes"], capsys)
     assert status == 2 and "no sheet 'notes'" in err
+
+
+@pytest.mark.parametrize("suffix,fmt", [(".parquet", "csv"), (".parquet", "json"), (".csv", "parquet"), (".csv", "table")])
+def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str) -> None:
+    # pandas is installed here, but a file in and a result out need none of it: loading it
+    # costs a CLI run a third of a second (pyarrow's pa.table() probes for DataFrames).
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    t = pa.table({"unit": ["a", "b"], "period": ["2018", "2018"], "01A": [10, 5], "01B": [3, 7]})
+    f = tmp_path / f"r{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(t, f)
+    else:
+        pacsv.write_csv(t, f)
+    out = tmp_path / "out"
+    args = ["validate", str(f), "--form", FORM, "--format", fmt] + (["--output", str(out)] if fmt != "table" else [])
+    code = ("import sys, unionstat.cli as cli\n"
+            f"status = cli.main({args!r})\n"
+            "assert 'pandas' not in sys.modules, 'pandas was loaded'\n"
+            "print('status', status)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip().endswith("status 1"), p.stderr
+    if fmt == "parquet":
+        assert pq.read_table(out).column("unit").to_pylist() == ["b"]

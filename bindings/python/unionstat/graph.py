@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _core
 from .errors import InputError
+from .io import arrow_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -376,7 +377,7 @@ class Hierarchy:
         _warn_unknown(res["unknown_units"], "roll-up")
         units = res["units"]
         info = self._h.columns() if leaves else self._h.columns(units.tolist())
-        table = pa.table(_core.batch_to_arrow(res["totals"])).drop_columns(["row"])
+        table = arrow_table(_core.batch_to_arrow(res["totals"])).drop_columns(["row"])
         table = table.add_column(1, "name", pa.array(info["name"], pa.string()))
         table = table.add_column(2, "level", pa.array(info["level"], pa.string()))
         return table.add_column(3, "reports", pa.array(res["reports"], pa.int64()))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _core
+from .io import arrow_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,19 +114,19 @@ class BatchValidation:
         ``period``, ``rule``, ``severity``, ``status``, ``reason``, ``lhs``, ``rhs``,
         ``difference``, and the messages (zh, en) when ``messages`` — made only for the
         rows returned (``limit``: the first so many)."""
-        import pyarrow as pa
-        import pyarrow.compute  # noqa: F401 - pa.compute below
-
         key = (messages, limit)
         if key in self._tables:
             return self._tables[key]
         if len(self._parts) == 1:
             batch, res, _rows = self._parts[0]
-            table = pa.table(_core.violations_table(batch, res, messages, limit if limit is not None else 2**62))
+            table = arrow_table(_core.violations_table(batch, res, messages, limit if limit is not None else 2**62))
         else:
             # A validation in parts (units in and outside a tree): each part's table, the
             # rows back in input order, messages made for the rows kept.
-            tables = [pa.table(_core.violations_table(batch, res, messages)) for batch, res, _rows in self._parts]
+            import pyarrow as pa
+            import pyarrow.compute  # noqa: F401 - pa.compute below
+
+            tables = [arrow_table(_core.violations_table(batch, res, messages)) for batch, res, _rows in self._parts]
             table = pa.concat_tables(tables)
             table = table.take(pa.compute.sort_indices(table, [("row", "ascending")]))
             if limit is not None:
@@ -139,7 +140,7 @@ class BatchValidation:
         import pyarrow as pa
 
         batch, res, _rows = self._parts[0]
-        table = pa.table(_core.summary_table(batch, res))
+        table = arrow_table(_core.summary_table(batch, res))
         if len(self._parts) > 1:  # the tallies of every part
             for i, name in enumerate(("items", "passes", "fails", "skipped", "errors")):
                 table = table.set_column(table.column_names.index(name), name, pa.array(self._counts[:, i]))

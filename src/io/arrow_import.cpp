@@ -1045,6 +1045,27 @@ private:
         switch (c.k) {
             case kind::null: return;
             case kind::int64:
+                if (f.type != field_type::flag) {
+                    // What Parquet and polars hand over for counts and money: a tight loop
+                    // for the values that are fine as they are (≥ 0, and in range once
+                    // scaled), the 128-bit general path only for those that are not.
+                    const std::int64_t mul = f.type == field_type::money ? detail::pow10(f.scale) : 1;
+                    std::int64_t raw = 0;
+                    bad_cell b;
+                    for (std::int64_t i = 0; i < m; ++i) {
+                        const std::int64_t r = r0 + i;
+                        if (!c.valid(r)) continue;
+                        const std::int64_t v = load<std::int64_t>(c.data, c.base + r);
+                        if (v >= 0 && (mul == 1 ? (raw = v, true) : detail::mul_ok(v, mul, raw))) {
+                            ch.set(k, static_cast<std::size_t>(i), raw);
+                            continue;
+                        }
+                        const got g = from_integer(f, v, raw, b);
+                        if (g == got::value) ch.set(k, static_cast<std::size_t>(i), raw);
+                        else if (g == got::bad) bad(i, std::move(b));
+                    }
+                    return;
+                }
                 each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
                     return from_integer(f, load<std::int64_t>(c.data, c.base + r), raw, b);
                 });

@@ -1,6 +1,6 @@
 """The ``unionstat`` command line.
 
-Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --tree T
+Commands: ``forms``, ``show FORM``, ``template FORM -o FILE.xlsx``, ``validate FILE --form F``, ``rollup FILE --tree T
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
 ``outliers FILE --form F [--previous FILE] [--tree T]``, ``draft NOTICE.txt -o FILE``,
 ``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
@@ -264,6 +264,15 @@ def _clip(text: str, width: int = 30) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    """Writes a form's Excel template (one sheet per unit with --units)."""
+    from .templates import template
+
+    path = template(args.form, args.output, units=args.units, lang=args.lang, period=args.period)
+    print(f"wrote {path}", file=sys.stderr)
+    return CLEAN
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .forms import forms
     from .rules import validate_batch
@@ -519,7 +528,8 @@ def _draft_parser(sub: Any) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 20) -> None:
-    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON; one row per report (unit, period, field codes)")
+    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON, one row per report (unit, period, field codes); "
+                               "or a filled template, a workbook of unit sheets, a folder of filled templates")
     p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
     p.add_argument("--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan")
     p.add_argument("--period", help="period to work on (default: the file's only period)")
@@ -548,6 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=["zh", "en"], default="zh")
     s.add_argument("--detail", action="store_true", help="add each blank's printed wording and transcriber's note")
     s.set_defaults(func=_cmd_show)
+    t = sub.add_parser("template", help="write a form as an Excel template to fill (its paper layout, named cells)")
+    t.add_argument("form", help="form id, e.g. songnuan-2018")
+    t.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
+    t.add_argument("--units", help="units file (CSV: id[,name]; a tree's units file will do): one sheet per unit")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the labels (default zh)")
+    t.add_argument("--period", help="period pre-filled in the 报告期 cell (default: the form's year)")
+    t.set_defaults(func=_cmd_template)
     v = sub.add_parser("validate", help="validate a file of reports against a form")
     _data_args(v, tree_required=False)
     v.set_defaults(func=_cmd_validate)

@@ -2,7 +2,7 @@
 ``unit``, ``period``, ``date``) as the exact text of each value, one report per template
 (workbook-level names) or per unit sheet (sheet-scoped names).
 
-The naming convention, shared with :mod:`unionstat.template` which writes the names and
+The naming convention, shared with :mod:`unionstat.templates` which writes the names and
 documented in ``docs/templates.md``:
 
 * ``f_`` + field code (``f_01A``, ``f_04A_2``): the blank of that field, one cell;

@@ -359,7 +359,7 @@ def _sheet_facts(p: Path, index: int) -> tuple[int, list[tuple[str, int]]]:
 
 
 # ---------------------------------------------------------------------------------------
-# Filled templates (unionstat.template): cells found by their defined names
+# Filled templates (unionstat.templates): cells found by their defined names
 
 
 def _read_folder(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult:

@@ -2,7 +2,7 @@
 workbook's defined names, its sheets, each cell's stored text (the number exactly as the
 file writes it, the formula and whether its result is stored) and the merged ranges.
 
-The templates of :mod:`unionstat.template` are read through this module: their blanks
+The templates of :mod:`unionstat.templates` are read through this module: their blanks
 are found by their defined names (``f_01A``), which the table readers (fastexcel/calamine)
 do not expose, and their numbers are taken from the text the file stores rather than
 from a reader's float. A template is small (one sheet per unit, a hundred cells each), so

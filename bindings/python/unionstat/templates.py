@@ -55,16 +55,19 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("gb18030")
-        rows = list(csv.reader(text.splitlines()))
+        # Lines starting with # are comments (as in the bundled trees); line numbers stay the file's.
+        numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1) if not line.lstrip().startswith("#")]
+        rows = list(csv.reader(line for _i, line in numbered))
         if not rows:
             raise InputError(f"{p}: an empty units file", file=str(p))
+        lines = [i for i, _line in numbered]
         header = [h.strip().lower() for h in rows[0]]
         idcol = next((header.index(h) for h in ("id", "unit", "单位代码", "代码") if h in header), -1)
         namecol = next((header.index(h) for h in ("name", "单位名称", "名称") if h in header), -1)
         if idcol < 0:
-            raise InputError(f"{p}:1: the units file has no id column (id, unit or 单位代码); header: "
-                             f"{', '.join(rows[0])}", file=str(p), line=1)
-        for i, row in enumerate(rows[1:], start=2):
+            raise InputError(f"{p}:{lines[0]}: the units file has no id column (id, unit or 单位代码); header: "
+                             f"{', '.join(rows[0])}", file=str(p), line=lines[0])
+        for i, row in zip(lines[1:], rows[1:]):
             if not any(c.strip() for c in row):
                 continue
             uid = row[idcol].strip() if idcol < len(row) else ""

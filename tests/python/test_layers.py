@@ -15,7 +15,7 @@ LAYERS = [
     "workbook", "filled",            # XLSX parts; filled templates' named cells
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
-    "views", "plots",                # text, HTML and pictures of what the layers above hand them
+    "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
     "rules", "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points

@@ -133,6 +133,9 @@ def test_the_cli_reads_a_submitted_column_and_takes_deadline(tmp_path: Path, qin
     assert "deadline 2018-02-28: " in out.out and "1 late" in out.out
     assert re.search(rf"reported late \(1\):\n.*\n\s*{late_county} ", out.out)
     assert "on-time rate" in out.out and "submission time" in out.err
+    # --strict refuses columns that are no field, but not the submission time.
+    assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--strict"]) == 1
+    assert "1 late" in capsys.readouterr().out
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--deadline", "2018-03-10",
                  "--format", "json"]) == 1                   # still 1: a unit did not report
     obj = json.loads(capsys.readouterr().out)

@@ -448,7 +448,7 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
 # Submission times: a ``submitted`` column beside the reports
 
 #: Header names of a column holding each report's submission time.
-SUBMITTED_NAMES = ("submitted", "报送时间", "上报时间", "报送日期", "上报日期")
+SUBMITTED_NAMES = ("submitted", "报送时间", "上报时间", "报送日期", "上报日期", "報送時間", "上報時間", "報送日期", "上報日期")
 
 
 def _with_submitted(result: ReadResult, p: Path, *, sheet: str | int | None = None) -> ReadResult:

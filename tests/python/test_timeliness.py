@@ -186,3 +186,18 @@ def test_the_demo_report_shows_timeliness_and_the_curve(tmp_path: Path) -> None:
     assert f"reported late: {late['unit']}" in text and bool(d.mistakes.query("found_by == 'timeliness'")["found"].all())
     html = demo_html(d)
     assert "cumulative reporting curve" in html and 'id="deadline"' in html
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".json"])
+def test_a_submitted_column_in_other_formats(tmp_path: Path, suffix: str, qinghai: tuple) -> None:
+    tree, reports, times, late_county = qinghai
+    df = pd.concat([reports[reports["unit"] != late_county].head(200), reports[reports["unit"] == late_county]],
+                   ignore_index=True)
+    df["submitted"] = df["unit"].map(lambda u: times[u].strftime("%Y-%m-%d %H:%M"))
+    path = tmp_path / f"reports{suffix}"
+    us.write_reports(df, path)
+    res = us.read_file(path, us.forms()[FORM].schema)
+    assert len(res.submitted) == len(df)
+    assert [t.strftime("%Y-%m-%d %H:%M") for t in res.submitted] == df["submitted"].tolist()
+    c = tree.completeness(res.batch, us.forms()[FORM], submitted=res.submitted)
+    assert c.late["unit"].tolist() == [late_county]

@@ -92,11 +92,11 @@ def read_file(
     if sheet is not None:
         raise InputError(f"{p}: a sheet applies to XLSX files only, not {suffix}", file=str(p))
     if suffix == ".parquet":
-        return _read_parquet(p, schema, strict=strict)
+        return _with_submitted(_read_parquet(p, schema, strict=strict), p)
     if suffix in (".feather", ".arrow", ".ipc"):
-        return _read_feather(p, schema, strict=strict)
+        return _with_submitted(_read_feather(p, schema, strict=strict), p)
     if suffix in (".json", ".jsonl", ".ndjson"):
-        return _read_json(p, schema, strict=strict)
+        return _with_submitted(_read_json(p, schema, strict=strict), p)
     raise InputError(f"{p}: unknown file type '{suffix}' (csv, xlsx, parquet, feather, json)", file=str(p))
 
 
@@ -426,6 +426,19 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
                 else (item.get("field") or "")
             lines.append((f"{rep.file}, {rep.where(code)}", rep.unit, code, item.get("text") or "", item["message"]))
     if lines:
+        from .workbook import split_ref
+
+        def order(line: tuple[str, str, str, str, str]) -> tuple[str, str, int, int]:
+            # In reading order: file, sheet, then the cell's row and column.
+            file, _sep, cell = line[0].rpartition(", ")
+            sheet, _bang, ref = cell.rpartition("!")
+            try:
+                r, c = split_ref(ref)
+            except ValueError:
+                r, c = 0, 0
+            return file, sheet, r, c
+
+        lines.sort(key=order)
         shown = []
         for place, unit, fld, _text, message in lines[:20]:
             label = ""

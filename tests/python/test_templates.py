@@ -217,14 +217,14 @@ def test_merged_moved_and_foreign_templates_are_clear_errors(tmp_path: Path, bla
     row = int(ref[1:])
     wb = openpyxl.load_workbook(blank)
     ws = wb[form.id]
-    ws["C3"] = "630102"
+    ws[names["unit"][1]] = "630102"
     ws.merge_cells(f"D{row}:E{row}")
     wb.save(tmp_path / "merged.xlsx")
     with pytest.raises(us.InputError, match=rf"{ref} \(unit 630102, field 01A .*merged"):
         us.read_reports(tmp_path / "merged.xlsx", form)
     # The name moved off its line (the code column beside it is 01B's).
     wb = openpyxl.load_workbook(blank)
-    wb[form.id]["C3"] = "630102"
+    wb[form.id][names["unit"][1]] = "630102"
     wb.defined_names["f_01A"].attr_text = f"'{form.id}'!$D${row + 1}"
     wb.save(tmp_path / "moved.xlsx")
     with pytest.raises(us.InputError, match=r"f_01A was moved: the code column beside it .* reads '01B', not 01A"):

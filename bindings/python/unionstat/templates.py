@@ -17,6 +17,7 @@ scoped to the sheet) and a cover sheet listing them. Written with XlsxWriter.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -119,6 +120,8 @@ class _Writer:
         self.f_key = f({**base, "align": "right"})
         self.f_input = f({**base, "locked": False, "bottom": 1, "bg_color": "#FFFDE7"})
         self.f_fixed = f({**base, "bottom": 1})
+        self.f_date = f({**base, "locked": False, "bottom": 1, "bg_color": "#FFFDE7", "num_format": "yyyy-mm-dd",
+                         "align": "left"})
         self.f_note = f({**base, "font_size": 9.5, "text_wrap": True, "valign": "top"})
         self.f_head = f({**base, "bold": True, "align": "center", "border": 1, "bg_color": "#EEEEEE", "text_wrap": True})
         self.f_row = f({**base, "align": "center", "border": 1})
@@ -165,33 +168,33 @@ class _Writer:
         ws.merge_range(0, 0, 0, 5, form.title_en if en else form.title, self.f_title)
         ws.set_row(0, 24)
         source = f"{src['issuer_en'] if en else src['issuer']} {src['notice']} {src['attachment']}".strip()
-        ws.merge_range(1, 0, 1, 5, source + (f" · {unit_name}" if unit_name else ""), self.f_source)
-        # 填报单位 … 年 月 日 / 填报人 … 联系电话 … as the notices print them; 报告期 added for the
-        # period every report carries.
+        ws.merge_range(1, 0, 1, 5, f"{source} · {form.id}" + (f" · {unit_name}" if unit_name else ""), self.f_source)
+        # 填报单位, 填报人, 联系电话 and 日期 as the notices print them above the table, and 报告期
+        # for the period every report carries: one line each, the label right-aligned beside
+        # its cell (merged over three columns, wide enough for a date; the name is on the first).
         keys = [
-            (2, "Reporting unit (id):" if en else "填报单位（代码）：", "unit", unit,
-             "Date:" if en else "日期（年月日）：", "date"),
-            (3, "Filled in by:" if en else "填 报 人：", "reporter", "", "Telephone:" if en else "联系电话：", "phone"),
+            ("unit", "Reporting unit (id):" if en else "填报单位（代码）：", unit),
+            ("period", "Period:" if en else "报告期：", period),
+            ("reporter", "Filled in by:" if en else "填报人：", ""),
+            ("phone", "Telephone:" if en else "联系电话：", ""),
+            ("date", "Date:" if en else "日期（年月日）：", ""),
         ]
-        for row, left, lname, value, right, rname in keys:
-            ws.merge_range(row, 0, row, 1, left, self.f_key)
+        row = 2
+        for lname, label, value in keys:
+            ws.write_string(row, 2, label, self.f_key)
             fmt = self.f_fixed if (lname == "unit" and unit) else self.f_input
-            ws.write_string(row, 2, value, fmt)
-            name(lname, row, 2)
-            ws.write_string(row, 3, right, self.f_key)
-            ws.merge_range(row, 4, row, 5, "", self.f_input)
-            name(rname, row, 4)
+            if lname == "date":
+                ws.merge_range(row, 3, row, 5, "", self.f_date)
+                ws.data_validation(row, 3, row, 3, {
+                    "validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
+                    "input_title": "填报日期", "input_message": "请填写报送日期，如 2012-01-06（用于统计是否按时报送）。",
+                    "error_title": "不是日期", "error_message": "请填写日期，如 2012-01-06。", "error_type": "warning",
+                })
+            else:
+                ws.merge_range(row, 3, row, 5, value, fmt)
+            name(lname, row, 3)
             ws.set_row(row, 18)
-        ws.data_validation(2, 4, 2, 4, {
-            "validate": "date", "criteria": ">", "value": __import__("datetime").date(2000, 1, 1),
-            "input_title": "填报日期", "input_message": "请填写报送日期，如 2012-01-06（作为报送时间统计是否按时报送）。",
-            "error_title": "不是日期", "error_message": "请填写日期，如 2012-01-06。", "error_type": "warning",
-        })
-        ws.merge_range(4, 0, 4, 1, "Period:" if en else "报 告 期：", self.f_key)
-        ws.write_string(4, 2, period, self.f_input)
-        name("period", 4, 2)
-        ws.merge_range(4, 3, 4, 5, f"{form.id}", self.f_foot)
-        row = 5
+            row += 1
         notes = [text_en if en else text for text, text_en in form.notes]
         after = _notes_after(form)
 

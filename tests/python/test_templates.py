@@ -256,6 +256,9 @@ def test_units_files_are_checked(tmp_path: Path, form: us.Form) -> None:
     with pytest.raises(us.InputError, match="cannot be a sheet name"):
         us.template(form, tmp_path / "x.xlsx", units=["a/b"])
     assert main(["template", form.id, "-o", str(tmp_path / "x.xlsx"), "--units", str(bad)]) == 2
+    assert main(["template", form.id, "-o", str(tmp_path / "no" / "such" / "dir.xlsx")]) == 2
+    assert main(["template", form.id, "-o", str(tmp_path / "x.csv")]) == 2
+    assert main(["template", "songnuan-1999", "-o", str(tmp_path / "x.xlsx")]) == 2
     assert main(["template", form.id, "-o", str(tmp_path / "ok.xlsx"), "--units",
                  str(us.graph.sample_tree("pingdingshan"))]) == 0    # a tree's units file (with # comments)
     sheets = openpyxl.load_workbook(tmp_path / "ok.xlsx", read_only=True).sheetnames

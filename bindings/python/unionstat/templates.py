@@ -284,6 +284,7 @@ def template(
     of the labels; ``period`` pre-fills the 报告期 cell (default: the form's year)."""
     try:
         import xlsxwriter
+        import xlsxwriter.exceptions
     except ImportError as exc:  # pragma: no cover - a dependency
         raise InputError("writing templates needs XlsxWriter (pip install xlsxwriter)") from exc
     if lang not in ("zh", "en"):
@@ -317,7 +318,10 @@ def template(
         wb.define_name("us_template", f'="{TEMPLATE_VERSION}"')
         wb.set_properties({"title": f.title, "subject": f.id, "comments": "unionstat template"})
     finally:
-        wb.close()
+        try:
+            wb.close()
+        except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+            raise InputError(f"{p}: cannot write the template: {exc}", file=str(p)) from exc
     return p
 
 

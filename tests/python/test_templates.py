@@ -82,7 +82,29 @@ def test_every_form_gives_a_template_with_a_named_validated_blank_per_field(tmp_
         texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
         assert form.title in texts
         assert all(any(note in t for t in texts) for note, _en in form.notes)
-        assert any("填报人" in t.replace(" ", "") for t in texts) and any("联系电话" in t for t in texts)
+        sig = form.signature                     # 填报单位/填报人/联系电话 as this form prints them
+        assert all(any(t.startswith(sig[k]) for t in texts) for k in ("unit", "reporter", "phone")), form_id
+
+
+def test_the_signature_lines_are_the_forms_own(tmp_path: Path) -> None:
+    def texts(form_id: str) -> set[str]:
+        ws = openpyxl.load_workbook(us.template(form_id, tmp_path / f"{form_id}.xlsx"))[form_id]
+        return {c.value for row in ws.iter_rows(max_row=8) for c in row if isinstance(c.value, str)}
+
+    assert {"填表单位（代码）：", "填表人：", "联系电话：", "日期（年月日）："} <= texts("bangfu-2011")   # Dalian's 填表
+    assert {"填报单位（代码）：", "填报人：", "联系电话："} <= texts("songnuan-2012")
+    # Wuhan prints 填報單位 / 填報人 / 聯系電話 and no date line: the date cell is still there, as 報送日期.
+    assert {"填報單位（代碼）：", "填報人：", "聯系電話：", "報送日期："} <= texts("songnuan-2015")
+    assert us.forms()["songnuan-2015"].signature == {"unit": "填報單位", "reporter": "填報人", "phone": "聯系電話",
+                                                     "date": ""}
+
+
+def test_a_bad_signature_key_names_its_place(tmp_path: Path) -> None:
+    src = (us.schema_dir() / "songnuan-2018.yaml").read_text(encoding="utf-8")
+    p = tmp_path / "sig.yaml"
+    p.write_text(src.replace('phone: 联系电话, date: "年月日"}', 'phone: 联系电话}'), encoding="utf-8")
+    with pytest.raises(us.SchemaError, match=r"sig.yaml:\d+:\d+: .*date"):
+        us.load_form(p)
 
 
 def test_english_labels_with_lang_en(tmp_path: Path, form: us.Form) -> None:

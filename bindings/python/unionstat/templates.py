@@ -172,12 +172,15 @@ class _Writer:
         # 填报单位, 填报人, 联系电话 and 日期 as the notices print them above the table, and 报告期
         # for the period every report carries: one line each, the label right-aligned beside
         # its cell (merged over three columns, wide enough for a date; the name is on the first).
+        sig = _signature(form)
+        trad = form.script == "traditional"
         keys = [
-            ("unit", "Reporting unit (id):" if en else "填报单位（代码）：", unit),
-            ("period", "Period:" if en else "报告期：", period),
-            ("reporter", "Filled in by:" if en else "填报人：", ""),
-            ("phone", "Telephone:" if en else "联系电话：", ""),
-            ("date", "Date:" if en else "日期（年月日）：", ""),
+            ("unit", "Reporting unit (id):" if en else f"{sig['unit']}（{'代碼' if trad else '代码'}）：", unit),
+            ("period", "Period:" if en else ("報告期：" if trad else "报告期："), period),
+            ("reporter", "Filled in by:" if en else f"{sig['reporter']}：", ""),
+            ("phone", "Telephone:" if en else f"{sig['phone']}：", ""),
+            # A form that prints no date line gets one all the same: it is the submission time.
+            ("date", "Date:" if en else ("日期（年月日）：" if sig["date"] else ("報送日期：" if trad else "报送日期：")), ""),
         ]
         row = 2
         for lname, label, value in keys:
@@ -250,6 +253,15 @@ class _Writer:
         ws.hide_gridlines(2)
         ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
                         "format_rows": True})
+
+
+def _signature(form: Form) -> dict[str, str]:
+    """The 填报单位/填报人/联系电话/日期 labels the form prints (its schema's ``signature``),
+    the common ones where the schema does not say."""
+    sig = dict(form.signature)
+    if not any(sig.values()):
+        return {"unit": "填报单位", "reporter": "填报人", "phone": "联系电话", "date": "年月日"}
+    return sig
 
 
 def _validation(f: Any, label: str, row: int) -> dict[str, Any]:

@@ -119,6 +119,14 @@ void register_forms(py::module_& m) {
         .def_readonly("period", &form_schema::period)
         .def_readonly("quirks", &form_schema::quirks)
         .def_readonly("deadline", &form_schema::deadline)
+        .def_property_readonly("signature", [](const form_schema& s) {
+            py::dict d;
+            d["unit"] = s.signature.unit;
+            d["reporter"] = s.signature.reporter;
+            d["phone"] = s.signature.phone;
+            d["date"] = s.signature.date;
+            return d;
+        })
         .def_readonly("review", &form_schema::review)
         .def_readonly("file", &form_schema::file)
         .def_property_readonly("source", [](const form_schema& s) {

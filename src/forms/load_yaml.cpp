@@ -108,7 +108,7 @@ public:
 
     std::shared_ptr<form_schema> form(const YAML::Node& root) const {
         keys(root, "form",
-             {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "notes", "quirks",
+             {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "signature", "notes", "quirks",
               "review", "missing", "rows", "fields", "groups", "rules"},
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "rows", "fields"});
         auto s = std::make_shared<form_schema>();
@@ -134,6 +134,10 @@ public:
         }
         s->quirks = strings(root, "quirks");
         s->deadline = str(root, "deadline");
+        if (const YAML::Node sig = root["signature"]) {
+            keys(sig, "signature", {"unit", "reporter", "phone", "date"}, {"unit", "reporter", "phone", "date"});
+            s->signature = {str(sig, "unit"), str(sig, "reporter"), str(sig, "phone"), str(sig, "date")};
+        }
         s->review = strings(root, "review");
         if (auto m = missing(root)) s->default_missing = *m;
         for (const auto& n : seq(root, "rows")) {

@@ -58,6 +58,14 @@ bool column_map::is_period_name(std::string_view name) noexcept {
     return one_of(t, {"period", "Period", "PERIOD", "报告期", "统计期", "期间", "年度", "年份", "報告期", "統計期", "期間"});
 }
 
+// A column of each report's submission time (报送时间): not a field, read by the Python
+// layer for timeliness, so it is left out without a refusal even under strict.
+static bool is_submitted_name(std::string_view name) noexcept {
+    const std::string_view t = detail::trim(name);
+    return one_of(t, {"submitted", "Submitted", "SUBMITTED", "报送时间", "上报时间", "报送日期", "上报日期", "報送時間",
+                      "上報時間", "報送日期", "上報日期"});
+}
+
 bool column_map::looks_like_field(std::string_view name) noexcept {
     const std::string t = folded(name);
     if (t.empty()) return false;
@@ -143,7 +151,7 @@ std::optional<column_map> column_map::from_header(const form_schema& form, const
             problem(col, name, "column '" + name + "' is not a field of " + form.id + " (no such code or concept key)");
             continue;
         }
-        if (strict) {
+        if (strict && !is_submitted_name(name)) {
             problem(col, name, "column '" + name + "' is not a field of " + form.id + " (strict: other columns are refused)");
             continue;
         }

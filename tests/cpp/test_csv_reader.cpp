@@ -284,6 +284,19 @@ TEST_CASE("CSV: header problems, ignored text columns and strict", "[csv]") {
     CHECK(problem_with(s, "'填报人' is not a field").column == 6);
 }
 
+TEST_CASE("CSV: a submission-time column is left out, not refused, even under strict", "[csv]") {
+    const std::string text = "unit,period,01A,submitted,报送时间\nA1,2018,10,2018-02-27,2018-02-27\n";
+    csv_options strict;
+    strict.strict = true;
+    const auto s = read_csv_text(text, "times.csv", songnuan(), strict);
+    CHECK(s.problems.empty());
+    CHECK(s.ignored_columns == std::vector<std::string>{"submitted", "报送时间"});
+    REQUIRE(s.batch.size() == 1);
+    CHECK(at(s, 0, "01A") == 10);
+    const auto t = read_csv_text("unit,01A,备注\nA1,1,x\n", "t.csv", songnuan(), strict);
+    CHECK(problem_with(t, "'备注' is not a field").column == 3);   // other text columns still are
+}
+
 TEST_CASE("CSV: trailing empty fields are ignored and values stay in their columns; wrong widths are problems", "[csv]") {
     const std::string text =
         "unit,period,01A,01B,05A\n"

@@ -46,6 +46,26 @@ TEST_CASE("songnuan-2018 has the 60 blanks of the Qinghai form", "[forms]") {
     CHECK(f->field("07I").unit == "户");
 }
 
+TEST_CASE("the forms carry their notices' deadlines and signature lines as printed", "[forms]") {
+    CHECK(form("songnuan-2012")->deadline == "2012-01-08");
+    CHECK(form("bangfu-2011")->deadline == "2012-01-08");
+    CHECK(form("songnuan-2015")->deadline.empty());  // Wuhan's 于201521日前 is not guessed
+    CHECK(form("bangfu-2011")->signature.unit == "填表单位");
+    CHECK(form("bangfu-2011")->signature.reporter == "填表人");
+    CHECK(form("songnuan-2018")->signature.unit == "填报单位");
+    CHECK(form("songnuan-2015")->signature.phone == "聯系電話");
+    CHECK(form("songnuan-2015")->signature.date.empty());  // no date line printed
+    const auto text = with(songnuan_2018_text(), "phone: 联系电话, ", "telephone: 联系电话, ");
+    try {
+        load_form_text(text, "sig.yaml");
+        FAIL("an unknown signature key loaded");
+    } catch (const schema_error& e) {
+        CHECK(e.where().file == "sig.yaml");
+        CHECK(e.where().line == 18);
+        CHECK_THAT(e.what(), Catch::Contains("sig.yaml:18:") && Catch::Contains("telephone"));
+    }
+}
+
 TEST_CASE("every 其中 becomes a part_of rule", "[forms]") {
     auto f = form("songnuan-2018");
     std::size_t part_of = 0, groups = 0;

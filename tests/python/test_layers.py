@@ -12,10 +12,11 @@ import unionstat
 #: Bottom to top. A module may import only those before it (and the compiled _core).
 LAYERS = [
     "errors", "progress",            # foundations
+    "workbook", "filled",            # XLSX parts; filled templates' named cells
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
-    "views", "plots",                # text, HTML and pictures of what the layers above hand them
-    "rules", "forms", "graph", "crosswalks", "draft",  # the user-facing objects
+    "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
+    "rules", "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]

@@ -89,3 +89,20 @@ def test_unknown_columns_are_reported(tmp_path: Path) -> None:
     f.write_text("unit,period,01A,01Z\na,2018,1,2\n", encoding="utf-8")
     with pytest.raises(us.InputError, match="01Z"):
         us.read_reports(f, us.forms()["songnuan-2018"])
+
+
+def test_readme_template_and_deadline_example_runs(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import unionstat as us
+
+    text = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    script = tmp_path / "template.py"
+    script.write_text(next(b for b in blocks if "us.template(" in b), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", us.UnknownUnitsWarning)   # the sample's planted stranger
+        runpy.run_path(str(script))
+    assert capsys.readouterr().out == "2018-02-28 949 ['632622']\n"
+    assert (tmp_path / "songnuan-2018.xlsx").is_file()

@@ -83,8 +83,8 @@ def test_the_province_report_is_the_sum_of_its_lowest_reports(clean: dict[str, p
 
 def test_planted_mistakes_are_listed_and_in_the_data(province: us.sample.SampleProvince) -> None:
     m = planted_mistakes()
-    assert len(m) == 10
-    assert set(m["found_by"]) == {"validate", "check", "completeness", "rollup", "outliers"}
+    assert len(m) == 11
+    assert set(m["found_by"]) == {"validate", "check", "completeness", "rollup", "outliers", "timeliness"}
     tree, songnuan, bangfu = province
     sn = songnuan.set_index("unit")
     part = m[m["what"].str.contains("农民工总数大于")].iloc[0]

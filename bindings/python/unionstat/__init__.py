@@ -38,6 +38,7 @@ from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
 from .io import ReadResult, read_batch, read_file
 from .outliers import OutlierResult, outliers
 from .rules import BatchValidation, ReportValidation
+from .templates import template
 
 __all__ = [
     "__version__",
@@ -84,6 +85,7 @@ __all__ = [
     "read_notice",
     "read_reports",
     "schema_dir",
+    "template",
     "to_batch",
     "write_reports",
 ]

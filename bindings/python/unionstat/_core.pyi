@@ -119,6 +119,10 @@ class FormSchema:
     def deadline(self) -> str:
         """The reporting deadline as the notice prints it ("" when none is recorded)."""
     @property
+    def signature(self) -> dict[str, str]:
+        """The 填报单位/填报人/联系电话/日期 labels as printed: ``unit``, ``reporter``, ``phone``,
+        ``date`` ("" each when the schema does not say; ``date`` "" when no date is printed)."""
+    @property
     def review(self) -> list[str]:
         """Places a drafted schema still needs a human look at (``unionstat draft``)."""
     @property

@@ -1,6 +1,6 @@
 """The ``unionstat`` command line.
 
-Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --tree T
+Commands: ``forms``, ``show FORM``, ``template FORM -o FILE.xlsx``, ``validate FILE --form F``, ``rollup FILE --tree T
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
 ``outliers FILE --form F [--previous FILE] [--tree T]``, ``draft NOTICE.txt -o FILE``,
 ``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
@@ -9,8 +9,8 @@ Commands: ``forms``, ``show FORM``, ``validate FILE --form F``, ``rollup FILE --
 Exit status, so that ETL scripts can branch on it:
 
 * 0 — clean: no rule of severity error failed; no gap; every unit reported;
-* 1 — findings: errors (``validate``), gaps (``check``), units that did not report
-  (``completeness``), outliers (``outliers``), or reports of units outside the tree that
+* 1 — findings: errors (``validate``), gaps (``check``), units that did not report or
+  reported late (``completeness``), outliers (``outliers``), or reports of units outside the tree that
   were left out;
 * 2 — bad usage or unreadable input: wrong arguments, a missing or unreadable file, bad
   cells, an unknown form or tree, an inconsistent tree.
@@ -87,6 +87,10 @@ def _load(args: argparse.Namespace, path: str, form: Form, bar: Progress) -> _co
     for text in res.notices:
         _note(f"{path}: {text}")
     batch = res.batch
+    if path == getattr(args, "file", None):
+        # Submission times by the reader's row numbers, which survive --period's selection.
+        rows = batch.row_numbers
+        args.submitted = {int(r): t for r, t in zip(rows, res.submitted)} if res.submitted else None
     if len(batch) == 0:
         raise InputError(f"{path}: holds no reports (a header and no rows)", file=path)
     dups = _core.duplicate_keys(batch)
@@ -264,6 +268,15 @@ def _clip(text: str, width: int = 30) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    """Writes a form's Excel template (one sheet per unit with --units)."""
+    from .templates import template
+
+    path = template(args.form, args.output, units=args.units, lang=args.lang, period=args.period)
+    print(f"wrote {path}", file=sys.stderr)
+    return CLEAN
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .forms import forms
     from .rules import validate_batch
@@ -399,17 +412,36 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
     with _progress(args, 3) as bar:
         form, tree, batch, period = _prepare(args, bar)
         bar.step(f"counting reports of {len(tree):,} units")
+        by_row = getattr(args, "submitted", None)
+        submitted = [by_row.get(int(r)) for r in batch.row_numbers] if by_row else None
         with _unknown_units(unknown):
-            c = tree.completeness(batch, form, period=period, root=args.root or "")
+            c = tree.completeness(batch, form, period=period, root=args.root or "", submitted=submitted,
+                                  deadline=args.deadline)
     missing = c.missing[["unit", "name", "level", "kind", "parent"]]
+    timed = c.timed
 
     def rates(df: pd.DataFrame, key: str) -> str:
         rows = [[str(getattr(x, key)), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
+                + ([f"{x.on_time:,}", f"{x.late:,}", f"{x.no_time:,}", f"{x.on_time_rate:.1%}"] if timed else [])
                 for x in df.itertuples()]
-        return text_table([key, "expected", "reported", "missing", "rate"], rows, right={1, 2, 3, 4})
+        extra = ["on time", "late", "no time", "on-time rate"] if timed else []
+        return text_table([key, "expected", "reported", "missing", "rate"] + extra, rows,
+                          right=set(range(1, 5 + len(extra))))
 
-    lines = [f"{form.id} period {c.period}: {c.reported:,} of {c.expected:,} units reported ({c.rate:.1%})",
-             rates(c.by_level, "level"), rates(c.by_kind, "kind")]
+    lines = [f"{form.id} period {c.period}: {c.reported:,} of {c.expected:,} units reported ({c.rate:.1%})"]
+    if timed:
+        lines.append(f"deadline {c.deadline or '(none: the form prints none; --deadline)'}: {c.on_time:,} on time, "
+                     f"{len(c.late):,} late, {len(c.missing):,} missing")
+    elif c.deadline is not None:
+        lines.append(f"deadline {c.deadline}: submission times not known (a submitted column, or the 日期 cell of "
+                     "filled templates)")
+    lines += [rates(c.by_level, "level"), rates(c.by_kind, "kind")]
+    late = c.late if timed else None
+    if late is not None and len(late):
+        lines.append(f"reported late ({len(late)}):")
+        lines.append(text_table(["unit", "name", "level", "kind", "submitted", "late by"],
+                                [[x.unit, x.name, x.level, x.kind, str(x.submitted), str(x.late_by)]
+                                 for x in late.head(args.limit).itertuples()]))
     if len(missing):
         lines.append(f"not reported ({len(missing)}):")
         lines.append(text_table(list(missing.columns), [[str(v) for v in r] for r in missing.head(args.limit).itertuples(index=False)]))
@@ -420,10 +452,16 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
         "form": form.id, "period": c.period, "expected": c.expected, "reported": c.reported, "rate": c.rate,
         "by_level": c.by_level.to_dict(orient="records"), "by_kind": c.by_kind.to_dict(orient="records"),
         "missing": missing.to_dict(orient="records"), "unknown": unknown,
+        "deadline": str(c.deadline) if c.deadline is not None else None,
     }
-    args.status = FOUND if len(missing) or unknown else CLEAN
+    if timed:
+        obj["on_time"] = c.on_time
+        obj["late"] = [{**r, "submitted": str(r["submitted"]), "late_by": str(r["late_by"])}
+                       for r in late.to_dict(orient="records")] if late is not None else []
+    found = bool(len(missing) or unknown or (late is not None and len(late)))
+    args.status = FOUND if found else CLEAN
     _emit(args, missing, table, completeness_html(c), obj)
-    return FOUND if len(missing) or unknown else CLEAN
+    return FOUND if found else CLEAN
 
 
 def _cmd_outliers(args: argparse.Namespace) -> int:
@@ -519,7 +557,8 @@ def _draft_parser(sub: Any) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 20) -> None:
-    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON; one row per report (unit, period, field codes)")
+    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON, one row per report (unit, period, field codes); "
+                               "or a filled template, a workbook of unit sheets, a folder of filled templates")
     p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
     p.add_argument("--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan")
     p.add_argument("--period", help="period to work on (default: the file's only period)")
@@ -548,6 +587,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=["zh", "en"], default="zh")
     s.add_argument("--detail", action="store_true", help="add each blank's printed wording and transcriber's note")
     s.set_defaults(func=_cmd_show)
+    t = sub.add_parser("template", help="write a form as an Excel template to fill (its paper layout, named cells)")
+    t.add_argument("form", help="form id, e.g. songnuan-2018")
+    t.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
+    t.add_argument("--units", help="units file (CSV: id[,name]; a tree's units file will do): one sheet per unit")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the labels (default zh)")
+    t.add_argument("--period", help="period pre-filled in the 报告期 cell (default: the form's year)")
+    t.set_defaults(func=_cmd_template)
     v = sub.add_parser("validate", help="validate a file of reports against a form")
     _data_args(v, tree_required=False)
     v.set_defaults(func=_cmd_validate)
@@ -567,6 +613,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("completeness", help="units that have not reported; rates by level and kind")
     _data_args(m, tree_required=True)
     m.add_argument("--root", help="only the subtree of this unit")
+    m.add_argument("--deadline", help="reporting deadline (2012-01-08, 2012-01-08 17:00 or 2012年1月8日); default: the "
+                                      "form's, as its notice prints it")
     m.set_defaults(func=_cmd_completeness)
     o = sub.add_parser("outliers", help="figures that pass the rules but are implausible among their peers")
     _data_args(o, tree_required=False)

@@ -102,7 +102,8 @@ def _validate(tree: Hierarchy, form: Form, df: pd.DataFrame, consolidated: bool)
     return violations, res.summary
 
 
-def _run_form(full: Hierarchy, form: Form, df: pd.DataFrame, tree: Hierarchy, consolidated: bool) -> FormResult:
+def _run_form(full: Hierarchy, form: Form, df: pd.DataFrame, tree: Hierarchy, consolidated: bool,
+              submitted: Any = None) -> FormResult:
     from .graph import UnknownUnitsWarning
 
     period = str(df["period"].iloc[0])
@@ -113,7 +114,7 @@ def _run_form(full: Hierarchy, form: Form, df: pd.DataFrame, tree: Hierarchy, co
         # Inner units only (a leaf's total is its own report); Decimals keep the reported decimals in print.
         totals = tree.rollup(df, form, ignore_inner=consolidated, exact="decimal")
         gaps = tree.check(df, form) if consolidated else None
-        completeness = tree.completeness(df, form)
+        completeness = tree.completeness(df, form, submitted=submitted)
     messages = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UnknownUnitsWarning)))
     unknown = [u for u in dict.fromkeys(df["unit"]) if u not in tree]
     return FormResult(form, tree, period, df, consolidated, violations, summary, totals, gaps, completeness, unknown, messages)
@@ -123,7 +124,7 @@ def build_demo(seed: int = 2018) -> DemoResult:
     """Generates the sample province and runs validation, roll-up, check and completeness
     on both forms."""
     from .forms import forms
-    from .sample import FORMS, centre_tree, planted_mistakes, sample_province
+    from .sample import FORMS, _submission_times, centre_tree, planted_mistakes, sample_province
 
     start = time.perf_counter()
     full, songnuan, bangfu = sample_province(seed)
@@ -134,7 +135,8 @@ def build_demo(seed: int = 2018) -> DemoResult:
     sn_period = str(songnuan["period"].iloc[0])
     bf_period = str(bangfu["period"].iloc[0])
     results = [
-        _run_form(full, sn_form, songnuan, full.at(sn_period), consolidated=True),
+        _run_form(full, sn_form, songnuan, full.at(sn_period), consolidated=True,
+                  submitted=_submission_times(songnuan, full, seed)[0].tolist()),
         _run_form(full, bf_form, bangfu, centre_tree(full, bf_period), consolidated=False),
     ]
     from .graph import UnknownUnitsWarning
@@ -160,6 +162,8 @@ def _found(results: list[FormResult], m: Any, found: Any = None) -> bool:
         return g is not None and bool(((g["unit"] == m.unit) & ~g["within_tolerance"]).any())
     if m.found_by == "completeness":
         return bool((r.completeness.missing["unit"] == m.unit).any())
+    if m.found_by == "timeliness":
+        return r.completeness.timed and bool((r.completeness.late["unit"] == m.unit).any())
     return m.unit in r.unknown_units
 
 
@@ -287,6 +291,15 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
         out += _table(["level", "expected", "reported", "missing", "rate"],
                       [[x.level, f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
                        for x in c.by_level.itertuples()], right={1, 2, 3, 4})
+        if c.timed:
+            late = c.late
+            out.append(f"  deadline {c.deadline}: {c.on_time:,} on time, {len(late):,} late, {len(c.missing):,} missing")
+            out += _table(["level", "on time", "late", "on-time rate"],
+                          [[x.level, f"{x.on_time:,}", f"{x.late:,}", f"{x.on_time_rate:.1%}"]
+                           for x in c.by_level.itertuples()], right={1, 2, 3})
+            for x in late.head(10).itertuples():
+                out.append(f"  reported late: {x.unit} {x.name} ({x.level}) on {x.submitted:%Y-%m-%d %H:%M}, "
+                           f"{x.late_by.days} day(s) {x.late_by.seconds // 3600} h after the deadline")
         for x in c.missing.head(10).itertuples():
             out.append(f"  not reported: {x.unit} {x.name} ({x.level}, under {_unit_name(d.names, x.parent)})")
         for u in r.unknown_units:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _core
-from .errors import InputError, UnknownNameError
+from .errors import InputError, SchemaError, UnknownNameError
 from .rules import BatchValidation, ReportValidation, validate_batch
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Form", "forms", "load_form", "schema_dir"]
+__all__ = ["Form", "forms", "load_form", "parse_deadline", "schema_dir"]
 
 
 def schema_dir() -> Path:
@@ -23,6 +26,29 @@ def schema_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parent / "schemas" / "forms"
+
+
+def parse_deadline(text: str) -> dt.date | dt.datetime | None:
+    """A reporting deadline: an ISO date (``2012-01-08``) or date and time
+    (``2012-01-08 17:00``), or the date as a notice prints it — ``2012年1月8日``, or
+    ``2018年2月底`` (the end of February: its last day). "" is None; anything else raises
+    ``ValueError``. A date means the whole day: a report of that day is on time."""
+    t = text.strip()
+    if not t:
+        return None
+    m = re.fullmatch(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号]|(底))", t)
+    try:
+        if m:
+            year, month = int(m.group(1)), int(m.group(2))
+            day = calendar.monthrange(year, month)[1] if m.group(4) else int(m.group(3))
+            return dt.date(year, month, day)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+            return dt.date.fromisoformat(t)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?", t):
+            return dt.datetime.fromisoformat(t)
+    except ValueError:
+        pass
+    raise ValueError(f"'{text}' is not a deadline (2012-01-08, 2012-01-08 17:00, 2012年1月8日 or 2018年2月底)")
 
 
 class Form:
@@ -47,6 +73,17 @@ class Form:
     def __repr__(self) -> str:
         s = self._schema
         return f"<Form {s.id}: {s.title} ({len(s.fields)} fields, {len(s.rules)} rules)>"
+
+    @property
+    def deadline_date(self) -> dt.date | dt.datetime | None:
+        """The reporting deadline the notice prints (``deadline`` in the schema) as a date,
+        None when the notice prints none; a deadline that does not read as a date is a
+        :class:`SchemaError` naming the schema file."""
+        try:
+            return parse_deadline(self._schema.deadline)
+        except ValueError as exc:
+            raise SchemaError(f"{self._schema.file}: form {self._schema.id}: deadline {exc}",
+                              file=self._schema.file) from exc
 
     def report(
         self, unit: str, period: str = "", values: Mapping[str, Any] | None = None

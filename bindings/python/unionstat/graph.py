@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import warnings
 from dataclasses import dataclass
@@ -31,6 +32,20 @@ class UnknownUnitsWarning(UserWarning):
 def sample_tree(name: str = "qinghai") -> Path:
     """Path of a bundled sample tree (``qinghai`` or ``pingdingshan``)."""
     return Path(__file__).resolve().parent / "schemas" / "trees" / f"{name}.csv"
+
+
+def _deadline(deadline: Any, form: Any) -> dt.date | dt.datetime | None:
+    """The deadline given (date, datetime or text), else the form's."""
+    from .forms import parse_deadline
+
+    if deadline is None:
+        return form.deadline_date if hasattr(form, "deadline_date") else parse_deadline(_schema(form).deadline)
+    if isinstance(deadline, (dt.date, dt.datetime)):
+        return deadline
+    try:
+        return parse_deadline(str(deadline))
+    except ValueError as exc:
+        raise InputError(f"deadline: {exc}") from exc
 
 
 def _schema(form: Any) -> _core.FormSchema:
@@ -116,7 +131,15 @@ def _totals_frame(batch: _core.ReportBatch, names: list[str], levels: list[str],
 
 @dataclass
 class Completeness:
-    """Who in a subtree has not reported, and reporting rates by level and by kind."""
+    """Who in a subtree has not reported, and reporting rates by level and by kind; with
+    submission times, who reported on time and who late.
+
+    ``by_level`` and ``by_kind`` have ``expected``, ``reported``, ``missing``, ``rate``, and
+    when times are known ``on_time``, ``late``, ``no_time`` (reported, time not known) and
+    ``on_time_rate`` (on time / expected). ``reports`` lists every unit that reported with
+    its ``submitted`` time and ``status`` (``on time``, ``late``, ``no time``; ``reported`` when
+    there is no deadline) and
+    ``late_by`` (how long after the deadline); ``late`` is its late rows."""
 
     period: str
     missing: pd.DataFrame
@@ -124,14 +147,59 @@ class Completeness:
     by_kind: pd.DataFrame
     expected: int
     reported: int
+    deadline: dt.date | dt.datetime | None = None
+    reports: pd.DataFrame | None = None
 
     @property
     def rate(self) -> float:
         """Share of the expected units that reported (1.0 when none is expected)."""
         return 1.0 if self.expected == 0 else self.reported / self.expected
 
+    @property
+    def timed(self) -> bool:
+        """Whether submission times are known (for some reports at least)."""
+        return self.reports is not None and bool(self.reports["submitted"].notna().any())
+
+    @property
+    def late(self) -> pd.DataFrame:
+        """The units that reported after the deadline, latest first."""
+        if self.reports is None:
+            raise InputError("no submission times: give submitted= (or a submitted column) to see who was late")
+        late = self.reports[self.reports["status"] == "late"]
+        return late.sort_values("late_by", ascending=False).reset_index(drop=True)
+
+    @property
+    def on_time(self) -> int:
+        """Units that reported by the deadline (0 without times or a deadline)."""
+        return 0 if self.reports is None else int((self.reports["status"] == "on time").sum())
+
+    def curve(self) -> pd.DataFrame:
+        """The cumulative reporting curve: one row per report with a time, in time order —
+        ``submitted``, ``reports`` (reported by then) and ``share`` (of the expected)."""
+        import pandas as pd
+
+        if self.reports is None:
+            raise InputError("no submission times: give submitted= (or a submitted column) for a reporting curve")
+        times = self.reports["submitted"].dropna().sort_values(kind="stable").reset_index(drop=True)
+        n = np.arange(1, len(times) + 1)
+        return pd.DataFrame({"submitted": times, "reports": n, "share": n / max(self.expected, 1)})
+
+    def plot(self) -> Any:
+        """The cumulative reporting curve (SVG, inline in Jupyter): share of the expected
+        units reported over time, the deadline marked. Needs matplotlib."""
+        from .plots import curve_svg
+
+        c = self.curve()
+        return curve_svg(c["submitted"].tolist(), c["share"].to_numpy(), deadline=self.deadline,
+                         title=f"累计报送进度 reporting curve — {self.period}",
+                         label=f"{self.reported:,} / {self.expected:,}")
+
     def __repr__(self) -> str:
-        return f"<Completeness {self.period}: {self.reported} of {self.expected} units reported ({self.rate:.1%})>"
+        timing = ""
+        if self.timed:
+            timing = f"; {self.on_time} on time, {len(self.late)} late (deadline {self.deadline})"
+        return (f"<Completeness {self.period}: {self.reported} of {self.expected} units reported ({self.rate:.1%})"
+                f"{timing}>")
 
     def _repr_html_(self) -> str:
         from .views import completeness_html
@@ -448,11 +516,24 @@ class Hierarchy:
             df = df[~(df["within_tolerance"] & df["gap_within_tolerance"])].reset_index(drop=True)
         return df
 
-    def completeness(self, data: Any, form: Form | _core.FormSchema, *, period: str = "", root: str = "") -> Completeness:
+    def completeness(
+        self, data: Any, form: Form | _core.FormSchema, *, period: str = "", root: str = "",
+        submitted: Any = None, deadline: Any = None,
+    ) -> Completeness:
         """Units in the tree (or under ``root``) with no report for the period; rates by
-        level and by kind."""
+        level and by kind. With submission times, who reported on time and who late.
+
+        ``submitted``: one time per row of ``data`` (a sequence), or a mapping / pandas
+        Series of unit → time; by default a ``submitted`` column of a DataFrame ``data``.
+        Times are ``datetime``/``date``/``Timestamp`` or text (``2012-01-06 17:30``,
+        ``2012年1月6日``). ``deadline`` (a date, datetime or such text) overrides the form's
+        (:attr:`Form.deadline_date`); a date includes the whole day."""
         import pandas as pd
 
+        if submitted is None and type(data).__module__.partition(".")[0] == "pandas" and hasattr(data, "columns") \
+                and "submitted" in data.columns:
+            submitted = data["submitted"].tolist()
+            data = data.drop(columns="submitted")
         batch = _batch(data, form)
         r = _core.completeness(self._h, batch, period=period, root=root)
         _warn_unknown(r["unknown_units"], "completeness count")
@@ -466,10 +547,91 @@ class Hierarchy:
             return t[t["expected"] > 0].reset_index(drop=True)
 
         expected, reported = r["total"]
+        when = _deadline(deadline, form)
+        by_level, by_kind = rates(r["by_level"], "level"), rates(r["by_kind"], "kind")
+        reports = None
+        if submitted is not None:
+            reports = self._timeliness(batch, submitted, r["period"], root, units, missing, when)
+            for table, key in ((by_level, "level"), (by_kind, "kind")):
+                counts = reports.groupby([key, "status"]).size().unstack(fill_value=0)
+                for status, col in (("on time", "on_time"), ("late", "late"), ("no time", "no_time")):
+                    got = counts[status] if status in counts.columns else pd.Series(dtype="int64")
+                    table[col] = table[key].map(got).fillna(0).astype("int64")
+                table["on_time_rate"] = table["on_time"] / table["expected"].clip(lower=1)
         return Completeness(
-            period=r["period"], missing=missing, by_level=rates(r["by_level"], "level"),
-            by_kind=rates(r["by_kind"], "kind"), expected=int(expected), reported=int(reported),
+            period=r["period"], missing=missing, by_level=by_level, by_kind=by_kind, expected=int(expected),
+            reported=int(reported), deadline=when, reports=reports,
         )
+
+    def _timeliness(self, batch: _core.ReportBatch, submitted: Any, period: str, root: str, units: pd.DataFrame,
+                    missing: pd.DataFrame, deadline: dt.date | dt.datetime | None) -> pd.DataFrame:
+        """The units that reported (in the tree, under ``root``, of the period) with their
+        submission time and status; a unit's earliest time when it has several rows."""
+        import pandas as pd
+
+        from .filled import parse_date
+
+        ids = list(batch.units)
+        periods = list(batch.periods)
+        if isinstance(submitted, pd.Series) and not isinstance(submitted.index, pd.RangeIndex):
+            by_unit = {str(k): v for k, v in submitted.items()}
+            times = [by_unit.get(u) for u in ids]
+        elif isinstance(submitted, dict):
+            times = [submitted.get(u) for u in ids]
+        else:
+            times = list(submitted)
+            if len(times) != len(ids):
+                raise InputError(f"submitted has {len(times)} time(s) for {len(ids)} report(s): give one per report, "
+                                 "or a mapping unit → time")
+
+        def as_time(value: Any, i: int) -> Any:
+            if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+                return None
+            if isinstance(value, pd.Timestamp):
+                return value.to_pydatetime()
+            if isinstance(value, dt.datetime):
+                return value
+            if isinstance(value, dt.date):
+                return dt.datetime(value.year, value.month, value.day)
+            parsed = parse_date(str(value))
+            if parsed is None:
+                raise InputError(f"report {i + 1} (unit {ids[i]}): submitted '{value}' is not a date or time",
+                                 row=i + 1, unit=ids[i], field="submitted")
+            return parsed
+
+        first: dict[str, Any] = {}
+        for i, (u, p, t) in enumerate(zip(ids, periods, times)):
+            if period and p != period:
+                continue
+            when = as_time(t, i)
+            if u not in first or (when is not None and (first[u] is None or when < first[u])):
+                first[u] = when
+        scope = set(self.subtree(root)) if root else None
+        gone = set(missing["unit"])
+        rows = units[units["unit"].isin(first.keys()) & ~units["unit"].isin(gone)]
+        if scope is not None:
+            rows = rows[rows["unit"].isin(scope)]
+        rows = rows[["unit", "name", "level", "kind", "parent"]].reset_index(drop=True)
+        stamps = [first[u] for u in rows["unit"]]
+        rows["submitted"] = pd.Series(pd.to_datetime(stamps), dtype="datetime64[ns]") if stamps else \
+            pd.Series([], dtype="datetime64[ns]")
+        status, late_by = [], []
+        for t in stamps:
+            if t is None:
+                status.append("no time")
+                late_by.append(pd.NaT)
+            elif deadline is None:
+                status.append("reported")    # no deadline to hold it against
+                late_by.append(pd.NaT)
+            else:
+                end = deadline if isinstance(deadline, dt.datetime) else \
+                    dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1)
+                late = t > end if isinstance(deadline, dt.datetime) else t >= end
+                status.append("late" if late else "on time")
+                late_by.append(pd.Timedelta(t - end) if late else pd.NaT)
+        rows["status"] = status
+        rows["late_by"] = pd.Series(late_by, dtype="timedelta64[ns]")
+        return rows
 
     def validate(self, data: Any, form: Form | _core.FormSchema, *, period: str = "", unknown: str = "error") -> Any:
         """Validates with the tree's knowledge: level-restricted rules and

@@ -43,6 +43,9 @@ class ReadResult:
     ignored_columns: list[str] = field(default_factory=list)
     #: The encoding a text file was read in ("utf-8", "gb18030", "utf-16le" …), else None.
     encoding: str | None = None
+    #: Per report (batch row), when it was submitted: a filled template's 日期 cell or a
+    #: ``submitted`` column; None where not known (the list is empty when none is).
+    submitted: list[Any] = field(default_factory=list)
 
 
 def arrow_table(data: Any) -> pa.Table:
@@ -80,22 +83,31 @@ def read_file(
     if not p.exists():
         raise InputError(f"{p}: no such file", file=str(p))
     if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a file of reports", file=str(p))
+        if encoding is not None or sheet is not None:
+            raise InputError(f"{p}: a folder of filled templates takes neither an encoding nor a sheet", file=str(p))
+        return _read_folder(p, schema, strict=strict)
     suffix = p.suffix.lower()
     if suffix in (".csv", ".txt"):
-        return _read_csv(p, schema, encoding=encoding, strict=strict, progress=progress)
+        return _with_submitted(_read_csv(p, schema, encoding=encoding, strict=strict, progress=progress), p)
     if encoding is not None:
         raise InputError(f"{p}: --encoding applies to CSV files only, not {suffix}", file=str(p))
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(p, schema, sheet=sheet, strict=strict)
+        from .filled import is_template
+        from .workbook import Workbook
+
+        with Workbook(p) as wb:
+            template = is_template(wb)
+        if template:
+            return _read_templates([p], schema, sheet=sheet, strict=strict, what=str(p))
+        return _with_submitted(_read_xlsx(p, schema, sheet=sheet, strict=strict), p, sheet=sheet)
     if sheet is not None:
         raise InputError(f"{p}: a sheet applies to XLSX files only, not {suffix}", file=str(p))
     if suffix == ".parquet":
-        return _read_parquet(p, schema, strict=strict)
+        return _with_submitted(_read_parquet(p, schema, strict=strict), p)
     if suffix in (".feather", ".arrow", ".ipc"):
-        return _read_feather(p, schema, strict=strict)
+        return _with_submitted(_read_feather(p, schema, strict=strict), p)
     if suffix in (".json", ".jsonl", ".ndjson"):
-        return _read_json(p, schema, strict=strict)
+        return _with_submitted(_read_json(p, schema, strict=strict), p)
     raise InputError(f"{p}: unknown file type '{suffix}' (csv, xlsx, parquet, feather, json)", file=str(p))
 
 
@@ -360,3 +372,199 @@ def _sheet_facts(p: Path, index: int) -> tuple[int, list[tuple[str, int]]]:
             missing.append(((ref.group(1) + ref.group(2)).decode(), int(ref.group(2))))
         f = formula.search(xml, end if end >= 0 else pos + 2)
     return start, missing
+
+
+# ---------------------------------------------------------------------------------------
+# Filled templates (unionstat.templates): cells found by their defined names
+
+
+def _read_folder(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult:
+    """Every filled template in a folder (``*.xlsx``, ``*.xlsm``; Excel's ``~$`` lock files
+    left out), read as one batch; other files are named in a notice."""
+    files = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in (".xlsx", ".xlsm")
+                   and not q.name.startswith("~$"))
+    others = sorted(q.name for q in p.iterdir() if q.is_file() and q not in files and not q.name.startswith("~$"))
+    if not files:
+        raise InputError(f"{p}: a folder with no XLSX files (filled templates) in it", file=str(p))
+    from .filled import is_template
+    from .workbook import Workbook
+
+    for q in files:
+        with Workbook(q) as wb:
+            if not is_template(wb):
+                raise InputError(f"{q}: not a filled template (no defined names f_<code>); a folder is read as "
+                                 "filled templates only", file=str(q))
+    result = _read_templates(files, schema, sheet=None, strict=strict, what=str(p))
+    if others:
+        result.notices.insert(0, f"files that are no XLSX not read: {', '.join(others[:10])}"
+                                 + (" …" if len(others) > 10 else ""))
+    return result
+
+
+def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str | int | None, strict: bool,
+                    what: str) -> ReadResult:
+    """Filled templates into one batch: each report's cells as their exact text through
+    the core's parser; every bad cell named by file, sheet!cell, unit and field."""
+    pa = _pyarrow("XLSX")
+    from .filled import read_filled
+
+    reports = []
+    problems: list[tuple[str, Any]] = []
+    notices: list[str] = []
+    for q in files:
+        reps, probs, notes = read_filled(q, schema, sheet=None if sheet is None else str(sheet))
+        reports += reps
+        problems += [(str(q), pr) for pr in probs]
+        notices += [f"{q.name}: {n}" for n in notes]
+    codes = [f.code for f in schema.fields]
+    columns: dict[str, Any] = {
+        "unit": pa.array([r.unit for r in reports], pa.string()),
+        "period": pa.array([r.period for r in reports], pa.string()),
+    }
+    for c in codes:
+        columns[c] = pa.array([r.values.get(c) for r in reports], pa.string())
+    columns["__report__"] = pa.array(range(1, len(reports) + 1), pa.int64())
+    lines: list[tuple[str, str, str, str, str]] = []  # place, unit, field, text, message
+    for file, pr in problems:
+        lines.append((f"{file}, {pr.sheet}!{pr.ref}", pr.unit, pr.field, pr.text, pr.message))
+    result = None
+    try:
+        result = read_arrow(pa.table(columns), schema, what=what, strict=strict, row_column="__report__")
+    except InputError as exc:
+        for item in exc.problems:
+            i = int(item["row"]) - 1 if item.get("row") else -1
+            if not 0 <= i < len(reports):
+                lines.append((what, item.get("unit") or "", item.get("field") or "", item.get("text") or "",
+                              item["message"]))
+                continue
+            rep = reports[i]
+            code = schema.field(item["field"]).code if item.get("field") and schema.find(item["field"]) is not None \
+                else (item.get("field") or "")
+            lines.append((f"{rep.file}, {rep.where(code)}", rep.unit, code, item.get("text") or "", item["message"]))
+    if lines:
+        from .workbook import split_ref
+
+        def order(line: tuple[str, str, str, str, str]) -> tuple[str, str, int, int]:
+            # In reading order: file, sheet, then the cell's row and column.
+            file, _sep, cell = line[0].rpartition(", ")
+            sheet, _bang, ref = cell.rpartition("!")
+            try:
+                r, c = split_ref(ref)
+            except ValueError:
+                r, c = 0, 0
+            return file, sheet, r, c
+
+        lines.sort(key=order)
+        shown = []
+        for place, unit, fld, _text, message in lines[:20]:
+            label = ""
+            if schema.find(fld) is not None:
+                label = f" {schema.field(fld).label}"
+            shown.append(f"{place} (unit {unit or '?'}, field {fld}{label}): {message}")
+        more = f"\n… and {len(lines) - 20} more" if len(lines) > 20 else ""
+        first = lines[0]
+        err = InputError(f"{len(lines)} bad cell(s) in {what}:\n" + "\n".join(shown) + more,
+                         file=first[0].split(", ")[0], unit=first[1] or None, field=first[2] or None)
+        err.problems = [dict(place=pl, unit=u, field=f, text=t, message=m) for pl, u, f, t, m in lines]
+        raise err
+    assert result is not None
+    result.notices = notices + [n for n in result.notices]
+    result.submitted = [r.submitted for r in reports] if any(r.submitted for r in reports) else []
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Submission times: a ``submitted`` column beside the reports
+
+#: Header names of a column holding each report's submission time.
+SUBMITTED_NAMES = ("submitted", "报送时间", "上报时间", "报送日期", "上报日期", "報送時間", "上報時間", "報送日期", "上報日期")
+
+
+def _with_submitted(result: ReadResult, p: Path, *, sheet: str | int | None = None) -> ReadResult:
+    """Reads the file's ``submitted`` column (which the core left out as no field) into
+    ``result.submitted``, aligned with the batch's rows; a cell that is no date or time
+    is an error naming its row and unit."""
+    names = [c for c in result.ignored_columns if c.strip().lower() in SUBMITTED_NAMES]
+    if not names:
+        return result
+    name = names[0]
+    by_row = _column_by_row(p, name, result, sheet)
+    from .filled import parse_date
+
+    rows = result.batch.row_numbers
+    units = result.batch.units
+    out: list[Any] = []
+    bad: list[tuple[int, int, str, str, str, str]] = []
+    for i, r in enumerate(rows):
+        text = by_row.get(int(r))
+        if text is None or not str(text).strip():
+            out.append(None)
+            continue
+        when = parse_date(str(text))
+        if when is None:
+            bad.append((int(r), 0, units[i], name, str(text), f"'{text}' in column {name} is not a date or time "
+                        "(2012-01-06, 2012-01-06 17:30 or 2012年1月6日)"))
+        out.append(when)
+    if bad:
+        raise InputError.from_problems(bad, str(p), file=str(p))
+    result.submitted = out
+    result.notices.append(f"column {name} read as each report's submission time")
+    return result
+
+
+def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | None) -> dict[int, Any]:
+    """One column's texts by the row numbers the readers give (CSV: the record's first
+    line; XLSX: the sheet row; others: the 1-based position)."""
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        import csv
+        import io as _io
+
+        enc = {"utf-8": "utf-8-sig"}.get(result.encoding or "utf-8", result.encoding or "utf-8")
+        text = p.read_bytes().decode(enc, errors="replace")
+        reader = csv.reader(_io.StringIO(text, newline=""))
+        out: dict[int, Any] = {}
+        col = -1
+        line = 1
+        for rec in reader:
+            if col < 0:
+                stripped = [c.strip() for c in rec]
+                if name in stripped:
+                    col = stripped.index(name)
+            elif col < len(rec):
+                out[line] = rec[col]
+            line = reader.line_num + 1
+        return out
+    if suffix in (".xlsx", ".xlsm"):
+        import fastexcel
+
+        reader = fastexcel.read_excel(str(p))
+        names = list(reader.sheet_names)
+        for sname in ([names[int(sheet)]] if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
+                      and sheet not in names) else [sheet] if sheet is not None else names):
+            whole = reader.load_sheet(sname, header_row=None, dtypes="string").to_arrow()
+            cols = [c.to_pylist() for c in whole.columns]
+            start, _f = _sheet_facts(p, names.index(sname))
+            for i in range(min(_HEADER_SEARCH_ROWS, whole.num_rows)):
+                row = [("" if c[i] is None else str(c[i]).strip()) for c in cols]
+                if name in row:
+                    j = row.index(name)
+                    return {start + k: cols[j][k] for k in range(i + 1, whole.num_rows)}
+        return {}
+    pa = _pyarrow("the submitted column")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        values = pq.read_table(p, columns=[name]).column(0).to_pylist()
+    elif suffix in (".feather", ".arrow", ".ipc"):
+        import pyarrow.feather as feather
+
+        values = feather.read_table(p, columns=[name]).column(0).to_pylist()
+    else:
+        records = json.loads(p.read_text(encoding="utf-8-sig")) if suffix == ".json" else [
+            json.loads(x) for x in p.read_text(encoding="utf-8-sig").splitlines() if x.strip()]
+        if isinstance(records, dict):
+            records = records.get("reports", [])
+        values = [r.get(name) if isinstance(r, dict) else None for r in records]
+    del pa
+    return {i + 1: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for i, v in enumerate(values)}

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import Error
 
-__all__ = ["PlotError", "Svg", "available", "bars_svg", "distribution_svg"]
+__all__ = ["PlotError", "Svg", "available", "bars_svg", "curve_svg", "distribution_svg"]
 
 #: What the HTML says where a plot would be without matplotlib.
 MISSING = "plots need matplotlib: pip install unionstat[plot]"
@@ -159,6 +159,46 @@ def bars_svg(
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(unit, fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _svg(fig)
+
+
+def curve_svg(
+    times: Sequence[Any], share: Sequence[float], *, deadline: Any = None, title: str, label: str = "",
+    width: float = 6.0, height: float = 2.8,
+) -> Svg:
+    """A cumulative reporting curve: the share of the expected units reported (a step up
+    at each submission time), the deadline as a dashed line; the steps after it in red."""
+    import datetime as dt
+
+    fig = _figure(width, height)
+    ax = fig.add_subplot()
+    y = np.asarray(share, dtype=np.float64) * 100
+    t = list(times)
+    if t:
+        end = None
+        if deadline is not None:
+            end = deadline if isinstance(deadline, dt.datetime) else (
+                dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1))
+        after = [i for i, x in enumerate(t) if end is not None and x >= end]
+        line = ax.step(t, y, where="post", color="#4c78a8", label=f"reported 已报送 {label}".strip())[0]
+        line.set_gid("curve")
+        if after:
+            late = ax.plot([t[i] for i in after], y[after], linestyle="none", marker="o", markersize=4,
+                           color=_OUTLIER, label=f"late 逾期 ({len(after)})")[0]
+            late.set_gid("late")
+        if end is not None:
+            dl = ax.axvline(end, color="#333", linestyle="--", linewidth=1, label=f"deadline 截止 {deadline}")
+            dl.set_gid("deadline")
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+        fig.autofmt_xdate()
+    else:
+        ax.text(0.5, 0.5, "no submission times 无报送时间", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("% of units 单位占比", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _svg(fig)

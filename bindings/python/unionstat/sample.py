@@ -22,7 +22,7 @@ so that every run gives the same figures:
 Mistakes planted on purpose (:func:`planted_mistakes` lists them): a part above its
 total, a funds breakdown that does not add up, a heating subsidy paid to 0 households, a
 prefecture whose consolidated report disagrees with its counties, a union that did not
-report, a union that typed its amounts in 元 into the 万元 blanks (every rule still passes;
+report, a county that reported after the deadline (:func:`submission_times`), a union that typed its amounts in 元 into the 万元 blanks (every rule still passes;
 :func:`unionstat.outliers` finds it), a report from a union that is not in the tree; in ``bangfu``: a funding breakdown
 that does not add up, migrant assistance above all assistance, a centre that did not
 report.
@@ -56,6 +56,7 @@ __all__ = [
     "planted_mistakes",
     "sample_province",
     "sample_reports",
+    "submission_times",
 ]
 
 #: The campaign the sample is for: the 2018 "两节" campaign of 青总办通〔2017〕84号.
@@ -518,6 +519,43 @@ def sample_reports(form_id: str, tree: TreeLike = "qinghai", seed: int = 2018, *
     return _generate(form_id, tree, seed, workers, mistakes)[0]
 
 
+def _submission_times(df: pd.DataFrame, tree: Hierarchy, seed: int) -> tuple[pd.Series, str]:
+    """Submission times of the songnuan reports and the county planted late (see
+    :func:`submission_times`)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from .forms import forms
+
+    deadline = forms()[FORMS["songnuan"]].deadline_date
+    assert isinstance(deadline, dt.date)
+    end = dt.datetime(deadline.year, deadline.month, deadline.day)
+    rng = np.random.default_rng([seed, 3])
+    units = tree.to_frame().set_index("unit")
+    level = df["unit"].map(units["level"]).fillna("grassroots").to_numpy()
+    # Days before the deadline by level: each level sends up after the one below.
+    window = {"grassroots": (25, 9), "county": (9, 4), "city": (4, 1.5), "province": (1.5, 0.5), "national": (1, 0.2)}
+    lo = np.array([window[lv][0] for lv in level])
+    hi = np.array([window[lv][1] for lv in level])
+    days = rng.uniform(hi, lo)
+    times = [end + dt.timedelta(hours=17) - dt.timedelta(days=float(d)) for d in days]
+    counties = df.index[(level == "county") & (df["unit"].map(units["kind"]) == "regional").to_numpy()].tolist()
+    late = counties[int(rng.integers(0, len(counties)))]
+    times[late] = end + dt.timedelta(days=3, hours=15, minutes=20)  # three days after 2月底
+    return pd.Series(times, index=df["unit"].tolist(), name="submitted"), str(df["unit"].iloc[late])
+
+
+def submission_times(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.Series:
+    """When each ``songnuan-2018`` report of the sample reached the level above: a
+    Series of unit → datetime. Units report level by level before the deadline (the
+    notice's 2018年2月底, 2018-02-28): grassroots in the weeks before, counties, then the
+    prefectures, the province on the last days; one county (planted, listed in
+    :func:`planted_mistakes`) reports three days late."""
+    t = _tree(tree)
+    return _submission_times(sample_reports(FORMS["songnuan"], t, seed), t, seed)[0]
+
+
 def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFrame:
     """The mistakes planted in the sample of both forms: ``form``, ``unit``, ``name``
     (from the tree; blank for a unit outside it), ``fields``, ``what``, ``found_by``."""
@@ -527,7 +565,11 @@ def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFra
     names = dict(zip(t.to_frame()["unit"], t.to_frame()["name"]))
     rows = []
     for form_id in FORMS.values():
-        for m in _generate(form_id, t, seed, 1_000_000, True)[1]:
+        df, planted = _generate(form_id, t, seed, 1_000_000, True)
+        if form_id == FORMS["songnuan"]:
+            late = _submission_times(df, t, seed)[1]
+            planted.append(Mistake(form_id, late, (), "逾期报送统计表（截止日期后3天）", "timeliness"))
+        for m in planted:
             rows.append(dict(form=m.form, unit=m.unit, name=names.get(m.unit, ""), fields=",".join(m.fields),
                              what=m.what, found_by=m.found_by))
     return pd.DataFrame(rows, columns=["form", "unit", "name", "fields", "what", "found_by"])

@@ -322,6 +322,18 @@ def completeness_html(c: Completeness, limit: int = 20) -> str:
         "<div class='us-muted'>by level</div>" + c.by_level.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
         "<div class='us-muted'>by kind</div>" + c.by_kind.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
     ]
+    if c.timed:
+        late = c.late
+        parts.insert(2, f"<div>deadline {_e(str(c.deadline or '(none)'))}: {c.on_time:,} on time, {len(late):,} late, "
+                        f"{len(c.missing):,} missing</div>")
+        from .plots import MISSING, available
+
+        parts.append("<div class='us-muted'>cumulative reporting curve</div>"
+                     + (str(c.plot()) if available() else f"<div class='us-muted'>{_e(MISSING)}</div>"))
+        if len(late):
+            shown = late.head(limit)[["unit", "name", "level", "kind", "submitted", "late_by"]]
+            parts.append(f"<div class='us-muted'>reported late ({len(late)})</div>"
+                         + shown.to_html(index=False, classes="us-t us-warn"))
     if len(c.missing):
         m = c.missing.head(limit)[["unit", "name", "level", "kind", "parent"]]
         parts.append(f"<div class='us-muted'>not reported ({len(c.missing)})</div>" + m.to_html(index=False, classes="us-t"))

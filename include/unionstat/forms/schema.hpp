@@ -30,6 +30,13 @@ struct form_row {
     std::string row, heading, heading_en;
 };
 
+/// The lines the paper prints above the table for who reports: the labels as printed
+/// (填报单位 or 填表单位, 填报人, 联系电话) and the date ("年月日"; "" when none is printed).
+/// Empty when the schema does not say (the Python templates then print 填报单位 …).
+struct form_signature {
+    std::string unit, reporter, phone, date;
+};
+
 /// A 说明/注 line.
 struct form_note {
     std::string text, text_en;
@@ -60,6 +67,7 @@ public:
     std::vector<form_note> notes;
     std::vector<std::string> quirks;
     std::string deadline;             ///< reporting deadline as the notice prints it ("" when none)
+    form_signature signature;         ///< 填报单位/填报人/联系电话/日期 labels as printed
     std::vector<std::string> review;  ///< places a drafted schema still needs a human look at
     missing_strategy default_missing = missing_strategy::skip_if_any_missing;
     std::vector<form_row> rows;

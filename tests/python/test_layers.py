@@ -17,6 +17,7 @@ LAYERS = [
     "views", "plots",                # text, HTML and pictures of what the layers above hand them
     "rules", "forms", "graph", "crosswalks", "draft",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
+    "dask",                          # the same operations on Dask partitions
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]
 

@@ -329,8 +329,12 @@ def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy,
     s = a + b  # numpy wraps: an overflow shows as a sign both addends do not have
     bad = ((a ^ s) & (b ^ s)) < 0
     if bad.any():
-        f, k = np.argwhere(bad)[0]
-        unit = tree.core.id(int(units[k]))
+        # As the core's pass in topological order: the first field, and in it the deepest
+        # unit whose total overflows (none of its descendants' does).
+        f = int(np.flatnonzero(bad.any(axis=1))[0])
+        ks = np.flatnonzero(bad[f])
+        depth = np.asarray(tree.core.columns(units[ks].tolist())["depth"])
+        unit = tree.core.id(int(units[ks[int(np.argmax(depth))]]))
         raise ExactOverflowError(f"the {what} of field {codes[f]} overflows at unit {unit}", unit=unit, field=codes[f])
     return s
 

@@ -192,23 +192,26 @@ class RollupView:
                            unknown_units=self.unknown_units)
 
 
-def _hierarchy_from_csv(text: str) -> Hierarchy:
-    """A pickled :class:`Hierarchy` back from its units file."""
-    return Hierarchy(_core.Hierarchy.parse_csv(text, "<pickled tree>"))
+def _hierarchy_from_csv(text: str, period: str = "") -> Hierarchy:
+    """A pickled :class:`Hierarchy` back from its units file (and the period of a view)."""
+    tree = Hierarchy(_core.Hierarchy.parse_csv(text, "<pickled tree>"))
+    return tree.at(period) if period else tree
 
 
 class Hierarchy:
     """Org units (id, name, level, kind) with one primary parent each — the line along
     which they are counted — and any number of secondary parents (other views)."""
 
-    def __init__(self, core: _core.Hierarchy) -> None:
+    def __init__(self, core: _core.Hierarchy, *, period: str = "") -> None:
         self._h = core
+        self._period = period  # the period of a view made by at(): its units file lists every version
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
         # Pickled as its units file (CSV text: ids, names, levels, kinds, parents,
-        # secondary parents, validity), which rebuilds the same tree: so a tree can be
-        # shipped to other processes (Dask workers) once.
-        return (_hierarchy_from_csv, (self._h.to_csv(),))
+        # secondary parents, validity — every version of a versioned tree) and the period
+        # of the view, which rebuild the same tree: so a tree can be shipped to other
+        # processes (Dask workers) once.
+        return (_hierarchy_from_csv, (self._h.to_csv(), self._period))
 
     # -- loading -----------------------------------------------------------------
     @classmethod
@@ -319,7 +322,7 @@ class Hierarchy:
         copied — at national size a copy is seconds and hundreds of MB."""
         if not period or not self._h.versioned:
             return self
-        return Hierarchy(self._h.at(period))
+        return Hierarchy(self._h.at(period), period=period)
 
     def _repr_html_(self) -> str:
         from .views import hierarchy_html

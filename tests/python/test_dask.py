@@ -178,23 +178,16 @@ def test_the_tree_is_shipped_once(client, province) -> None:
     tree = province.tree.at("2018")
     parts = splits(province.songnuan, tree)["county"]
     assert len(parts) > 10
-    ddf = frame_of(parts)
-    # Scattered to every worker (hash=False: a fresh key), so the graph holds one
-    # reference to it and no task carries the tree itself.
-    futures = []
-    real = client.scatter
-
-    def spy(obj, **kw):
-        f = real(obj, **kw)
-        futures.append((obj, kw, f))
-        return f
-
-    client.scatter = spy
-    try:
-        warned(usd.rollup, ddf, tree, form)
-    finally:
-        client.scatter = real
-    assert len(futures) == 1 and futures[0][0] is tree and futures[0][1]["broadcast"] is True
+    with distributed.get_task_stream(client) as ts:
+        got, _ = warned(usd.rollup, frame_of(parts), tree, form)
+    pd.testing.assert_frame_equal(got, warned(tree.rollup, province.songnuan, form)[0])
+    keys = [t["key"] for t in ts.data]
+    built = [k for k in keys if str(k).startswith("unionstat-tree-")]
+    partials = [k for k in keys if str(k).startswith("_rollup_part-")]
+    # One task built the tree for all the partitions' tasks, which ran on both workers
+    # (the second fetched the built tree, it did not build it again).
+    assert len(built) == 1 and len(partials) == len(parts)
+    assert len({t["worker"] for t in ts.data if str(t["key"]).startswith("_rollup_part-")}) == 2
 
 
 def test_trees_and_forms_pickle(province, tmp_path) -> None:

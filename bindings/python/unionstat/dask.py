@@ -8,8 +8,8 @@ leaves summed per parent, or which units reported. Partials are combined in a tr
 reduction (``split_every`` at a time) with exact int64 arithmetic — overflow is an
 :class:`~unionstat.ExactOverflowError` naming unit and field — and with the core's blank
 rules: a total is blank only when every contribution is. The tree is shipped to the
-workers once (scattered to every worker when a ``distributed`` client is running), not
-with every task.
+workers once per computation (one task builds it from its units file; the workers fetch
+the built tree), not with every task.
 
 Needs ``pip install unionstat[dask]`` (``dask[dataframe]`` and ``distributed``).
 """
@@ -72,14 +72,17 @@ def _client() -> Any:
         return None
 
 
-def _shipped(obj: Any, name: str) -> Any:
-    """``obj`` as one input of the graph: scattered to every worker once when a
-    distributed client runs (tasks then refer to it, nothing is pickled per task), else
-    one delayed value."""
-    client = _client()
-    if client is not None:
-        return client.scatter(obj, broadcast=True, hash=False)
-    return _dask().delayed(obj, name=f"unionstat-{name}-{id(obj):x}")
+def _shipped(tree: Hierarchy) -> Any:
+    """The tree as one input of the graph, made once per computation and not carried by
+    every task. On a distributed cluster: one task that rebuilds it from its units file
+    (the text travels once, with the graph); the workers that need it fetch the built
+    tree from the one that made it, and should every worker holding it die, the task is
+    simply run again (scattered data would be lost for good). Locally: the object itself."""
+    dask = _dask()
+    if _client() is None:
+        return dask.delayed(tree, name=f"unionstat-tree-{id(tree):x}")
+    fn, args = tree.__reduce__()
+    return dask.delayed(fn, pure=True)(*args, dask_key_name=f"unionstat-tree-{dask.base.tokenize(*args)}")
 
 
 def _partitions(ddf: Any) -> list[Any]:
@@ -116,10 +119,19 @@ def _frame_of_table(table: pa.Table) -> pd.DataFrame:
 
 
 def _read_one(path: str, form: Form) -> pd.DataFrame:
-    """One file through unionstat's own reader (encodings, title lines, exact money),
-    as a partition with Arrow-typed columns (money exact decimal128)."""
+    """One file as a partition with Arrow-typed columns: Parquet as pyarrow decodes it
+    (the core's Arrow import reads it on validation, as ``read_batch`` does one machine's
+    file), CSV through unionstat's own reader (encodings, title lines; money exact
+    decimal128)."""
     import pyarrow as pa
 
+    if Path(path).suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return _frame_of_table(pq.read_table(path))
+        except (OSError, pa.ArrowException) as exc:  # not Parquet, truncated …
+            raise InputError(f"{path}: cannot read the file as Parquet: {exc}", file=path) from exc
     result = read_file(path, form.schema)
     for note in result.notices:
         if not note.startswith("read as "):
@@ -144,8 +156,12 @@ def read(path: str | os.PathLike[str] | list[Any], form: Form | str) -> dd.DataF
     bad = [x for x in files if Path(x).suffix.lower() not in (".parquet", ".csv", ".txt")]
     if bad:
         raise InputError(f"{bad[0]}: not a Parquet or CSV file", file=bad[0])
-    empty = _core.ReportBatch(f.schema)
-    meta = _frame_of_table(pa.table(_core.batch_to_arrow(empty)).drop_columns(["row"]))
+    if all(Path(x).suffix.lower() == ".parquet" for x in files):
+        import pyarrow.parquet as pq
+
+        meta = _frame_of_table(pq.read_schema(files[0]).empty_table())
+    else:
+        meta = _frame_of_table(pa.table(_core.batch_to_arrow(_core.ReportBatch(f.schema))).drop_columns(["row"]))
     del dask
     return dd.from_map(_read_one, files, form=f, meta=meta, enforce_metadata=False)
 
@@ -406,7 +422,7 @@ def rollup(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, along: str =
     up into partial totals on its worker, the partials are added in a tree reduction."""
     dask = _dask()
     f, tree = _form(form), _check_tree(tree)
-    t = _shipped(tree, "tree")
+    t = _shipped(tree)
     parts = [dask.delayed(_rollup_part, pure=True)(p, t, f, along, period, ignore_inner) for p in _partitions(ddf)]
     r = _compute(_tree_reduce(parts, _combine_rollup, split_every, t, f))
     _notices([r["notices"]])
@@ -457,7 +473,7 @@ def check(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str =
     a tree reduction; the core then checks the inner reports against the summed leaves."""
     dask = _dask()
     f, tree = _form(form), _check_tree(tree)
-    t = _shipped(tree, "tree")
+    t = _shipped(tree)
     parts = [dask.delayed(_check_part, pure=True)(p, t, f, period) for p in _partitions(ddf)]
     r = _compute(_tree_reduce(parts, _combine_check, split_every, t, f))
     _notices([r["notices"]])
@@ -495,7 +511,7 @@ def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period
     reduction (a unit marked twice reports twice: an error)."""
     dask = _dask()
     f, tree = _form(form), _check_tree(tree)
-    t = _shipped(tree, "tree")
+    t = _shipped(tree)
     parts = [dask.delayed(_completeness_part, pure=True)(p, t, f, period) for p in _partitions(ddf)]
     r = _compute(_tree_reduce(parts, _combine_completeness, split_every, t))
     _notices([r["notices"]])

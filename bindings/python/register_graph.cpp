@@ -4,6 +4,8 @@
 #include <unionstat/text.hpp>
 #include <unionstat/graph/completeness.hpp>
 #include <unionstat/graph/hierarchy_builder.hpp>
+#include <unionstat/graph/leaf_sums.hpp>
+#include <unionstat/graph/unit_rows.hpp>
 #include <unionstat/graph/rollup.hpp>
 #include <unionstat/graph/rule_inputs.hpp>
 
@@ -173,12 +175,25 @@ void register_graph(py::module_& m) {
     m.def(
         "check",
         [](const hierarchy& tree, const report_batch& batch, const std::string& period, const py::object& money_per_child,
-           std::int64_t count_per_child, bool keep_balanced) {
+           std::int64_t count_per_child, bool keep_balanced, const py::object& leaf_units, const py::object& leaf_sum,
+           const py::object& leaf_count) {
             check_options o;
             o.period = period;
             if (!money_per_child.is_none()) o.money_per_child = to_decimal(money_per_child);
             o.count_per_child = count_per_child;
             o.keep_balanced = keep_balanced;
+            leaf_sums leaves;
+            if (!leaf_units.is_none()) {
+                // Field-major arrays (width × inner units), as sum_leaves gives them.
+                auto units = leaf_units.cast<py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>>();
+                auto sum = leaf_sum.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+                auto count = leaf_count.cast<py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>>();
+                leaves.units.assign(units.data(), units.data() + units.size());
+                leaves.width = leaves.units.empty() ? batch.width() : static_cast<std::size_t>(sum.size()) / leaves.units.size();
+                leaves.sum.assign(sum.data(), sum.data() + sum.size());
+                leaves.count.assign(count.data(), count.data() + count.size());
+                o.leaves = &leaves;
+            }
             std::shared_ptr<check_result> r;
             {
                 py::gil_scoped_release release;
@@ -237,8 +252,56 @@ void register_graph(py::module_& m) {
             return d;
         },
         py::arg("tree"), py::arg("batch"), py::arg("period") = "", py::arg("money_per_child") = py::none(),
-        py::arg("count_per_child") = 0, py::arg("keep_balanced") = true,
-        "Parents' reported totals against their children (raw integers in each field's storage scale).");
+        py::arg("count_per_child") = 0, py::arg("keep_balanced") = true, py::arg("leaf_units") = py::none(),
+        py::arg("leaf_sum") = py::none(), py::arg("leaf_count") = py::none(),
+        "Parents' reported totals against their children (raw integers in each field's storage scale). With "
+        "leaf_units/leaf_sum/leaf_count (as sum_leaves gives them) the leaf reports come summed and the batch holds "
+        "the inner units' reports only.");
+
+    m.def(
+        "sum_leaves",
+        [](const hierarchy& tree, const report_batch& batch, const std::string& period) {
+            std::shared_ptr<leaf_sums> r;
+            {
+                py::gil_scoped_release release;
+                r = std::make_shared<leaf_sums>(sum_leaves(tree, batch, period));
+            }
+            py::dict d;
+            d["period"] = r->period;
+            d["units"] = index_array(r->units);
+            const auto inner = static_cast<py::ssize_t>(r->units.size()), width = static_cast<py::ssize_t>(r->width);
+            py::array_t<std::int64_t> sum({width, inner});
+            py::array_t<std::uint32_t> count({width, inner});
+            std::copy(r->sum.begin(), r->sum.end(), sum.mutable_data());
+            std::copy(r->count.begin(), r->count.end(), count.mutable_data());
+            d["sum"] = sum;
+            d["count"] = count;
+            d["inner_rows"] = index_array(r->inner_rows);
+            d["unknown_units"] = r->unknown_units;
+            d["unknown_rows"] = index_array(r->unknown_rows);
+            return d;
+        },
+        py::arg("tree"), py::arg("batch"), py::arg("period") = "",
+        "Per inner unit and sum field: the sum of its leaf children's reported figures ('sum', fields × inner units) "
+        "and how many reported ('count'); 'inner_rows': the batch rows of inner units' reports.");
+
+    m.def(
+        "match_units",
+        [](const hierarchy& tree, const report_batch& batch, const std::string& period) {
+            std::shared_ptr<unit_rows> r;
+            {
+                py::gil_scoped_release release;
+                r = std::make_shared<unit_rows>(match_rows(tree, batch, period));
+            }
+            py::dict d;
+            d["period"] = r->period;
+            d["row"] = to_array(r->row);
+            d["unknown_units"] = r->unknown_units;
+            d["unknown_rows"] = index_array(r->unknown_rows);
+            return d;
+        },
+        py::arg("tree"), py::arg("batch"), py::arg("period") = "",
+        "Each unit's row in the batch for the period (-1: none); value_error when a unit reports twice.");
 
     m.def(
         "completeness",

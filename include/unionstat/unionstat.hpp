@@ -27,6 +27,7 @@
 #include "unionstat/graph/completeness.hpp"
 #include "unionstat/graph/hierarchy.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
+#include "unionstat/graph/leaf_sums.hpp"
 #include "unionstat/graph/org_unit.hpp"
 #include "unionstat/graph/rollup.hpp"
 #include "unionstat/graph/rule_inputs.hpp"

@@ -59,6 +59,29 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
     std::vector<std::int32_t> row_of(n, -1);  // by unit: its row of this field
     const form_schema& form = batch.form();
 
+    // Leaf reports given summed: they must match this tree and form, and none may be in the batch.
+    const leaf_sums* leaves = options.leaves;
+    if (leaves) {
+        bool fits = leaves->width == batch.width() && leaves->sum.size() == leaves->width * leaves->units.size() &&
+                    leaves->count.size() == leaves->sum.size();
+        std::size_t inner = 0;
+        for (std::size_t u = 0; u < n && fits; ++u)
+            if (!tree.is_leaf(u)) fits = inner < leaves->units.size() && leaves->units[inner++] == u;
+        if (!fits || inner != leaves->units.size())
+            throw value_error("the leaf sums given to check are not of this tree and form (" +
+                              std::to_string(leaves->units.size()) + " inner units × " + std::to_string(leaves->width) +
+                              " fields)");
+        for (std::size_t u = 0; u < n; ++u)
+            if (row_at[u] >= 0 && tree.is_leaf(u)) {
+                location l;
+                l.row = row_at[u];
+                l.unit = tree.id(u);
+                throw value_error("unit " + tree.id(u) + " is a leaf: its report is in the leaf sums given to check, not in the batch (row " +
+                                      std::to_string(row_at[u] + 1) + ")",
+                                  l);
+            }
+    }
+
     for (std::size_t f = 0; f < batch.width(); ++f) {
         const field_def& field = form.fields[f];
         if (field.agg != aggregation::sum) continue;
@@ -72,6 +95,18 @@ check_result check(const hierarchy& tree, const report_batch& batch, const check
         std::fill(low_has.begin(), low_has.end(), 0);
         std::fill(terms.begin(), terms.end(), 0);
         const std::size_t first_row = out.rows.size();
+        if (leaves) {  // the leaf children's figures, as the pass below would have added them
+            const std::size_t inner = leaves->units.size();
+            const std::int64_t* sum = leaves->sum.data() + f * inner;
+            const std::uint32_t* count = leaves->count.data() + f * inner;
+            for (std::size_t k = 0; k < inner; ++k) {
+                if (count[k] == 0) continue;
+                const std::size_t q = leaves->units[k];
+                loc[q] = low[q] = sum[k];
+                loc_has[q] = low_has[q] = 1;
+                terms[q] = count[k];
+            }
+        }
 
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t u = order[k];

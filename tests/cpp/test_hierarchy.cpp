@@ -1364,3 +1364,115 @@ TEST_CASE("roll-up at national size against one pass over the leaf columns", "[.
     CHECK(r.units.size() == t.size() - b.size());
     CHECK(checksum != 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// a check split over parts of the data: leaf sums
+
+namespace {
+
+// The check's rows compared field by field.
+void same_check(const check_result& a, const check_result& b) {
+    REQUIRE(a.rows.size() == b.rows.size());
+    for (std::size_t k = 0; k < a.rows.size(); ++k) {
+        const check_row &x = a.rows[k], &y = b.rows[k];
+        CAPTURE(k, x.unit, x.field);
+        CHECK(x.unit == y.unit);
+        CHECK(x.field == y.field);
+        CHECK(x.reported == y.reported);
+        CHECK(x.computed == y.computed);
+        CHECK(x.difference == y.difference);
+        CHECK(x.tolerance == y.tolerance);
+        CHECK(x.within_tolerance == y.within_tolerance);
+        CHECK(x.bottom_up == y.bottom_up);
+        CHECK(x.gap == y.gap);
+        CHECK(x.gap_tolerance == y.gap_tolerance);
+        CHECK(x.gap_within_tolerance == y.gap_within_tolerance);
+        CHECK(x.children == y.children);
+        CHECK(x.explained_by == y.explained_by);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a check of the inner reports against leaf sums added over parts is the check of the whole", "[hierarchy]") {
+    std::mt19937_64 rng(11);
+    auto t = build(random_units(rng, 300));
+    auto all = consistent_reports(t, rng);
+    // Blanks, wrong figures, and leaves that did not report.
+    report_batch b(test_form());
+    for (std::size_t r = 0; r < all.size(); ++r) {
+        if (rng() % 9 == 0) continue;
+        std::vector<std::optional<std::int64_t>> v;
+        for (std::size_t f = 0; f < all.width(); ++f) v.push_back(rng() % 7 == 0 ? std::nullopt : all.raw(r, f));
+        if (v[funds] && rng() % 11 == 0) *v[funds] += wan(0.02 * static_cast<double>(rng() % 5));
+        add_report(b, all.units()[r], v);
+    }
+    const check_result whole = check(t, b);
+    REQUIRE_FALSE(whole.imbalances().empty());
+
+    // Three parts of the rows, one of them empty; their leaf sums added element-wise.
+    std::vector<std::vector<std::size_t>> parts(3);
+    for (std::size_t r = 0; r < b.size(); ++r) parts[r % 2 == 0 ? 0 : 2].push_back(r);
+    leaf_sums sum;
+    std::vector<std::size_t> inner_rows;
+    for (const auto& rows : parts) {
+        const report_batch part = b.take(rows);
+        leaf_sums s = sum_leaves(t, part, "2018");
+        CHECK(s.period == "2018");
+        for (auto r : s.inner_rows) inner_rows.push_back(rows[r]);
+        if (sum.units.empty()) {
+            sum = s;
+            continue;
+        }
+        REQUIRE(s.units == sum.units);
+        for (std::size_t k = 0; k < s.sum.size(); ++k) {
+            sum.sum[k] += s.sum[k];
+            sum.count[k] += s.count[k];
+        }
+    }
+    std::sort(inner_rows.begin(), inner_rows.end());
+    check_options o;
+    o.leaves = &sum;
+    o.period = "2018";
+    same_check(check(t, b.take(inner_rows), o), whole);
+
+    SECTION("a leaf report beside the sums is an error naming it") {
+        std::size_t leaf_row = 0;
+        while (!t.is_leaf(t.index(b.units()[leaf_row]))) ++leaf_row;
+        inner_rows.push_back(leaf_row);
+        std::sort(inner_rows.begin(), inner_rows.end());
+        CHECK_THROWS_AS(check(t, b.take(inner_rows), o), value_error);
+    }
+    SECTION("sums of another tree are refused") {
+        auto other = hierarchy::parse_csv("id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n");
+        CHECK_THROWS_AS(check(other, report_batch(test_form()), o), value_error);
+    }
+}
+
+TEST_CASE("leaf sums are exact and name the parent on overflow", "[hierarchy]") {
+    auto t = hierarchy::parse_csv("id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n"
+                                  "b,b,grassroots,enterprise,K\nc,c,grassroots,enterprise,K\n");
+    report_batch b(test_form());
+    add_report(b, "a", {5, wan(1.25), 1, 7});
+    add_report(b, "b", {std::nullopt, wan(2.5), 0, 8});
+    add_report(b, "K", {100, wan(9.0), 1, 9});
+    const leaf_sums s = sum_leaves(t, b);
+    REQUIRE(s.units == std::vector<std::size_t>{t.index("K")});
+    CHECK(s.sum[workers] == 5);
+    CHECK(s.count[workers] == 1);  // b's blank is not a figure
+    CHECK(s.sum[funds] == wan(3.75));
+    CHECK(s.count[funds] == 2);
+    CHECK(s.count[own_only] == 0);  // fields that do not add are not summed
+    CHECK(s.inner_rows == std::vector<std::size_t>{2});
+
+    report_batch big(test_form());
+    add_report(big, "a", {std::int64_t(1) << 62, 0, 0, 0});
+    add_report(big, "b", {std::int64_t(1) << 62, 0, 0, 0});
+    try {
+        sum_leaves(t, big);
+        FAIL("no overflow");
+    } catch (const overflow_error& e) {
+        CHECK(e.where().unit == "K");
+        CHECK(e.where().field == "01A");
+    }
+}

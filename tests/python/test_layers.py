@@ -18,6 +18,7 @@ LAYERS = [
     "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
     "rules", "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
+    "dask",                          # the same operations on Dask partitions
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]
 

@@ -65,7 +65,20 @@ class Form:
         return self._schema
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # no dunder of the schema (pickle asks for __getstate__ …)
+            raise AttributeError(name)
         return getattr(self._schema, name)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        # Pickled as what it was loaded from: a bundled form by its id, a user's by the
+        # text of its schema file (read now, so the receiving process needs no file).
+        s = self._schema
+        bundled = forms()
+        if s.id in bundled and bundled[s.id].schema.file == s.file:
+            return (_form_of, ("", s.id))
+        if not s.file or not Path(s.file).exists():
+            raise TypeError(f"form {s.id} was not loaded from a file and cannot be pickled")
+        return (_form_of, (Path(s.file).read_text(encoding="utf-8"), s.file))
 
     def __len__(self) -> int:
         return len(self._schema.fields)
@@ -173,6 +186,14 @@ def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the d
     if type(data).__module__.partition(".")[0] != "pandas":
         raise InputError(f"cannot read reports from a {type(data).__name__}")
     return to_batch(data, schema, what=what)
+
+
+def _form_of(text: str, name: str) -> Form:
+    """A pickled :class:`Form` back: the bundled form ``name`` when ``text`` is empty,
+    else the schema in ``text`` (loaded from file ``name``)."""
+    if not text:
+        return forms()[name]
+    return Form(_core.load_form_text(text, name))
 
 
 class _Registry(Mapping[str, Form]):

@@ -261,12 +261,26 @@ class RollupView:
                            unknown_units=self.unknown_units)
 
 
+def _hierarchy_from_csv(text: str, period: str = "") -> Hierarchy:
+    """A pickled :class:`Hierarchy` back from its units file (and the period of a view)."""
+    tree = Hierarchy(_core.Hierarchy.parse_csv(text, "<pickled tree>"))
+    return tree.at(period) if period else tree
+
+
 class Hierarchy:
     """Org units (id, name, level, kind) with one primary parent each — the line along
     which they are counted — and any number of secondary parents (other views)."""
 
-    def __init__(self, core: _core.Hierarchy) -> None:
+    def __init__(self, core: _core.Hierarchy, *, period: str = "") -> None:
         self._h = core
+        self._period = period  # the period of a view made by at(): its units file lists every version
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        # Pickled as its units file (CSV text: ids, names, levels, kinds, parents,
+        # secondary parents, validity — every version of a versioned tree) and the period
+        # of the view, which rebuild the same tree: so a tree can be shipped to other
+        # processes (Dask workers) once.
+        return (_hierarchy_from_csv, (self._h.to_csv(), self._period))
 
     # -- loading -----------------------------------------------------------------
     @classmethod
@@ -377,7 +391,7 @@ class Hierarchy:
         copied — at national size a copy is seconds and hundreds of MB."""
         if not period or not self._h.versioned:
             return self
-        return Hierarchy(self._h.at(period))
+        return Hierarchy(self._h.at(period), period=period)
 
     def _repr_html_(self) -> str:
         from .views import hierarchy_html
@@ -474,12 +488,16 @@ class Hierarchy:
         ``difference``, ``tolerance``, ``gap`` (figure passed up minus the lowest reports
         below), ``explained_by`` (the children whose figures explain the gap) and
         ``trace`` (the units from this one down to where the gap was introduced)."""
-        import pandas as pd
-
-        schema = _schema(form)
         batch = _batch(data, form)
         r = _core.check(self._h, batch, period=period, money_per_child=money_per_child, keep_balanced=not imbalanced_only)
         _warn_unknown(r["unknown_units"], "check")
+        return self._check_frame(r, _schema(form), imbalanced_only)
+
+    def _check_frame(self, r: dict[str, Any], schema: _core.FormSchema, imbalanced_only: bool) -> pd.DataFrame:
+        """The DataFrame of :meth:`check` from the core's result (also used by the
+        distributed check, which gives the core the leaf reports summed)."""
+        import pandas as pd
+
         fields = schema.fields
         fidx = r["field"].astype(np.int64)
         scale = np.array([f.scale for f in fields], dtype=np.int64)[fidx] if len(fidx) else np.array([], dtype=np.int64)
@@ -537,6 +555,12 @@ class Hierarchy:
         batch = _batch(data, form)
         r = _core.completeness(self._h, batch, period=period, root=root)
         _warn_unknown(r["unknown_units"], "completeness count")
+        return self._completeness_of(r)
+
+    def _completeness_of(self, r: dict[str, Any]) -> Completeness:
+        """The :class:`Completeness` of the core's result."""
+        import pandas as pd
+
         units = self.to_frame()
         missing = units.iloc[r["missing"].astype(np.int64)].reset_index(drop=True)
 

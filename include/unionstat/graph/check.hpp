@@ -12,6 +12,7 @@
 #include "unionstat/decimal.hpp"
 #include "unionstat/forms/batch.hpp"
 #include "unionstat/graph/hierarchy.hpp"
+#include "unionstat/graph/leaf_sums.hpp"
 
 namespace unionstat {
 
@@ -29,6 +30,12 @@ struct check_options {
     /// Also list comparisons within tolerance (default). When false, only rows with a
     /// difference or gap outside tolerance are listed.
     bool keep_balanced = true;
+    /// The leaf reports given already summed per parent (`sum_leaves` of the leaf reports,
+    /// or the element-wise sum of several parts' sums): the batch then holds the inner
+    /// units' reports only (a leaf report in it is a value_error), and the result is the
+    /// same as checking the inner reports together with the leaf reports summed. This is
+    /// how a check is split over parts of the data.
+    const leaf_sums* leaves = nullptr;
 };
 
 /// One comparison: unit × field. Values are stored raw (scaled by the field's scale).

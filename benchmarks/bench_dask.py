@@ -1,0 +1,211 @@
+"""Benchmark: validation and roll-up of many periods of reports on Dask (unionstat.dask
+on a distributed.LocalCluster) against the single-process path, out of core.
+
+Data: ``--reports`` songnuan-2018 reports (default 20,000,000) spread over ``--periods``
+periods (default 10): one tree of reports/periods generated grassroots unions under
+counties (``unionstat.sample.grassroots_columns``: every rule of error severity passes),
+each period's reports written as ``--files`` Parquet files (money exact decimal128, counts
+int64) under ``DIR/period=P/``. The int64 size of the data (reports × fields × 8 bytes)
+is printed; the workers' memory limit (``--memory-limit``, default: 80 % of the data
+size divided among the workers, at least 400 MB) keeps the cluster from holding it all.
+
+Timed, in interleaved rounds (``--rounds``, medians printed):
+
+* single process — what a user without Dask runs: per period, the period's files read
+  (``pyarrow.parquet.read_table``), ``form.check(table)`` and ``tree.rollup_table``;
+* Dask — ``unionstat.dask.read`` of the period's files, ``validate`` (its summary) and
+  ``rollup``, for every period, on ``--workers`` worker processes of one thread each.
+
+Printed: reports per second and per core for each (the single process's cores are its CPU
+seconds over its wall seconds), the ratio Dask / single per core (the issue's target is
+≥ 60 %), each worker's peak RSS against its limit, and the time spent in Dask overhead
+(the wall time not covered by task computation on the workers: scheduling,
+serialisation, transfers, the client's work).
+
+Not a timed test: ``python benchmarks/bench_dask.py --reports 2000000`` (this machine is
+shared: run small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+FORM_ID = "songnuan-2018"
+
+
+def decimal_column(raw: np.ndarray, blank: np.ndarray, scale: int):
+    """Exact decimal128 from unscaled int64 values (no float, no Python per cell)."""
+    import pyarrow as pa
+
+    words = np.empty((len(raw), 2), dtype=np.int64)
+    words[:, 0] = raw
+    words[:, 1] = raw >> 63
+    validity = pa.py_buffer(np.packbits(~blank, bitorder="little")) if blank.any() else None
+    return pa.Array.from_buffers(pa.decimal128(18, scale), len(raw), [validity, pa.py_buffer(words)],
+                                 null_count=int(blank.sum()))
+
+
+def generate(folder: Path, reports: int, periods: int, files: int, seed: int = 2018):
+    """Writes the data; returns (tree, period names, int64 bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import unionstat as us
+    from unionstat.sample import grassroots_columns
+
+    form = us.forms()[FORM_ID]
+    n = max(1, reports // periods)
+    units, values, blank = grassroots_columns(n, seed)
+    tree = us.Hierarchy.from_pandas(units, source="bench tree")
+    leaves = units["unit"].to_numpy()[len(units) - n:]
+    cols = {}
+    for f in form.fields:
+        if f.code not in values:
+            continue
+        v, b = values[f.code], blank[f.code]
+        if f.type == "money":
+            cols[f.code] = decimal_column(v.astype(np.int64), b, 2)  # hundredths of 万元
+        elif f.type == "flag":
+            cols[f.code] = pa.array(v.astype(bool), mask=b)
+        else:
+            cols[f.code] = pa.array(v.astype(np.int64), mask=b)
+    names = [str(2018 - periods + 1 + i) for i in range(periods)]
+    bounds = np.linspace(0, n, files + 1).astype(int)
+    for p in names:
+        d = folder / f"period={p}"
+        d.mkdir(parents=True)
+        table = pa.table({"unit": pa.array(leaves, pa.string()), "period": pa.array([p] * n, pa.string()), **cols})
+        for i in range(files):
+            pq.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), d / f"part-{i:03d}.parquet")
+    return tree, names, n * periods * len(form.fields) * 8
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def single(folder: Path, tree, names: list[str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of the single-process path over every period."""
+    import pyarrow.parquet as pq
+
+    import unionstat as us
+
+    form = us.forms()[FORM_ID]
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    for p in names:
+        table = pq.read_table(folder / f"period={p}")
+        res = form.check(table)
+        assert res.ok, res
+        totals = tree.rollup_table(table, form)
+        assert totals.num_rows > 0
+    return time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def _worker_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _worker_peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def distributed_run(client, folder: Path, tree, names: list[str]) -> tuple[float, float, float]:
+    """(wall, worker cpu, task compute seconds) of the Dask path over every period."""
+    from distributed import get_task_stream
+
+    import unionstat as us
+    import unionstat.dask as usd
+
+    form = us.forms()[FORM_ID]
+    cpu0 = sum(client.run(_worker_cpu).values())
+    t0 = time.perf_counter()
+    with get_task_stream(client) as ts:
+        for p in names:
+            ddf = usd.read(str(folder / f"period={p}" / "*.parquet"), form)
+            res = usd.validate(ddf, form)
+            assert res.ok and res.rows > 0, res
+            totals = usd.rollup(ddf, tree, form, period=p)
+            assert len(totals) > 0
+    wall = time.perf_counter() - t0
+    cpu = sum(client.run(_worker_cpu).values()) - cpu0
+    compute = sum(s["stop"] - s["start"] for t in ts.data for s in t["startstops"] if s["action"] == "compute")
+    return wall, cpu, compute
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reports", type=int, default=20_000_000)
+    ap.add_argument("--periods", type=int, default=10)
+    ap.add_argument("--files", type=int, default=4, help="Parquet files (partitions) per period")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--memory-limit", type=float, default=0, help="bytes per worker (default: see above)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--dir", type=Path, default=None, help="where to write the data (default: a temporary folder)")
+    args = ap.parse_args(argv)
+
+    import distributed
+
+    root = args.dir or Path(tempfile.mkdtemp(prefix="bench-dask-"))
+    folder = root / "reports"
+    if folder.exists():
+        shutil.rmtree(folder)
+    t = time.perf_counter()
+    tree, names, data_bytes = generate(folder, args.reports, args.periods, args.files)
+    on_disk = sum(f.stat().st_size for f in folder.rglob("*.parquet"))
+    limit = args.memory_limit or max(400e6, 0.8 * data_bytes / args.workers)
+    reports = (args.reports // args.periods) * args.periods
+    print(f"{reports:,} reports in {args.periods} periods × {args.files} files; int64 size {data_bytes / 1e6:,.0f} MB, "
+          f"Parquet {on_disk / 1e6:,.0f} MB (written in {time.perf_counter() - t:.1f} s)")
+    print(f"workers: {args.workers} × 1 thread, memory limit {limit / 1e6:,.0f} MB each "
+          f"({args.workers * limit / data_bytes:.0%} of the data)")
+
+    cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None, memory_limit=int(limit))
+    client = distributed.Client(cluster)
+    try:
+        singles, dasks = [], []
+        for r in range(args.rounds):  # interleaved: the shared machine's drift hits both alike
+            singles.append(single(folder, tree, names))
+            dasks.append(distributed_run(client, folder, tree, names))
+            print(f"  round {r + 1}: single {singles[-1][0]:.2f} s, dask {dasks[-1][0]:.2f} s", flush=True)
+        peaks = client.run(_worker_peak)
+    finally:
+        client.close()
+        cluster.close()
+
+    s_wall = statistics.median(w for w, _c in singles)
+    s_cores = statistics.median(c / w for w, c in singles)
+    d_wall = statistics.median(w for w, _c, _t in dasks)
+    d_cpu = statistics.median(c for _w, c, _t in dasks)
+    d_compute = statistics.median(t for _w, _c, t in dasks)
+    single_rate, dask_rate = reports / s_wall, reports / d_wall
+    single_core, dask_core = single_rate / s_cores, dask_rate / args.workers
+    print(f"single process: {s_wall:7.2f} s  {single_rate / 1e6:6.2f} M reports/s  on {s_cores:.2f} cores "
+          f"→ {single_core / 1e6:.2f} M reports/s per core")
+    print(f"dask          : {d_wall:7.2f} s  {dask_rate / 1e6:6.2f} M reports/s  on {args.workers} workers "
+          f"→ {dask_core / 1e6:.2f} M reports/s per core  (worker CPU {d_cpu:.2f} s)")
+    print(f"dask / single per core: {dask_core / single_core:.0%}  (target ≥ 60 %)")
+    overhead = d_wall - d_compute / args.workers
+    print(f"time in Dask overhead: {overhead:.2f} s of {d_wall:.2f} s ({overhead / d_wall:.0%}): wall time not covered "
+          f"by the workers' task computation ({d_compute:.2f} s over {args.workers} workers)")
+    for addr, peak in sorted(peaks.items()):
+        print(f"peak RSS {addr}: {peak / 1e6:,.0f} MB of {limit / 1e6:,.0f} MB limit ({peak / limit:.0%})")
+    if args.dir is None:
+        shutil.rmtree(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -153,12 +153,15 @@ class _Node:
 class RuleModel:
     """One rule planned over a set of fields (local positions)."""
 
-    def __init__(self, rule: LinearRule, local: dict[int, int], unit_raw: Sequence[int], scale10: Sequence[int]) -> None:
+    def __init__(self, rule: LinearRule, local: dict[int, int], unit_raw: Sequence[int], scale10: Sequence[int],
+                 both: bool = False) -> None:
+        """``both``: the root's truth modelled both ways (y = 0 ⇒ the rule fails too), for
+        asking whether a rule can fail."""
         assert rule.tree is not None
         self.rule = rule
         self.refs = [local[f] for f in rule.refs if f in local]
         self.root = self._plan(rule.tree, local, unit_raw, scale10)
-        self._polarity(self.root, True, False)
+        self._polarity(self.root, True, both)
 
     def _plan(self, b: Bool, local: dict[int, int], unit_raw: Sequence[int], scale10: Sequence[int]) -> _Node:
         if b.kind == "cmp":
@@ -241,10 +244,12 @@ class Problem:
         self.lo_d, self.hi_d = lo_d, hi_d
         self.raw, self.blank = raw, blank
         self.active: list[int] = []
+        self.roots: list[int] = []
         for rm, on in zip(rules, active):
             a = self._activity(rm, on)
             self.active.append(a)
             y = self._node(rm.root)
+            self.roots.append(y)
             lp.row([y, a], [1.0, -1.0], 0.0, INF)
 
     # --- rows -------------------------------------------------------------------------

@@ -110,13 +110,17 @@ class _Part:
         self.unit_raw = [an.unit_raw[f] for f in fields]
         self.kinds = [an.kinds[f] for f in fields]
         scale10 = [10 ** an.scales[f] for f in fields]
-        self.models = [RuleModel(an.rules[r], local, self.unit_raw, scale10, both=True) for r in rules]
+        self.models = [RuleModel(an.rules[r], local, self.unit_raw, scale10) for r in rules]
+        # The rule under test needs its failure modelled too (y = 0 ⇒ it fails).
+        self.failing = [RuleModel(an.rules[r], local, self.unit_raw, scale10, both=True) for r in rules]
+        self.reads = [{local[f] for f in an.rules[r].fields} for r in rules]
         self.an = an
 
     def solve(self, active: set[int], *, fail: int | None = None, cost: dict[int, float] | None = None,
               cap: int = CAP) -> Any:
         n = len(self.fields)
-        prob = Problem(self.models, n, self.unit_raw, self.kinds, [0] * n, [False] * n,
+        models = self.models if fail is None else self.models[:fail] + [self.failing[fail]] + self.models[fail + 1:]
+        prob = Problem(models, n, self.unit_raw, self.kinds, [0] * n, [False] * n,
                        [j in active for j in range(len(self.rules))], [0.0] * n, cap)
         bounds = {prob.roots[fail]: (0.0, 0.0)} if fail is not None else None
         c = None
@@ -129,9 +133,14 @@ class _Part:
     def feasible(self, active: set[int], fail: int | None = None) -> bool:
         return self.solve(active, fail=fail)[1].status == "optimal"
 
-    def minimal(self, keep: set[int], holds: Any) -> set[int]:
-        """Deletion filter: a minimal subset of ``keep`` for which ``holds(subset)``."""
-        out = set(keep)
+    def near(self, fields: set[int], among: set[int]) -> set[int]:
+        """Rules of ``among`` that read one of ``fields`` (local positions)."""
+        return {k for k in among if fields & self.reads[k]}
+
+    def minimal(self, keep: set[int], holds: Any, seed: set[int] | None = None) -> set[int]:
+        """Deletion filter: a minimal subset of ``keep`` for which ``holds(subset)``,
+        started from ``seed`` (the rules nearby) when that already holds."""
+        out = set(seed) if seed is not None and seed <= keep and holds(seed) else set(keep)
         for j in sorted(keep, key=self.order):
             if holds(out - {j}):
                 out.discard(j)
@@ -204,6 +213,13 @@ def analyse_rules(schema: _core.FormSchema) -> RuleAnalysis:
     return RuleAnalysis(schema.id, findings, [r.id for r in an.rules if r.tree is None])
 
 
+def _about_blanks(rule: LinearRule) -> bool:
+    def walk(b: Any) -> bool:
+        return b.kind == "missing" or any(walk(a) for a in b.args)
+
+    return rule.tree is not None and walk(rule.tree)
+
+
 def _ids(an: _Analyser, part: _Part, js: Any) -> list[str]:
     return [an.rules[part.rules[j]].id for j in sorted(js, key=part.order)]
 
@@ -219,10 +235,12 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
     kept = set(everything)
     for j in sorted(everything, key=part.order):
         rule = an.rules[part.rules[j]]
+        if _about_blanks(rule):
+            continue  # is_missing(): about blanks, which complete reports do not have
         judges = {k for k in kept - {j} if rule.severity == "warning" or an.rules[part.rules[k]].severity == "error"}
         if part.feasible(judges, fail=j):
             continue
-        why = part.minimal(judges, lambda s: not part.feasible(s, fail=j))
+        why = part.minimal(judges, lambda s: not part.feasible(s, fail=j), part.near(part.reads[j], judges))
         kept.discard(j)
         ids = _ids(an, part, why)
         if ids:
@@ -242,20 +260,21 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
         top = CAP if an.kinds[g] != "flag" else 1
         bounded = hi < top and part.extreme(f, everything, -1.0, cap=10 * CAP) == hi
         if bounded and lo == hi:
-            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo)
+            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo,
+                               part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, hi)
             out.append(Finding("fixed", ids, f"字段{code}在满足规则{'、'.join(ids)}的报表中只能为{v}",
                                f"{code} can only be {v} in a report passing {', '.join(ids)}", [code], v, "=="))
             continue
         if bounded and an.kinds[g] != "flag":
-            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi)
+            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi, part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, hi)
             out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能超过{v}",
                                f"{', '.join(ids)} bound {code} to at most {v}", [code], v, "<="))
         if lo > 0:
-            why = part.minimal(everything, lambda s: part.extreme(f, s, 1.0) == lo)
+            why = part.minimal(everything, lambda s: part.extreme(f, s, 1.0) == lo, part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, lo)
             out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能小于{v}",

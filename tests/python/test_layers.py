@@ -15,7 +15,9 @@ LAYERS = [
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "views", "plots",                # text, HTML and pictures of what the layers above hand them
-    "rules", "forms", "graph", "crosswalks", "draft",  # the user-facing objects
+    "linear", "mip",                 # rules as linear constraints, as a MIP for HiGHS
+    "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
+    "forms", "graph", "crosswalks", "draft",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]

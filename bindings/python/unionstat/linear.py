@@ -223,6 +223,16 @@ def _quiet_stdout() -> Iterator[None]:
         os.dup2(devnull, fd)
         yield
     finally:
+        _flush_c_stdout()  # the banner may still sit in C's stdout buffer (a pipe is block-buffered)
         os.dup2(saved, fd)
         os.close(saved)
         os.close(devnull)
+
+
+def _flush_c_stdout() -> None:
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
+        pass

@@ -39,7 +39,7 @@ from .progress import Progress
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Localisation", "Localisations", "Localiser", "localise_batch", "localise_report", "value_of"]
+__all__ = ["Localisation", "Localisations", "Localiser", "failing_rules", "localise_batch", "localise_report", "value_of"]
 
 #: Below this many failing reports a batch is solved in this process (a pool's start-up
 #: costs about a second).
@@ -233,21 +233,31 @@ class Localiser:
         return out
 
     def solve(self, raw: Sequence[int], blank: Sequence[bool], failing: Sequence[int], weights: Sequence[float],
-              level: str | None = None) -> tuple[str, list[int], dict[int, int], float, bool, list[int], str]:
+              level: str | None = None, targets: Mapping[int, int] | None = None,
+              ) -> tuple[str, list[int], dict[int, int], float, bool, list[int], str]:
         """(status, changed fields, new raw values, weight, ties, alternative, why) for one
-        report's raw values (0 for blanks) and failing rule indices."""
+        report's raw values (0 for blanks) and failing rule indices. ``targets``: field →
+        raw value it must take (the other fields as in Fellegi–Holt)."""
         unmodelled = [self.rules[i] for i in failing if self.rules[i].tree is None]
         if unmodelled:
             r = unmodelled[0]
             return "unmodelled", [], {}, 0.0, False, [], f"{r.id}: {r.why_not}"
-        parts = sorted({self.part_of_rule[i] for i in failing if i in self.part_of_rule})
+        targets = dict(targets or {})
+        parts = sorted({self.part_of_rule[i] for i in failing if i in self.part_of_rule} |
+                       {k for k, fs in enumerate(self._part_fields) if targets.keys() & set(fs)})
+        free = [f for f in targets if not any(f in self._part_fields[k] for k in parts)]
         changed: list[int] = []
         values: dict[int, int] = {}
         weight = 0.0
         ties = False
         alternative: list[int] = []
+        for f in free:  # a target on a field no error rule reads: a change of its own
+            if targets[f] != raw[f] or blank[f]:
+                changed.append(f)
+                values[f] = targets[f]
+                weight += weights[f]
         for k in parts:
-            st, ch, vals, w, t, alt = self._solve_part(self.part(k), raw, blank, weights, level)
+            st, ch, vals, w, t, alt = self._solve_part(self.part(k), raw, blank, weights, level, targets)
             if st != "optimal":
                 return "infeasible", [], {}, 0.0, False, [], f"no change of fields {', '.join(self.codes[f] for f in self.part(k).fields)} satisfies their rules"
             changed += ch
@@ -258,18 +268,28 @@ class Localiser:
         return "ok", sorted(changed), values, weight, ties, sorted(alternative) if ties else [], ""
 
     def _solve_part(self, part: _Part, raw: Sequence[int], blank: Sequence[bool], weights: Sequence[float],
-                    level: str | None) -> tuple[str, list[int], dict[int, int], float, bool, list[int]]:
+                    level: str | None, targets: Mapping[int, int] | None = None,
+                    ) -> tuple[str, list[int], dict[int, int], float, bool, list[int]]:
         fields = part.fields
+        tl: dict[int, int] | None = None
+        if targets:
+            tl = {}
+            for i, f in enumerate(fields):
+                if f in targets:
+                    step, rest = divmod(int(targets[f]) - int(raw[f]), part.unit_raw[i])
+                    if rest:
+                        return "infeasible", [], {}, 0.0, False, []
+                    tl[i] = step
         lraw = [int(raw[f]) for f in fields]
         lblank = [bool(blank[f]) for f in fields]
         lw = [weights[f] for f in fields]
         # As the evaluator: a rule restricted to levels applies only at a known level among them.
         active = [not self.rules[r].levels or (level is not None and level in self.rules[r].levels) for r in part.rules]
-        biggest = max([abs(v) // u for v, u in zip(lraw, part.unit_raw)] + [1])
+        biggest = max([abs(v) // u for v, u in zip(lraw, part.unit_raw)] + [abs(d) for d in (tl or {}).values()] + [1])
         cap = 10 * (biggest + 1) * part.factor
         h = self.highs
         for _ in range(2):
-            prob = Problem(part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, lw, cap)
+            prob = Problem(part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, lw, cap, targets=tl)
             first = prob.solve(h)
             if first.status == "optimal":
                 break
@@ -290,7 +310,7 @@ class Localiser:
         x = None
         for exact in (True, False):
             near = Problem(part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, [0.0] * len(fields),
-                           cap, fixed=keep, exact=exact)
+                           cap, fixed=keep, exact=exact, targets=tl)
             cost = [0.0] * len(near.lp.cost)
             for f in chosen:
                 cost[near.dp[f]] = cost[near.dm[f]] = 1.0
@@ -371,6 +391,18 @@ def _worker_chunk(ref: tuple[str, str], chunk: _Chunk) -> list[tuple[Any, ...]]:
     return _solve_chunk(_localiser_for(ref), chunk)
 
 
+def failing_rules(loc: Localiser, batch: _core.ReportBatch, levels: Sequence[str] | None = None) -> dict[int, list[int]]:
+    """Row → indices of the error rules it fails (or cannot evaluate), by the core."""
+    res = _core.validate_batch(batch, levels=list(levels) if levels else [], threads=0)
+    arr = res.arrays()
+    err = set(loc.error_rules)
+    failing: dict[int, list[int]] = {}
+    for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist()):
+        if st in (1, 3) and rule in err:
+            failing.setdefault(r, []).append(rule)
+    return failing
+
+
 def _chunks(idx: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(idx), size):
         yield idx[i:i + size]
@@ -393,13 +425,7 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     if levels is not None and len(levels) != n:
         raise InputError(f"levels: {len(levels)} levels for {n} reports")
     base = loc.weights(weights)
-    res = _core.validate_batch(batch, levels=list(levels) if levels else [], threads=0)
-    arr = res.arrays()
-    err = set(loc.error_rules)
-    failing: dict[int, list[int]] = {}
-    for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist()):
-        if st in (1, 3) and rule in err:
-            failing.setdefault(r, []).append(rule)
+    failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
     units, periods = batch.units, batch.periods
     numbers = batch.row_numbers

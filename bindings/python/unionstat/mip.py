@@ -216,7 +216,9 @@ class Problem:
     def __init__(self, rules: list[RuleModel], nfields: int, unit_raw: Sequence[int], kinds: Sequence[str],
                  raw: Sequence[int], blank: Sequence[bool], active: Sequence[bool], weights: Sequence[float],
                  cap: int, fixed: Sequence[bool] | None = None, changeable_blanks: bool = True,
-                 exact: bool = False) -> None:
+                 exact: bool = False, targets: dict[int, int] | None = None) -> None:
+        """``targets``: local field → the change δ (units) it must take (hierarchy
+        localisation: a figure set to what closes a parent–children gap)."""
         lp = _Lp()
         self.exact = exact
         self.lp = lp
@@ -233,6 +235,14 @@ class Problem:
             up = (1 - v) if kinds[f] == "flag" else cap
             if fixed is not None and fixed[f] or (blank[f] and not changeable_blanks):
                 down = up = 0
+            if targets is not None and f in targets:
+                d = targets[f]
+                lo_d.append(d)
+                hi_d.append(d)
+                self.dp.append(lp.col(float(max(d, 0)), float(max(d, 0))))
+                self.dm.append(lp.col(float(max(-d, 0)), float(max(-d, 0))))
+                self.z.append(lp.col(0.0, 1.0, float(weights[f])))
+                continue
             lo_d.append(-down)
             hi_d.append(up)
             self.dp.append(lp.col(0.0, float(up)))

@@ -55,6 +55,7 @@ class Finding:
     side: str = ""     # bound: "<=" or ">="
 
     def record(self) -> dict[str, Any]:
+        """JSON-ready: the value as exact text."""
         return {"kind": self.kind, "rules": list(self.rules), "fields": list(self.fields),
                 "value": None if self.value is None else str(self.value), "side": self.side,
                 "message": self.message, "message_en": self.message_en}
@@ -78,18 +79,22 @@ class RuleAnalysis(Sequence[Finding]):
         return iter(self._items)
 
     def kinds(self) -> dict[str, int]:
+        """Number of findings of each kind."""
         out: dict[str, int] = {}
         for f in self._items:
             out[f.kind] = out.get(f.kind, 0) + 1
         return out
 
     def of(self, kind: str) -> list[Finding]:
+        """The findings of one kind."""
         return [f for f in self._items if f.kind == kind]
 
     def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready record per finding (``kind``, ``rules``, ``message`` …)."""
         return [f.record() for f in self._items]
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per finding, rule ids and fields comma-separated."""
         import pandas as pd
 
         return pd.DataFrame([{**f.record(), "rules": ",".join(f.rules), "fields": ",".join(f.fields)} for f in self._items],

@@ -217,6 +217,8 @@ def test_skip_if_all_missing_rules_count_blanks_as_zero() -> None:
   - id: songnuan.t_sum
     check: "01B + 01C <= 01A"
     missing: skip_if_all_missing
+    message: 分项超过总数
+    message_en: parts exceed the total
 """))
     form = us.Form(_core.load_form_text(text, "t.yaml"))
     rep = form.report("u", "2018", {"01B": 5, "01C": 4})  # 01A blank counts as 0

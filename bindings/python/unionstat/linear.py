@@ -212,11 +212,11 @@ def new_highs() -> Any:
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
+    fd = 1  # C's stdout, whatever Python's sys.stdout is now (pytest swaps it)
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # pytest's capture, a StringIO: nothing at fd level to hide
-        fd = 1
-    sys.stdout.flush()
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - a closed stream
+        pass
     saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:

@@ -25,6 +25,88 @@ std::vector<std::string> all_texts(const batch_result& r, const report_batch& b,
     return out;
 }
 
+
+const char* kind_name(node_kind k) noexcept {
+    switch (k) {
+        case node_kind::number: return "number";
+        case node_kind::field: return "field";
+        case node_kind::neg: return "neg";
+        case node_kind::add: return "add";
+        case node_kind::sub: return "sub";
+        case node_kind::mul: return "mul";
+        case node_kind::div: return "div";
+        case node_kind::eq: return "eq";
+        case node_kind::ne: return "ne";
+        case node_kind::lt: return "lt";
+        case node_kind::le: return "le";
+        case node_kind::gt: return "gt";
+        case node_kind::ge: return "ge";
+        case node_kind::logical_and: return "and";
+        case node_kind::logical_or: return "or";
+        case node_kind::logical_not: return "not";
+        case node_kind::implies: return "implies";
+        case node_kind::sum: return "sum";
+        case node_kind::abs: return "abs";
+        case node_kind::min: return "min";
+        case node_kind::max: return "max";
+        case node_kind::is_missing: return "is_missing";
+        case node_kind::prev: return "prev";
+        case node_kind::children_sum: return "children_sum";
+        case node_kind::range: return "range";
+        case node_kind::boolean: return "boolean";
+    }
+    return "?";
+}
+
+const char* source_name(value_source s) noexcept {
+    return s == value_source::current ? "current" : s == value_source::previous ? "previous" : "children";
+}
+
+// A compiled rule's checked tree as plain Python data, for the solvers in Python
+// (localisation, rule-set analysis): they read the core's parse and exact arithmetic
+// (denominators, tolerances) instead of parsing the rule text a second time.
+py::dict rule_tree(const compiled_rule& r) {
+    const checked_rule& c = r.checked();
+    py::list nodes;
+    for (std::size_t i = 0; i < c.tree.nodes.size(); ++i) {
+        const node& n = c.tree.nodes[i];
+        const node_info& x = c.info[i];
+        py::dict d;
+        d["kind"] = kind_name(n.kind);
+        d["args"] = n.args;
+        d["raw"] = n.value.raw();
+        d["scale"] = n.value.scale();
+        d["field"] = x.field;
+        d["source"] = source_name(x.source);
+        d["boolean"] = x.boolean;
+        d["den"] = x.den;
+        d["common_den"] = x.common_den;
+        d["lhs_factor"] = x.lhs_factor;
+        d["rhs_factor"] = x.rhs_factor;
+        d["tolerance"] = x.tolerance;
+        d["text"] = c.tree.source(static_cast<int>(i));
+        nodes.append(d);
+    }
+    py::dict out;
+    out["id"] = c.def.id;
+    out["check"] = c.def.check;
+    out["severity"] = to_string(c.def.sev);
+    out["missing"] = to_string(c.missing);
+    out["origin"] = c.def.origin == rule_origin::part_of ? "part_of" : c.def.origin == rule_origin::group ? "group" : "rule";
+    py::list levels;
+    for (auto l : c.def.levels) levels.append(to_string(l));
+    out["levels"] = levels;
+    py::list refs;
+    for (const auto& [src, f] : c.refs) refs.append(py::make_tuple(source_name(src), f));
+    out["refs"] = refs;
+    out["fields"] = r.fields();
+    out["uses_previous"] = r.uses_previous();
+    out["uses_children"] = r.uses_children();
+    out["root"] = c.tree.root;
+    out["nodes"] = nodes;
+    return out;
+}
+
 }  // namespace
 
 void register_rules(py::module_& m) {
@@ -64,6 +146,23 @@ void register_rules(py::module_& m) {
           },
           py::arg("report"), py::arg("rule_id"), py::arg("previous") = nullptr,
           "(depth, sub-expression, value) for every node of a rule on a report.");
+
+
+    m.def("rule_ast",
+          [](const std::shared_ptr<form_schema>& form, const std::string& rule_id) {
+              const rule_set& rules = form->compiled();
+              return rule_tree(rules[rules.index(rule_id)]);
+          },
+          py::arg("form"), py::arg("rule_id"),
+          "The checked syntax tree of one compiled rule: nodes (kind, args, value raw/scale, field index, "
+          "source, exact denominators and tolerances) and the rule's resolved missing strategy, refs and levels.");
+    m.def("rule_asts",
+          [](const std::shared_ptr<form_schema>& form) {
+              py::list out;
+              for (const auto& r : form->compiled().rules()) out.append(rule_tree(r));
+              return out;
+          },
+          py::arg("form"), "rule_ast of every compiled rule of a form, in rule order.");
 
     m.def("check_rule",
           [](const std::shared_ptr<form_schema>& form, const std::string& check, const std::string& id) {

@@ -16,7 +16,9 @@ LAYERS = [
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
-    "rules", "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
+    "linear", "mip",                 # rules as linear constraints, as a MIP for HiGHS
+    "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
+    "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
     "dask",                          # the same operations on Dask partitions
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points

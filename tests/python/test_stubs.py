@@ -62,7 +62,8 @@ def test_public_python_api_has_docstrings() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["cli", "crosswalks", "demo", "errors", "forms", "frames", "graph", "io", "progress", "rules", "sample", "views"]
+    "module", ["cli", "crosswalks", "demo", "errors", "forms", "frames", "graph", "io", "linear", "localise", "mip", "progress", "rules", "ruleset",
+                "sample", "views"]
 )
 def test_every_module_declares_all(module: str) -> None:
     import importlib

@@ -36,8 +36,10 @@ from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, read_reports, to_batch, write_reports
 from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
 from .io import ReadResult, read_batch, read_file
+from .localise import Localisation, Localisations
 from .outliers import OutlierResult, outliers
 from .rules import BatchValidation, ReportValidation
+from .ruleset import Finding, RuleAnalysis
 from .templates import template
 
 __all__ = [
@@ -59,6 +61,10 @@ __all__ = [
     "InputError",
     "InputNotice",
     "OutlierResult",
+    "Localisation",
+    "Localisations",
+    "Finding",
+    "RuleAnalysis",
     "Report",
     "ReportBatch",
     "ReportValidation",

@@ -296,6 +296,12 @@ def explain(report: Report, rule_id: str, previous: Report | None = None) -> lis
 def check_rule(form: FormSchema, check: str, id: str = "adhoc") -> None:
     """Parses and checks a rule against a form; raises RuleError with diagnostics."""
 
+def rule_ast(form: FormSchema, rule_id: str) -> dict[str, Any]:
+    """The checked syntax tree of one compiled rule: nodes (kind, args, value raw/scale, field index, source, exact denominators and tolerances) and the rule's resolved missing strategy, refs and levels."""
+
+def rule_asts(form: FormSchema) -> list[dict[str, Any]]:
+    """rule_ast of every compiled rule of a form, in rule order."""
+
 def batch_kernels() -> str:
     """Instruction set of the batch kernels here: 'avx512', 'avx2' or 'baseline' (UNIONSTAT_SIMD lowers it)."""
 

@@ -2,7 +2,8 @@
 
 Commands: ``forms``, ``show FORM``, ``template FORM -o FILE.xlsx``, ``validate FILE --form F``, ``rollup FILE --tree T
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
-``outliers FILE --form F [--previous FILE] [--tree T]``, ``draft NOTICE.txt -o FILE``,
+``outliers FILE --form F [--previous FILE] [--tree T]``, ``localise FILE --form F``,
+``analyse-rules FORM_OR_FILE``, ``draft NOTICE.txt -o FILE``,
 ``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
 (``qinghai``, ``pingdingshan``).
 
@@ -10,7 +11,8 @@ Exit status, so that ETL scripts can branch on it:
 
 * 0 — clean: no rule of severity error failed; no gap; every unit reported;
 * 1 — findings: errors (``validate``), gaps (``check``), units that did not report or
-  reported late (``completeness``), outliers (``outliers``), or reports of units outside the tree that
+  reported late (``completeness``), outliers (``outliers``), reports to correct (``localise``),
+  rules no report can satisfy (``analyse-rules``), or reports of units outside the tree that
   were left out;
 * 2 — bad usage or unreadable input: wrong arguments, a missing or unreadable file, bad
   cells, an unknown form or tree, an inconsistent tree.
@@ -507,6 +509,86 @@ def _cmd_outliers(args: argparse.Namespace) -> int:
     return FOUND if found else CLEAN
 
 
+def _weights(text: str | None) -> dict[str, float]:
+    """--weights 01A=2,05A=3 → {"01A": 2.0, "05A": 3.0}."""
+    out: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        code, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[code.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--weights: '{item}' is not CODE=WEIGHT (e.g. --weights 01A=2,05A=3)") from None
+    return out
+
+
+def _cmd_localise(args: argparse.Namespace) -> int:
+    from .forms import forms
+
+    form = forms()[args.form]
+    with _progress(args, 2) as bar:
+        batch = _read(args, form, bar)
+        res = form.localise(batch, weights=_weights(args.weights), progress=bar, workers=args.workers)
+    found = len(res) > 0
+    args.status = FOUND if found else CLEAN
+    fmt = _format(args)
+    if fmt == "json":
+        _emit(args, None, "", "", res.records())
+    elif fmt in ("csv", "parquet"):
+        _emit(args, res.to_frame(), "", "")
+    else:
+        from .views import text_table
+
+        lines = [f"{len(batch):,} reports, {len(res):,} failing an error rule; the fields to change (least weight) "
+                 f"and values with which every error rule passes:"]
+        shown = list(res)[: args.limit]
+        rows = []
+        for x in shown:
+            for c in x.fields or [""]:
+                rows.append([x.unit, str(x.row), c, "" if not c or x.reported.get(c) is None else str(x.reported[c]),
+                             str(x.values[c]) if c else "", f"{x.weight:g}", "yes" if x.ties else "",
+                             x.status if x.verified or x.status != "ok" else "unverified"])
+        if rows:
+            lines.append(text_table(["unit", "row", "field", "reported", "suggested", "weight", "ties", "status"], rows,
+                                    right={1, 3, 4, 5}))
+        if len(res) > len(shown):
+            lines.append(f"  … and {len(res) - len(shown):,} more reports (--limit, or --format csv for all)")
+        _emit(args, None, "\n".join(lines), "")
+    return FOUND if found else CLEAN
+
+
+def _cmd_analyse_rules(args: argparse.Namespace) -> int:
+    from .forms import forms, load_form
+
+    known = forms()
+    if args.form in known:
+        form = known[args.form]
+    elif Path(args.form).exists():
+        form = load_form(args.form)
+    else:
+        raise InputError(f"{args.form}: neither a bundled form ({', '.join(known)}) nor a schema file", file=args.form)
+    res = form.analyse_rules()
+    bad = bool(res.of("infeasible"))
+    args.status = FOUND if bad else CLEAN
+    fmt = _format(args)
+    if fmt == "json":
+        _emit(args, None, "", "", res.records())
+    elif fmt in ("csv", "parquet"):
+        _emit(args, res.to_frame(), "", "")
+    else:
+        kinds = ", ".join(f"{n} {k}" for k, n in res.kinds().items()) or "no findings"
+        lines = [f"{form.id}: {len(form.rules)} rules; {kinds} (for complete reports)"]
+        for f in res:
+            lines.append(f"  [{f.kind}] {f.message if args.lang == 'zh' else f.message_en}")
+        if res.unmodelled:
+            lines.append(f"  not analysed (not linear): {', '.join(res.unmodelled)}")
+        _emit(args, None, "\n".join(lines), "")
+    return FOUND if bad else CLEAN
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -624,6 +706,17 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--min-peers", type=int, default=10, help="smallest peer group scored (default 10)")
     o.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the reasons in table format")
     o.set_defaults(func=_cmd_outliers)
+    l = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
+    _data_args(l, tree_required=False)
+    l.add_argument("--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)")
+    l.add_argument("--workers", type=int, default=None, help="processes for large files (default: every core)")
+    l.set_defaults(func=_cmd_localise)
+    a = sub.add_parser("analyse-rules", help="infeasible, redundant and bounding rules of a form")
+    a.add_argument("form", help="a bundled form id or a form schema file (YAML)")
+    a.add_argument("--format", choices=["table", "csv", "json"], default=None)
+    a.add_argument("--output", "-o", help="write the result to this file instead of stdout")
+    a.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the messages in table format")
+    a.set_defaults(func=_cmd_analyse_rules)
     d = sub.add_parser("demo", help="the bundled sample province: validate, roll up, check")
     d.add_argument("--output", default="unionstat-demo.html", help="HTML report to write")
     d.add_argument("--seed", type=int, default=2018, help="seed of the sample reports")

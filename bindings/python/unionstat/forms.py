@@ -135,6 +135,52 @@ class Form:
         """Validates many reports: violations and a per-rule summary (as R's validate)."""
         return validate_batch(self.batch(data), levels=levels, threads=threads)
 
+    def localise(
+        self, data: Any, *, weights: Mapping[str, float] | None = None, level: str | None = None,
+        levels: list[str] | None = None, scale: Any = None, progress: Any = False, workers: int | None = None,
+    ) -> Any:
+        """Error localisation (Fellegi–Holt, solved by HiGHS): for one report a
+        :class:`~unionstat.localise.Localisation` (None when no error rule fails) — the
+        fields of least total weight to change and values with which every error rule
+        passes; for many reports (DataFrame, Arrow table, batch) a
+        :class:`~unionstat.localise.Localisations` of the failing ones. ``weights``: code
+        → weight (default 1); ``scale``: per unit or per row, a factor on a report's
+        weights; ``workers``: processes for a batch (default: every core)."""
+        from .localise import localise_batch, localise_report
+
+        loc = self._localiser()
+        if isinstance(data, _core.Report):
+            return localise_report(loc, data, weights=weights, level=level)
+        return localise_batch(self._schema, self.batch(data), weights=weights, levels=levels, scale=scale,
+                              progress=progress, workers=workers, ref=self._ref(), localiser=loc)
+
+    def analyse_rules(self) -> Any:
+        """Rule-set analysis with HiGHS: rules no report can satisfy together
+        (``infeasible``), rules the others imply (``redundant``), fields forced to one
+        value (``fixed``) or bounded (``bound``) — see :mod:`unionstat.ruleset`."""
+        from .ruleset import analyse_rules
+
+        return analyse_rules(self._schema)
+
+    def _localiser(self) -> Any:
+        from .localise import Localiser
+
+        loc = self.__dict__.get("_loc")
+        if loc is None:
+            loc = self.__dict__["_loc"] = Localiser(self._schema)
+        return loc
+
+    def _ref(self) -> tuple[str, str] | None:
+        """How a worker process loads this form again: (bundled directory, id) or
+        ("file", path); None for a form built from text."""
+        bundled = schema_dir()
+        f = self._schema.file
+        if f and Path(f).resolve().parent == bundled.resolve():
+            return (str(bundled), self._schema.id)
+        if f and Path(f).exists():
+            return ("file", str(f))
+        return None
+
     def render(self, lang: str = "zh", detail: bool = False) -> str:
         """The form as text in its paper layout, to hold against the printed notice;
         ``detail`` adds each blank's printed wording and transcriber's note."""

@@ -534,6 +534,85 @@ class Hierarchy:
             df = df[~(df["within_tolerance"] & df["gap_within_tolerance"])].reset_index(drop=True)
         return df
 
+    def localise_gaps(
+        self, data: Any, form: Form | _core.FormSchema, *, period: str = "", weights: dict[str, float] | None = None,
+        level_scale: dict[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Where a parent's consolidated report disagrees with its children (:meth:`check`),
+        which report's change explains the gap with the least weight: the parent's own
+        (its figure set to the children's sum) or one child's (its figure moved by the
+        gap) — each found by HiGHS as a Fellegi–Holt localisation of that report with the
+        gap's fields set, so that the report's own error rules still pass (a child whose
+        total is bound to its parts must change a part too, and weighs more).
+
+        One row per (parent, candidate), ranked within each parent (``rank`` 1 = least
+        weight; ``ties`` when another candidate weighs the same): ``unit`` (the parent
+        where the gap shows), ``candidate``, ``role`` (parent | child), ``weight``,
+        ``fields`` and ``values`` (the changes, exact), ``gap_fields`` and ``arises_at``
+        (the lowest unit of :meth:`check`'s trace: where the gap was introduced).
+        ``weights``: per field (default 1); ``level_scale``: per level, a factor on a
+        report's weights (e.g. ``{"province": 3, "city": 2}``: consolidated reports more
+        reliable); a candidate that cannot close the gap is left out."""
+        import pandas as pd
+
+        from .localise import Localiser, failing_rules, value_of
+
+        schema = _schema(form)
+        batch = _batch(data, form)
+        gaps = self.check(batch, form, period=period)
+        gaps = gaps[~gaps["within_tolerance"]] if len(gaps) else gaps
+        columns = ["unit", "rank", "candidate", "role", "weight", "ties", "fields", "values", "gap_fields", "arises_at"]
+        if not len(gaps):
+            return pd.DataFrame(columns=columns)
+        loc = form._localiser() if hasattr(form, "_localiser") else Localiser(schema)
+        base = loc.weights(weights)
+        failing = failing_rules(loc, batch)
+        nf = len(loc.codes)
+        raw_cols = [batch.raw_column(c) for c in loc.codes]
+        row_of = {(u, p): i for i, (u, p) in enumerate(zip(batch.units, batch.periods))}
+        index = {c: i for i, c in enumerate(loc.codes)}
+
+        def to_raw(f: int, v: Any) -> int:
+            return int(Decimal(str(v)).scaleb(loc.scales[f]))
+
+        def row(unit: str, per: str) -> int | None:
+            return row_of.get((unit, per))
+
+        out = []
+        per = period or (batch.periods[0] if len(batch) else "")
+        for unit, g in gaps.groupby("unit", sort=False):
+            fields = [index[c] for c in g["field"]]
+            reported = {f: to_raw(f, v) for f, v in zip(fields, g["reported"])}
+            computed = {f: to_raw(f, v) for f, v in zip(fields, g["computed"])}
+            trace = [t for t in g["trace"] if len(t)]
+            arises = trace[0][-1] if trace else unit
+            cands = []
+            for role, cand in [("parent", unit)] + [("child", c) for c in self.children(unit)]:
+                r = row(cand, per)
+                if r is None:
+                    continue
+                raw = [int(raw_cols[f][0][r]) for f in range(nf)]
+                blank = [bool(raw_cols[f][1][r]) for f in range(nf)]
+                if role == "parent":
+                    targets = dict(computed)
+                else:
+                    targets = {f: raw[f] + reported[f] - computed[f] for f in fields}
+                factor = (level_scale or {}).get(self.level(cand), 1.0)
+                st, ch, vals, w, _t, _alt, _why = loc.solve(raw, blank, failing.get(r, []), [x * factor for x in base],
+                                                            targets=targets)
+                if st != "ok":
+                    continue
+                cands.append(dict(unit=unit, candidate=cand, role=role, weight=w,
+                                  fields=[loc.codes[f] for f in ch],
+                                  values={loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
+                                          for f in ch},
+                                  gap_fields=[loc.codes[f] for f in fields], arises_at=arises))
+            cands.sort(key=lambda c: (c["weight"], c["role"] != "parent"))
+            for i, c in enumerate(cands):
+                same = sum(1 for d in cands if abs(d["weight"] - c["weight"]) < 1e-9) > 1
+                out.append({**c, "rank": i + 1, "ties": same})
+        return pd.DataFrame(out, columns=columns)
+
     def completeness(
         self, data: Any, form: Form | _core.FormSchema, *, period: str = "", root: str = "",
         submitted: Any = None, deadline: Any = None,

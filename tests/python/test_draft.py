@@ -65,6 +65,11 @@ def test_drafts_of_the_seed_notices_match_the_bundled_schemas(form_id: str, seed
     bundled = _bundled(form_id)
     share, misses = score(seed_drafts[form_id].fields, bundled["fields"])
     print(f"\n{form_id}: {share:.1%} of {len(bundled['fields'])} fields match (code, unit, type, part_of)")
+    gshare, gmisses = _group_score(seed_drafts[form_id].document.get("groups", []), bundled.get("groups", []))
+    # Groups are printed for information: the bundled ones also record what the print does
+    # not say (县级以上 levels are all of them), which a drafter cannot read.
+    print(f"{form_id}: {gshare:.1%} of {len(bundled.get('groups', []))} groups match (total, parts, exhaustive)"
+          + "".join(f"\n    {m}" for m in gmisses))
     assert share >= 0.95, "\n".join(misses)
     extra = {f["code"] for f in seed_drafts[form_id].fields} - {str(f["code"]) for f in bundled["fields"]}
     assert not extra, f"blanks drafted that the form does not print: {sorted(extra)}"
@@ -106,6 +111,32 @@ def test_metadata_groups_and_notes_follow_the_print(seed_drafts: dict[str, us.Fo
     assert any("(F) to (H)" in r for r in seed_drafts["bangfu-2011"].review)   # 12G is not printed
 
 
+def test_groups_follow_the_lists_as_printed(seed_drafts: dict[str, us.FormDraft]) -> None:
+    def groups(form_id: str) -> dict[str, dict[str, Any]]:
+        return {g["total"]: g for g in seed_drafts[form_id].document.get("groups", [])}
+
+    # (B)其中困难农民工__户。 ends in 。: the 其中 items (C)…(E) after it are a list of their own
+    assert groups("songnuan-2018")["03A"]["parts"] == ["03C", "03D", "03E"]
+    assert groups("songnuan-2015")["03A"]["parts"] == ["03C", "03D", "03E"]
+    # (S)其他帮扶__人次，(T)帮扶款物__万元: the money list ends in 其他 on the same line too
+    for form_id in ("bangfu-2014", "bangfu-2017"):
+        g = groups(form_id)
+        assert g["09B"]["parts"][-1] == "09T" and g["09B"]["exhaustive"] is True
+        assert g["10B"]["exhaustive"] is True
+    # each part and the total print one 其中新生代农民工: a parallel breakdown of 09_2
+    g = groups("songnuan-2012")["09_2"]
+    assert g["parts"] == ["09A_2", "09B_2", "09C_2", "09D_2"] and g["exhaustive"] is True
+    # (A)…__个；(B)其中省级__个；(C)地市级…；(D)县级…: a printed list, a warning (no 其他)
+    g = groups("bangfu-2011")["01A"]
+    assert g["parts"] == ["01B", "01C", "01D"] and g["severity"] == "warning"
+    assert groups("bangfu-2011")["01A_2"]["parts"] == ["01B_2", "01C_2", "01D_2"]
+    # a list ending in 其他 with no 其中 printed: no part_of guessed, a human look asked for
+    assert not any(g["total"].startswith("08") for g in seed_drafts["bangfu-2011"].document["groups"])
+    assert any("08J (其他帮扶) ends a list in 其他" in r for r in seed_drafts["bangfu-2011"].review)
+    # songnuan's (D)慰问困难家庭总数__户，(E)其中困难职工__户，(F)…: parts, but commas, no list
+    assert "04D" not in groups("songnuan-2018")
+
+
 def test_every_seed_draft_loads_with_the_projects_loader(seed_drafts: dict[str, us.FormDraft]) -> None:
     stream = us.drafts_to_yaml(seed_drafts.values())
     forms = us.load_drafts(stream, "seeds.yaml")
@@ -130,26 +161,51 @@ def test_a_draft_the_loader_refuses_is_reported_at_its_line_in_the_stream(seed_d
         us.load_drafts("\n".join(lines), "drafts.yaml")
 
 
-def _heldout_score() -> list[tuple[str, float, list[str], us.FormDraft | None, dict[str, Any]]]:
-    expected = yaml.safe_load((HELDOUT / "heldout-expected.yaml").read_text(encoding="utf-8"))
-    drafts = {d.id: d for d in us.draft_file(HELDOUT / "heldout-notice.txt")}
-    out = []
+#: Notices the drafter was never tuned on, each with its schema transcribed by hand:
+#: 2020 — a changed songnuan form (rows renamed and re-ordered, an added row, 元 where the
+#: seeds print 万元, letters stacked, a cell split across lines, a lost digit) and a short
+#: bangfu form; 2019 — both forms printed wholly in traditional characters with changed and
+#: added rows and blanks, renumbered letters, the lost digit O3, stacked letters, cells split
+#: across lines, blanks as ____, spaces and ideographic spaces (see the expected file's head).
+HELDOUT_CASES = [("heldout-notice.txt", "heldout-expected.yaml"),
+                 ("heldout-2019-notice.txt", "heldout-2019-expected.yaml")]
+
+
+def _group_score(drafted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    """Share of the expected groups the draft has with the same total, parts and exhaustiveness."""
+    by_total = {str(g["total"]): g for g in drafted}
+    misses = []
+    for g in expected:
+        d = by_total.get(str(g["total"]))
+        got = None if d is None else (sorted(map(str, d["parts"])), bool(d.get("exhaustive")))
+        want = (sorted(map(str, g["parts"])), bool(g.get("exhaustive")))
+        if got != want:
+            misses.append(f"group of {g['total']}: want {want}, drafted {got}")
+    return (1 - len(misses) / len(expected)) if expected else 1.0, misses
+
+
+@pytest.mark.parametrize("notice, expected_file", HELDOUT_CASES)
+def test_a_notice_never_seen_drafts_as_well(notice: str, expected_file: str) -> None:
+    # The fields (code, unit, type, part_of) of every form the notice attaches match the
+    # hand transcription for >= 90 %; the deadline is the one printed; no blank is drafted
+    # that the form does not print; the groups written by hand are drafted as such; the
+    # whole stream loads with the project's loader.
+    expected = yaml.safe_load((HELDOUT / expected_file).read_text(encoding="utf-8"))
+    drafts = {d.id: d for d in us.draft_file(HELDOUT / notice)}
+    assert sorted(drafts) == sorted(e["id"] for e in expected)
     for e in expected:
-        d = drafts.get(e["id"])
-        share, misses = score(d.fields if d else [], e["fields"])
-        out.append((e["id"], share, misses, d, e))
-    return out
-
-
-def test_a_notice_never_seen_drafts_as_well() -> None:
-    # A changed form in the seeds' style: rows renamed and re-ordered, an added row, 元
-    # where the seeds print 万元, letters stacked, a cell split across lines, a lost digit.
-    for form_id, share, misses, d, e in _heldout_score():
-        print(f"\nheld-out {form_id}: {share:.1%} of {len(e['fields'])} fields match")
-        assert d is not None, f"no draft of {form_id}"
+        d = drafts[e["id"]]
+        share, misses = score(d.fields, e["fields"])
+        print(f"\nheld-out {e['id']}: {share:.1%} of {len(e['fields'])} fields match (code, unit, type, part_of)")
         assert share >= 0.90, "\n".join(misses)
         assert d.deadline == e["deadline"]
-    us.load_drafts(us.drafts_to_yaml(us.draft_file(HELDOUT / "heldout-notice.txt")), "heldout.yaml")
+        extra = {f["code"] for f in d.fields} - {str(f["code"]) for f in e["fields"]}
+        assert not extra, f"blanks drafted that the form does not print: {sorted(extra)}"
+        if "groups" in e:
+            gshare, gmisses = _group_score(d.document.get("groups", []), e["groups"])
+            print(f"held-out {e['id']}: {gshare:.1%} of {len(e['groups'])} groups match (total, parts, exhaustive)")
+            assert gshare == 1.0, "\n".join(gmisses)
+    us.load_drafts(us.drafts_to_yaml(drafts.values()), notice)
 
 
 def _damage(text: str) -> str:

@@ -227,6 +227,23 @@ def test_a_seed_damaged_further_still_drafts(form_id: str) -> None:
     assert share >= 0.90, "\n".join(misses)
 
 
+def test_the_drafter_holds_no_text_of_the_seed_forms() -> None:
+    # No per-file tables: no string the code uses (docstrings and comments aside) holds a
+    # run of five or more Chinese characters printed in a seed notice, no seed file name.
+    import ast
+
+    tree = ast.parse(DRAFT_PY.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    used = [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    seeds = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    found = sorted({run for text in used for run in re.findall(r"[\u4e00-\u9fff]{5,}", text) if run in seeds})
+    assert not found, found
+    assert not any(p.stem.split("_")[-1] in " ".join(used) for p in SEEDS.glob("*.txt"))
+
+
 def test_the_drafter_reads_no_bundled_schema() -> None:
     # It must work on a notice it has never seen: no lookup of bundled forms or their labels.
     source = DRAFT_PY.read_text(encoding="utf-8")

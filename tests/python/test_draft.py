@@ -349,3 +349,30 @@ def test_cli_exits_2_with_the_loaders_place_when_a_draft_does_not_load(
     err = capsys.readouterr().err
     line = next(i for i, t in enumerate(out.read_text(encoding="utf-8").split("\n"), 1) if "萬圓" in t)
     assert f"{out}:{line}:" in err and "unknown unit" in err
+
+
+def test_a_measure_word_the_format_lacks_is_drafted_as_printed_and_the_cli_says_why_it_does_not_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notice = _bad(tmp_path, "notice.txt", (
+        "2019年工会送温暖活动统计表\n\n"
+        "01 (A)当地职工总数______人，(B)其中农民工______人。\n"
+        "02 (A)开展职工技能培训______期，培训职工______人次；\n"
+        "   (B)走访企业______家。\n").encode("utf-8"))
+    (d,) = us.draft_file(notice)
+    f = {x["code"]: x for x in d.fields}
+    assert (f["02A"]["unit"], f["02A"]["type"], f["02A_2"]["unit"]) == ("期", "count", "人次")
+    assert any("line 4: 02A unit printed '期' is none the schema format knows" in r for r in d.review)
+    out = tmp_path / "out.yaml"
+    assert main(["draft", str(notice), "-o", str(out)]) == 2
+    line = next(i for i, t in enumerate(out.read_text(encoding="utf-8").split("\n"), 1) if 'unit: "期"' in t)
+    err = capsys.readouterr().err
+    assert f"does not load as a form: {out}:{line}:" in err and "unknown unit '期'" in err
+
+
+def test_the_units_the_drafter_knows_are_those_of_the_schema_format() -> None:
+    import unionstat.draft as draft
+
+    doc = (ROOT / "docs" / "schema-format.md").read_text(encoding="utf-8")
+    row = next(line for line in doc.split("\n") if line.startswith("| `unit` | yes |"))
+    printed = set(re.findall(r"[\u4e00-\u9fff/]+", row.split("|")[3].split(";")[0])) | {"是/否"}
+    assert len(printed) == 21 and draft._KNOWN_UNITS == printed

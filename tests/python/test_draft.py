@@ -166,9 +166,12 @@ def test_a_draft_the_loader_refuses_is_reported_at_its_line_in_the_stream(seed_d
 #: seeds print 万元, letters stacked, a cell split across lines, a lost digit) and a short
 #: bangfu form; 2019 — both forms printed wholly in traditional characters with changed and
 #: added rows and blanks, renumbered letters, the lost digit O3, stacked letters, cells split
-#: across lines, blanks as ____, spaces and ideographic spaces (see the expected file's head).
+#: across lines, blanks as ____, spaces and ideographic spaces; 2016 — Pingdingshan's layout
+#: (row numbers and letters on lines of their own, letters stacked before their texts) with
+#: rows changed from every seed (see each expected file's head).
 HELDOUT_CASES = [("heldout-notice.txt", "heldout-expected.yaml"),
-                 ("heldout-2019-notice.txt", "heldout-2019-expected.yaml")]
+                 ("heldout-2019-notice.txt", "heldout-2019-expected.yaml"),
+                 ("heldout-2016-notice.txt", "heldout-2016-expected.yaml")]
 
 
 def _group_score(drafted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> tuple[float, list[str]]:

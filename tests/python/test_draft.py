@@ -233,6 +233,12 @@ def _damage_more(text: str) -> str:
     return re.sub(r"(?m)^(\s*-?\s*)0([1-9])\b", r"\1O\2", text)
 
 
+def _full_width(text: str) -> str:
+    """Digits and Latin letters typeset full width (０１ （Ａ） ２０１９年), as many notices are."""
+    ascii_ = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return text.translate(str.maketrans(ascii_, "".join(chr(ord(c) + 0xFEE0) for c in ascii_)))
+
+
 def _damage_cases() -> list[Any]:
     seeds = ["songnuan-2018", "bangfu-2017", "songnuan-2012", "bangfu-2014"]
     cases = [(f"seeds/{SEED_OF[f]}", f, "bundled") for f in seeds]
@@ -240,7 +246,8 @@ def _damage_cases() -> list[Any]:
         for e in yaml.safe_load((HELDOUT / expected_file).read_text(encoding="utf-8")):
             cases.append((f"draft/{notice}", e["id"], expected_file))
     # _damage changes underscores, bullets and simplified unit words: Wuhan's text has none
-    return [pytest.param(damage, *c, id=f"{damage.__name__}-{c[1]}") for damage in (_damage, _damage_more)
+    return [pytest.param(damage, *c, id=f"{damage.__name__}-{c[1]}")
+            for damage in (_damage, _damage_more, _full_width)
             for c in cases if not (damage is _damage and c[1] == "bangfu-2014")]
 
 
@@ -257,6 +264,11 @@ def test_a_notice_damaged_further_still_drafts(damage: Any, notice: str, form_id
     share, misses = score(drafts[form_id].fields, expected)
     print(f"\n{damage.__name__} {form_id}: {share:.1%}")
     assert share >= 0.90, "\n".join(misses)
+    if damage is _full_width:
+        # the deadline is written in ASCII digits, the form's id and notice number read
+        original = {d.id: d for d in us.draft_form((ROOT / "tests" / "data" / notice).read_text(encoding="utf-8"))}
+        assert drafts[form_id].deadline == original[form_id].deadline
+        assert bool(drafts[form_id].document["source"]["notice"]) == bool(original[form_id].document["source"]["notice"])
 
 
 def test_the_drafter_holds_no_text_of_the_seed_forms() -> None:

@@ -49,13 +49,19 @@ _PAIRS = ("戶户個个萬万節节輛辆張张對对場场說说統统計计幫
           "築筑廣广陸陆檔档截截脫脱貧贫災灾誌志願愿園园導导諮咨擁拥養养閱阅產产")
 _TRAD = "".join(_PAIRS[i] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
 _SIMP = "".join(_PAIRS[i + 1] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
-_TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
+#: Full-width digits and Latin letters (０１ （Ａ）), common in typeset notices, read as ASCII;
+#: full-width punctuation stays, the patterns take both widths.
+_FULL_WIDTH = "".join(chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                      for c in range(r[0], r[1] + 1))
+_HALF_WIDTH = str.maketrans(_FULL_WIDTH, "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
+_TO_SIMPLIFIED = str.maketrans(_TRAD + _FULL_WIDTH, _SIMP + "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
 _TRAD_ONLY = set(_TRAD)
 _SIMP_ONLY = set(_SIMP) - _TRAD_ONLY
 
 
 def _simplified(text: str) -> str:
-    """The text with the traditional characters the patterns use made simplified (same length)."""
+    """The text with the traditional characters the patterns use made simplified and
+    full-width digits and letters made ASCII (same length)."""
     return text.translate(_TO_SIMPLIFIED)
 
 
@@ -316,9 +322,9 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
                 break
     notice = ""
     for line in lines[:40]:
-        m = _NOTICE_NO_RE.search(line)
+        m = _NOTICE_NO_RE.search(line.translate(_HALF_WIDTH))
         if m:
-            notice = m.group(1)
+            notice = line[m.start(1): m.end(1)]
             break
     deadline, deadline_review = "", ""
     for i, n in enumerate(norm):
@@ -326,7 +332,7 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
         if m:
             printed = re.sub(r"\s", "", lines[i][m.start(1): m.end(1)])
             if _DATE_RE.match(_simplified(printed)):
-                deadline = printed
+                deadline = printed.translate(_HALF_WIDTH)
             else:
                 deadline_review = (f"line {i + 1}: the deadline is printed garbled ({printed}前); read the notice's "
                                    "original and write it under deadline")

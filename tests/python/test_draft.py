@@ -239,6 +239,11 @@ def _full_width(text: str) -> str:
     return text.translate(str.maketrans(ascii_, "".join(chr(ord(c) + 0xFEE0) for c in ascii_)))
 
 
+def _lost_zero(text: str) -> str:
+    """Row numbers that lost their leading zero (1 (A)…, （2）（A）…)."""
+    return re.sub(r"(?m)^(\s*-?\s*[（(]?)0([1-9])(?![0-9])", r"\1\2", text)
+
+
 def _damage_cases() -> list[Any]:
     seeds = ["songnuan-2018", "bangfu-2017", "songnuan-2012", "bangfu-2014"]
     cases = [(f"seeds/{SEED_OF[f]}", f, "bundled") for f in seeds]
@@ -247,7 +252,7 @@ def _damage_cases() -> list[Any]:
             cases.append((f"draft/{notice}", e["id"], expected_file))
     # _damage changes underscores, bullets and simplified unit words: Wuhan's text has none
     return [pytest.param(damage, *c, id=f"{damage.__name__}-{c[1]}")
-            for damage in (_damage, _damage_more, _full_width)
+            for damage in (_damage, _damage_more, _full_width, _lost_zero)
             for c in cases if not (damage is _damage and c[1] == "bangfu-2014")]
 
 

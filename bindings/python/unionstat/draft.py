@@ -350,7 +350,7 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
 # One form: lines → rows of lettered items → blanks → fields
 # ---------------------------------------------------------------------------------------
 
-_ROW_RE = re.compile(r"[（(]?\s*([0-9lIO]{2})\s*[)）]?(?![0-9])")
+_ROW_RE = re.compile(r"[（(]?\s*([0-9lIO]{1,2})\s*[)）]?(?![0-9])")
 _LETTER_RE = re.compile(
     r"[（(]\s*([A-Za-z])\s*[)）]"                     # (A) （A） (c）
     r"|[（(]([A-Z])(?=[\s\u3000_])"                  # (J   万元: the closing bracket lost

@@ -380,6 +380,15 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
     if len(rows) < 2 or fields_n < 3:
         return None
     title_line = lines[start].strip()
+    if not re.search("送温暖|帮扶", norm[start]):
+        # a title broken across lines (2019年工会送温暖\n活动统计表): the line before it,
+        # when it is short, punctuation-free and names the family
+        prev = next((j for j in range(start - 1, max(-1, start - 3), -1) if norm[j].strip()), None)
+        if (prev is not None and len(norm[prev].strip()) <= 30 and not _ATTACH_RE.match(norm[prev])
+                and not re.search(r"[，。；：:,;、_]", norm[prev]) and re.search("送温暖|帮扶", norm[prev])):
+            title_line = lines[prev].strip() + title_line
+            review.append(f"line {prev + 1}: the title is printed across lines {prev + 1}–{start + 1}; "
+                          f"read as {title_line}")
     title = re.sub(r"([0-9])\s+(年)", r"\1\2", title_line)
     ntitle = _simplified(title)
     family = "songnuan" if "送温暖" in ntitle else "bangfu" if "帮扶" in ntitle else ""

@@ -403,3 +403,12 @@ def test_the_units_the_drafter_knows_are_those_of_the_schema_format() -> None:
     row = next(line for line in doc.split("\n") if line.startswith("| `unit` | yes |"))
     printed = set(re.findall(r"[\u4e00-\u9fff/]+", row.split("|")[3].split(";")[0])) | {"是/否"}
     assert len(printed) == 21 and draft._KNOWN_UNITS == printed
+
+
+def test_a_qizhong_whose_total_is_an_earlier_item_of_the_row() -> None:
+    # (C)'s item holds no 人 blank before its 其中: the 农民工 helped are part of (B)'s 职工
+    (d,) = us.draft_form("2019年工会送温暖活动统计表\n\n01 (A)当地职工总数____人。\n"
+                         "02 (A)为____人次职工维权；\n   (B)协助政府帮助____人职工(C)追讨欠薪\n"
+                         "____万元；其中帮助____名农民工追讨欠薪____万元。\n")
+    part_of = {f["code"]: f.get("part_of") for f in d.fields}
+    assert part_of == {"01A": None, "02A": None, "02B": None, "02C": None, "02C_2": "02B", "02C_3": "02C"}

@@ -367,7 +367,7 @@ def test_cli_reads_a_gbk_notice_when_told(tmp_path: Path, capsys: pytest.Capture
 
 def test_cli_exits_2_with_the_loaders_place_when_a_draft_does_not_load(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import unionstat.draft as draft
+    from unionstat import draft
 
     real = draft.drafts_to_yaml
     monkeypatch.setattr(draft, "drafts_to_yaml", lambda ds: real(ds).replace('unit: "万元"', 'unit: "萬圓"', 1))
@@ -384,7 +384,7 @@ def test_a_measure_word_the_format_lacks_is_drafted_as_printed_and_the_cli_says_
         "2019年工会送温暖活动统计表\n\n"
         "01 (A)当地职工总数______人，(B)其中农民工______人。\n"
         "02 (A)开展职工技能培训______期，培训职工______人次；\n"
-        "   (B)走访企业______家。\n").encode("utf-8"))
+        "   (B)走访企业______家。\n").encode())
     (d,) = us.draft_file(notice)
     f = {x["code"]: x for x in d.fields}
     assert (f["02A"]["unit"], f["02A"]["type"], f["02A_2"]["unit"]) == ("期", "count", "人次")
@@ -397,7 +397,7 @@ def test_a_measure_word_the_format_lacks_is_drafted_as_printed_and_the_cli_says_
 
 
 def test_the_units_the_drafter_knows_are_those_of_the_schema_format() -> None:
-    import unionstat.draft as draft
+    from unionstat import draft
 
     doc = (ROOT / "docs" / "schema-format.md").read_text(encoding="utf-8")
     row = next(line for line in doc.split("\n") if line.startswith("| `unit` | yes |"))

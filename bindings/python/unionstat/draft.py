@@ -32,7 +32,7 @@ from . import _core
 from .errors import InputError, SchemaError
 from .forms import Form
 
-__all__ = ["FormDraft", "draft_form", "draft_file", "drafts_to_yaml", "load_drafts", "read_notice"]
+__all__ = ["FormDraft", "draft_file", "draft_form", "drafts_to_yaml", "load_drafts", "read_notice"]
 
 #: Notices larger than this are refused: a notice is a few pages of text.
 MAX_NOTICE_BYTES = 8 * 1024 * 1024
@@ -76,7 +76,8 @@ _UNIT_AS_PRINTED = {"人、次": "人次", "名": "人"}
 #: the draft says what was printed and the loader says why it refuses it.
 _OTHER_MEASURES = "项所期篇条座套台本份批起处门位间届天"
 #: The units the schema format knows (docs/schema-format.md, the loader's list).
-_KNOWN_UNITS = frozenset("人 户 人次 家 个 列 节 辆 艘 架 张 对 场 场次 幅 件 支 次 万元 元 是/否".split())
+_KNOWN_UNITS = frozenset(["人", "户", "人次", "家", "个", "列", "节", "辆", "艘", "架", "张", "对", "场", "场次",
+                         "幅", "件", "支", "次", "万元", "元", "是/否"])
 #: A blank printed without a measure word before a noun (检查__企业): the noun's measure word.
 _NOUN_UNITS = {"企业": "家", "单位": "家", "家庭": "户", "职工": "人", "农民工": "人", "人员": "人"}
 _TERMINATORS = "；;。"
@@ -916,7 +917,7 @@ def _scalar(v: Any) -> str:
 
 
 def _emit(doc: dict[str, Any]) -> str:
-    out = [f"# Drafted by `unionstat draft` from the notice text: review every entry under review: before use."]
+    out = ["# Drafted by `unionstat draft` from the notice text: review every entry under review: before use."]
     for key, value in doc.items():
         if isinstance(value, dict):
             out.append(f"{key}:")

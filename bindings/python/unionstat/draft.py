@@ -54,7 +54,7 @@ _SIMP = "".join(_PAIRS[i + 1] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != 
 _FULL_WIDTH = "".join(chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                       for c in range(r[0], r[1] + 1))
 _HALF_WIDTH = str.maketrans(_FULL_WIDTH, "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
-_TO_SIMPLIFIED = str.maketrans(_TRAD + _FULL_WIDTH, _SIMP + "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
+_TO_SIMPLIFIED = {**str.maketrans(_TRAD, _SIMP), **_HALF_WIDTH}
 _TRAD_ONLY = set(_TRAD)
 _SIMP_ONLY = set(_SIMP) - _TRAD_ONLY
 
@@ -84,6 +84,8 @@ _TERMINATORS = "；;。"
 _PUNCT = ",，;；。:：、"
 #: A printed blank (underscores, a run of spaces); one space; a bare line break.
 _GAP, _NARROW, _BREAK = "\x01", "\x03", "\x02"
+#: A measure word the format lacks, right after a blank and before punctuation or a gap.
+_OTHER_UNIT_RE = re.compile(f"[{_OTHER_MEASURES}](?=[{_PUNCT}{_GAP}{_BREAK}{_NARROW}]|$)")
 
 
 def _unit(raw: str) -> tuple[str, str]:
@@ -571,7 +573,7 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
             continue
         um = _UNIT_RE.match(norm, g + 1)
         if um is None and norm[g] == _GAP:
-            um = re.compile(f"[{_OTHER_MEASURES}](?=[{_PUNCT}{_GAP}{_BREAK}{_NARROW}]|$)").match(norm, g + 1)
+            um = _OTHER_UNIT_RE.match(norm, g + 1)
         nxt = norm[g + 1: g + 2]
         label_o, label_n = _clean(orig[last:g]), _clean(norm[last:g])
         line = where[g] + 1 if g < len(where) else (where[-1] + 1 if where else 0)

@@ -20,6 +20,7 @@ LAYERS = [
     "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
     "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
+    "package",                       # submission packages: reports, schema, tree, summary, hashes
     "dask",                          # the same operations on Dask partitions
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]

@@ -13,6 +13,7 @@ import unionstat
 LAYERS = [
     "errors", "progress",            # foundations
     "workbook", "filled",            # XLSX parts; filled templates' named cells
+    "store",                         # a submission package's parts (folder or zip) and manifest
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them

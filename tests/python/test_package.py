@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 import unionstat as us
 from unionstat.cli import main
-from unionstat.package import _build, _Store, _write
+from unionstat.package import _build
+from unionstat.store import Store, write_parts
 
 FORM = "songnuan-2018"
 
@@ -70,7 +70,7 @@ def test_a_package_holds_its_parts_and_verifies(tmp_path: Path, tree: Path, form
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / f"k{suffix}"
     pkg = us.package(_reports({"K1": 100, "K2": 50}), FORM, out, tree=tree)
-    with _Store(out) as store:
+    with Store(out) as store:
         names = set(store.names)
         assert names == {"manifest.json", "reports.parquet", "form.yaml", "rules.json", "tree.csv", "validation.json"}
         manifest = json.loads(store.read("manifest.json"))
@@ -150,7 +150,7 @@ def test_flipping_one_byte_inside_a_zip_is_found(tmp_path: Path, tree: Path,
         parts = {n: z.read(n) for n in z.namelist()}
     parts["reports.parquet"] = _flip(parts["reports.parquet"], 100)
     out.unlink()
-    _write(out, parts)
+    write_parts(out, parts)
     code, text = _verify(capsys, out)
     assert code == 1 and "reports.parquet" in text
 
@@ -211,7 +211,7 @@ def test_a_consistently_rewritten_package_is_caught_by_the_recorded_manifest_has
     assert batch.units == forged.units
     parts = _build(forged, form, county.tree(), (county.path / "form.yaml").read_bytes(),
                    county.manifest["created"], {}, {"children": []})
-    _write(tmp_path / "forged", parts)
+    write_parts(tmp_path / "forged", parts)
     assert us.verify_package(tmp_path / "forged").ok
     code, text = _verify(capsys, tmp_path / "forged", "--manifest-sha256", county.manifest_sha256)
     assert code == 1 and "manifest.json: SHA-256" in text and f"not {county.manifest_sha256} as recorded" in text
@@ -382,7 +382,7 @@ def test_a_childs_reports_changed_in_the_parent_break_the_chain(tmp_path: Path, 
     forged = form.batch(_reports({"K1": 100, "K2": 49}))
     parts = _build(forged, form, city.tree(), (city.path / "form.yaml").read_bytes(), city.manifest["created"],
                    custody, {"children": city.children})
-    _write(tmp_path / "forged", parts)
+    write_parts(tmp_path / "forged", parts)
     v = us.verify_package(tmp_path / "forged")
     assert not v.ok and v.parts == ["reports.parquet"]
     assert "the reports of child k2.zip (1 units) are not as it packaged them" in v.findings[0].message

@@ -29,8 +29,6 @@ import hashlib
 import io as _io
 import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +38,22 @@ import numpy as np
 
 from . import _core
 from .errors import Error, InputError, PackageError
+from .store import (
+    CUSTODY,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    REPORTS,
+    RULES,
+    SCHEMA,
+    SUMMARY,
+    TREE,
+    Store,
+    canonical_json,
+    read_manifest,
+    sha256,
+    write_parts,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,27 +73,9 @@ __all__ = [
     "verify_package",
 ]
 
-#: The manifest's format marker and version.
-FORMAT = "unionstat-package"
-FORMAT_VERSION = 1
-
-MANIFEST = "manifest.json"
-REPORTS = "reports.parquet"
-SCHEMA = "form.yaml"
-RULES = "rules.json"
-TREE = "tree.csv"
-SUMMARY = "validation.json"
-CUSTODY = "custody"
-
-_CHUNK = 1 << 20
-
 
 # ---------------------------------------------------------------------------------------
 # Content: digests, the rule set, the validation summary
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def reports_digest(batch: _core.ReportBatch) -> str:
@@ -113,11 +109,7 @@ def _rules_json(schema: _core.FormSchema) -> bytes:
          "tolerance": r.tolerance, "levels": list(r.levels), "message": r.message, "message_en": r.message_en}
         for r in schema.rules
     ]
-    return _json({"form": schema.id, "rules": rules})
-
-
-def _json(obj: Any) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return canonical_json({"form": schema.id, "rules": rules})
 
 
 def _summary(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None) -> dict[str, Any]:
@@ -187,84 +179,11 @@ def _whole(parts: dict[str, str]) -> str:
     """The hash of the whole: SHA-256 of the lines ``<sha256>  <part>`` (as sha256sum
     prints them) of every part but the manifest, sorted by part name."""
     text = "".join(f"{h}  {name}\n" for name, h in sorted(parts.items()))
-    return _sha256(text.encode("utf-8"))
+    return sha256(text.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------
 # Storage: a folder or a zip
-
-
-class _Store:
-    """The parts of a package on disk (a folder or a zip), by their names."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        if path.is_dir():
-            self.names = sorted(
-                q.relative_to(path).as_posix() for q in path.rglob("*") if q.is_file()
-            )
-        elif path.is_file():
-            try:
-                self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise PackageError(f"{path}: not a submission package (neither a folder nor a zip: {exc})",
-                                   file=str(path)) from exc
-            self.names = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
-        else:
-            raise PackageError(f"{path}: no such package (a folder or a .zip)", file=str(path))
-
-    def __enter__(self) -> _Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._zip is not None:
-            self._zip.close()
-
-    def read(self, name: str) -> bytes:
-        if self._zip is not None:
-            return self._zip.read(name)
-        return (self.path / name).read_bytes()
-
-    def hash(self, name: str) -> tuple[str, int]:
-        """(SHA-256, size) of a part, read in chunks."""
-        h = hashlib.sha256()
-        size = 0
-        opened = self._zip.open(name) if self._zip is not None else open(self.path / name, "rb")
-        with opened as f:
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-                size += len(chunk)
-        return h.hexdigest(), size
-
-
-def _write(output: Path, parts: dict[str, bytes]) -> None:
-    """Writes the parts as a zip (``output`` ends in .zip: written aside, then moved into
-    place) or into a folder that does not exist yet or is empty (a folder holding anything
-    would mix an older package's parts into this one)."""
-    if output.suffix.lower() == ".zip":
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".unionstat-", suffix=".zip", dir=output.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for name in [MANIFEST] + sorted(n for n in parts if n != MANIFEST):
-                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the time is in the manifest
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    z.writestr(info, parts[name])
-            os.replace(tmp, output)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        what = "a folder that is not empty" if output.is_dir() else "a file"
-        raise PackageError(f"{output}: already exists and is {what}; a package folder must be new or empty "
-                           "(or give a .zip)", file=str(output))
-    for name, data in parts.items():
-        q = output / name
-        q.parent.mkdir(parents=True, exist_ok=True)
-        q.write_bytes(data)
 
 
 # ---------------------------------------------------------------------------------------
@@ -301,12 +220,12 @@ class Package:
         """The packaged form, loaded from the package's own copy of the schema."""
         from .forms import Form
 
-        with _Store(self.path) as store:
+        with Store(self.path) as store:
             return Form(_load_schema(store, self.path))
 
     def batch(self) -> _core.ReportBatch:
         """The packaged reports, read exactly through the packaged schema."""
-        with _Store(self.path) as store:
+        with Store(self.path) as store:
             schema = _load_schema(store, self.path)
             return _batch_of_parquet(store.read(REPORTS), schema, f"{self.path}/{REPORTS}")
 
@@ -314,7 +233,7 @@ class Package:
         """The packaged tree snapshot, None when the reports were packaged without one."""
         from .graph import Hierarchy
 
-        with _Store(self.path) as store:
+        with Store(self.path) as store:
             if TREE not in store.names:
                 return None
             return Hierarchy(_core.Hierarchy.parse_csv(store.read(TREE).decode("utf-8"), f"{self.path}/{TREE}"))
@@ -331,7 +250,7 @@ class Package:
                 f"{'ok' if self.ok else 'errors'}; manifest {self.manifest_sha256[:12]}…>")
 
 
-def _load_schema(store: _Store, path: Path) -> _core.FormSchema:
+def _load_schema(store: Store, path: Path) -> _core.FormSchema:
     try:
         text = store.read(SCHEMA).decode("utf-8")
     except KeyError as exc:
@@ -385,11 +304,11 @@ def _build(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None, schema_
     """Every part of a package, the manifest last (it hashes the others)."""
     summary = _summary(batch, form, tree)
     parts: dict[str, bytes] = {REPORTS: _parquet(batch), SCHEMA: schema_text, RULES: _rules_json(form.schema),
-                               SUMMARY: _json(summary)}
+                               SUMMARY: canonical_json(summary)}
     if tree is not None:
         parts[TREE] = tree.core.to_csv().encode("utf-8")
     parts.update(extra)
-    hashes = {name: _sha256(data) for name, data in parts.items()}
+    hashes = {name: sha256(data) for name, data in parts.items()}
     periods = [p for p, _n in _core.period_counts(batch)]
     units = sorted(set(batch.units))
     roots = [tree.core.id(r) for r in tree.core.roots()] if tree is not None else []
@@ -410,7 +329,7 @@ def _build(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None, schema_
         "parts": {name: {"sha256": hashes[name], "bytes": len(parts[name])} for name in sorted(parts)},
         "package_sha256": _whole(hashes),
     }
-    parts[MANIFEST] = _json(manifest)
+    parts[MANIFEST] = canonical_json(manifest)
     return parts
 
 
@@ -449,55 +368,17 @@ def package(
     schema_text = Path(f.schema.file).read_bytes()
     parts = _build(batch, f, t, schema_text, _utc(created), {}, {"children": []})
     out = Path(output)
-    _write(out, parts)
-    return Package(out, json.loads(parts[MANIFEST]), _sha256(parts[MANIFEST]))
-
-
-def _manifest(store: _Store, path: Path) -> tuple[dict[str, Any], bytes]:
-    """The manifest of a package, checked for the keys every reader needs."""
-    if MANIFEST not in store.names:
-        raise PackageError(f"{path}: not a submission package (no {MANIFEST})", file=str(path), part=MANIFEST)
-    raw = store.read(MANIFEST)
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PackageError(f"{path}/{MANIFEST}: not UTF-8 text (byte {exc.start})", file=str(path),
-                           part=MANIFEST) from exc
-    except json.JSONDecodeError as exc:
-        raise PackageError(f"{path}/{MANIFEST}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
-                           file=str(path), part=MANIFEST, line=exc.lineno, column=exc.colno) from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise PackageError(f"{path}/{MANIFEST}: not a unionstat package manifest (no \"format\": \"{FORMAT}\")",
-                           file=str(path), part=MANIFEST)
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise PackageError(f"{path}/{MANIFEST}: package format version {manifest.get('format_version')!r}; this "
-                           f"library ({_core.__version__}) reads version {FORMAT_VERSION}", file=str(path),
-                           part=MANIFEST)
-    shapes: dict[str, type | tuple[type, ...]] = {
-        "form": dict, "periods": list, "units": list, "reports": int, "reports_digest": str, "parts": dict,
-        "package_sha256": str, "validation": dict, "created": str, "children": list, "library": dict,
-    }
-    for key, kind in shapes.items():
-        if not isinstance(manifest.get(key), kind):
-            raise PackageError(f"{path}/{MANIFEST}: \"{key}\" is missing or not a JSON "
-                               f"{'object' if kind is dict else 'list' if kind is list else kind.__name__}",  # type: ignore[union-attr]
-                               file=str(path), part=MANIFEST)
-    for name, entry in manifest["parts"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) or not isinstance(entry.get("bytes"), int):
-            raise PackageError(f"{path}/{MANIFEST}: part \"{name}\" lacks its sha256 or bytes", file=str(path),
-                               part=MANIFEST)
-    if not isinstance(manifest["form"].get("id"), str):
-        raise PackageError(f"{path}/{MANIFEST}: \"form\" lacks its \"id\"", file=str(path), part=MANIFEST)
-    return manifest, raw
+    write_parts(out, parts)
+    return Package(out, json.loads(parts[MANIFEST]), sha256(parts[MANIFEST]))
 
 
 def read_package(path: str | os.PathLike[str]) -> Package:
     """A package's manifest, read (not verified: see :func:`verify_package`). Raises
     :class:`PackageError` for what is not a package or a manifest that is no JSON."""
     p = Path(path)
-    with _Store(p) as store:
-        manifest, raw = _manifest(store, p)
-    return Package(p, manifest, _sha256(raw))
+    with Store(p) as store:
+        manifest, raw = read_manifest(store, p)
+    return Package(p, manifest, sha256(raw))
 
 
 # ---------------------------------------------------------------------------------------
@@ -563,14 +444,14 @@ def verify_package(path: str | os.PathLike[str], *, manifest_sha256: str | None 
     Findings (a tampered or missing part) are in the result; what is not a package at all,
     or a manifest that is no JSON, raises :class:`PackageError`."""
     p = Path(path)
-    with _Store(p) as store:
-        manifest, raw = _manifest(store, p)
-        res = PackageVerification(p, manifest, _sha256(raw))
+    with Store(p) as store:
+        manifest, raw = read_manifest(store, p)
+        res = PackageVerification(p, manifest, sha256(raw))
         _verify(store, p, manifest, res, manifest_sha256)
     return res
 
 
-def _verify(store: _Store, p: Path, manifest: dict[str, Any], res: PackageVerification,
+def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerification,
             expected: str | None) -> None:
     find = res.findings.append
     if expected is not None and expected.lower() != res.manifest_sha256:
@@ -668,7 +549,7 @@ def _verify(store: _Store, p: Path, manifest: dict[str, Any], res: PackageVerifi
     _verify_custody(store, batch, schema, manifest, res)
 
 
-def _compare_rules(store: _Store, schema: _core.FormSchema, res: PackageVerification) -> None:
+def _compare_rules(store: Store, schema: _core.FormSchema, res: PackageVerification) -> None:
     try:
         recorded = json.loads(store.read(RULES).decode("utf-8"))
         rules = {r["id"]: r for r in recorded["rules"]}
@@ -693,7 +574,7 @@ def _compare_rules(store: _Store, schema: _core.FormSchema, res: PackageVerifica
                                                   + "; ".join(diffs[:3]) + more))
 
 
-def _compare_summary(store: _Store, again: dict[str, Any], manifest: dict[str, Any], res: PackageVerification) -> None:
+def _compare_summary(store: Store, again: dict[str, Any], manifest: dict[str, Any], res: PackageVerification) -> None:
     try:
         recorded = json.loads(store.read(SUMMARY).decode("utf-8"))
         rows = {r["rule"]: r for r in recorded["rules"]}
@@ -729,7 +610,7 @@ def _custody_name(sha: str) -> str:
     return f"{CUSTODY}/{sha}.json"
 
 
-def _verify_custody(store: _Store, batch: _core.ReportBatch, schema: _core.FormSchema, manifest: dict[str, Any],
+def _verify_custody(store: Store, batch: _core.ReportBatch, schema: _core.FormSchema, manifest: dict[str, Any],
                     res: PackageVerification) -> None:
     """Every child manifest the package names is kept (custody/<its sha256>.json, those
     of the children's children too), and the reports of each one's units are here as it
@@ -750,7 +631,7 @@ def _verify_custody(store: _Store, batch: _core.ReportBatch, schema: _core.FormS
                                                          f"{via} is not kept"))
             continue
         raw = store.read(name)
-        if _sha256(raw) != sha:
+        if sha256(raw) != sha:
             continue  # its hash differs from its name: found as a changed part (its listed hash is its name)
         try:
             kid = json.loads(raw.decode("utf-8"))
@@ -797,7 +678,7 @@ def merge_packages(
                                file=str(path), part=v.findings[0].part)
         kids.append((Path(path), v))
     names = [str(p) for p, _v in kids]
-    if len(set(Path(n).resolve() for n in names)) != len(names):
+    if len({Path(n).resolve() for n in names}) != len(names):
         raise PackageError("the same package is given twice: " + ", ".join(names))
 
     def version(v: PackageVerification) -> tuple[str, str, str]:
@@ -844,7 +725,7 @@ def merge_packages(
     children = []
     schema_text = b""
     for p, v in kids:
-        with _Store(p) as store:
+        with Store(p) as store:
             tables.append(pq.read_table(pa.BufferReader(store.read(REPORTS))))
             schema_text = store.read(SCHEMA)
             custody[_custody_name(v.manifest_sha256)] = store.read(MANIFEST)
@@ -861,8 +742,8 @@ def merge_packages(
     _check_keys(batch, "the merged reports")
     parts = _build(batch, form, t, schema_text, _utc(created), custody, {"children": children})
     out = Path(output)
-    _write(out, parts)
-    return Package(out, json.loads(parts[MANIFEST]), _sha256(parts[MANIFEST]))
+    write_parts(out, parts)
+    return Package(out, json.loads(parts[MANIFEST]), sha256(parts[MANIFEST]))
 
 
 def _first_with_tree(kids: Iterable[tuple[Path, PackageVerification]]) -> tuple[Path, dict[str, Any], str]:

@@ -5,6 +5,7 @@ not fit together and keeps the chain of custody county → city → province."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import zipfile
@@ -390,3 +391,38 @@ def test_a_childs_reports_changed_in_the_parent_break_the_chain(tmp_path: Path, 
     (city.path / "custody" / f"{k1.manifest_sha256}.json").unlink()
     v = us.verify_package(city.path)
     assert v.parts == [f"custody/{k1.manifest_sha256}.json"]
+
+
+# ---------------------------------------------------------------------------------------
+# A package is a file of reports for every command; its manifests give submission times
+
+
+def test_a_package_reads_as_reports_with_each_units_package_time(tmp_path: Path, tree: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    utc = dt.timezone.utc
+    # songnuan-2018's notice: 2018-02-28. K2 packaged at 20:00 UTC on the 28th, which is
+    # 04:00 on 1 March in Beijing: late. The city merges a day later still.
+    k1 = us.package(_reports({"K1": 100}), FORM, tmp_path / "k1.zip", tree=tree,
+                    created=dt.datetime(2018, 2, 27, 9, 0, tzinfo=utc))
+    k2 = us.package(_reports({"K2": 50}), FORM, tmp_path / "k2.zip", tree=tree,
+                    created=dt.datetime(2018, 2, 28, 20, 0, tzinfo=utc))
+    city = us.merge_packages([k1.path, k2.path], tmp_path / "c1", created=dt.datetime(2018, 3, 1, 9, tzinfo=utc))
+    assert city.manifest["created"] == "2018-03-01T09:00:00Z"
+    res = us.read_file(city.path, us.forms()[FORM].schema)
+    assert res.batch.units == ["K1", "K2"] and res.batch.format_column("05A") == ["100.123456", "50.123456"]
+    assert res.submitted == [dt.datetime(2018, 2, 27, 17, 0), dt.datetime(2018, 3, 1, 4, 0)]
+    h = us.Hierarchy.read(tree)
+    c = h.completeness(res.batch, us.forms()[FORM], period="2018", submitted=res.submitted)
+    assert c.late["unit"].tolist() == ["K2"] and c.on_time == 1
+    code = main(["completeness", str(city.path), "--form", FORM, "--tree", str(tree), "--root", "C1"])
+    out = capsys.readouterr()
+    assert code == 1 and "1 on time, 1 late" in out.out and "read as a submission package" in out.err
+    # A package whose data changed since it was packaged is not read as reports.
+    part = tmp_path / "k2x"
+    us.package(_reports({"K2": 50}), FORM, part)
+    (part / "reports.parquet").write_bytes(_flip((part / "reports.parquet").read_bytes(), 50))
+    with pytest.raises(us.InputError, match="changed since it was packaged") as err:
+        us.read_reports(part, us.forms()[FORM])
+    assert err.value.file == str(part)
+    with pytest.raises(us.InputError, match="a package of form songnuan-2018, not songnuan-2015"):
+        us.read_batch(k1.path, us.forms()["songnuan-2015"])

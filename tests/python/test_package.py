@@ -220,6 +220,18 @@ def test_a_consistently_rewritten_package_is_caught_by_the_recorded_manifest_has
     assert code == 0
 
 
+def test_a_package_folder_zipped_whole_verifies(county: us.Package, tmp_path: Path) -> None:
+    # As `zip -r k1.zip k1/` makes it: every entry under the folder's name.
+    out = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for q in sorted(county.path.rglob("*")):
+            z.write(q, f"k1/{q.relative_to(county.path).as_posix()}")
+    assert us.verify_package(out).ok and us.read_package(out).manifest_sha256 == county.manifest_sha256
+    with zipfile.ZipFile(out, "a") as z:
+        z.writestr("k1/extra.csv", "unit\n")
+    assert us.verify_package(out).parts == ["extra.csv"]
+
+
 # ---------------------------------------------------------------------------------------
 # Bad inputs: errors naming the package and the part, exit 2
 
@@ -366,7 +378,7 @@ def test_the_chain_of_custody_runs_county_city_province(tmp_path: Path, tree: Pa
     assert p.manifest["units"] == ["C1", "K1", "K2", "K3"] and p.manifest["reports"] == 4
     v = us.verify_package(p.path)
     assert v.ok, v.findings
-    assert any("chain of custody: 6 manifest(s)" in c for c in v.checked)
+    assert any("chain of custody: 6 kept manifest(s)" in c for c in v.checked)
     # The merged data is the children's, exactly.
     assert sorted(p.batch().format_column("05A")) == ["100.123456", "150.123456", "50.123456", "7.123456"]
     code, text = _verify(capsys, p.path)

@@ -45,11 +45,14 @@ def canonical_json(obj: Any) -> bytes:
 
 
 class Store:
-    """The parts of a package on disk (a folder or a zip), by their names."""
+    """The parts of a package on disk (a folder or a zip), by their names. A zip whose
+    entries all sit in one folder holding the manifest (``zip -r k1.zip k1/``) is read as
+    that folder."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
         if path.is_dir():
             self.names = sorted(
                 q.relative_to(path).as_posix() for q in path.rglob("*") if q.is_file()
@@ -60,7 +63,11 @@ class Store:
             except (zipfile.BadZipFile, OSError) as exc:
                 raise PackageError(f"{path}: not a submission package (neither a folder nor a zip: {exc})",
                                    file=str(path)) from exc
-            self.names = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
+            names = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
+            top = {n.split("/", 1)[0] for n in names}
+            if MANIFEST not in names and len(top) == 1 and f"{next(iter(top))}/{MANIFEST}" in names:
+                self._prefix = next(iter(top)) + "/"
+            self.names = [n[len(self._prefix):] for n in names]
         else:
             raise PackageError(f"{path}: no such package (a folder or a .zip)", file=str(path))
 
@@ -73,14 +80,14 @@ class Store:
 
     def read(self, name: str) -> bytes:
         if self._zip is not None:
-            return self._zip.read(name)
+            return self._zip.read(self._prefix + name)
         return (self.path / name).read_bytes()
 
     def hash(self, name: str) -> tuple[str, int]:
         """(SHA-256, size) of a part, read in chunks."""
         h = hashlib.sha256()
         size = 0
-        with (self._zip.open(name) if self._zip is not None else (self.path / name).open("rb")) as f:
+        with (self._zip.open(self._prefix + name) if self._zip is not None else (self.path / name).open("rb")) as f:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
                 size += len(chunk)
@@ -161,8 +168,8 @@ def is_package(path: str | os.PathLike[str]) -> bool:
         return (p / MANIFEST).is_file()
     if p.is_file() and zipfile.is_zipfile(p):
         try:
-            with zipfile.ZipFile(p) as z:
-                return MANIFEST in z.namelist()
-        except (zipfile.BadZipFile, OSError):
+            with Store(p) as store:
+                return MANIFEST in store.names
+        except PackageError:
             return False
     return False

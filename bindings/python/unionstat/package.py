@@ -83,13 +83,24 @@ def reports_digest(batch: _core.ReportBatch) -> str:
     the form id and field codes, the (unit, period) keys sorted, then per field the raw
     exact values (int64, money in the form's fixed-point units) and the blanks, in that
     order. Two batches of the same form holding the same reports have the same digest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     schema = batch.form
-    units = np.asarray(batch.units, dtype=str)
-    periods = np.asarray(batch.periods, dtype=str)
-    order = np.lexsort((periods, units)) if len(units) else np.zeros(0, dtype=np.int64)
+    keys = pa.table({"unit": pa.array(batch.units, pa.string()), "period": pa.array(batch.periods, pa.string())})
+    order = pc.sort_indices(keys, sort_keys=[("unit", "ascending"), ("period", "ascending")])  # UTF-8 byte order
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT + "/reports/1", schema.id, [f.code for f in schema.fields]]).encode())
-    h.update(json.dumps([units[order].tolist(), periods[order].tolist()], ensure_ascii=False).encode("utf-8"))
+    for name in ("unit", "period"):
+        # The sorted keys as Arrow lays them out: int32 offsets from 0, then the UTF-8 bytes.
+        col = pc.take(keys.column(name), order).combine_chunks()
+        offsets = np.frombuffer(col.buffers()[1], dtype="<i4", count=len(col) + 1, offset=col.offset * 4)
+        offsets = offsets - offsets[0]
+        data = col.buffers()[2]
+        start = int(np.frombuffer(col.buffers()[1], dtype="<i4", count=1, offset=col.offset * 4)[0])
+        h.update(offsets.astype("<i4").tobytes())
+        h.update(b"" if data is None else data.to_pybytes()[start:start + int(offsets[-1])])
+    order = order.to_numpy()
     for f in schema.fields:
         values, missing = batch.raw_column(f.code)
         v = np.asarray(values, dtype="<i8")[order]

@@ -40,8 +40,22 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def canonical_json(obj: Any) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+def canonical_json(obj: dict[str, Any]) -> bytes:
+    """A part's JSON as written (UTF-8): one top-level key a line, and one element a line
+    of a top-level list of objects (rules, children); every value else compact — so the
+    encoder stays in C for a national package's million units, and a person can still
+    read it."""
+    def compact(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    lines = []
+    for key, value in obj.items():
+        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            inner = ",\n".join(f"  {compact(x)}" for x in value)
+            lines.append(f" {compact(key)}: [\n{inner}\n ]")
+        else:
+            lines.append(f" {compact(key)}: {compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
 class Store:
@@ -106,7 +120,8 @@ def write_parts(output: Path, parts: dict[str, bytes]) -> None:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
                 for name in [MANIFEST] + sorted(n for n in parts if n != MANIFEST):
                     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the time is in the manifest
-                    info.compress_type = zipfile.ZIP_DEFLATED
+                    # Parquet is compressed inside (zstd): deflating it again costs time for nothing.
+                    info.compress_type = zipfile.ZIP_STORED if name.endswith(".parquet") else zipfile.ZIP_DEFLATED
                     z.writestr(info, parts[name])
             os.replace(tmp, output)
         finally:

@@ -383,6 +383,9 @@ def test_the_chain_of_custody_runs_county_city_province(tmp_path: Path, tree: Pa
     assert sorted(p.batch().format_column("05A")) == ["100.123456", "150.123456", "50.123456", "7.123456"]
     code, text = _verify(capsys, p.path)
     assert code == 0 and "chain of custody" in text
+    code, text = _verify(capsys, p.path, "--format", "json")
+    record = json.loads(text)
+    assert code == 0 and record["ok"] and record["manifest_sha256"] == p.manifest_sha256 and record["findings"] == []
 
 
 def test_a_childs_reports_changed_in_the_parent_break_the_chain(tmp_path: Path, tree: Path, form: us.Form) -> None:

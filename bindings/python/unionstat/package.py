@@ -212,14 +212,17 @@ class Package:
 
     @property
     def form_id(self) -> str:
+        """The packaged form's id (``songnuan-2018``)."""
         return str(self.manifest["form"]["id"])
 
     @property
     def periods(self) -> list[str]:
+        """The periods of the packaged reports, sorted."""
         return list(self.manifest["periods"])
 
     @property
     def units(self) -> list[str]:
+        """The units of the packaged reports, sorted."""
         return list(self.manifest["units"])
 
     @property
@@ -422,6 +425,7 @@ class PackageVerification:
 
     @property
     def ok(self) -> bool:
+        """True when the package is intact: no finding."""
         return not self.findings
 
     def __bool__(self) -> bool:
@@ -433,6 +437,7 @@ class PackageVerification:
         return list(dict.fromkeys(f.part for f in self.findings))
 
     def records(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what ``unionstat verify --format json`` prints)."""
         return {"package": str(self.path), "ok": self.ok, "manifest_sha256": self.manifest_sha256,
                 "package_sha256": self.manifest.get("package_sha256"),
                 "findings": [{"part": f.part, "message": f.message} for f in self.findings], "checked": self.checked}

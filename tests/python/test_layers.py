@@ -13,6 +13,7 @@ import unionstat
 LAYERS = [
     "errors", "progress",            # foundations
     "workbook", "filled",            # XLSX parts; filled templates' named cells
+    "store",                         # a submission package's parts (folder or zip) and manifest
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
@@ -20,6 +21,7 @@ LAYERS = [
     "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
     "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees
+    "package",                       # submission packages: reports, schema, tree, summary, hashes
     "dask",                          # the same operations on Dask partitions
     "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
 ]

@@ -28,6 +28,7 @@ from .errors import (
     HierarchyError,
     InputError,
     InputNotice,
+    PackageError,
     RuleError,
     SchemaError,
     UnknownNameError,
@@ -38,6 +39,7 @@ from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
 from .io import ReadResult, read_batch, read_file
 from .localise import Localisation, Localisations
 from .outliers import OutlierResult, outliers
+from .package import Package, PackageFinding, PackageVerification, merge_packages, package, read_package, verify_package
 from .rules import BatchValidation, ReportValidation
 from .ruleset import Finding, RuleAnalysis
 from .templates import template
@@ -61,6 +63,10 @@ __all__ = [
     "InputError",
     "InputNotice",
     "OutlierResult",
+    "Package",
+    "PackageError",
+    "PackageFinding",
+    "PackageVerification",
     "Localisation",
     "Localisations",
     "Finding",
@@ -85,13 +91,17 @@ __all__ = [
     "load_crosswalk",
     "load_drafts",
     "load_form",
+    "merge_packages",
     "outliers",
+    "package",
     "read_batch",
     "read_file",
+    "read_package",
     "read_notice",
     "read_reports",
     "schema_dir",
     "template",
     "to_batch",
+    "verify_package",
     "write_reports",
 ]

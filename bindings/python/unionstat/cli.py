@@ -4,6 +4,7 @@ Commands: ``forms``, ``show FORM``, ``template FORM -o FILE.xlsx``, ``validate F
 --form F``, ``check FILE --tree T --form F``, ``completeness FILE --tree T --form F``,
 ``outliers FILE --form F [--previous FILE] [--tree T]``, ``localise FILE --form F``,
 ``analyse-rules FORM_OR_FILE``, ``draft NOTICE.txt -o FILE``,
+``package FILE --form F [--tree T] -o DIR_OR_ZIP``, ``verify PKG``, ``merge PKG… -o DIR_OR_ZIP``,
 ``demo``. ``--tree`` takes a units file (CSV or YAML) or a bundled tree's name
 (``qinghai``, ``pingdingshan``).
 
@@ -13,9 +14,13 @@ Exit status, so that ETL scripts can branch on it:
 * 1 — findings: errors (``validate``), gaps (``check``), units that did not report or
   reported late (``completeness``), outliers (``outliers``), reports to correct (``localise``),
   rules no report can satisfy (``analyse-rules``), or reports of units outside the tree that
-  were left out;
+  were left out; a package whose reports fail an error rule (``package``, ``merge``: the
+  package is written all the same, its summary says so); a package that does not verify —
+  a part changed, missing or added (``verify``, naming each part);
 * 2 — bad usage or unreadable input: wrong arguments, a missing or unreadable file, bad
-  cells, an unknown form or tree, an inconsistent tree.
+  cells, an unknown form or tree, an inconsistent tree; what is not a package, a manifest
+  that is no JSON; packages that cannot be merged (overlapping units, mixed form versions or
+  periods, a child that does not verify).
 """
 
 from __future__ import annotations
@@ -589,6 +594,93 @@ def _cmd_analyse_rules(args: argparse.Namespace) -> int:
     return FOUND if bad else CLEAN
 
 
+# ---------------------------------------------------------------------------------------
+# Submission packages
+# ---------------------------------------------------------------------------------------
+
+
+def _package_line(pkg: Any) -> str:
+    m = pkg.manifest
+    v = m["validation"]
+    state = "no error" if v["ok"] else f"{v['errors']:,} error(s)"
+    return (f"wrote {pkg.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
+            f"report(s) of {len(m['units']):,} unit(s), {state}, {v['violations']:,} violation(s)"
+            f"{'' if m.get('tree') else ', no tree'}\nmanifest sha256 {pkg.manifest_sha256}\n"
+            f"package  sha256 {m['package_sha256']}")
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    """Reads reports as every data command does, then packages them (see unionstat.package)."""
+    from .package import _resolve_form, package
+
+    form = _resolve_form(args.form)
+    with _progress(args, 2) as bar:
+        batch = _read(args, form, bar)
+        bar.step(f"packaging {len(batch):,} reports")
+        pkg = package(batch, form, args.output, tree=args.tree)
+    print(_package_line(pkg))
+    return CLEAN if pkg.ok else FOUND
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .package import verify_package
+
+    res = verify_package(args.package, manifest_sha256=args.manifest_sha256)
+    if args.format == "json":
+        print(json.dumps(res.records(), ensure_ascii=False, indent=1))
+    else:
+        m = res.manifest
+        head = (f"{res.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
+                f"report(s) of {len(m['units']):,} unit(s), packaged {m['created']} by unionstat "
+                f"{m['library'].get('version', '?')}; manifest sha256 {res.manifest_sha256}")
+        print(head)
+        if res.ok:
+            print("intact: " + "; ".join(res.checked))
+        else:
+            print(f"NOT intact: {len(res.findings)} finding(s) in {', '.join(res.parts)}")
+            for f in res.findings:
+                print(f"  {f.part}: {f.message}")
+    return CLEAN if res.ok else FOUND
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from .package import merge_packages
+
+    pkg = merge_packages(args.packages, args.output, tree=args.tree)
+    print(_package_line(pkg))
+    for c in pkg.children:
+        print(f"  child {c['source']}: manifest sha256 {c['manifest_sha256']} ({c['units']:,} unit(s), "
+              f"packaged {c['created']})")
+    return CLEAN if pkg.ok else FOUND
+
+
+def _package_parsers(sub: Any) -> None:
+    k = sub.add_parser("package", help="write a tamper-evident submission package of reports (folder or .zip)")
+    k.add_argument("file", help="reports: any file the data commands read (CSV, XLSX, Parquet, JSON, filled templates, "
+                               "a folder of them)")
+    k.add_argument("--form", required=True, help="form id (see `unionstat forms`) or a form schema file")
+    k.add_argument("--tree", help="units file (CSV/YAML) or a bundled tree, validated against and packaged")
+    k.add_argument("-o", "--output", required=True, help="package to write: a new or empty folder, or a .zip")
+    k.add_argument("--period", help="package only this period's reports (default: every period in the file)")
+    k.add_argument("--encoding", help="encoding of a CSV file (default: detected)")
+    k.add_argument("--sheet", help="sheet of an XLSX file, by name or 0-based index")
+    k.add_argument("--strict", action="store_true", help="columns that are no field of the form are errors")
+    k.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    k.set_defaults(func=_cmd_package)
+    y = sub.add_parser("verify", help="recompute a package's hashes, data, rule set and validation")
+    y.add_argument("package", help="a package: folder or .zip")
+    y.add_argument("--manifest-sha256", help="the manifest hash as recorded elsewhere (a parent's manifest, an email): "
+                                             "another manifest is a finding")
+    y.add_argument("--format", choices=["table", "json"], default="table")
+    y.set_defaults(func=_cmd_verify)
+    g = sub.add_parser("merge", help="merge children's packages into the parent's (chain of custody kept)")
+    g.add_argument("packages", nargs="+", help="the children's packages (folders or .zip)")
+    g.add_argument("-o", "--output", required=True, help="package to write: a new or empty folder, or a .zip")
+    g.add_argument("--tree", help="the parent's tree (default: the children's snapshot, when they share one)")
+    g.set_defaults(func=_cmd_merge)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -723,6 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=_cmd_demo)
     _draft_parser(sub)
+    _package_parsers(sub)
     return p
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "ExactOverflowError",
     "UnknownNameError",
     "HierarchyError",
+    "PackageError",
     "InputNotice",
 ]
 
@@ -114,6 +115,15 @@ class HierarchyError(Error, ValueError):
     def __init__(self, text: str = "", **place: Any) -> None:
         self.units = []
         super().__init__(text, **place)
+
+
+class PackageError(Error, ValueError):
+    """A submission package cannot be used: not a package, a manifest that is no JSON (with
+    ``line`` and ``column``), packages that cannot be merged (overlapping units, mixed form
+    versions or periods). ``file`` is the package, ``part`` the part concerned
+    (``manifest.json``, ``reports.parquet`` …) when one is."""
+
+    part: str | None = None
 
 
 class InputNotice(UserWarning):

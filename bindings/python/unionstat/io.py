@@ -10,6 +10,7 @@ user's everywhere: the file's line (CSV), the sheet's row (XLSX), the record's p
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["ReadResult", "read_batch", "read_file", "read_arrow", "arrow_table", "warn_notices", "SUFFIXES"]
 
 #: File types read, by suffix.
-SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".feather", ".arrow", ".ipc", ".json", ".jsonl", ".ndjson")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".feather", ".arrow", ".ipc", ".json", ".jsonl", ".ndjson",
+            ".zip")
 
 
 @dataclass
@@ -82,6 +84,12 @@ def read_file(
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file", file=str(p))
+    from .store import is_package
+
+    if is_package(p):
+        if encoding is not None or sheet is not None:
+            raise InputError(f"{p}: a submission package takes neither an encoding nor a sheet", file=str(p))
+        return _read_package(p, schema, strict=strict)
     if p.is_dir():
         if encoding is not None or sheet is not None:
             raise InputError(f"{p}: a folder of filled templates takes neither an encoding nor a sheet", file=str(p))
@@ -108,7 +116,9 @@ def read_file(
         return _with_submitted(_read_feather(p, schema, strict=strict), p)
     if suffix in (".json", ".jsonl", ".ndjson"):
         return _with_submitted(_read_json(p, schema, strict=strict), p)
-    raise InputError(f"{p}: unknown file type '{suffix}' (csv, xlsx, parquet, feather, json)", file=str(p))
+    if suffix == ".zip":
+        raise InputError(f"{p}: a zip that is no submission package (no manifest.json)", file=str(p))
+    raise InputError(f"{p}: unknown file type '{suffix}' (csv, xlsx, parquet, feather, json, a package)", file=str(p))
 
 
 def read_batch(
@@ -470,6 +480,64 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
     assert result is not None
     result.notices = notices + [n for n in result.notices]
     result.submitted = [r.submitted for r in reports] if any(r.submitted for r in reports) else []
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Submission packages (unionstat.package): their reports, and when each was packaged
+
+#: The notices' time: a manifest's UTC times become submission times in China Standard Time.
+_CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def _read_package(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult:
+    """The reports of a submission package (a folder or a zip), its ``reports.parquet``
+    checked against the manifest's hash first (``unionstat verify`` checks the rest).
+    Each report's submission time is when its unit's own package was made: the created
+    time of the innermost manifest that lists the unit (a merged package keeps its
+    children's), in China Standard Time."""
+    pa = _pyarrow("a package")
+    import pyarrow.parquet as pq
+
+    from .store import CUSTODY, REPORTS, Store, read_manifest, sha256
+
+    with Store(p) as store:
+        manifest, _raw = read_manifest(store, p)
+        if REPORTS not in store.names:
+            raise InputError(f"{p}: the package has no {REPORTS}", file=str(p))
+        data = store.read(REPORTS)
+        listed = manifest["parts"].get(REPORTS, {}).get("sha256")
+        if sha256(data) != listed:
+            raise InputError(f"{p}/{REPORTS}: changed since it was packaged (its SHA-256 is not the manifest's); "
+                             f"`unionstat verify {p}` tells what else", file=str(p))
+        if manifest["form"]["id"] != schema.id:
+            raise InputError(f"{p}: a package of form {manifest['form']['id']}, not {schema.id}", file=str(p))
+        own: dict[str, str] = {}
+        for name in store.names:
+            if name.startswith(CUSTODY + "/"):
+                try:
+                    kid = json.loads(store.read(name).decode("utf-8"))
+                except ValueError as exc:
+                    raise InputError(f"{p}/{name}: a kept manifest that is no JSON: {exc}", file=str(p)) from exc
+                if not kid.get("children"):  # a unit's own package, not a merge on the way up
+                    own.update(dict.fromkeys(kid.get("units", []), kid.get("created")))
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except Exception as exc:
+        raise InputError(f"{p}/{REPORTS}: cannot read the part as Parquet: {exc}", file=str(p)) from exc
+    result = read_arrow(table, schema, what=f"{p}/{REPORTS}", strict=strict, file=str(p))
+
+    def local(stamp: Any) -> dt.datetime | None:
+        try:
+            when = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when.astimezone(_CST).replace(tzinfo=None) if when.tzinfo else when
+
+    created = manifest["created"]
+    result.submitted = [local(own.get(u, created)) for u in result.batch.units]
+    result.notices.append(f"read as a submission package ({manifest['reports']:,} reports of {manifest['form']['id']}); "
+                          "each report's submission time is when its unit's package was made")
     return result
 
 

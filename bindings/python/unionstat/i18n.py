@@ -122,6 +122,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "=on time": ("on time", "按时"),
     "=late": ("late", "逾期"),
     "=no time": ("no time", "无报送时间"),
+    "=infeasible": ("infeasible", "互相矛盾"),
+    "=redundant": ("redundant", "冗余"),
+    "=fixed": ("fixed", "取值固定"),
+    "=bound": ("bound", "取值界限"),
     "=True": ("True", "是"),
     "=False": ("False", "否"),
     # --- views: forms and reports ----------------------------------------------------

@@ -378,7 +378,7 @@ def _cmd_rollup(args: argparse.Namespace) -> int:
     lang = _lang(args, form)
     me = totals.loc[unit]
     kids = [c for c in tree.children(unit) if c in totals.index][: args.limit]
-    rows = [[f.code, _clip(f.label_en if lang == "en" else f.label), f.unit, fmt_value(me[f.code])]
+    rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])]
             + [fmt_value(totals.loc[k, f.code]) for k in kids] for f in form.fields]
     header = t("{form} period {period}: {unit} {name} — {n} report(s) counted", lang, form=form.id,
                period=period or t("(any)", lang), unit=unit, name=me["name"], n=f"{int(me['reports']):,}")

@@ -118,7 +118,7 @@ def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
 _CSS = (
     "<style>.us-t{border-collapse:collapse;font-size:13px}.us-t td,.us-t th{border:1px solid #ccc;"
     "padding:2px 6px;text-align:left}.us-fail{background:#fde2e2}.us-warn{background:#fff4d6}"
-    ".us-muted{color:#777}</style>"
+    ".us-muted{color:#777}.us-t th{white-space:nowrap}</style>"
 )
 
 
@@ -126,10 +126,14 @@ def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A result table for the page in ``lang``: its column names from the i18n table and
     the words among its values (levels, kinds, severities …) translated; the data as they
     are. English pages show the table as it is."""
+    import pandas as pd
+
     if lang == "en":
         return df
     out = df.copy()
     for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
         if out[col].dtype == object or out[col].dtype == bool:
             out[col] = out[col].map(lambda v: word(v, lang) if isinstance(v, (str, bool)) else v)
     names = {c: t(c, lang) if c in TEXTS else c for c in out.columns}
@@ -210,8 +214,7 @@ def report_html(res: ReportValidation, lang: str | None = None) -> str:
             cls = " class='us-fail'" if any(o.severity == "error" for o in issues) else " class='us-warn'"
         msg = "<br>".join(_e(o.message) for o in issues)
         shown = "<span class='us-muted'>空</span>" if v is None else _e(str(v))
-        label = f.label_en if lang == "en" else f.label
-        parts.append(f"<tr{cls}><td>{f.code}</td><td>{_e(label)}</td><td>{shown}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>")
+        parts.append(f"<tr{cls}><td>{f.code}</td><td>{_e(f.label)}</td><td>{shown}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>")
     parts.append("</table>")
     return "".join(parts)
 
@@ -322,9 +325,8 @@ def rollup_html(
     parts.append("<table class='us-t'><tr>" + _ths(["code", "label", "measure"], lang) + f"{total}{kid_heads}</tr>")
     for f in schema.fields:
         cells = "".join(f"<td>{_blank_html(totals.loc[c, f.code])}</td>" for c in shown)
-        label = f.label_en if lang == "en" else f.label
         parts.append(
-            f"<tr><td>{_e(f.code)}</td><td>{_e(label)}</td><td>{_e(f.unit)}</td>"
+            f"<tr><td>{_e(f.code)}</td><td>{_e(f.label)}</td><td>{_e(f.unit)}</td>"
             f"<td><b>{_blank_html(me[f.code])}</b></td>{cells}</tr>"
         )
     parts.append("</table>")
@@ -458,7 +460,7 @@ def report_view_html(res: ReportValidation, lang: str | None = None) -> str:
         last_row = f.row
         parts.append(
             f"<tr{cls}><td>{_e(row)}</td><td>{_e(f.letter or '')}</td><td>{_e(f.code)}</td>"
-            f"<td>{_e(f.label_en if en else f.label)}</td>"
+            f"<td>{_e(f.label)}</td>"
             f"<td>{_blank_html(_shown_value(f, values[f.code]))}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>"
         )
     parts.append("</table>")

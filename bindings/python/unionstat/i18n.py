@@ -150,6 +150,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "roots": ("roots", "根单位"),
     "units by level and kind": ("units by level and kind", "各层级、各类别单位数"),
     "one step below the root": ("one step below the root", "根单位的直属下级"),
+    "{days} day(s) {hours}:{minutes}": ("{days} day(s) {hours}:{minutes}", "{days} 天 {hours}:{minutes}"),
     "… and {n} more": ("… and {n} more", "…… 另有 {n} 项"),
     "Roll-up of {form}: {unit} {name} — {n} report(s) counted": (
         "Roll-up of {form}: {unit} {name} — {n} report(s) counted",

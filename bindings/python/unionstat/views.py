@@ -132,9 +132,13 @@ def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         return df
     out = df.copy()
     for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
+        dtype = out[col].dtype
+        if pd.api.types.is_timedelta64_dtype(dtype):  # 2 days 15:20:00 → 2 天 15:20
+            out[col] = out[col].map(lambda d: d if pd.isna(d) else _duration(d, lang))
+            continue
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or dtype == bool:
             out[col] = out[col].astype(object)
-        if out[col].dtype == object or out[col].dtype == bool:
+        if out[col].dtype == object:
             out[col] = out[col].map(lambda v: word(v, lang) if isinstance(v, (str, bool)) else v)
     names = {c: t(c, lang) if c in TEXTS else c for c in out.columns}
     names.update({"reported": t("reported units", lang)} if "expected" in out.columns else {})
@@ -145,6 +149,11 @@ def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     if out.columns.name in TEXTS:
         out.columns.name = t(out.columns.name, lang)
     return out
+
+
+def _duration(d: Any, lang: str) -> str:
+    hours, rest = divmod(int(d.total_seconds()) - d.days * 86400, 3600)
+    return t("{days} day(s) {hours}:{minutes}", lang, days=d.days, hours=f"{hours:02}", minutes=f"{rest // 60:02}")
 
 
 def _ths(keys: list[str], lang: str) -> str:

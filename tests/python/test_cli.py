@@ -200,8 +200,11 @@ def test_completeness_formats(tree: str, files: dict[str, str], capsys: pytest.C
     assert [m["unit"] for m in obj["missing"]] == ["G3"]
     assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "csv"]) == 1
     assert pd.read_csv(io.StringIO(capsys.readouterr().out))["unit"].tolist() == ["G3"]
-    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html"]) == 1
+    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html",
+                 "--lang", "en"]) == 1
     assert "8 of 9 units reported" in capsys.readouterr().out
+    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html"]) == 1
+    assert "应报 9 个单位，已报 8 个" in capsys.readouterr().out
 
 
 def test_bundled_tree_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

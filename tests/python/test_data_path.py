@@ -134,7 +134,7 @@ def test_period_filters_every_command_and_says_what_it_left_out(tmp_path: Path, 
     status, out, err = run(["validate", str(f), "--form", FORM, "--period", "2017", "--lang", "en"], capsys)
     assert status == 0 and out.startswith("1 reports") and "left out 2 report(s) of other periods (2018: 2)" in err
     status, out, err = run(["validate", str(f), "--form", FORM, "--period", "2018"], capsys)
-    assert status == 1 and out.startswith("2 reports")
+    assert status == 1 and out.startswith("2 份报表")
 
 
 def test_an_unknown_period_is_an_error_listing_those_present(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,7 +91,7 @@ def test_without_matplotlib_the_rest_works_and_says_what_plots_need(
     assert "6. Figures that pass the rules but stand out" in html
     tree, df, _ = us.sample.sample_province()
     res = us.outliers(df, form, tree=tree.at("2018"))
-    assert "plots need matplotlib" in res._repr_html_()
+    assert "plots need matplotlib" in res.html("en") and "图需要 matplotlib" in res._repr_html_()
 
 
 def test_matplotlib_is_optional_in_the_package_metadata(root: Path) -> None:

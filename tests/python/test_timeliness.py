@@ -139,7 +139,7 @@ def test_the_cli_reads_a_submitted_column_and_takes_deadline(tmp_path: Path, qin
     assert "on-time rate" in out.out and "submission time" in out.err
     # --strict refuses columns that are no field, but not the submission time.
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--strict"]) == 1
-    assert "1 late" in capsys.readouterr().out
+    assert "逾期 1 个" in capsys.readouterr().out
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--deadline", "2018-03-10",
                  "--format", "json"]) == 1                   # still 1: a unit did not report
     obj = json.loads(capsys.readouterr().out)

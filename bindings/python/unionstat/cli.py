@@ -432,7 +432,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_completeness(args: argparse.Namespace) -> int:
-    from .views import completeness_html, text_table
+    from .views import _duration, completeness_html, text_table
 
     unknown: list[str] = []
     with _progress(args, 3) as bar:
@@ -471,7 +471,8 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
     if late is not None and len(late):
         lines.append(t("reported late ({n}):", lang, n=len(late)))
         lines.append(text_table(words(["unit", "name", "level", "kind", "submitted", "late_by"], lang),
-                                [[x.unit, x.name, word(x.level, lang), word(x.kind, lang), str(x.submitted), str(x.late_by)]
+                                [[x.unit, x.name, word(x.level, lang), word(x.kind, lang), str(x.submitted),
+                                  str(x.late_by) if lang == "en" else _duration(x.late_by, lang)]
                                  for x in late.head(args.limit).itertuples()]))
     if len(missing):
         lines.append(t("not reported ({n}):", lang, n=len(missing)))

@@ -151,9 +151,11 @@ def test_validate_with_a_tree(tree: str, files: dict[str, str], capsys: pytest.C
 
 
 def test_rollup_formats(tree: str, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["rollup", files["leaves"], "--tree", tree, "--form", FORM]) == 0
+    assert main(["rollup", files["leaves"], "--tree", tree, "--form", FORM, "--lang", "en"]) == 0
     table = capsys.readouterr().out
-    assert "P 省总工会 — 5 report(s) counted" in table and "100" in table and "7.50" in table
+    assert "P 省总工会 — 5 report(s) counted" in table
+    assert main(["rollup", files["leaves"], "--tree", tree, "--form", FORM]) == 0  # Chinese by default
+    assert "P 省总工会 — 计入 5 份报表" in capsys.readouterr().out and "100" in table and "7.50" in table
     assert main(["rollup", files["leaves"], "--tree", tree, "--form", FORM, "--format", "csv"]) == 0
     df = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"05A": str})
     assert df.set_index("unit").loc["P", "01A"] == 100 and df.set_index("unit").loc["K1", "05A"] == "3.00"
@@ -173,7 +175,7 @@ def test_rollup_of_consolidated_reports_hints_at_lowest_only(
 
 
 def test_check_formats(tree: str, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", files["gap"], "--tree", tree, "--form", FORM]) == 1
+    assert main(["check", files["gap"], "--tree", tree, "--form", FORM, "--lang", "en"]) == 1
     table = capsys.readouterr().out
     assert "3 imbalance(s)" in table and "P → C1 → K1" in table and "introduced here" in table
     assert main(["check", files["gap"], "--tree", tree, "--form", FORM, "--format", "csv"]) == 1
@@ -189,7 +191,7 @@ def test_check_formats(tree: str, files: dict[str, str], capsys: pytest.CaptureF
 
 
 def test_completeness_formats(tree: str, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM]) == 1
+    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--lang", "en"]) == 1
     table = capsys.readouterr().out
     assert "8 of 9 units reported" in table and "G3" in table and "企业三" in table
     assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "json"]) == 1
@@ -198,8 +200,11 @@ def test_completeness_formats(tree: str, files: dict[str, str], capsys: pytest.C
     assert [m["unit"] for m in obj["missing"]] == ["G3"]
     assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "csv"]) == 1
     assert pd.read_csv(io.StringIO(capsys.readouterr().out))["unit"].tolist() == ["G3"]
-    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html"]) == 1
+    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html",
+                 "--lang", "en"]) == 1
     assert "8 of 9 units reported" in capsys.readouterr().out
+    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html"]) == 1
+    assert "应报 9 个单位，已报 8 个" in capsys.readouterr().out
 
 
 def test_bundled_tree_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,7 +214,7 @@ def test_bundled_tree_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     f = tmp_path / "songnuan.parquet"
     write_reports(sample_reports(FORM, mistakes=False), f)
     assert main(["check", str(f), "--tree", "qinghai", "--form", FORM]) == 0
-    assert main(["completeness", str(f), "--tree", "qinghai", "--form", FORM]) == 0
+    assert main(["completeness", str(f), "--tree", "qinghai", "--form", FORM, "--lang", "en"]) == 0
     assert main(["rollup", str(f), "--tree", "qinghai", "--form", FORM, "--lowest-only"]) == 0
     out = capsys.readouterr().out
     assert "951 of 951 units reported" in out and "630000 青海省总工会" in out

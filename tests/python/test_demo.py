@@ -23,7 +23,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str]:
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        status = main(["demo", "--output", str(out)])
+        status = main(["demo", "--output", str(out), "--lang", "en"])  # the English summary; zh: test_browser.py
     return status, buf.getvalue(), out.read_text(encoding="utf-8")
 
 
@@ -83,5 +83,5 @@ def test_python_m_unionstat_demo_writes_the_default_file(tmp_path: Path) -> None
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "unionstat-demo.html").is_file()
-    assert "wrote unionstat-demo.html" in proc.stdout
+    assert "已写出 unionstat-demo.html" in proc.stdout            # Chinese, the forms' language, by default
     assert proc.stderr == ""

@@ -11,7 +11,7 @@ import unionstat
 
 #: Bottom to top. A module may import only those before it (and the compiled _core).
 LAYERS = [
-    "errors", "progress",            # foundations
+    "errors", "i18n", "progress",    # foundations; the documents' words in zh and en
     "workbook", "filled",            # XLSX parts; filled templates' named cells
     "store",                         # a submission package's parts (folder or zip) and manifest
     "io",                            # files ⇄ Arrow ⇄ core batches

@@ -322,7 +322,7 @@ def test_cli_localise_json_and_exit_status(tmp_path: Any, capsys: Any, form: us.
     for r in out:
         assert set(r) >= {"unit", "period", "fields", "values"} and len(r["fields"]) == 1
         assert all(isinstance(v, str) for v in r["values"].values())
-    assert main(["localise", str(path), "--form", "songnuan-2018", "--weights", "01A=2,09A=2"]) == 1
+    assert main(["localise", str(path), "--form", "songnuan-2018", "--weights", "01A=2,09A=2", "--lang", "en"]) == 1
     table = capsys.readouterr().out
     assert "suggested" in table
     clean = tmp_path / "clean.csv"

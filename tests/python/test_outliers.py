@@ -231,8 +231,9 @@ def test_bad_arguments_are_clear_errors(form: us.Form) -> None:
 def test_result_shows_itself_in_jupyter(slipped: tuple[pd.DataFrame, list[str], pd.DataFrame], form: us.Form) -> None:
     df, units, _ = slipped
     res = us.outliers(df.head(3000), form)
-    html = res._repr_html_()
-    assert "<table" in html and "robust_z" in html
+    html = res._repr_html_()                 # the form's language: Chinese headings and methods
+    assert "<table" in html and "稳健Z分数" in html and "<th>同级中位数</th>" in html
+    assert "robust_z" in res.html("en") and "<th>peer_median</th>" in res.html("en")
     assert repr(res).startswith("<OutlierResult songnuan-2018:")
 
 
@@ -276,8 +277,10 @@ def test_cli_json_lists_records_best_first(files: dict[str, Any]) -> None:
 
 
 def test_cli_table_and_csv(files: dict[str, Any], tmp_path: Path) -> None:
+    status, out, _ = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--limit", "5", "--lang", "en"])
+    assert status == 1 and files["unit"] in out and "outlier(s)" in out and "robust z" in out
     status, out, _ = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--limit", "5"])
-    assert status == 1 and files["unit"] in out and "outlier(s)" in out and "稳健z值" in out
+    assert status == 1 and files["unit"] in out and "个异常值" in out and "稳健z值" in out
     status, _, _ = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "-o", str(tmp_path / "o.csv")])
     back = pd.read_csv(tmp_path / "o.csv", dtype={"value": str})
     assert status == 1 and list(back.columns[:4]) == ["unit", "period", "row", "field"]
@@ -298,7 +301,7 @@ def test_cli_bad_input_exits_2_naming_the_file_and_row(files: dict[str, Any], tm
 def test_cli_no_outliers_exits_0(tmp_path: Path) -> None:
     df = pd.DataFrame({"unit": [f"u{i}" for i in range(10)], "period": "2018", "01A": [100 + i for i in range(10)]})
     df.to_csv(tmp_path / "calm.csv", index=False)
-    status, out, _ = _run(["outliers", str(tmp_path / "calm.csv"), "--form", "songnuan-2018"])
+    status, out, _ = _run(["outliers", str(tmp_path / "calm.csv"), "--form", "songnuan-2018", "--lang", "en"])
     assert status == 0 and "0 outlier(s)" in out
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::unionstat.UnknownUnitsWarning")
 @pytest.fixture(scope="module")
 def demo() -> tuple[object, str]:
     d = build_demo()
-    return d, demo_html(d)
+    return d, demo_html(d, "en")
 
 
 def test_distribution_marks_the_outliers_and_the_median() -> None:
@@ -86,12 +86,12 @@ def test_without_matplotlib_the_rest_works_and_says_what_plots_need(
     with pytest.raises(plots.PlotError, match=r"pip install unionstat\[plot\]"):
         plots.bars_svg(["a"], [1.0], title="t")
     d, _ = demo
-    html = demo_html(d)
+    html = demo_html(d, "en")
     assert "plots need matplotlib" in html and "<svg" not in html
     assert "6. Figures that pass the rules but stand out" in html
     tree, df, _ = us.sample.sample_province()
     res = us.outliers(df, form, tree=tree.at("2018"))
-    assert "plots need matplotlib" in res._repr_html_()
+    assert "plots need matplotlib" in res.html("en") and "图需要 matplotlib" in res._repr_html_()
 
 
 def test_matplotlib_is_optional_in_the_package_metadata(root: Path) -> None:

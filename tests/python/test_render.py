@@ -8,6 +8,7 @@ import pytest
 
 import unionstat as us
 from unionstat.cli import main
+from unionstat.views import form_html
 
 
 @pytest.mark.parametrize("form_id", sorted(us.forms()))
@@ -21,7 +22,7 @@ def test_every_blank_prints_once_with_its_code_and_unit(form_id: str) -> None:
         assert f.unit in mine[0] or f.unit == "是/否", f.code
         if f.letter:
             assert f"({f.letter})" in mine[0]
-    assert f"{len(form.fields)} blanks" in lines[2]
+    assert f"{len(form.fields)} 个填报项" in lines[2]
     for q in form.quirks:
         assert q in text
     for note, _en in form.notes:
@@ -56,7 +57,7 @@ def test_a_blank_printed_mid_sentence_stays_there() -> None:
 def test_detail_adds_printed_wording_and_notes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", "bangfu-2017", "--detail"]) == 0
     out = capsys.readouterr().out
-    assert "printed: (B) 省级_____个；" in out
+    assert "印刷原文：(B) 省级_____个；" in out
     assert main(["show", "songnuan-2018", "--lang", "en"]) == 0
     assert "Workers in the area, total" in capsys.readouterr().out
 
@@ -66,4 +67,4 @@ def test_html_view_has_every_field_and_the_quirks() -> None:
     html = form._repr_html_()
     for f in form.fields:
         assert f">{f.code}<" in html or f">{f.code} <" in html
-    assert "quirks kept as printed" in html
+    assert "印刷原样保留之处" in html and "quirks kept as printed" in form_html(form, "en")

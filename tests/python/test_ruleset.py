@@ -130,7 +130,9 @@ def test_cli_analyse_rules(tmp_path: Any, capsys: Any) -> None:
     out = json.loads(capsys.readouterr().out)
     assert len(out) == 13 and all(r["kind"] == "redundant" and r["rules"] for r in out)
     _form(_rule("at_most", "01A <= 100") + _rule("at_least", "01A >= 200") + "\n", tmp_path)
-    assert main(["analyse-rules", str(tmp_path / "f.yaml")]) == 1
+    assert main(["analyse-rules", str(tmp_path / "f.yaml"), "--lang", "en"]) == 1
     assert "[infeasible]" in capsys.readouterr().out
+    assert main(["analyse-rules", str(tmp_path / "f.yaml")]) == 1  # the form's language by default
+    assert "[互相矛盾]" in capsys.readouterr().out
     assert main(["analyse-rules", "no-such-form"]) == 2
     assert "neither a bundled form" in capsys.readouterr().err

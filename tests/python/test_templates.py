@@ -141,7 +141,7 @@ def test_a_planted_part_above_its_total_is_reported_by_validate(tmp_path: Path, 
     fill(blank, out, {"unit": "630102", "period": "2018", "f_01A": 120, "f_01B": 130})
     assert main(["validate", str(out), "--form", "songnuan-2018"]) == 1
     text = capsys.readouterr().out
-    assert "songnuan.part_of.01B" in text and "unit 630102" in text
+    assert "songnuan.part_of.01B" in text and "单位 630102" in text
 
 
 def test_a_workbook_of_50_unit_sheets_reads_back_as_50_reports(tmp_path: Path, form: us.Form) -> None:

@@ -118,6 +118,10 @@ def test_the_cumulative_reporting_curve(qinghai: tuple) -> None:
     svg = str(c.plot())
     assert svg.startswith("<svg") and 'id="deadline"' in svg and 'id="late"' in svg and 'id="curve"' in svg
     html = c._repr_html_()                                  # Jupyter: the rates, the late units, the curve
+    assert "逾期 1 个" in html and 'id="curve"' in html and "逾期报送（1）" in html
+    from unionstat.views import completeness_html
+
+    html = completeness_html(c, lang="en")
     assert "1 late" in html and 'id="curve"' in html and "reported late (1)" in html
 
 
@@ -128,14 +132,14 @@ def test_the_cli_reads_a_submitted_column_and_takes_deadline(tmp_path: Path, qin
     df["submitted"] = df["unit"].map(lambda u: times[u].strftime("%Y-%m-%d %H:%M"))
     path = tmp_path / "reports.csv"
     us.write_reports(df, path)
-    assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM]) == 1
+    assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--lang", "en"]) == 1
     out = capsys.readouterr()
     assert "deadline 2018-02-28: " in out.out and "1 late" in out.out
     assert re.search(rf"reported late \(1\):\n.*\n\s*{late_county} ", out.out)
     assert "on-time rate" in out.out and "submission time" in out.err
     # --strict refuses columns that are no field, but not the submission time.
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--strict"]) == 1
-    assert "1 late" in capsys.readouterr().out
+    assert "逾期 1 个" in capsys.readouterr().out
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--deadline", "2018-03-10",
                  "--format", "json"]) == 1                   # still 1: a unit did not report
     obj = json.loads(capsys.readouterr().out)
@@ -169,7 +173,7 @@ def test_filled_templates_date_is_their_submission_time(tmp_path: Path, capsys: 
             wb[sheet][ref.replace("$", "")] = value
         wb.save(folder / f"{unit}.xlsx")
     assert main(["completeness", str(folder), "--tree", str(units_file), "--form", "songnuan-2012",
-                 "--root", "dl"]) == 1
+                 "--root", "dl", "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "deadline 2012-01-08: 1 on time, 1 late, 2 missing" in out
     assert re.search(r"reported late \(1\):\n.*\n\s*sh\s+沙河口区总工会", out)
@@ -180,11 +184,11 @@ def test_the_demo_report_shows_timeliness_and_the_curve(tmp_path: Path) -> None:
     from unionstat.demo import build_demo, demo_html, demo_text
 
     d = build_demo()
-    text = demo_text(d)
+    text = demo_text(d, lang="en")
     assert re.search(r"deadline 2018-02-28: \d+ on time, 1 late, 1 missing", text)
     late = planted_mistakes().query("found_by == 'timeliness'").iloc[0]
     assert f"reported late: {late['unit']}" in text and bool(d.mistakes.query("found_by == 'timeliness'")["found"].all())
-    html = demo_html(d)
+    html = demo_html(d, "en")
     assert "cumulative reporting curve" in html and 'id="deadline"' in html
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -23,12 +24,22 @@ def _cells(html: str) -> list[str]:
     return re.findall(r"<td[^>]*>(.*?)</td>", html)
 
 
+@pytest.fixture
+def english() -> Iterator[None]:
+    """These views' English headings (the session's language set as a Jupyter user would
+    set it); their Chinese ones, the default for the bundled forms, are in test_i18n.py."""
+    us.set_lang("en")
+    yield
+    us.set_lang(None)
+
+
 def test_form_view_has_title_codes_and_units(form: us.Form) -> None:
     html = form._repr_html_()
     assert form.title in html
     assert ">01A" in html and ">万元<" in html and "workers.total" in html
 
 
+@pytest.mark.usefixtures("english")
 def test_report_view_shows_values_and_violations_beside_their_cells(form: us.Form) -> None:
     rep = form.report("630100", "2018", {"01A": 183000, "01B": 241000, "05A": "1523.40"})
     view = form.view(rep)
@@ -43,6 +54,7 @@ def test_report_view_shows_values_and_violations_beside_their_cells(form: us.For
     assert not form.view(form.report("630100", "2018", {"01A": 10, "01B": 3})).violations
 
 
+@pytest.mark.usefixtures("english")
 def test_batch_validation_view_has_counts_and_messages(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
     _tree, songnuan = province
     res = form.check(songnuan)
@@ -54,6 +66,7 @@ def test_batch_validation_view_has_counts_and_messages(province: tuple[us.Hierar
     assert repr(res).startswith("<BatchValidation: errors, 10 violation(s) (6 errors) in 9 unit(s)")
 
 
+@pytest.mark.usefixtures("english")
 def test_hierarchy_view_has_roots_levels_and_units_below(province: tuple[us.Hierarchy, pd.DataFrame]) -> None:
     tree, _songnuan = province
     html = tree._repr_html_()
@@ -64,6 +77,7 @@ def test_hierarchy_view_has_roots_levels_and_units_below(province: tuple[us.Hier
     assert re.search(rf"<td>632800</td><td>海西州总工会</td><td>city</td><td>regional</td><td>{below:,}</td>", html)
 
 
+@pytest.mark.usefixtures("english")
 def test_rollup_view_shows_the_totals_field_by_field(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
     tree, songnuan = province
     with warnings.catch_warnings():
@@ -81,6 +95,7 @@ def test_rollup_view_shows_the_totals_field_by_field(province: tuple[us.Hierarch
     assert "630102-900" in html                                                # the report left out
 
 
+@pytest.mark.usefixtures("english")
 def test_completeness_view(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
     tree, songnuan = province
     with warnings.catch_warnings():
@@ -92,6 +107,7 @@ def test_completeness_view(province: tuple[us.Hierarchy, pd.DataFrame], form: us
     assert repr(c) == f"<Completeness 2018: {c.reported} of {c.expected} units reported ({c.rate:.1%})>"
 
 
+@pytest.mark.usefixtures("english")
 def test_gaps_view_traces_the_path(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
     tree, songnuan = province
     with warnings.catch_warnings():

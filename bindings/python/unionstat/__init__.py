@@ -36,6 +36,7 @@ from .errors import (
 from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, read_reports, to_batch, write_reports
 from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
+from .i18n import get_lang, set_lang
 from .io import ReadResult, read_batch, read_file
 from .localise import Localisation, Localisations
 from .outliers import OutlierResult, outliers
@@ -88,6 +89,7 @@ __all__ = [
     "draft_form",
     "drafts_to_yaml",
     "forms",
+    "get_lang",
     "load_crosswalk",
     "load_drafts",
     "load_form",
@@ -100,6 +102,7 @@ __all__ = [
     "read_notice",
     "read_reports",
     "schema_dir",
+    "set_lang",
     "template",
     "to_batch",
     "verify_package",

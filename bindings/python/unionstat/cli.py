@@ -78,6 +78,15 @@ def _progress(args: argparse.Namespace, steps: int) -> Progress:
     return Progress(steps, enabled=enabled)
 
 
+def _lang(args: argparse.Namespace, form: Any) -> str:
+    """The language of the output: --lang, else the form's own (Chinese for the bundled
+    forms); set on ``args.lang`` so that every step of the command uses the same."""
+    from .i18n import resolve
+
+    args.lang = resolve(getattr(args, "lang", None), form)
+    return str(args.lang)
+
+
 def _note(text: str) -> None:
     print(f"unionstat: note: {text}", file=sys.stderr)
 
@@ -301,28 +310,34 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else:
             res = validate_batch(batch)
     args.status = CLEAN if res.ok else FOUND
+    lang = _lang(args, form)
     fmt = _format(args)
     if fmt in ("json", "csv", "parquet"):
         _emit(args, res.violations_table(), "", "")
     elif fmt == "html":
         from .views import batch_html
 
-        _emit(args, None, "", batch_html(res))
+        _emit(args, None, "", batch_html(res, lang=lang))
     else:
+        from .i18n import t, word, words
+
         s = res.summary_table().to_pylist()
         failing = [r for r in s if r["fails"] or r["errors"]]
         shown = res.violations_table(limit=args.limit).to_pylist()
         errors = sum(r["fails"] + r["errors"] for r in s if r["severity"] == "error")
-        lines = [f"{len(batch):,} reports, {len(res):,} violations ({errors:,} errors)"]
+        lines = [t("{n} reports, {violations} violations ({errors} errors)", lang, n=f"{len(batch):,}",
+                   violations=f"{len(res):,}", errors=f"{errors:,}")]
         if failing:
             from .views import text_table
 
-            lines.append(text_table(["rule", "severity", "items", "passes", "fails", "skipped", "errors"],
-                                    [[r["rule"], r["severity"]] + [f"{r[k]:,}" for k in ("items", "passes", "fails", "skipped", "errors")]
+            lines.append(text_table(words(["rule", "severity", "items", "passes", "fails", "skipped", "errors"], lang),
+                                    [[r["rule"], word(r["severity"], lang)]
+                                     + [f"{r[k]:,}" for k in ("items", "passes", "fails", "skipped", "errors")]
                                      for r in failing], right={2, 3, 4, 5, 6}))
-        lines += [f"  row {r['row']} unit {r['unit']}: [{r['severity']}] {r['rule']}: {r['message']}" for r in shown]
+        lines += [t("  row {row} unit {unit}: [{severity}] {rule}: {message}", lang, row=r["row"], unit=r["unit"],
+                    severity=word(r["severity"], lang), rule=r["rule"], message=r["message"]) for r in shown]
         if len(res) > len(shown):
-            lines.append(f"  … and {len(res) - len(shown):,} more (--limit, or --format csv for all)")
+            lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=f"{len(res) - len(shown):,}"))
         _emit(args, None, "\n".join(lines), "")
     return CLEAN if res.ok else FOUND
 
@@ -363,19 +378,24 @@ def _cmd_rollup(args: argparse.Namespace) -> int:
     if inner and not args.lowest_only:
         print(f"unionstat: note: {len(inner)} unit(s) with children reported (e.g. {inner[0]}); their reports were "
               "added as their own activity — if they are consolidated totals, use --lowest-only", file=sys.stderr)
+    from .i18n import t, words
+
+    lang = _lang(args, form)
     me = totals.loc[unit]
     kids = [c for c in tree.children(unit) if c in totals.index][: args.limit]
-    rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])] + [fmt_value(totals.loc[k, f.code]) for k in kids]
-            for f in form.fields]
-    header = f"{form.id} period {period or '(any)'}: {unit} {me['name']} — {int(me['reports']):,} report(s) counted"
-    table = text_table(["code", "field", "unit", f"{unit} total"] + kids, rows, right=set(range(3, 4 + len(kids))))
+    rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])]
+            + [fmt_value(totals.loc[k, f.code]) for k in kids] for f in form.fields]
+    header = t("{form} period {period}: {unit} {name} — {n} report(s) counted", lang, form=form.id,
+               period=period or t("(any)", lang), unit=unit, name=me["name"], n=f"{int(me['reports']):,}")
+    table = text_table(words(["code", "field", "measure"], lang) + [t("{unit} total", lang, unit=unit)] + kids, rows,
+                       right=set(range(3, 4 + len(kids))))
     out = totals.reset_index()
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].map(_plain)
     args.status = FOUND if unknown else CLEAN
     _emit(args, out, header + "\n" + table,
-          rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown))
+          rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown, lang=lang))
     return FOUND if unknown else CLEAN
 
 
@@ -396,24 +416,28 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "csv":
         out["explained_by"] = out["explained_by"].map(" ".join)
         out["trace"] = out["trace"].map(" > ".join)
-    table = f"{form.id} period {period or '(any)'}: {len(imbalanced)} imbalance(s) (unit × field)"
+    from .i18n import t, words
+
+    lang = _lang(args, form)
+    table = t("{form} period {period}: {n} imbalance(s) (unit × field)", lang, form=form.id,
+              period=period or t("(any)", lang), n=len(imbalanced))
     if len(gaps):
         rows = [
             [x.unit, names.get(x.unit, ""), x.field, fmt_value(x.reported), fmt_value(x.computed), fmt_value(x.difference),
-             fmt_value(x.gap), " → ".join(x.trace) if len(x.trace) > 1 else ("introduced here" if x.trace else "")]
+             fmt_value(x.gap), " → ".join(x.trace) if len(x.trace) > 1 else (t("introduced here", lang) if x.trace else "")]
             for x in gaps.head(args.limit).itertuples()
         ]
-        table += "\n" + text_table(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"],
-                                   rows, right={3, 4, 5, 6})
+        table += "\n" + text_table(words(["unit", "name", "field", "reported", "computed", "difference", "gap",
+                                          "traced path"], lang), rows, right={3, 4, 5, 6})
         if len(gaps) > args.limit:
-            table += f"\n  … and {len(gaps) - args.limit} more (--limit, or --format csv for all)"
+            table += "\n" + t("  … and {n} more (--limit, or --format csv for all)", lang, n=len(gaps) - args.limit)
     args.status = FOUND if len(imbalanced) or unknown else CLEAN
-    _emit(args, out, table, gaps_html(gaps, names))
+    _emit(args, out, table, gaps_html(gaps, names, lang=lang))
     return FOUND if len(imbalanced) or unknown else CLEAN
 
 
 def _cmd_completeness(args: argparse.Namespace) -> int:
-    from .views import completeness_html, text_table
+    from .views import _duration, completeness_html, text_table
 
     unknown: list[str] = []
     with _progress(args, 3) as bar:
@@ -424,36 +448,44 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
         with _unknown_units(unknown):
             c = tree.completeness(batch, form, period=period, root=args.root or "", submitted=submitted,
                                   deadline=args.deadline)
+    from .i18n import t, word, words
+
+    lang = _lang(args, form)
     missing = c.missing[["unit", "name", "level", "kind", "parent"]]
     timed = c.timed
 
     def rates(df: pd.DataFrame, key: str) -> str:
-        rows = [[str(getattr(x, key)), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
+        rows = [[word(getattr(x, key), lang), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
                 + ([f"{x.on_time:,}", f"{x.late:,}", f"{x.no_time:,}", f"{x.on_time_rate:.1%}"] if timed else [])
                 for x in df.itertuples()]
-        extra = ["on time", "late", "no time", "on-time rate"] if timed else []
-        return text_table([key, "expected", "reported", "missing", "rate"] + extra, rows,
+        extra = ["on_time", "late", "no_time", "on_time_rate"] if timed else []
+        return text_table(words([key, "expected", "reported units", "missing", "rate"] + extra, lang), rows,
                           right=set(range(1, 5 + len(extra))))
 
-    lines = [f"{form.id} period {c.period}: {c.reported:,} of {c.expected:,} units reported ({c.rate:.1%})"]
+    lines = [t("{form} period {period}: {reported} of {expected} units reported ({rate})", lang, form=form.id,
+               period=c.period, reported=f"{c.reported:,}", expected=f"{c.expected:,}", rate=f"{c.rate:.1%}")]
     if timed:
-        lines.append(f"deadline {c.deadline or '(none: the form prints none; --deadline)'}: {c.on_time:,} on time, "
-                     f"{len(c.late):,} late, {len(c.missing):,} missing")
+        lines.append(t("deadline {deadline}: {on_time} on time, {late} late, {missing} missing (cli)", lang,
+                       deadline=c.deadline or t("(none: the form prints none; --deadline)", lang),
+                       on_time=f"{c.on_time:,}", late=f"{len(c.late):,}", missing=f"{len(c.missing):,}"))
     elif c.deadline is not None:
-        lines.append(f"deadline {c.deadline}: submission times not known (a submitted column, or the 日期 cell of "
-                     "filled templates)")
+        lines.append(t("deadline {deadline}: submission times not known (a submitted column, or the 日期 cell of "
+                       "filled templates)", lang, deadline=c.deadline))
     lines += [rates(c.by_level, "level"), rates(c.by_kind, "kind")]
     late = c.late if timed else None
     if late is not None and len(late):
-        lines.append(f"reported late ({len(late)}):")
-        lines.append(text_table(["unit", "name", "level", "kind", "submitted", "late by"],
-                                [[x.unit, x.name, x.level, x.kind, str(x.submitted), str(x.late_by)]
+        lines.append(t("reported late ({n}):", lang, n=len(late)))
+        lines.append(text_table(words(["unit", "name", "level", "kind", "submitted", "late_by"], lang),
+                                [[x.unit, x.name, word(x.level, lang), word(x.kind, lang), str(x.submitted),
+                                  str(x.late_by) if lang == "en" else _duration(x.late_by, lang)]
                                  for x in late.head(args.limit).itertuples()]))
     if len(missing):
-        lines.append(f"not reported ({len(missing)}):")
-        lines.append(text_table(list(missing.columns), [[str(v) for v in r] for r in missing.head(args.limit).itertuples(index=False)]))
+        lines.append(t("not reported ({n}):", lang, n=len(missing)))
+        lines.append(text_table(words(list(missing.columns), lang),
+                                [[word(v, lang) if k in ("level", "kind") else str(v) for k, v in zip(missing.columns, r)]
+                                 for r in missing.head(args.limit).itertuples(index=False)]))
         if len(missing) > args.limit:
-            lines.append(f"  … and {len(missing) - args.limit} more (--limit, or --format csv for all)")
+            lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=len(missing) - args.limit))
     table = "\n".join(lines)
     obj = {
         "form": form.id, "period": c.period, "expected": c.expected, "reported": c.reported, "rate": c.rate,
@@ -467,7 +499,7 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
                        for r in late.to_dict(orient="records")] if late is not None else []
     found = bool(len(missing) or unknown or (late is not None and len(late)))
     args.status = FOUND if found else CLEAN
-    _emit(args, missing, table, completeness_html(c), obj)
+    _emit(args, missing, table, completeness_html(c, lang=lang), obj)
     return FOUND if found else CLEAN
 
 
@@ -490,27 +522,31 @@ def _cmd_outliers(args: argparse.Namespace) -> int:
                            threshold=args.threshold, min_peers=args.min_peers)
     found = len(res) > 0 or bool(unknown)
     args.status = FOUND if found else CLEAN
+    lang = _lang(args, form)
     fmt = _format(args)
     if fmt == "json":
         _emit(args, None, "", "", res.records())
     elif fmt in ("csv", "parquet"):
         _emit(args, res.table, "", "")
     else:
+        from .i18n import t, word, words
         from .views import text_table
 
-        lines = [f"{form.id} period {period or '(any)'}: {len(res):,} outlier(s) in {len(res.units()):,} unit(s) "
-                 f"of {len(batch):,} reports ({'peers from ' + args.tree if tree is not None else 'all reports as peers'}"
-                 f"{', previous period from ' + args.previous if previous is not None else ''})"]
+        peers = t("peers from {tree}", lang, tree=args.tree) if tree is not None else t("all reports as peers", lang)
+        before = t(", previous period from {file}", lang, file=args.previous) if previous is not None else ""
+        lines = [t("{form} period {period}: {n} outlier(s) in {units} unit(s) of {reports} reports ({peers}{previous})",
+                   lang, form=form.id, period=period or t("(any)", lang), n=f"{len(res):,}",
+                   units=f"{len(res.units()):,}", reports=f"{len(batch):,}", peers=peers, previous=before)]
         shown = res.table.slice(0, args.limit).to_pylist()
         if shown:
-            lines.append(text_table(["unit", "row", "field", "method", "value", "score", "peers' median"],
-                                    [[r["unit"], str(r["row"]), _clip(r["field"], 24), r["method"], r["value"] or "",
-                                      f"{r['score']:.1f}", r["peer_median"] or ""] for r in shown],
+            lines.append(text_table(words(["unit", "row", "field", "method", "value", "score", "peers' median"], lang),
+                                    [[r["unit"], str(r["row"]), _clip(r["field"], 24), word(r["method"], lang),
+                                      r["value"] or "", f"{r['score']:.1f}", r["peer_median"] or ""] for r in shown],
                                     right={1, 4, 5, 6}))
-            lines += [f"  {r['unit']}: {r['reason'] if args.lang == 'zh' else r['reason_en']}" for r in shown[:10]]
+            lines += [f"  {r['unit']}: {r['reason'] if lang == 'zh' else r['reason_en']}" for r in shown[:10]]
         if len(res) > len(shown):
-            lines.append(f"  … and {len(res) - len(shown):,} more (--limit, or --format csv for all)")
-        _emit(args, None, "\n".join(lines), res._repr_html_() if fmt == "html" else "")
+            lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=f"{len(res) - len(shown):,}"))
+        _emit(args, None, "\n".join(lines), res.html(lang) if fmt == "html" else "")
     return FOUND if found else CLEAN
 
 
@@ -539,28 +575,31 @@ def _cmd_localise(args: argparse.Namespace) -> int:
         res = form.localise(batch, weights=_weights(args.weights), progress=bar, workers=args.workers)
     found = len(res) > 0
     args.status = FOUND if found else CLEAN
+    lang = _lang(args, form)
     fmt = _format(args)
     if fmt == "json":
         _emit(args, None, "", "", res.records())
     elif fmt in ("csv", "parquet"):
         _emit(args, res.to_frame(), "", "")
     else:
+        from .i18n import t, words
         from .views import text_table
 
-        lines = [f"{len(batch):,} reports, {len(res):,} failing an error rule; the fields to change (least weight) "
-                 f"and values with which every error rule passes:"]
+        lines = [t("{n} reports, {failing} failing an error rule; the fields to change (least weight) and values with "
+                   "which every error rule passes:", lang, n=f"{len(batch):,}", failing=f"{len(res):,}")]
         shown = list(res)[: args.limit]
         rows = []
         for x in shown:
             for c in x.fields or [""]:
                 rows.append([x.unit, str(x.row), c, "" if not c or x.reported.get(c) is None else str(x.reported[c]),
-                             str(x.values[c]) if c else "", f"{x.weight:g}", "yes" if x.ties else "",
-                             x.status if x.verified or x.status != "ok" else "unverified"])
+                             str(x.values[c]) if c else "", f"{x.weight:g}", t("yes", lang) if x.ties else "",
+                             x.status if x.verified or x.status != "ok" else t("unverified", lang)])
         if rows:
-            lines.append(text_table(["unit", "row", "field", "reported", "suggested", "weight", "ties", "status"], rows,
-                                    right={1, 3, 4, 5}))
+            lines.append(text_table(words(["unit", "row", "field", "reported", "suggested", "weight", "ties", "status"],
+                                          lang), rows, right={1, 3, 4, 5}))
         if len(res) > len(shown):
-            lines.append(f"  … and {len(res) - len(shown):,} more reports (--limit, or --format csv for all)")
+            lines.append(t("  … and {n} more reports (--limit, or --format csv for all)", lang,
+                           n=f"{len(res) - len(shown):,}"))
         _emit(args, None, "\n".join(lines), "")
     return FOUND if found else CLEAN
 
@@ -578,18 +617,22 @@ def _cmd_analyse_rules(args: argparse.Namespace) -> int:
     res = form.analyse_rules()
     bad = bool(res.of("infeasible"))
     args.status = FOUND if bad else CLEAN
+    lang = _lang(args, form)
     fmt = _format(args)
     if fmt == "json":
         _emit(args, None, "", "", res.records())
     elif fmt in ("csv", "parquet"):
         _emit(args, res.to_frame(), "", "")
     else:
-        kinds = ", ".join(f"{n} {k}" for k, n in res.kinds().items()) or "no findings"
-        lines = [f"{form.id}: {len(form.rules)} rules; {kinds} (for complete reports)"]
+        from .i18n import t, word
+
+        kinds = ", ".join(f"{n} {word(k, lang)}" for k, n in res.kinds().items()) or t("no findings", lang)
+        lines = [t("{form}: {rules} rules; {kinds} (for complete reports)", lang, form=form.id, rules=len(form.rules),
+                   kinds=kinds)]
         for f in res:
-            lines.append(f"  [{f.kind}] {f.message if args.lang == 'zh' else f.message_en}")
+            lines.append(f"  [{word(f.kind, lang)}] {f.message if lang == 'zh' else f.message_en}")
         if res.unmodelled:
-            lines.append(f"  not analysed (not linear): {', '.join(res.unmodelled)}")
+            lines.append(t("  not analysed (not linear): {rules}", lang, rules=", ".join(res.unmodelled)))
         _emit(args, None, "\n".join(lines), "")
     return FOUND if bad else CLEAN
 
@@ -684,7 +727,7 @@ def _package_parsers(sub: Any) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(args.output, quiet=args.quiet, seed=args.seed)
+    return run_demo(args.output, quiet=args.quiet, seed=args.seed, lang=args.lang)
 
 
 # ---------------------------------------------------------------------------------------
@@ -746,6 +789,13 @@ def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 
                    help="columns that are no field of the form (备注, 填报人 …) are errors instead of being ignored")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
+    _lang_arg(p)
+
+
+def _lang_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=["zh", "en"], default=None,
+                   help="language of the headings, column names and summaries in table and html format "
+                        "(default: the form's, zh for the bundled forms)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -758,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("forms", help="list the bundled forms").set_defaults(func=_cmd_forms)
     s = sub.add_parser("show", help="print a form in its paper layout")
     s.add_argument("form")
-    s.add_argument("--lang", choices=["zh", "en"], default="zh")
+    _lang_arg(s)
     s.add_argument("--detail", action="store_true", help="add each blank's printed wording and transcriber's note")
     s.set_defaults(func=_cmd_show)
     t = sub.add_parser("template", help="write a form as an Excel template to fill (its paper layout, named cells)")
@@ -796,7 +846,6 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--scale", choices=["log", "raw"], default="log", help="scale of the robust z-scores (default log)")
     o.add_argument("--threshold", type=float, default=3.5, help="|robust z| beyond which a figure is an outlier")
     o.add_argument("--min-peers", type=int, default=10, help="smallest peer group scored (default 10)")
-    o.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the reasons in table format")
     o.set_defaults(func=_cmd_outliers)
     l = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
     _data_args(l, tree_required=False)
@@ -807,12 +856,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("form", help="a bundled form id or a form schema file (YAML)")
     a.add_argument("--format", choices=["table", "csv", "json"], default=None)
     a.add_argument("--output", "-o", help="write the result to this file instead of stdout")
-    a.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the messages in table format")
+    _lang_arg(a)
     a.set_defaults(func=_cmd_analyse_rules)
     d = sub.add_parser("demo", help="the bundled sample province: validate, roll up, check")
     d.add_argument("--output", default="unionstat-demo.html", help="HTML report to write")
     d.add_argument("--seed", type=int, default=2018, help="seed of the sample reports")
     d.add_argument("--quiet", action="store_true")
+    _lang_arg(d)
     d.set_defaults(func=_cmd_demo)
     _draft_parser(sub)
     _package_parsers(sub)

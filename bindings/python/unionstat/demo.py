@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .i18n import resolve, t, word, words
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -189,19 +191,30 @@ def _key_fields(form: Form) -> list[tuple[str, str, str]]:
     return out
 
 
-def _unit_name(names: dict[str, str], unit: str) -> str:
-    return f"{unit} {names[unit]}" if unit in names else f"{unit} (not in the tree)"
+def _unit_name(names: dict[str, str], unit: str, lang: str = "en") -> str:
+    return f"{unit} {names[unit]}" if unit in names else t("{unit} (not in the tree)", lang, unit=unit)
 
 
 def _signed(value: Any) -> str:
     return f"{value:+,}" if value else "0"
 
 
-def demo_text(d: DemoResult, *, messages: int = 6) -> str:
-    """The summary a provincial statistician reads first."""
+def _unknown_texts(r: FormResult, lang: str) -> list[str]:
+    """What the roll-up warned about the units outside the tree, in the reader's language."""
+    if lang == "en" or not r.warnings:
+        return r.warnings  # the roll-up's own warnings, as they were told
+    return [t("{n} unit(s) not in the tree were left out of the roll-up: {units}", lang, n=len(r.unknown_units),
+              units=", ".join(r.unknown_units))]
+
+
+def demo_text(d: DemoResult, *, messages: int = 6, lang: str | None = None) -> str:
+    """The summary a provincial statistician reads first, in ``lang`` (default: the
+    forms' language, Chinese)."""
     from .views import fmt_value
 
     sn = d.forms[0]
+    lang = resolve(lang, sn.form)
+    w = lambda v: word(v, lang)  # noqa: E731 - a word of the data in the reader's language
     root = sn.tree.ids[0]
     units = sn.tree.to_frame()
     shape = []
@@ -209,16 +222,20 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
         at = units[units["level"] == lv]
         if len(at):
             kinds = at.groupby("kind").size()
-            detail = f" ({', '.join(f'{n} {k}' for k, n in kinds.items())})" if len(kinds) > 1 else ""
-            shape.append(f"{len(at):,} {lv}{detail}")
+            detail = (" (" + ", ".join(t("{n} {kind}", lang, n=n, kind=w(k)) for k, n in kinds.items()) + ")"
+                      if len(kinds) > 1 else "")
+            shape.append(t("{n} {level}", lang, n=f"{len(at):,}", level=w(lv)) + detail)
     out = [
-        f"unionstat demo — sample province {root} {d.names.get(root, '')}, 2018 送温暖 campaign (seed {d.seed})",
-        f"  tree: {len(sn.tree):,} unions in {sn.period}: " + " · ".join(shape),
+        t("unionstat demo — sample province {root} {name}, 2018 送温暖 campaign (seed {seed})", lang, root=root,
+          name=d.names.get(root, ""), seed=d.seed),
+        "  " + t("tree: {n} unions in {period}: ", lang, n=f"{len(sn.tree):,}", period=sn.period) + " · ".join(shape),
     ]
     for r in d.forms:
-        out.append(f"  {r.form.id} {r.form.title}: {len(r.reports):,} reports for period {r.period}")
+        out.append("  " + t("{form} {title}: {n} reports for period {period}", lang, form=r.form.id,
+                            title=r.form.title_en if lang == "en" else r.form.title, n=f"{len(r.reports):,}",
+                            period=r.period))
 
-    out += ["", "1. Which units have errors"]
+    out += ["", t("1. Which units have errors", lang)]
     for r in d.forms:
         v = r.violations
         err = v[v["severity"] == "error"]
@@ -226,32 +243,33 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
         carried = v[v["origin"] == "carried up"]
         made = v[v["origin"] == "made here"]
         out.append(
-            f"{r.form.id}: {len(r.reports):,} reports × {len(r.form.rules)} rules → {err['unit'].nunique()} unit(s) with "
-            f"errors, {len(warn_only)} more with warnings only"
-            + (f"; {carried['unit'].nunique()} of them only pass up a mistake made below" if len(carried) else "")
+            t("{form}: {n} reports × {rules} rules → {errors} unit(s) with errors, {warnings} more with warnings only",
+              lang, form=r.form.id, n=f"{len(r.reports):,}", rules=len(r.form.rules), errors=err["unit"].nunique(),
+              warnings=len(warn_only))
+            + (t("; {n} of them only pass up a mistake made below", lang, n=carried["unit"].nunique()) if len(carried) else "")
         )
         if not len(v):
             continue
         by_sev = v.groupby("severity").agg(violations=("rule", "size"), units=("unit", "nunique"))
-        out += _table(["severity", "violations", "units"],
-                      [[s, str(int(x.violations)), str(int(x.units))] for s, x in by_sev.iterrows()], right={1, 2})
+        out += _table(words(["severity", "violations", "units"], lang),
+                      [[w(s), str(int(x.violations)), str(int(x.units))] for s, x in by_sev.iterrows()], right={1, 2})
         top = v.groupby("rule").size().sort_values(ascending=False, kind="stable").head(5)
-        out.append("  top rules: " + ", ".join(f"{rule} ({n})" for rule, n in top.items()))
+        out.append(t("  top rules: ", lang) + ", ".join(f"{rule} ({n})" for rule, n in top.items()))
         made = made.sort_values(["severity", "unit"], kind="stable")
-        out.append("  where the mistakes were made:")
+        out.append(t("  where the mistakes were made:", lang))
         for x in made.head(messages).itertuples():
-            out.append(f"    {_unit_name(d.names, x.unit)} [{x.severity}] {x.message}")
+            out.append(f"    {_unit_name(d.names, x.unit, lang)} [{w(x.severity)}] {x.message}")
         if len(made) > messages:
-            out.append(f"    … and {len(made) - messages} more")
+            out.append(t("    … and {n} more", lang, n=len(made) - messages))
         for rule, grp in carried.groupby("rule", sort=False):
             upward = sorted(grp["unit"], key=lambda u: -len(r.tree.path(u)))
-            out.append(f"  {rule} carried up by the consolidated reports (汇总) of "
-                       + " → ".join(_unit_name(d.names, u) for u in upward))
+            out.append(t("  {rule} carried up by the consolidated reports (汇总) of ", lang, rule=rule)
+                       + " → ".join(_unit_name(d.names, u, lang) for u in upward))
 
-    out += ["", f"2. Province totals ({root} {d.names.get(root, '')})"]
+    out += ["", t("2. Province totals ({root} {name})", lang, root=root, name=d.names.get(root, ""))]
     for r in d.forms:
-        how = "rolled up from the lowest reports" if r.consolidated else "rolled up from every centre's own report"
-        out.append(f"{r.form.id} ({how}):")
+        how = t("rolled up from the lowest reports" if r.consolidated else "rolled up from every centre's own report", lang)
+        out.append(t("{form} ({how}):", lang, form=r.form.id, how=how))
         reported = r.reports.set_index("unit").loc[root] if r.consolidated and root in set(r.reports["unit"]) else None
         rows = []
         for code, label, measure in _key_fields(r.form):
@@ -262,63 +280,80 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
                 diff = "" if fmt_value(rep) == "空" or rep == computed else _signed(rep - computed)
                 row += [fmt_value(rep), diff]
             rows.append(row)
-        headers = ["code", "field", "computed", "unit"] + (["reported", "difference"] if reported is not None else [])
-        out += _table(headers, rows, right={2, 4, 5})
+        headers = ["code", "field", "computed", "measure"] + (["reported", "difference"] if reported is not None else [])
+        out += _table(words(headers, lang), rows, right={2, 4, 5})
         if r.warnings:  # the same units are left out of the check and completeness too
-            out.append(f"  warning: {r.warnings[0]}")
+            out.append(t("  warning: {message}", lang, message=_unknown_texts(r, lang)[0]))
 
-    out += ["", "3. Gaps between reported and computed (consolidated reports against their units)"]
+    out += ["", t("3. Gaps between reported and computed (consolidated reports against their units)", lang)]
     for r in d.forms:
         if r.gaps is None:
-            out.append(f"{r.form.id}: every centre reports its own work; nothing to compare")
+            out.append(t("{form}: every centre reports its own work; nothing to compare", lang, form=r.form.id))
             continue
         g = r.gaps
-        out.append(f"{r.form.id}: {len(g)} imbalance(s) (unit × field)")
+        out.append(t("{form}: {n} imbalance(s) (unit × field)", lang, form=r.form.id, n=len(g)))
         rows = [
             [x.unit, d.names.get(x.unit, ""), x.field, fmt_value(x.reported), fmt_value(x.computed),
              _signed(x.difference), _signed(x.gap),
-             " → ".join([*x.trace[:-1], _unit_name(d.names, x.trace[-1])]) if len(x.trace) > 1 else "introduced here"]
+             " → ".join([*x.trace[:-1], _unit_name(d.names, x.trace[-1], lang)]) if len(x.trace) > 1
+             else t("introduced here", lang)]
             for x in g.itertuples()
         ]
         if rows:
-            out += _table(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], rows,
-                          right={3, 4, 5, 6})
+            out += _table(words(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], lang),
+                          rows, right={3, 4, 5, 6})
 
-    out += ["", "4. Completeness"]
+    out += ["", t("4. Completeness", lang)]
     for r in d.forms:
         c = r.completeness
-        out.append(f"{r.form.id} ({c.period}): {c.reported:,} of {c.expected:,} units reported ({c.rate:.1%})")
-        out += _table(["level", "expected", "reported", "missing", "rate"],
-                      [[x.level, f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
+        out.append(t("{form} ({period}): {reported} of {expected} units reported ({rate})", lang, form=r.form.id,
+                     period=c.period, reported=f"{c.reported:,}", expected=f"{c.expected:,}", rate=f"{c.rate:.1%}"))
+        out += _table(words(["level", "expected", "reported units", "missing", "rate"], lang),
+                      [[w(x.level), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
                        for x in c.by_level.itertuples()], right={1, 2, 3, 4})
         if c.timed:
             late = c.late
-            out.append(f"  deadline {c.deadline}: {c.on_time:,} on time, {len(late):,} late, {len(c.missing):,} missing")
-            out += _table(["level", "on time", "late", "on-time rate"],
-                          [[x.level, f"{x.on_time:,}", f"{x.late:,}", f"{x.on_time_rate:.1%}"]
+            out.append(t("  deadline {deadline}: {on_time} on time, {late} late, {missing} missing", lang,
+                         deadline=c.deadline, on_time=f"{c.on_time:,}", late=f"{len(late):,}",
+                         missing=f"{len(c.missing):,}"))
+            out += _table(words(["level", "on_time", "late", "on_time_rate"], lang),
+                          [[w(x.level), f"{x.on_time:,}", f"{x.late:,}", f"{x.on_time_rate:.1%}"]
                            for x in c.by_level.itertuples()], right={1, 2, 3})
             for x in late.head(10).itertuples():
-                out.append(f"  reported late: {x.unit} {x.name} ({x.level}) on {x.submitted:%Y-%m-%d %H:%M}, "
-                           f"{x.late_by.days} day(s) {x.late_by.seconds // 3600} h after the deadline")
+                out.append(t("  reported late: {unit} {name} ({level}) on {submitted}, {days} day(s) {hours} h after the "
+                             "deadline", lang, unit=x.unit, name=x.name, level=w(x.level),
+                             submitted=f"{x.submitted:%Y-%m-%d %H:%M}", days=x.late_by.days,
+                             hours=x.late_by.seconds // 3600))
         for x in c.missing.head(10).itertuples():
-            out.append(f"  not reported: {x.unit} {x.name} ({x.level}, under {_unit_name(d.names, x.parent)})")
+            out.append(t("  not reported: {unit} {name} ({level}, under {parent})", lang, unit=x.unit, name=x.name,
+                         level=w(x.level), parent=_unit_name(d.names, x.parent, lang)))
         for u in r.unknown_units:
-            out.append(f"  not in the tree: {u} — its report is left out of roll-up, check and completeness")
+            out.append(t("  not in the tree: {unit} — its report is left out of roll-up, check and completeness", lang,
+                         unit=u))
 
     m = d.mistakes
-    out += ["", f"5. Planted mistakes: {int(m['found'].sum())} of {len(m)} found"]
+    out += ["", t("5. Planted mistakes: {found} of {n} found", lang, found=int(m["found"].sum()), n=len(m))]
     for x in m.itertuples():
         mark = "✓" if x.found else "✗"
-        out.append(f"  {mark} {x.form:13} {x.found_by:12} {_unit_name(d.names, x.unit)}: {x.what}")
+        found_by = w(x.found_by)
+        out.append(f"  {mark} {x.form:13} {found_by:{12 - (_cjk_width(found_by) - len(found_by))}} "
+                   f"{_unit_name(d.names, x.unit, lang)}: {x.what}")
     if d.outliers is not None:
         o = d.outliers
-        out += ["", f"6. Figures that pass the rules but stand out among their peers: {len(o):,} in "
-                    f"{len(o.units()):,} unit(s) of songnuan"]
+        out += ["", t("6. Figures that pass the rules but stand out among their peers: {n} in {units} unit(s) of songnuan",
+                      lang, n=f"{len(o):,}", units=f"{len(o.units()):,}")]
         for x in o.table.slice(0, messages).to_pylist():
-            out.append(f"  {_unit_name(d.names, x['unit'])} [{x['method']} {x['score']:.1f}] {x['reason']}")
+            reason = x["reason_en"] if lang == "en" else x["reason"]
+            out.append(f"  {_unit_name(d.names, x['unit'], lang)} [{w(x['method'])} {x['score']:.1f}] {reason}")
     if d.output:
-        out += ["", f"wrote {d.output} ({d.seconds:.1f} s)"]
+        out += ["", t("wrote {output} ({seconds} s)", lang, output=d.output, seconds=f"{d.seconds:.1f}")]
     return "\n".join(out)
+
+
+def _cjk_width(text: str) -> int:
+    from .views import _width
+
+    return _width(text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,41 +361,49 @@ def demo_text(d: DemoResult, *, messages: int = 6) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def demo_html(d: DemoResult) -> str:
-    """The demo's findings as one self-contained HTML page."""
-    from .views import _CSS, completeness_html, fmt_value, gaps_html
+def demo_html(d: DemoResult, lang: str | None = None) -> str:
+    """The demo's findings as one self-contained HTML page in ``lang`` (default: the
+    forms' language, Chinese): headings, column names and summaries translated, the
+    data as reported."""
+    from .views import _CSS, _localised, completeness_html, fmt_value, gaps_html
 
     e = html.escape
     sn = d.forms[0]
+    lang = resolve(lang, sn.form)
+    w = lambda v: word(v, lang)  # noqa: E731 - a word of the data in the reader's language
     root = sn.tree.ids[0]
+    en = lang == "en"
     parts = [
-        "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
-        f"<title>unionstat demo — {e(d.names.get(root, root))}</title>",
+        f"<!DOCTYPE html><html lang='{'en' if en else 'zh-CN'}'><head><meta charset='utf-8'>",
+        f"<title>{e(t('unionstat demo — {name}', lang, name=d.names.get(root, root)))}</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}h2{border-bottom:1px solid #ccc}</style>",
         _CSS, "</head><body>",
-        f"<h1>unionstat demo — {e(root)} {e(d.names.get(root, ''))}, 2018 送温暖 campaign</h1>",
-        f"<p class='us-muted'>sample province generated with seed {d.seed}; {len(sn.tree):,} unions in {e(sn.period)}</p>",
-        "<ul>" + "".join(f"<li>{e(r.form.id)} {e(r.form.title)}: {len(r.reports):,} reports for period {e(r.period)}</li>"
+        f"<h1>{e(t('unionstat demo — {root} {name}, 2018 送温暖 campaign', lang, root=root, name=d.names.get(root, '')))}</h1>",
+        f"<p class='us-muted'>{e(t('sample province generated with seed {seed}; {n} unions in {period}', lang, seed=d.seed, n=f'{len(sn.tree):,}', period=sn.period))}</p>",
+        "<ul>" + "".join(f"<li>{e(t('{form} {title}: {n} reports for period {period}', lang, form=r.form.id, title=r.form.title_en if en else r.form.title, n=f'{len(r.reports):,}', period=r.period))}</li>"
                          for r in d.forms) + "</ul>",
-        "<h2>1. Which units have errors</h2>",
+        f"<h2>{e(t('1. Which units have errors', lang))}</h2>",
     ]
     for r in d.forms:
         v = r.violations
-        parts.append(f"<h3>{e(r.form.id)}: {v['unit'].nunique()} unit(s) with errors or warnings</h3>")
+        parts.append(f"<h3>{e(t('{form}: {n} unit(s) with errors or warnings', lang, form=r.form.id, n=v['unit'].nunique()))}</h3>")
         if len(v):
             by_sev = v.groupby("severity").agg(violations=("rule", "size"), units=("unit", "nunique")).reset_index()
-            parts.append(by_sev.to_html(index=False, classes="us-t"))
+            parts.append(_localised(by_sev, lang).to_html(index=False, classes="us-t"))
             cols = ["unit", "name", "level", "rule", "severity", "origin", "lhs", "rhs", "message"]
             rows = "".join(
                 f"<tr class='{'us-fail' if x.severity == 'error' else 'us-warn'}'>"
-                + "".join(f"<td>{e(str(getattr(x, c)))}</td>" for c in cols) + "</tr>"
+                + "".join(f"<td>{e(w(getattr(x, c)) if c in ('level', 'severity', 'origin') else str(getattr(x, c)))}</td>"
+                          for c in cols) + "</tr>"
                 for x in v.itertuples()
             )
-            parts.append("<table class='us-t'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + f"</tr>{rows}</table>")
+            parts.append("<table class='us-t'><tr>" + "".join(f"<th>{e(t(c, lang))}</th>" for c in cols)
+                         + f"</tr>{rows}</table>")
         failing = r.summary[(r.summary["fails"] > 0) | (r.summary["errors"] > 0)]
-        parts.append("<p class='us-muted'>rules that failed somewhere</p>"
-                     + failing[["rule", "severity", "check", "items", "passes", "fails", "skipped"]].to_html(index=False, classes="us-t"))
-    parts.append(f"<h2>2. Province totals ({e(root)} {e(d.names.get(root, ''))})</h2>")
+        parts.append(f"<p class='us-muted'>{e(t('rules that failed somewhere', lang))}</p>"
+                     + _localised(failing[["rule", "severity", "check", "items", "passes", "fails", "skipped"]], lang)
+                     .to_html(index=False, classes="us-t"))
+    parts.append(f"<h2>{e(t('2. Province totals ({root} {name})', lang, root=root, name=d.names.get(root, '')))}</h2>")
     for r in d.forms:
         reported = r.reports.set_index("unit").loc[root] if r.consolidated and root in set(r.reports["unit"]) else None
         cells = []
@@ -368,30 +411,31 @@ def demo_html(d: DemoResult) -> str:
             computed = r.totals.loc[root, code]
             extra = f"<td>{e(fmt_value(reported[code]))}</td>" if reported is not None else ""
             cells.append(f"<tr><td>{e(code)}</td><td>{e(label)}</td><td>{e(fmt_value(computed))}</td><td>{e(measure)}</td>{extra}</tr>")
-        head = "<th>code</th><th>field</th><th>computed</th><th>unit</th>" + ("<th>reported</th>" if reported is not None else "")
+        head = "".join(f"<th>{e(t(c, lang))}</th>" for c in ["code", "field", "computed", "measure"]
+                       + (["reported"] if reported is not None else []))
         parts.append(f"<h3>{e(r.form.id)}</h3><table class='us-t'><tr>{head}</tr>{''.join(cells)}</table>")
-        for message in r.warnings:
-            parts.append(f"<p class='us-warn'>warning: {e(message)}</p>")
-    parts.append("<h2>3. Gaps between reported and computed</h2>")
+        for message in _unknown_texts(r, lang):
+            parts.append(f"<p class='us-warn'>{e(t('warning: {message}', lang, message=message))}</p>")
+    parts.append(f"<h2>{e(t('3. Gaps between reported and computed', lang))}</h2>")
     for r in d.forms:
         if r.gaps is None:
-            parts.append(f"<p>{e(r.form.id)}: every centre reports its own work; nothing to compare.</p>")
+            parts.append(f"<p>{e(t('{form}: every centre reports its own work; nothing to compare.', lang, form=r.form.id))}</p>")
         else:
-            parts.append(f"<h3>{e(r.form.id)}</h3>" + gaps_html(r.gaps, d.names))
-    parts.append("<h2>4. Completeness</h2>")
+            parts.append(f"<h3>{e(r.form.id)}</h3>" + gaps_html(r.gaps, d.names, lang=lang))
+    parts.append(f"<h2>{e(t('4. Completeness', lang))}</h2>")
     for r in d.forms:
-        parts.append(f"<h3>{e(r.form.id)}</h3>" + completeness_html(r.completeness))
+        parts.append(f"<h3>{e(r.form.id)}</h3>" + completeness_html(r.completeness, lang=lang))
         for u in r.unknown_units:
-            parts.append(f"<p class='us-warn'>not in the tree: {e(u)} — left out of roll-up, check and completeness</p>")
-    parts.append("<h2>5. Planted mistakes</h2>")
-    parts.append(d.mistakes.to_html(index=False, classes="us-t"))
+            parts.append(f"<p class='us-warn'>{e(t('not in the tree: {unit} — left out of roll-up, check and completeness', lang, unit=u))}</p>")
+    parts.append(f"<h2>{e(t('5. Planted mistakes', lang))}</h2>")
+    parts.append(_localised(d.mistakes, lang).to_html(index=False, classes="us-t"))
     if d.outliers is not None:
-        parts.append(_outliers_html(d))
+        parts.append(_outliers_html(d, lang=lang))
     parts.append("</body></html>")
     return "".join(parts)
 
 
-def _outliers_html(d: DemoResult, limit: int = 20) -> str:
+def _outliers_html(d: DemoResult, limit: int = 20, lang: str = "zh") -> str:
     """Section 6: the outliers of songnuan, their peers' distributions and the roll-up of
     the flagged amount by the province's children, as inline SVG (or a note without
     matplotlib)."""
@@ -401,20 +445,29 @@ def _outliers_html(d: DemoResult, limit: int = 20) -> str:
     o = d.outliers
     sn = d.forms[0]
     root = sn.tree.ids[0]
-    parts = ["<h2 id='outliers'>6. Figures that pass the rules but stand out (outliers)</h2>",
-             f"<p>{len(o):,} finding(s) in {len(o.units()):,} unit(s) of {e(sn.form.id)}: robust z-scores among peers "
-             "(same parent, level and kind), ratios, and magnitude slips (元 typed into 万元 blanks); best first.</p>"]
+    intro = t("{n} finding(s) in {units} unit(s) of {form}: robust z-scores among peers (same parent, level and kind), "
+              "ratios, and magnitude slips (元 typed into 万元 blanks); best first.", lang, n=f"{len(o):,}",
+              units=f"{len(o.units()):,}", form=sn.form.id)
+    parts = [f"<h2 id='outliers'>{e(t('6. Figures that pass the rules but stand out (outliers)', lang))}</h2>",
+             f"<p>{e(intro)}</p>"]
     cols = ["unit", "field", "label", "method", "value", "score", "peer_median", "reason"]
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{e(f'{r[c]:.1f}' if c == 'score' else str(r[c] if r[c] is not None else ''))}</td>"
-                         for c in cols) + "</tr>"
-        for r in o.table.slice(0, limit).to_pylist()
-    )
-    parts.append("<table class='us-t'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + f"</tr>{rows}</table>")
+    reason = "reason_en" if lang == "en" else "reason"
+
+    def cell(r: dict[str, Any], c: str) -> str:
+        if c == "score":
+            return f"{r[c]:.1f}"
+        if c == "method":
+            return word(r[c], lang)
+        value = r[reason] if c == "reason" else r[c]
+        return str(value if value is not None else "")
+
+    rows = "".join("<tr>" + "".join(f"<td>{e(cell(r, c))}</td>" for c in cols) + "</tr>"
+                   for r in o.table.slice(0, limit).to_pylist())
+    parts.append("<table class='us-t'><tr>" + "".join(f"<th>{e(t(c, lang))}</th>" for c in cols) + f"</tr>{rows}</table>")
     if not available():
         parts.append(f"<p class='us-muted'>{e(MISSING)}</p>")
         return "".join(parts)
-    parts.append("<h3>The flagged fields among their peers</h3><div class='us-plots'>")
+    parts.append(f"<h3>{e(t('The flagged fields among their peers', lang))}</h3><div class='us-plots'>")
     parts.extend(str(svg) for svg in o.plots(4))
     parts.append("</div>")
     # Where the flagged amounts went: the province's roll-up by child, the branch that
@@ -427,17 +480,19 @@ def _outliers_html(d: DemoResult, limit: int = 20) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownUnitsWarning)  # told in section 2
         view = sn.tree.rollup_view(sn.reports, sn.form, ignore_inner=True, unit=root, leaves=True)
-    parts.append(f"<h3>{e(code)} rolled up by the children of {e(root)} {e(d.names.get(root, ''))}</h3>")
+    parts.append(f"<h3>{e(t('{code} rolled up by the children of {root} {name}', lang, code=code, root=root, name=d.names.get(root, '')))}</h3>")
     parts.append(str(view.plot(code, highlight=[c for c in view.children if c in path])))
     return "".join(parts)
 
 
-def run_demo(output: str = "unionstat-demo.html", *, quiet: bool = False, seed: int = 2018) -> int:
-    """Runs the demo: prints the summary (unless ``quiet``) and writes the HTML report.
-    Returns 0: finding the planted mistakes is the demo working."""
+def run_demo(output: str = "unionstat-demo.html", *, quiet: bool = False, seed: int = 2018,
+             lang: str | None = None) -> int:
+    """Runs the demo: prints the summary (unless ``quiet``) and writes the HTML report,
+    both in ``lang`` (default: the forms' language, Chinese). Returns 0: finding the
+    planted mistakes is the demo working."""
     d = build_demo(seed)
-    Path(output).write_text(demo_html(d), encoding="utf-8")
+    Path(output).write_text(demo_html(d, lang), encoding="utf-8")
     d.output = output
     if not quiet:
-        print(demo_text(d))
+        print(demo_text(d, lang=lang))
     return 0

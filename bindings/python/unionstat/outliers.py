@@ -524,27 +524,44 @@ class OutlierResult:
         return out
 
     def _repr_html_(self) -> str:
+        return self.html()
+
+    def html(self, lang: str | None = None) -> str:
+        """The findings as HTML (Jupyter, ``--format html``): the first 30 and their
+        plots, headings and column names in ``lang`` (default: the form's language)."""
         import html
 
+        from .i18n import resolve, t, word
         from .plots import available
         from .views import _CSS
 
+        lang = resolve(lang, self.form)
         e = html.escape
         cols = ["unit", "field", "label", "method", "value", "score", "peer_median", "reason"]
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{e(_num(r[c]) if c == 'score' else str(r[c] if r[c] is not None else ''))}</td>"
-                             for c in cols) + "</tr>"
-            for r in self.table.slice(0, 30).to_pylist()
-        )
-        parts = [_CSS, f"<h4>{e(repr(self))}</h4>",
-                 "<table class='us-t'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + f"</tr>{rows}</table>"]
+        reason = "reason_en" if lang == "en" else "reason"
+
+        def cell(r: dict[str, Any], c: str) -> str:
+            if c == "score":
+                return _num(r[c])
+            if c == "method":
+                return word(r[c], lang)
+            value = r[reason] if c == "reason" else r[c]
+            return str(value if value is not None else "")
+
+        rows = "".join("<tr>" + "".join(f"<td>{e(cell(r, c))}</td>" for c in cols) + "</tr>"
+                       for r in self.table.slice(0, 30).to_pylist())
+        units = len(set(self.table.column("unit").to_pylist())) if len(self) else 0
+        head = t("<OutlierResult {form}: {n} finding(s) in {units} unit(s) of {reports} reports>", lang,
+                 form=self.form.id, n=f"{len(self):,}", units=f"{units:,}", reports=f"{len(self.batch):,}")
+        parts = [_CSS, f"<h4>{e(head)}</h4>",
+                 "<table class='us-t'><tr>" + "".join(f"<th>{e(t(c, lang))}</th>" for c in cols) + f"</tr>{rows}</table>"]
         if len(self) > 30:
-            parts.append(f"<p class='us-muted'>… and {len(self) - 30:,} more (.table for all)</p>")
+            parts.append(f"<p class='us-muted'>{e(t('… and {n} more (.table for all)', lang, n=f'{len(self) - 30:,}'))}</p>")
         if len(self):
             if available():
                 parts.extend(str(p) for p in self.plots(3))
             else:
-                parts.append("<p class='us-muted'>plots need matplotlib: pip install unionstat[plot]</p>")
+                parts.append(f"<p class='us-muted'>{e(t('plots need matplotlib: pip install unionstat[plot]', lang))}</p>")
         return "".join(parts)
 
 

@@ -7,6 +7,8 @@ import unicodedata
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .i18n import TEXTS, resolve, t, word
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -62,17 +64,19 @@ def _notes_after(form: Form) -> bool:
     return bool(form.notes) and form.notes[0][0].lstrip().startswith("注")
 
 
-def form_text(form: Form, lang: str = "zh", detail: bool = False) -> str:
+def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
     """The form in its paper layout, to hold against the printed notice: the title, the
     说明 lines where the paper has them, one line per blank (row number, letter, label
     with the blank and its unit), the code on the right (``⊂ total`` for a 其中), the 注
     lines, then the transcriber's quirks. ``detail`` adds each blank's printed wording and
     note beneath it."""
+    lang = resolve(lang, form)
     en = lang == "en"
     src = form.source
     out = [f"{form.title_en if en else form.title}  [{form.id}]"]
     out.append(f"{src['issuer_en'] if en else src['issuer']} {src['notice']} {src['attachment']}".rstrip())
-    out.append(f"seed {src['seed']} · period {form.period} · {len(form.fields)} blanks")
+    out.append(t("seed {seed} · period {period} · {n} blanks", lang, seed=src["seed"], period=form.period,
+                 n=len(form.fields)))
     notes = [text_en if en else text for text, text_en in form.notes]
     after = _notes_after(form)
     if notes and not after:
@@ -90,9 +94,9 @@ def form_text(form: Form, lang: str = "zh", detail: bool = False) -> str:
             code = f.code + (f" ⊂ {f.part_of}" if f.part_of else "")
             extra = []
             if detail and f.printed:
-                extra.append(f"printed: {f.printed}")
+                extra.append(t("printed: {text}", lang, text=f.printed))
             if detail and f.note:
-                extra.append(f"note: {f.note}")
+                extra.append(t("note: {text}", lang, text=f.note))
             if detail and en:
                 extra.insert(0, f"zh: {f.label}")
             lines.append((f"{number} {letter} {_blank_text(label, f.unit)}", code, extra))
@@ -114,33 +118,78 @@ def form_text(form: Form, lang: str = "zh", detail: bool = False) -> str:
 _CSS = (
     "<style>.us-t{border-collapse:collapse;font-size:13px}.us-t td,.us-t th{border:1px solid #ccc;"
     "padding:2px 6px;text-align:left}.us-fail{background:#fde2e2}.us-warn{background:#fff4d6}"
-    ".us-muted{color:#777}</style>"
+    ".us-muted{color:#777}.us-t th{white-space:nowrap}</style>"
 )
 
 
-def form_html(form: Form) -> str:
-    """The form in its paper layout as an HTML table (Jupyter), with notes and quirks."""
+def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A result table for the page in ``lang``: its column names from the i18n table and
+    the words among its values (levels, kinds, severities …) translated; the data as they
+    are. English pages show the table as it is."""
+    import pandas as pd
+
+    if lang == "en":
+        return df
+    out = df.copy()
+    for col in out.columns:
+        dtype = out[col].dtype
+        if pd.api.types.is_timedelta64_dtype(dtype):  # 2 days 15:20:00 → 2 天 15:20
+            out[col] = out[col].map(lambda d: d if pd.isna(d) else _duration(d, lang))
+            continue
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or dtype == bool:
+            out[col] = out[col].astype(object)
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: word(v, lang) if isinstance(v, (str, bool)) else v)
+    names = {c: t(c, lang) if c in TEXTS else c for c in out.columns}
+    names.update({"reported": t("reported units", lang)} if "expected" in out.columns else {})
+    out = out.rename(columns=names)
+    if out.index.name in TEXTS:
+        out.index = out.index.map(lambda v: word(v, lang))
+        out.index.name = t(out.index.name, lang)
+    if out.columns.name in TEXTS:
+        out.columns.name = t(out.columns.name, lang)
+    return out
+
+
+def _duration(d: Any, lang: str) -> str:
+    hours, rest = divmod(int(d.total_seconds()) - d.days * 86400, 3600)
+    return t("{days} day(s) {hours}:{minutes}", lang, days=d.days, hours=f"{hours:02}", minutes=f"{rest // 60:02}")
+
+
+def _ths(keys: list[str], lang: str) -> str:
+    return "".join(f"<th>{_e(t(k, lang))}</th>" for k in keys)
+
+
+def form_html(form: Form, lang: str | None = None) -> str:
+    """The form in its paper layout as an HTML table (Jupyter), with notes and quirks;
+    the labels in ``lang`` with the other language's beneath them."""
+    lang = resolve(lang, form)
+    en = lang == "en"
     src = form.source
-    parts = [_CSS, f"<h4>{_e(form.title)} <span class='us-muted'>{_e(form.id)}</span></h4>"]
+    title = form.title_en if en else form.title
+    parts = [_CSS, f"<h4>{_e(title)} <span class='us-muted'>{_e(form.id)}</span></h4>"]
+    issuer = src["issuer_en"] if en else src["issuer"]
     parts.append(
-        f"<div class='us-muted'>{_e(src['issuer'])} {_e(src['notice'])} {_e(src['attachment'])} · "
-        f"seed {_e(src['seed'])} · {len(form.fields)} blanks</div>"
+        f"<div class='us-muted'>{_e(issuer)} {_e(src['notice'])} {_e(src['attachment'])} · "
+        f"{_e(t('seed {seed} · {n} blanks', lang, seed=src['seed'], n=len(form.fields)))}</div>"
     )
-    notes = "".join(f"<div>{_e(text)}</div>" for text, _text_en in form.notes)
+    notes = "".join(f"<div>{_e(text_en if en else text)}</div>" for text, text_en in form.notes)
     after = _notes_after(form)
     if not after:
         parts.append(notes)
-    parts.append("<table class='us-t'><tr><th>行</th><th>项</th><th>内容</th><th>单位</th><th>代码</th><th>concept</th></tr>")
-    for row, heading, _h, fields in _rows(form):
-        shown_heading = _heading_shown(heading, [f.label for f in fields])
+    parts.append("<table class='us-t'><tr>" + _ths(["row", "letter", "label", "measure", "code", "concept"], lang) + "</tr>")
+    for row, heading, heading_en, fields in _rows(form):
+        head = heading_en if en else heading
+        shown_heading = _heading_shown(head, [f.label_en if en else f.label for f in fields])
         if shown_heading:
-            parts.append(f"<tr><td>{row}</td><td></td><td colspan=4><b>{_e(heading)}</b></td></tr>")
+            parts.append(f"<tr><td>{row}</td><td></td><td colspan=4><b>{_e(head)}</b></td></tr>")
         for i, f in enumerate(fields):
             shown = row if (i == 0 and not shown_heading) else ""
             part = f" <span class='us-muted'>⊂ {f.part_of}</span>" if f.part_of else ""
+            label, other = (f.label_en, f.label) if en else (f.label, f.label_en)
             parts.append(
-                f"<tr><td>{shown}</td><td>{_e(f.letter or '')}</td><td>{_e(_blank_text(f.label, f.unit, '＿＿'))}<br>"
-                f"<span class='us-muted'>{_e(f.label_en)}</span></td><td>{_e(f.unit)}</td>"
+                f"<tr><td>{shown}</td><td>{_e(f.letter or '')}</td><td>{_e(_blank_text(label, f.unit, '＿＿'))}<br>"
+                f"<span class='us-muted'>{_e(other)}</span></td><td>{_e(f.unit)}</td>"
                 f"<td>{_e(f.code)}{part}</td><td class='us-muted'>{_e(f.key)}</td></tr>"
             )
     parts.append("</table>")
@@ -148,19 +197,23 @@ def form_html(form: Form) -> str:
         parts.append(notes)
     if form.quirks:
         items = "".join(f"<li>{_e(q)}</li>" for q in form.quirks)
-        parts.append(f"<details><summary class='us-muted'>quirks kept as printed ({len(form.quirks)})</summary><ol>{items}</ol></details>")
+        summary = t("quirks kept as printed ({n})", lang, n=len(form.quirks))
+        parts.append(f"<details><summary class='us-muted'>{_e(summary)}</summary><ol>{items}</ol></details>")
     return "".join(parts)
 
 
-def report_html(res: ReportValidation) -> str:
+def report_html(res: ReportValidation, lang: str | None = None) -> str:
+    """One report's values beside the messages of the rules it breaks (a short table;
+    :func:`report_view_html` is the paper layout)."""
     rep = res.report
+    lang = resolve(lang, rep.form)
     bad: dict[str, list[Any]] = {}
     for o in res.violations:
         for code in o.fields:
             bad.setdefault(code, []).append(o)
-    status = "✓ ok" if res.ok else "✗ errors"
+    status = t("✓ ok" if res.ok else "✗ errors", lang)
     parts = [_CSS, f"<h4>{_e(rep.form.id)} — {_e(rep.unit)} {_e(rep.period)}: {status}</h4>"]
-    parts.append("<table class='us-t'><tr><th>代码</th><th>内容</th><th>值</th><th>单位</th><th>问题</th></tr>")
+    parts.append("<table class='us-t'><tr>" + _ths(["code", "label", "value", "measure", "problems"], lang) + "</tr>")
     values = rep.to_dict()
     for f in rep.form.fields:
         v = values[f.code]
@@ -175,18 +228,18 @@ def report_html(res: ReportValidation) -> str:
     return "".join(parts)
 
 
-def batch_html(res: BatchValidation, limit: int = 50) -> str:
+def batch_html(res: BatchValidation, limit: int = 50, lang: str | None = None) -> str:
+    """A batch's validation: the rules that failed somewhere and the first violations."""
+    lang = resolve(lang, getattr(res, "form", None))
     v = res.violations
     s = res.summary
     failing = s[(s["fails"] > 0) | (s["errors"] > 0)]
-    parts = [
-        _CSS,
-        f"<h4>{len(v)} violation(s) in {v['unit'].nunique() if len(v) else 0} unit(s); "
-        f"{len(failing)} of {len(s)} rules failed somewhere</h4>",
-        failing.to_html(index=False, classes="us-t"),
-    ]
+    head = t("{n} violation(s) in {units} unit(s); {failing} of {rules} rules failed somewhere", lang,
+             n=len(v), units=v["unit"].nunique() if len(v) else 0, failing=len(failing), rules=len(s))
+    parts = [_CSS, f"<h4>{_e(head)}</h4>", _localised(failing, lang).to_html(index=False, classes="us-t")]
     if len(v):
-        parts.append(v.head(limit)[["unit", "period", "rule", "severity", "lhs", "rhs", "message"]].to_html(index=False, classes="us-t"))
+        shown = v.head(limit)[["unit", "period", "rule", "severity", "lhs", "rhs", "message"]]
+        parts.append(_localised(shown, lang).to_html(index=False, classes="us-t"))
     return "".join(parts)
 
 
@@ -212,24 +265,30 @@ def _blank_html(value: Any) -> str:
     return "<span class='us-muted'>空</span>" if text == "空" else _e(text)
 
 
-def hierarchy_html(tree: Hierarchy, limit: int = 30) -> str:
+def hierarchy_html(tree: Hierarchy, limit: int = 30, lang: str | None = None) -> str:
     """A unit tree: its roots, units by level and kind, and the units one step below
     each root with the number of units under them."""
     import numpy as np
 
+    lang = resolve(lang)
     df = tree.to_frame()
     n = len(df)
     parts = [_CSS]
     roots = df[df["parent"] == ""]
     heads = ", ".join(f"{_e(u)} {_e(nm)}" for u, nm in zip(roots["unit"].head(5), roots["name"].head(5)))
-    parts.append(f"<h4>Hierarchy: {n} units · root{'s' if len(roots) != 1 else ''} {heads}</h4>")
+    head = t("Hierarchy: {n} units · {roots} {heads}", lang, n=n, roots=t("roots" if len(roots) != 1 else "root", lang),
+             heads="\0")
+    parts.append("<h4>" + _e(head).replace("\0", heads) + "</h4>")
     if n == 0:
         return "".join(parts)
     counts = df.pivot_table(index="level", columns="kind", values="unit", aggfunc="count", fill_value=0)
     order = [lv for lv in ("national", "province", "city", "county", "grassroots") if lv in counts.index]
     counts = counts.loc[order]
     counts["all"] = counts.sum(axis=1)
-    parts.append("<div class='us-muted'>units by level and kind</div>" + counts.to_html(classes="us-t"))
+    if lang != "en":
+        counts = counts.rename(columns=lambda c: t(c, lang) if c == "all" else word(c, lang))
+    parts.append(f"<div class='us-muted'>{_e(t('units by level and kind', lang))}</div>"
+                 + _localised(counts, lang).to_html(classes="us-t"))
     # Units under each unit (itself included), from the deepest level up.
     index = {u: i for i, u in enumerate(df["unit"].tolist())}
     parent = np.array([index.get(p, -1) for p in df["parent"].tolist()], dtype=np.int64)
@@ -240,36 +299,39 @@ def hierarchy_html(tree: Hierarchy, limit: int = 30) -> str:
         size += np.bincount(parent[at], weights=size[at], minlength=n).astype(np.int64)
     top = df[df["parent"].isin(set(roots["unit"]))].assign(units_below=size[(df["parent"].isin(set(roots["unit"]))).to_numpy()] - 1)
     rows = "".join(
-        f"<tr><td>{_e(r.unit)}</td><td>{_e(r.name)}</td><td>{_e(r.level)}</td><td>{_e(r.kind)}</td>"
+        f"<tr><td>{_e(r.unit)}</td><td>{_e(r.name)}</td><td>{_e(word(r.level, lang))}</td><td>{_e(word(r.kind, lang))}</td>"
         f"<td>{int(r.units_below):,}</td></tr>"
         for r in top.head(limit).itertuples()
     )
-    more = f"<div class='us-muted'>… and {len(top) - limit} more</div>" if len(top) > limit else ""
+    more = f"<div class='us-muted'>{_e(t('… and {n} more', lang, n=len(top) - limit))}</div>" if len(top) > limit else ""
     parts.append(
-        "<div class='us-muted'>one step below the root</div><table class='us-t'><tr><th>unit</th><th>name</th>"
-        f"<th>level</th><th>kind</th><th>units below</th></tr>{rows}</table>{more}"
+        f"<div class='us-muted'>{_e(t('one step below the root', lang))}</div><table class='us-t'><tr>"
+        + _ths(["unit", "name", "level", "kind", "units below"], lang) + f"</tr>{rows}</table>{more}"
     )
     return "".join(parts)
 
 
 def rollup_html(
     totals: pd.DataFrame, form: Any, *, unit: str | None = None, children: list[str] | None = None,
-    unknown_units: list[str] | None = None, max_children: int = 12,
+    unknown_units: list[str] | None = None, max_children: int = 12, lang: str | None = None,
 ) -> str:
     """A roll-up on paper: one row per field (code, label, unit of measure), the
     consolidated total of ``unit`` (default: the first row) and its children's totals
     beside it."""
     schema = form.schema if hasattr(form, "schema") else form
+    lang = resolve(lang, schema)
     unit = unit if unit is not None else str(totals.index[0])
     kids = [c for c in (children or []) if c in totals.index]
     # The biggest children first (most reports counted), as a statistician scans them.
     kids.sort(key=lambda c: -int(totals.loc[c, "reports"]))
     shown = kids[:max_children]
     me = totals.loc[unit]
-    parts = [_CSS, f"<h4>Roll-up of {_e(schema.id)}: {_e(unit)} {_e(str(me['name']))} — "
-                   f"{int(me['reports']):,} report(s) counted</h4>"]
-    head = "".join(f"<th>{_e(c)}<br><span class='us-muted'>{_e(str(totals.loc[c, 'name']))}</span></th>" for c in shown)
-    parts.append(f"<table class='us-t'><tr><th>代码</th><th>内容</th><th>单位</th><th>{_e(unit)} 合计</th>{head}</tr>")
+    head = t("Roll-up of {form}: {unit} {name} — {n} report(s) counted", lang, form=schema.id, unit=unit,
+             name=str(me["name"]), n=f"{int(me['reports']):,}")
+    parts = [_CSS, f"<h4>{_e(head)}</h4>"]
+    kid_heads = "".join(f"<th>{_e(c)}<br><span class='us-muted'>{_e(str(totals.loc[c, 'name']))}</span></th>" for c in shown)
+    total = "<th>" + _e(t("{unit} total", lang, unit=unit)) + "</th>"
+    parts.append("<table class='us-t'><tr>" + _ths(["code", "label", "measure"], lang) + f"{total}{kid_heads}</tr>")
     for f in schema.fields:
         cells = "".join(f"<td>{_blank_html(totals.loc[c, f.code])}</td>" for c in shown)
         parts.append(
@@ -278,26 +340,24 @@ def rollup_html(
         )
     parts.append("</table>")
     if len(kids) > len(shown):
-        parts.append(f"<div class='us-muted'>{len(kids) - len(shown)} more children not shown</div>")
+        parts.append(f"<div class='us-muted'>{_e(t('{n} more children not shown', lang, n=len(kids) - len(shown)))}</div>")
     if unknown_units:
-        parts.append(
-            f"<div class='us-warn'>{len(unknown_units)} report(s) from units not in the tree left out: "
-            f"{_e(', '.join(unknown_units[:10]))}</div>"
-        )
+        text = t("{n} report(s) from units not in the tree left out: {units}", lang, n=len(unknown_units),
+                 units=", ".join(unknown_units[:10]))
+        parts.append(f"<div class='us-warn'>{_e(text)}</div>")
     return "".join(parts)
 
 
-def gaps_html(gaps: pd.DataFrame, names: dict[str, str] | None = None, limit: int = 50) -> str:
+def gaps_html(gaps: pd.DataFrame, names: dict[str, str] | None = None, limit: int = 50, lang: str | None = None) -> str:
     """Parents' reported totals against their children (:meth:`Hierarchy.check`): one row
     per unit and field with reported, computed, difference, gap and the traced path."""
+    lang = resolve(lang)
     names = names or {}
-    parts = [_CSS, f"<h4>{len(gaps)} imbalance(s) between reported and computed totals</h4>"]
+    parts = [_CSS, f"<h4>{_e(t('{n} imbalance(s) between reported and computed totals', lang, n=len(gaps)))}</h4>"]
     if not len(gaps):
         return "".join(parts)
-    parts.append(
-        "<table class='us-t'><tr><th>unit</th><th>name</th><th>field</th><th>reported</th><th>computed</th>"
-        "<th>difference</th><th>gap</th><th>traced path</th></tr>"
-    )
+    parts.append("<table class='us-t'><tr>" + _ths(
+        ["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], lang) + "</tr>")
     for r in gaps.head(limit).itertuples():
         trace = list(getattr(r, "trace", []) or [])
         path = " → ".join(_e(f"{u} {names.get(u, '')}".strip()) for u in trace)
@@ -309,34 +369,43 @@ def gaps_html(gaps: pd.DataFrame, names: dict[str, str] | None = None, limit: in
         )
     parts.append("</table>")
     if len(gaps) > limit:
-        parts.append(f"<div class='us-muted'>… and {len(gaps) - limit} more</div>")
+        parts.append(f"<div class='us-muted'>{_e(t('… and {n} more', lang, n=len(gaps) - limit))}</div>")
     return "".join(parts)
 
 
-def completeness_html(c: Completeness, limit: int = 20) -> str:
+def completeness_html(c: Completeness, limit: int = 20, lang: str | None = None) -> str:
     """Who has not reported: the rate, the rates by level and by kind, the first
     missing units."""
+    lang = resolve(lang, getattr(c, "form", None))
+    pct = "{:.1%}".format
+    head = t("{reported} of {expected} units reported ({rate}) for period {period}", lang, reported=f"{c.reported:,}",
+             expected=f"{c.expected:,}", rate=pct(c.rate), period=c.period)
     parts = [
         _CSS,
-        f"<h4>{c.reported:,} of {c.expected:,} units reported ({c.rate:.1%}) for period {_e(c.period)}</h4>",
-        "<div class='us-muted'>by level</div>" + c.by_level.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
-        "<div class='us-muted'>by kind</div>" + c.by_kind.to_html(index=False, classes="us-t", float_format="{:.1%}".format),
+        f"<h4>{_e(head)}</h4>",
+        f"<div class='us-muted'>{_e(t('by level', lang))}</div>"
+        + _localised(c.by_level, lang).to_html(index=False, classes="us-t", float_format=pct),
+        f"<div class='us-muted'>{_e(t('by kind', lang))}</div>"
+        + _localised(c.by_kind, lang).to_html(index=False, classes="us-t", float_format=pct),
     ]
     if c.timed:
         late = c.late
-        parts.insert(2, f"<div>deadline {_e(str(c.deadline or '(none)'))}: {c.on_time:,} on time, {len(late):,} late, "
-                        f"{len(c.missing):,} missing</div>")
+        text = t("deadline {deadline}: {on_time} on time, {late} late, {missing} missing", lang,
+                 deadline=str(c.deadline or t("(none)", lang)), on_time=f"{c.on_time:,}", late=f"{len(late):,}",
+                 missing=f"{len(c.missing):,}")
+        parts.insert(2, f"<div>{_e(text)}</div>")
         from .plots import MISSING, available
 
-        parts.append("<div class='us-muted'>cumulative reporting curve</div>"
+        parts.append(f"<div class='us-muted'>{_e(t('cumulative reporting curve', lang))}</div>"
                      + (str(c.plot()) if available() else f"<div class='us-muted'>{_e(MISSING)}</div>"))
         if len(late):
             shown = late.head(limit)[["unit", "name", "level", "kind", "submitted", "late_by"]]
-            parts.append(f"<div class='us-muted'>reported late ({len(late)})</div>"
-                         + shown.to_html(index=False, classes="us-t us-warn"))
+            parts.append(f"<div class='us-muted'>{_e(t('reported late ({n})', lang, n=len(late)))}</div>"
+                         + _localised(shown, lang).to_html(index=False, classes="us-t us-warn"))
     if len(c.missing):
         m = c.missing.head(limit)[["unit", "name", "level", "kind", "parent"]]
-        parts.append(f"<div class='us-muted'>not reported ({len(c.missing)})</div>" + m.to_html(index=False, classes="us-t"))
+        parts.append(f"<div class='us-muted'>{_e(t('not reported ({n})', lang, n=len(c.missing)))}</div>"
+                     + _localised(m, lang).to_html(index=False, classes="us-t"))
     return "".join(parts)
 
 
@@ -365,24 +434,28 @@ def _shown_value(field: Any, value: Any) -> Any:
     return value
 
 
-def report_view_html(res: ReportValidation) -> str:
+def report_view_html(res: ReportValidation, lang: str | None = None) -> str:
     """One report on paper: row and letter, label, value (blank shown as 空) and unit, and
     the messages of the rules it breaks beside the cells they name (errors red, warnings
     yellow); a header with the outcome and counts."""
     rep = res.report
     form = rep.form
+    lang = resolve(lang, form)
+    en = lang == "en"
     bad: dict[str, list[Any]] = {}
     for o in res.violations:
         for code in o.fields:
             bad.setdefault(code, []).append(o)
     errors = sum(1 for o in res.violations if o.severity == "error")
-    status = "✓ ok" if res.ok else "✗ errors"
+    status = t("✓ ok" if res.ok else "✗ errors", lang)
+    counts = t("{title} · {n} violation(s) ({errors} error(s)), {skipped} rule(s) skipped for blanks, {rules} rules", lang,
+               title=form.title_en if en else form.title, n=len(res.violations), errors=errors,
+               skipped=len(res.skipped), rules=len(res.outcomes))
     parts = [
         _CSS,
         f"<h4>{_e(form.id)} — {_e(rep.unit)} {_e(rep.period)}: {status}</h4>",
-        f"<div class='us-muted'>{_e(form.title)} · {len(res.violations)} violation(s) ({errors} error(s)), "
-        f"{len(res.skipped)} rule(s) skipped for blanks, {len(res.outcomes)} rules</div>",
-        "<table class='us-t'><tr><th>行</th><th>项</th><th>代码</th><th>内容</th><th>值</th><th>单位</th><th>问题</th></tr>",
+        f"<div class='us-muted'>{_e(counts)}</div>",
+        "<table class='us-t'><tr>" + _ths(["row", "letter", "code", "label", "value", "measure", "problems"], lang) + "</tr>",
     ]
     values = rep.to_dict()
     last_row = None
@@ -391,11 +464,12 @@ def report_view_html(res: ReportValidation) -> str:
         cls = ""
         if issues:
             cls = " class='us-fail'" if any(o.severity == "error" for o in issues) else " class='us-warn'"
-        msg = "<br>".join(f"[{_e(o.severity)}] {_e(o.message)}" for o in issues)
+        msg = "<br>".join(f"[{_e(word(o.severity, lang))}] {_e(o.message)}" for o in issues)
         row = f.row if f.row != last_row else ""
         last_row = f.row
         parts.append(
-            f"<tr{cls}><td>{_e(row)}</td><td>{_e(f.letter or '')}</td><td>{_e(f.code)}</td><td>{_e(f.label)}</td>"
+            f"<tr{cls}><td>{_e(row)}</td><td>{_e(f.letter or '')}</td><td>{_e(f.code)}</td>"
+            f"<td>{_e(f.label)}</td>"
             f"<td>{_blank_html(_shown_value(f, values[f.code]))}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>"
         )
     parts.append("</table>")

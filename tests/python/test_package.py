@@ -429,7 +429,7 @@ def test_a_package_reads_as_reports_with_each_units_package_time(tmp_path: Path,
     h = us.Hierarchy.read(tree)
     c = h.completeness(res.batch, us.forms()[FORM], period="2018", submitted=res.submitted)
     assert c.late["unit"].tolist() == ["K2"] and c.on_time == 1
-    code = main(["completeness", str(city.path), "--form", FORM, "--tree", str(tree), "--root", "C1"])
+    code = main(["completeness", str(city.path), "--form", FORM, "--tree", str(tree), "--root", "C1", "--lang", "en"])
     out = capsys.readouterr()
     assert code == 1 and "1 on time, 1 late" in out.out and "read as a submission package" in out.err
     # A package whose data changed since it was packaged is not read as reports.

@@ -218,18 +218,34 @@ class Localiser:
             self._parts[k] = _Part(self._part_fields[k], self._part_rules[k], self)
         return self._parts[k]
 
-    def weights(self, weights: Mapping[str, float] | None) -> list[float]:
-        """Per-field weights (default 1) from a mapping of codes or concept keys."""
+    def totals(self) -> list[int]:
+        """The fields that are a total: of a ``part_of`` field or of a group."""
+        out = {self.schema.index(f.part_of) for f in self.schema.fields if f.part_of}
+        out |= {self.schema.index(g["total"]) for g in self.schema.groups}
+        return sorted(out)
+
+    def weights(self, weights: Mapping[str, float] | None, totals: float = 1.0) -> list[float]:
+        """Per-field weights from a mapping of codes or concept keys; a field not named
+        weighs 1, or ``totals`` when it is a total (:meth:`totals`): a factor above 1 says
+        that totals are more reliable than their parts."""
+        if not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
+            raise InputError(f"totals: the weight of totals is {totals!r}; it must be a positive number")
         out = [1.0] * len(self.codes)
+        for i in self.totals():
+            out[i] = float(totals)
         for name, w in (weights or {}).items():
             try:
                 i = self.schema.index(name)
             except (KeyError, IndexError, ValueError) as exc:
                 raise UnknownNameError(f"weights: form {self.schema.id} has no field '{name}'") from exc
-            w = float(w)
-            if not w > 0:
-                raise InputError(f"weights: field {self.codes[i]} has weight {w}; weights must be positive", field=self.codes[i])
-            out[i] = w
+            try:
+                weight = float(w)
+            except (TypeError, ValueError):
+                weight = float("nan")
+            if not 0 < weight < float("inf"):
+                raise InputError(f"weights: field {self.codes[i]} has weight {w!r}; weights must be positive numbers",
+                                 field=self.codes[i])
+            out[i] = weight
         return out
 
     def solve(self, raw: Sequence[int], blank: Sequence[bool], failing: Sequence[int], weights: Sequence[float],
@@ -409,12 +425,13 @@ def _chunks(idx: list[int], size: int) -> Iterator[list[int]]:
 
 
 def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weights: Mapping[str, float] | None = None,
-                   scale: Mapping[str, float] | Sequence[float] | None = None, levels: Sequence[str] | None = None,
+                   totals: float = 1.0, scale: Mapping[str, float] | Sequence[float] | None = None, levels: Sequence[str] | None = None,
                    progress: bool | Progress = False, workers: int | None = None,
                    ref: tuple[str, str] | None = None, localiser: Localiser | None = None) -> Localisations:
     """Localises every report of a batch that fails an error rule (see the module doc).
 
-    ``weights``: code or key → weight (default 1); ``scale``: per unit (mapping) or per
+    ``weights``: code or key → weight (default 1, or ``totals`` for a field that is a
+    total of ``part_of`` fields or of a group); ``scale``: per unit (mapping) or per
     row (sequence), a factor on that report's weights (consolidated 汇总 reports more
     reliable: a larger factor); ``levels``: each row's level, for rules restricted to
     levels; ``workers``: processes (default: the cores this process may use; 1 solves
@@ -424,7 +441,7 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     n = len(batch)
     if levels is not None and len(levels) != n:
         raise InputError(f"levels: {len(levels)} levels for {n} reports")
-    base = loc.weights(weights)
+    base = loc.weights(weights, totals)
     failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
     units, periods = batch.units, batch.periods
@@ -453,6 +470,8 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
             workers = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
             workers = os.cpu_count() or 1
+    elif workers < 1:
+        raise InputError(f"workers: {workers} processes; give 1 or more")
     groups = list(_chunks(list(range(len(rows))), CHUNK))
 
     def chunk_of(ix: list[int]) -> _Chunk:
@@ -498,10 +517,11 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
 
 
 def localise_report(loc: Localiser, report: _core.Report, *, weights: Mapping[str, float] | None = None,
-                    level: str | None = None) -> Localisation | None:
+                    totals: float = 1.0, level: str | None = None) -> Localisation | None:
     """One report's localisation; None when it breaks no error rule."""
     batch = _core.ReportBatch(loc.schema)
     batch.append(report)
-    out = localise_batch(loc.schema, batch, weights=weights, levels=[level] if level else None, workers=1, localiser=loc)
+    out = localise_batch(loc.schema, batch, weights=weights, totals=totals, levels=[level] if level else None,
+                         workers=1, localiser=loc)
     return out[0] if len(out) else None
 

@@ -242,6 +242,21 @@ def test_bad_weights_and_workers_are_input_errors_naming_the_field(form: us.Form
         form.localise(df, workers=0)
 
 
+def test_scale_weighs_whole_reports_and_bad_factors_name_the_unit(form: us.Form) -> None:
+    df, bad = _planted(40, seed=5)
+    u = sorted(bad)[0]
+    res = form.localise(df, scale={u: 3}, workers=1)
+    weights = {x.unit: x.weight for x in res}
+    assert weights[u] == 3 and {w for k, w in weights.items() if k != u} == {1}
+    per_row = [3.0 if x == u else 1.0 for x in df["unit"]]
+    assert [x.record() for x in form.localise(df, scale=per_row, workers=1)] == [x.record() for x in res]
+    with pytest.raises(us.InputError, match="scale: 3 factors for 40 reports"):
+        form.localise(df, scale=[1, 2, 3])
+    with pytest.raises(us.InputError, match=f"the factor of unit {u} is 0") as info:
+        form.localise(df, scale={u: 0})
+    assert info.value.unit == u and info.value.row == int(df.index[df["unit"] == u][0]) + 1
+
+
 def test_ties_are_reported_with_an_alternative(form: us.Form) -> None:
     loc = form.localise(form.report("u", "2018", {"01A": 100, "01B": 120}))
     assert loc.ties and sorted(loc.fields + loc.alternative) == ["01A", "01B"]

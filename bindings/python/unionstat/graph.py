@@ -635,13 +635,12 @@ class Hierarchy:
         batch = _batch(data, form)
         r = _core.completeness(self._h, batch, period=period, root=root)
         _warn_unknown(r["unknown_units"], "completeness count")
-        return self._completeness_of(r, form=form, batch=batch, root=root, submitted=submitted, deadline=deadline)
+        return self._completeness_of(r, batch=batch, form=form, submitted=submitted, deadline=deadline, root=root)
 
-    def _completeness_of(self, r: dict[str, Any], *, form: Form | _core.FormSchema | None = None,
-                         batch: _core.ReportBatch | None = None, root: str = "", submitted: Any = None,
-                         deadline: Any = None) -> Completeness:
-        """The :class:`Completeness` of the core's result (with submission times, of the
-        ``batch`` they belong to, the timeliness too; ``form`` gives the deadline)."""
+    def _completeness_of(self, r: dict[str, Any], *, batch: _core.ReportBatch | None = None, form: Any = None,
+                         submitted: Any = None, deadline: Any = None, root: str = "") -> Completeness:
+        """The :class:`Completeness` of the core's result; timeliness too with the batch's
+        submission times (the merge of the Dask layer had left them out of this step)."""
         import pandas as pd
 
         units = self.to_frame()
@@ -654,7 +653,7 @@ class Hierarchy:
             return t[t["expected"] > 0].reset_index(drop=True)
 
         expected, reported = r["total"]
-        when = _deadline(deadline, form) if form is not None else None
+        when = _deadline(deadline, form) if form is not None or deadline is not None else None
         by_level, by_kind = rates(r["by_level"], "level"), rates(r["by_kind"], "kind")
         reports = None
         if submitted is not None and batch is not None:

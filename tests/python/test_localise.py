@@ -149,6 +149,38 @@ def test_one_broken_relation_gives_one_of_its_fields_and_a_value_that_passes(for
             assert loc.fields[0] in reads
 
 
+@pytest.mark.parametrize("form_id", FORMS)
+def test_two_unrelated_relations_on_each_bundled_form_give_two_fields(form_id: str) -> None:
+    # Two relations in different connected parts of the error rules, each broken alone by
+    # one move of the valid base; both moves together: one field of each relation.
+    form = us.forms()[form_id]
+    base = _valid_base(form)
+    loc = form._localiser()
+    part = {loc.rules[i].id: k for i, k in loc.part_of_rule.items()}
+    moves: list[tuple[str, dict[str, Any]]] = []
+    for rule_id in _relations(form_id):
+        if rule_id not in part or any(part[r] == part[rule_id] for r, _m in moves):
+            continue
+        rep = _breaking_only(form, base, rule_id)
+        if rep is None:
+            continue
+        after = rep.to_dict()
+        moves.append((rule_id, {c: v for c, v in after.items() if base.get(c) != v}))
+        if len(moves) == 2:
+            break
+    assert len(moves) == 2, moves
+    (r1, m1), (r2, m2) = moves
+    rep = form.report("u1", "2018", {**base, **m1, **m2})
+    assert sorted(_failing(form, rep)) == sorted([r1, r2])
+    got = form.localise(rep)
+    assert got.status == "ok" and got.verified and got.weight == 2 and len(got.fields) == 2, got
+    assert {f for f in got.fields if f in _codes(form, r1)} and {f for f in got.fields if f in _codes(form, r2)}, got
+    fixed = _with(form, rep, got.values)
+    assert _failing(form, fixed) == []
+    before, after = rep.to_dict(), fixed.to_dict()
+    assert sorted(c for c in before if before[c] != after[c]) == sorted(got.fields)
+
+
 def test_two_unrelated_relations_give_two_fields(form: us.Form) -> None:
     rep = form.report("u", "2018", {"01A": 100, "01B": 120, "09A": 10, "09B": 3, "09C": 3, "09D": 3, "09E": 3})
     assert sorted(_failing(form, rep)) == ["songnuan.group.worker_services_by_kind", "songnuan.part_of.01B"]
@@ -179,6 +211,50 @@ def test_weights_choose_which_field_changes(form: us.Form) -> None:
         form.localise(rep, weights={"nope": 2})
     with pytest.raises(us.InputError, match="must be positive"):
         form.localise(rep, weights={"01A": 0})
+
+
+def test_totals_weigh_more_than_their_parts_when_asked(form: us.Form) -> None:
+    rep = form.report("u", "2018", {"01A": 100, "01B": 120})
+    loc = form.localise(rep, totals=2)
+    # 01A is the total of part_of 01B: at weight 2 the part changes, and no tie remains.
+    assert loc.fields == ["01B"] and loc.values == {"01B": 100} and loc.weight == 1 and not loc.ties
+    # A group's total too: 09A against its kinds.
+    rep = form.report("u", "2018", {"09A": 10, "09B": 3, "09C": 3, "09D": 3, "09E": 3})
+    loc = form.localise(rep, totals=2)
+    assert loc.fields[0] in ("09B", "09C", "09D", "09E") and loc.weight == 1 and loc.values[loc.fields[0]] == 1
+    plain = form.localise(rep)  # at weight 1 the total and each kind tie
+    assert plain.ties and plain.weight == 1
+    # An explicit weight wins over totals=.
+    assert form.localise(form.report("u", "2018", {"01A": 100, "01B": 120}), totals=2, weights={"01B": 5}).fields == ["01A"]
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(us.InputError, match="totals"):
+            form.localise(rep, totals=bad)
+
+
+def test_bad_weights_and_workers_are_input_errors_naming_the_field(form: us.Form) -> None:
+    rep = form.report("u", "2018", {"01A": 100, "01B": 120})
+    for bad in (float("inf"), float("nan"), "heavy", -2):
+        with pytest.raises(us.InputError, match="01B has weight") as info:
+            form.localise(rep, weights={"01B": bad})
+        assert info.value.field == "01B"
+    df, _bad = _planted(40, seed=5)
+    with pytest.raises(us.InputError, match="workers: 0"):
+        form.localise(df, workers=0)
+
+
+def test_scale_weighs_whole_reports_and_bad_factors_name_the_unit(form: us.Form) -> None:
+    df, bad = _planted(40, seed=5)
+    u = sorted(bad)[0]
+    res = form.localise(df, scale={u: 3}, workers=1)
+    weights = {x.unit: x.weight for x in res}
+    assert weights[u] == 3 and {w for k, w in weights.items() if k != u} == {1}
+    per_row = [3.0 if x == u else 1.0 for x in df["unit"]]
+    assert [x.record() for x in form.localise(df, scale=per_row, workers=1)] == [x.record() for x in res]
+    with pytest.raises(us.InputError, match="scale: 3 factors for 40 reports"):
+        form.localise(df, scale=[1, 2, 3])
+    with pytest.raises(us.InputError, match=f"the factor of unit {u} is 0") as info:
+        form.localise(df, scale={u: 0})
+    assert info.value.unit == u and info.value.row == int(df.index[df["unit"] == u][0]) + 1
 
 
 def test_ties_are_reported_with_an_alternative(form: us.Form) -> None:
@@ -330,4 +406,13 @@ def test_cli_localise_json_and_exit_status(tmp_path: Any, capsys: Any, form: us.
     assert main(["localise", str(clean), "--form", "songnuan-2018", "--format", "csv"]) == 0
     assert main(["localise", str(path), "--form", "songnuan-2018", "--weights", "01A"]) == 2
     assert "is not CODE=WEIGHT" in capsys.readouterr().err
+    assert main(["localise", str(path), "--form", "songnuan-2018", "--weights", "01A=0"]) == 2
+    assert "01A has weight" in capsys.readouterr().err
+    assert main(["localise", str(path), "--form", "songnuan-2018", "--totals", "2", "--format", "json"]) == 1
+    heavy = json.loads(capsys.readouterr().out)
+    # Planted: 01B above 01A, or 09A above its kinds. With totals weighing 2, the part
+    # changes where the total did before (01A, 09A are totals).
+    assert {r["unit"] for r in heavy} == bad
+    assert not any(set(r["fields"]) & {"01A", "09A"} for r in heavy)
+    assert main(["localise", str(path), "--form", "songnuan-2018", "--totals", "0"]) == 2
     assert main(["localise", str(tmp_path / "none.csv"), "--form", "songnuan-2018"]) == 2

@@ -54,6 +54,16 @@ def test_readme_files_and_arrow_example_runs(
     assert out == ["(3, '630102', 'songnuan.part_of.01B')", "False"]
 
 
+def test_readme_localisation_example_runs(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    script = tmp_path / "localise.py"
+    script.write_text(next(b for b in blocks if ".localise(" in b), encoding="utf-8")
+    runpy.run_path(str(script))
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["01B 100 2.0 True", "{'redundant': 24, 'bound': 1}"]
+
+
 def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     from unionstat.cli import main
 

@@ -536,7 +536,7 @@ class Hierarchy:
 
     def localise_gaps(
         self, data: Any, form: Form | _core.FormSchema, *, period: str = "", weights: dict[str, float] | None = None,
-        level_scale: dict[str, float] | None = None,
+        totals: float = 1.0, level_scale: dict[str, float] | None = None,
     ) -> pd.DataFrame:
         """Where a parent's consolidated report disagrees with its children (:meth:`check`),
         which report's change explains the gap with the least weight: the parent's own
@@ -550,7 +550,8 @@ class Hierarchy:
         where the gap shows), ``candidate``, ``role`` (parent | child), ``weight``,
         ``fields`` and ``values`` (the changes, exact), ``gap_fields`` and ``arises_at``
         (the lowest unit of :meth:`check`'s trace: where the gap was introduced).
-        ``weights``: per field (default 1); ``level_scale``: per level, a factor on a
+        ``weights``: per field (default 1, or ``totals`` for a total of parts, as in
+        :meth:`Form.localise`); ``level_scale``: per level, a factor on a
         report's weights (e.g. ``{"province": 3, "city": 2}``: consolidated reports more
         reliable); a candidate that cannot close the gap is left out."""
         import pandas as pd
@@ -565,7 +566,7 @@ class Hierarchy:
         if not len(gaps):
             return pd.DataFrame(columns=columns)
         loc = form._localiser() if hasattr(form, "_localiser") else Localiser(schema)
-        base = loc.weights(weights)
+        base = loc.weights(weights, totals)
         failing = failing_rules(loc, batch)
         nf = len(loc.codes)
         raw_cols = [batch.raw_column(c) for c in loc.codes]

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -39,7 +39,8 @@ from .progress import Progress
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Localisation", "Localisations", "Localiser", "failing_rules", "localise_batch", "localise_report", "value_of"]
+__all__ = ["Localisation", "Localisations", "Localiser", "Solution", "failing_rules", "localise_batch", "localise_report",
+           "value_of"]
 
 #: Below this many failing reports a batch is solved in this process (a pool's start-up
 #: costs about a second).
@@ -143,6 +144,19 @@ class Localisations(Sequence[Localisation]):
         return f"<Localisations: {len(self._items):,} failing of {self.reports:,} reports, {ties:,} with ties>"
 
 
+class Solution(NamedTuple):
+    """One report's localisation in raw terms (field indices, raw values), as
+    :meth:`Localiser.solve` finds it."""
+
+    status: str                 #: ok | infeasible | unmodelled
+    changed: list[int]          #: fields to change (indices), sorted
+    values: dict[int, int]      #: field → suggested raw value
+    weight: float
+    ties: bool
+    alternative: list[int]      #: another set of the same weight (when ties)
+    why: str = ""               #: for infeasible and unmodelled: why
+
+
 class _Part:
     """A connected part of a form's error rules, planned once."""
 
@@ -218,30 +232,46 @@ class Localiser:
             self._parts[k] = _Part(self._part_fields[k], self._part_rules[k], self)
         return self._parts[k]
 
-    def weights(self, weights: Mapping[str, float] | None) -> list[float]:
-        """Per-field weights (default 1) from a mapping of codes or concept keys."""
+    def totals(self) -> list[int]:
+        """The fields that are a total: of a ``part_of`` field or of a group."""
+        out = {self.schema.index(f.part_of) for f in self.schema.fields if f.part_of}
+        out |= {self.schema.index(g["total"]) for g in self.schema.groups}
+        return sorted(out)
+
+    def weights(self, weights: Mapping[str, float] | None, totals: float = 1.0) -> list[float]:
+        """Per-field weights from a mapping of codes or concept keys; a field not named
+        weighs 1, or ``totals`` when it is a total (:meth:`totals`): a factor above 1 says
+        that totals are more reliable than their parts."""
+        if not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
+            raise InputError(f"totals: the weight of totals is {totals!r}; it must be a positive number")
         out = [1.0] * len(self.codes)
+        for i in self.totals():
+            out[i] = float(totals)
         for name, w in (weights or {}).items():
             try:
                 i = self.schema.index(name)
             except (KeyError, IndexError, ValueError) as exc:
                 raise UnknownNameError(f"weights: form {self.schema.id} has no field '{name}'") from exc
-            w = float(w)
-            if not w > 0:
-                raise InputError(f"weights: field {self.codes[i]} has weight {w}; weights must be positive", field=self.codes[i])
-            out[i] = w
+            try:
+                weight = float(w)
+            except (TypeError, ValueError):
+                weight = float("nan")
+            if not 0 < weight < float("inf"):
+                raise InputError(f"weights: field {self.codes[i]} has weight {w!r}; weights must be positive numbers",
+                                 field=self.codes[i])
+            out[i] = weight
         return out
 
     def solve(self, raw: Sequence[int], blank: Sequence[bool], failing: Sequence[int], weights: Sequence[float],
               level: str | None = None, targets: Mapping[int, int] | None = None,
-              ) -> tuple[str, list[int], dict[int, int], float, bool, list[int], str]:
-        """(status, changed fields, new raw values, weight, ties, alternative, why) for one
-        report's raw values (0 for blanks) and failing rule indices. ``targets``: field →
+              ) -> Solution:
+        """The :class:`Solution` for one report's raw values (0 for blanks) and failing
+        rule indices. ``targets``: field →
         raw value it must take (the other fields as in Fellegi–Holt)."""
         unmodelled = [self.rules[i] for i in failing if self.rules[i].tree is None]
         if unmodelled:
             r = unmodelled[0]
-            return "unmodelled", [], {}, 0.0, False, [], f"{r.id}: {r.why_not}"
+            return Solution("unmodelled", [], {}, 0.0, False, [], f"{r.id}: {r.why_not}")
         targets = dict(targets or {})
         parts = sorted({self.part_of_rule[i] for i in failing if i in self.part_of_rule} |
                        {k for k, fs in enumerate(self._part_fields) if targets.keys() & set(fs)})
@@ -259,13 +289,14 @@ class Localiser:
         for k in parts:
             st, ch, vals, w, t, alt = self._solve_part(self.part(k), raw, blank, weights, level, targets)
             if st != "optimal":
-                return "infeasible", [], {}, 0.0, False, [], f"no change of fields {', '.join(self.codes[f] for f in self.part(k).fields)} satisfies their rules"
+                codes = ", ".join(self.codes[f] for f in self.part(k).fields)
+                return Solution("infeasible", [], {}, 0.0, False, [], f"no change of fields {codes} satisfies their rules")
             changed += ch
             values.update(vals)
             weight += w
             ties |= t
             alternative += alt if t else ch
-        return "ok", sorted(changed), values, weight, ties, sorted(alternative) if ties else [], ""
+        return Solution("ok", sorted(changed), values, weight, ties, sorted(alternative) if ties else [])
 
     def _solve_part(self, part: _Part, raw: Sequence[int], blank: Sequence[bool], weights: Sequence[float],
                     level: str | None, targets: Mapping[int, int] | None = None,
@@ -331,6 +362,9 @@ class Localiser:
 # ---------------------------------------------------------------------------------------
 
 _WORKER: dict[tuple[str, str], Localiser] = {}
+#: Statuses of the core's violation records that count as not passing: fail and error
+#: (a rule that could not be evaluated, e.g. on overflow) — not skip.
+_NOT_PASSING = (1, 3)
 
 
 def _localiser_for(ref: tuple[str, str]) -> Localiser:
@@ -354,11 +388,11 @@ class _Chunk:
     levels: list[str | None]
     units: list[str]
     periods: list[str]
-    results: list[tuple[str, list[int], dict[int, int], float, bool, list[int], str]] = field(default_factory=list)
 
 
-def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Any, ...]]:
-    """Solves a chunk's reports and checks every suggestion with the core's validator."""
+def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Solution, bool]]:
+    """Solves a chunk's reports and checks every suggestion with the core's validator:
+    (solution, every error rule passes with it) per report."""
     out = []
     for j in range(len(chunk.rows)):
         out.append(loc.solve(chunk.raw[j].tolist(), chunk.blank[j].tolist(), chunk.failing[j], chunk.weights[j],
@@ -366,8 +400,8 @@ def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Any, ...]]:
     # The suggestions as a batch, validated by the core: rows whose error rules now all pass.
     raw = chunk.raw.copy()
     blank = chunk.blank.copy()
-    for j, (st, ch, vals, *_rest) in enumerate(out):
-        for f, v in vals.items():
+    for j, sol in enumerate(out):
+        for f, v in sol.values.items():
             raw[j, f] = v
             blank[j, f] = False
     batch = _core.ReportBatch(loc.schema)
@@ -379,15 +413,13 @@ def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Any, ...]]:
     levels = [lv or "" for lv in chunk.levels]
     res = _core.validate_batch(batch, levels=levels if any(levels) else [], threads=1)
     arr = res.arrays()
-    bad = set()
-    err = {i for i in loc.error_rules}
-    for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist()):
-        if st in (1, 3) and rule in err:
-            bad.add(r)
-    return [(*o, j not in bad and o[0] == "ok") for j, o in enumerate(out)]
+    err = set(loc.error_rules)
+    bad = {r for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist())
+           if st in _NOT_PASSING and rule in err}
+    return [(sol, j not in bad and sol.status == "ok") for j, sol in enumerate(out)]
 
 
-def _worker_chunk(ref: tuple[str, str], chunk: _Chunk) -> list[tuple[Any, ...]]:
+def _worker_chunk(ref: tuple[str, str], chunk: _Chunk) -> list[tuple[Solution, bool]]:
     return _solve_chunk(_localiser_for(ref), chunk)
 
 
@@ -398,7 +430,7 @@ def failing_rules(loc: Localiser, batch: _core.ReportBatch, levels: Sequence[str
     err = set(loc.error_rules)
     failing: dict[int, list[int]] = {}
     for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist()):
-        if st in (1, 3) and rule in err:
+        if st in _NOT_PASSING and rule in err:
             failing.setdefault(r, []).append(rule)
     return failing
 
@@ -408,13 +440,73 @@ def _chunks(idx: list[int], size: int) -> Iterator[list[int]]:
         yield idx[i:i + size]
 
 
+def _workers(workers: int | None) -> int:
+    """The processes to use: the cores this process may use by default."""
+    if workers is None:
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    if workers < 1:
+        raise InputError(f"workers: {workers} processes; give 1 or more")
+    return workers
+
+
+def _factors(scale: Mapping[str, float] | Sequence[float] | None, rows: list[int], units: list[str],
+             numbers: Any, n: int) -> list[float]:
+    """Each failing row's factor on its weights (``scale`` per unit or per row)."""
+    if scale is None:
+        return [1.0] * len(rows)
+    if not isinstance(scale, Mapping) and len(scale) != n:
+        raise InputError(f"scale: {len(scale)} factors for {n} reports; give one per report or a mapping unit → factor")
+    out = []
+    for r in rows:
+        x = scale.get(units[r], 1.0) if isinstance(scale, Mapping) else scale[r]
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if not 0 < v < float("inf"):
+            raise InputError(f"scale: the factor of unit {units[r]} is {x!r}; factors must be positive numbers",
+                             row=int(numbers[r]), unit=units[r])
+        out.append(v)
+    return out
+
+
+def _run(loc: Localiser, chunks: list[_Chunk], workers: int, ref: tuple[str, str] | None, bar: Progress,
+         ) -> list[list[tuple[Any, ...]]]:
+    """Each chunk's solutions (with the validator's verdict), on a process pool when it
+    pays and a worker can load the form again (``ref``), else in this process."""
+    out: list[list[tuple[Any, ...]]] = [[] for _ in chunks]
+    total = sum(len(c.rows) for c in chunks)
+    done = 0
+    if workers > 1 and total >= POOL_MIN and ref is not None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_worker_chunk, ref, c): k for k, c in enumerate(chunks)}
+            for fut in as_completed(futures):
+                k = futures[fut]
+                out[k] = fut.result()
+                done += len(chunks[k].rows)
+                bar.note(f"localising: {done:,} of {total:,} failing reports")
+        return out
+    for k, c in enumerate(chunks):
+        out[k] = _solve_chunk(loc, c)
+        done += len(c.rows)
+        bar.note(f"localising: {done:,} of {total:,} failing reports")
+    return out
+
+
 def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weights: Mapping[str, float] | None = None,
-                   scale: Mapping[str, float] | Sequence[float] | None = None, levels: Sequence[str] | None = None,
-                   progress: bool | Progress = False, workers: int | None = None,
+                   totals: float = 1.0, scale: Mapping[str, float] | Sequence[float] | None = None,
+                   levels: Sequence[str] | None = None, progress: bool | Progress = False, workers: int | None = None,
                    ref: tuple[str, str] | None = None, localiser: Localiser | None = None) -> Localisations:
     """Localises every report of a batch that fails an error rule (see the module doc).
 
-    ``weights``: code or key → weight (default 1); ``scale``: per unit (mapping) or per
+    ``weights``: code or key → weight (default 1, or ``totals`` for a field that is a
+    total of ``part_of`` fields or of a group); ``scale``: per unit (mapping) or per
     row (sequence), a factor on that report's weights (consolidated 汇总 reports more
     reliable: a larger factor); ``levels``: each row's level, for rules restricted to
     levels; ``workers``: processes (default: the cores this process may use; 1 solves
@@ -424,84 +516,56 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     n = len(batch)
     if levels is not None and len(levels) != n:
         raise InputError(f"levels: {len(levels)} levels for {n} reports")
-    base = loc.weights(weights)
+    workers = _workers(workers)
+    base = loc.weights(weights, totals)
     failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
-    units, periods = batch.units, batch.periods
-    numbers = batch.row_numbers
-    F = len(loc.codes)
-    raw = np.zeros((len(rows), F), dtype=np.int64)
-    blank = np.zeros((len(rows), F), dtype=bool)
-    sel = np.asarray(rows, dtype=np.int64)
-    for f, code in enumerate(loc.codes):
-        v, m = batch.raw_column(code)
-        raw[:, f] = v[sel] if len(rows) else 0
-        blank[:, f] = m[sel] if len(rows) else False
-    factors: list[float] = []
-    for r in rows:
-        if scale is None:
-            factors.append(1.0)
-        elif isinstance(scale, Mapping):
-            factors.append(float(scale.get(units[r], 1.0)))
-        else:
-            factors.append(float(scale[r]))
-    bar = progress if isinstance(progress, Progress) else Progress(1, enabled=bool(progress))
-    results: list[tuple[Any, ...]] = [()] * len(rows)
-    pos = {r: i for i, r in enumerate(rows)}
-    if workers is None:
-        try:
-            workers = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not Linux
-            workers = os.cpu_count() or 1
+    units, periods, numbers = batch.units, batch.periods, batch.row_numbers
+    factors = _factors(scale, rows, units, numbers, n)
+    raw = np.zeros((len(rows), len(loc.codes)), dtype=np.int64)
+    blank = np.zeros((len(rows), len(loc.codes)), dtype=bool)
+    if rows:
+        sel = np.asarray(rows, dtype=np.int64)
+        for f, code in enumerate(loc.codes):
+            v, m = batch.raw_column(code)
+            raw[:, f], blank[:, f] = v[sel], m[sel]
     groups = list(_chunks(list(range(len(rows))), CHUNK))
-
-    def chunk_of(ix: list[int]) -> _Chunk:
-        return _Chunk([rows[i] for i in ix], raw[ix], blank[ix], [failing[rows[i]] for i in ix],
-                      [[w * factors[i] for w in base] for i in ix],
-                      [levels[rows[i]] if levels else None for i in ix],
-                      [units[rows[i]] for i in ix], [periods[rows[i]] for i in ix])
-
-    done = 0
+    chunks = [_Chunk([rows[i] for i in ix], raw[ix], blank[ix], [failing[rows[i]] for i in ix],
+                     [[w * factors[i] for w in base] for i in ix], [levels[rows[i]] if levels else None for i in ix],
+                     [units[rows[i]] for i in ix], [periods[rows[i]] for i in ix]) for ix in groups]
+    bar = progress if isinstance(progress, Progress) else Progress(1, enabled=bool(progress))
     bar.step(f"localising {len(rows):,} failing of {n:,} reports")
-    if workers > 1 and len(rows) >= POOL_MIN and ref is not None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(_worker_chunk, ref, chunk_of(ix)): ix for ix in groups}
-            for fut in as_completed(futures):
-                ix = futures[fut]
-                for i, o in zip(ix, fut.result()):
-                    results[i] = o
-                done += len(ix)
-                bar.note(f"localising: {done:,} of {len(rows):,} failing reports")
-    else:
-        for ix in groups:
-            for i, o in zip(ix, _solve_chunk(loc, chunk_of(ix))):
-                results[i] = o
-            done += len(ix)
-            bar.note(f"localising: {done:,} of {len(rows):,} failing reports")
+    solved = _run(loc, chunks, workers, ref, bar)
     if not isinstance(progress, Progress):
         bar.close()
     items = []
-    for i, r in enumerate(rows):
-        st, ch, vals, w, ties, alt, why, ok = results[i]
-        rep = {loc.codes[f]: (None if blank[i, f] else value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], int(raw[i, f])))
-               for f in ch}
-        items.append(Localisation(
-            unit=units[r], period=periods[r], row=int(numbers[r]),
-            fields=[loc.codes[f] for f in ch],
-            values={loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f]) for f in ch},
-            reported=rep, weight=w, ties=ties, alternative=[loc.codes[f] for f in alt],
-            rules=[loc.rules[k].id for k in failing[r]], status=st, verified=bool(ok), why=why))
+    for ix, results in zip(groups, solved):
+        for i, (sol, ok) in zip(ix, results):
+            items.append(_localisation(loc, sol, ok, raw[i], blank[i], units[rows[i]], periods[rows[i]],
+                                       int(numbers[rows[i]]), failing[rows[i]]))
     return Localisations(items, n)
 
 
+def _localisation(loc: Localiser, sol: Solution, ok: bool, raw: np.ndarray, blank: np.ndarray, unit: str, period: str,
+                  row: int, failing: list[int]) -> Localisation:
+    """The user's view of one report's solution: codes and exact values."""
+    def value(f: int, v: int) -> Any:
+        return value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], int(v))
+
+    return Localisation(
+        unit=unit, period=period, row=row, fields=[loc.codes[f] for f in sol.changed],
+        values={loc.codes[f]: value(f, sol.values[f]) for f in sol.changed},
+        reported={loc.codes[f]: (None if blank[f] else value(f, raw[f])) for f in sol.changed},
+        weight=sol.weight, ties=sol.ties, alternative=[loc.codes[f] for f in sol.alternative],
+        rules=[loc.rules[k].id for k in failing], status=sol.status, verified=bool(ok), why=sol.why)
+
+
 def localise_report(loc: Localiser, report: _core.Report, *, weights: Mapping[str, float] | None = None,
-                    level: str | None = None) -> Localisation | None:
+                    totals: float = 1.0, level: str | None = None) -> Localisation | None:
     """One report's localisation; None when it breaks no error rule."""
     batch = _core.ReportBatch(loc.schema)
     batch.append(report)
-    out = localise_batch(loc.schema, batch, weights=weights, levels=[level] if level else None, workers=1, localiser=loc)
+    out = localise_batch(loc.schema, batch, weights=weights, totals=totals, levels=[level] if level else None,
+                         workers=1, localiser=loc)
     return out[0] if len(out) else None
 

@@ -98,6 +98,7 @@ class _Lp:
         self.value: list[float] = []
 
     def col(self, lo: float, hi: float, cost: float = 0.0, integer: bool = True) -> int:
+        """A new column (integer unless told): its index."""
         self.cost.append(cost)
         self.lo.append(lo)
         self.hi.append(hi)
@@ -105,6 +106,7 @@ class _Lp:
         return len(self.cost) - 1
 
     def row(self, idx: list[int], val: list[float], lo: float, hi: float) -> int:
+        """A new row ``lo ≤ Σ val·x[idx] ≤ hi``: its index."""
         self.index += idx
         self.value += val
         self.start.append(len(self.index))
@@ -113,6 +115,7 @@ class _Lp:
         return len(self.rlo) - 1
 
     def highs_lp(self) -> Any:
+        """The model as a ``highspy.HighsLp`` (row-wise matrix)."""
         import highspy
 
         lp = highspy.HighsLp()
@@ -186,6 +189,7 @@ class RuleModel:
             self._polarity(n.args[1], pos, neg)
 
     def comparisons(self) -> list[Row]:
+        """Every comparison row of the rule, in tree order."""
         out: list[Row] = []
 
         def walk(n: _Node) -> None:
@@ -399,4 +403,5 @@ class Problem:
         return [int(round(x[p])) - int(round(x[m])) for p, m in zip(self.dp, self.dm)]
 
     def changed(self, x: np.ndarray) -> list[int]:
+        """The fields a solution changes (z_f = 1), as local positions."""
         return [f for f in range(self.nfields) if x[self.z[f]] > 0.5]

@@ -136,6 +136,7 @@ class _Part:
         return prob, prob.solve(self.an.highs, cost=c, col_bounds=bounds)
 
     def feasible(self, active: set[int], fail: int | None = None) -> bool:
+        """Whether a complete report passes the ``active`` rules (and fails rule ``fail``)."""
         return self.solve(active, fail=fail)[1].status == "optimal"
 
     def near(self, fields: set[int], among: set[int]) -> set[int]:
@@ -152,6 +153,7 @@ class _Part:
         return out
 
     def order(self, j: int) -> tuple[int, int, int]:
+        """The order rules are tried in: warnings first, then written, part_of, group rules."""
         r = self.an.rules[self.rules[j]]
         return (0 if r.severity == "warning" else 1, {"rule": 0, "part_of": 1, "group": 2}.get(r.origin, 0), j)
 
@@ -164,6 +166,8 @@ class _Part:
 
 
 class _Analyser:
+    """A form's rules planned for analysis, and one HiGHS object to solve with."""
+
     def __init__(self, schema: _core.FormSchema) -> None:
         self.schema = schema
         self.rules: list[LinearRule] = linear_rules(schema)
@@ -176,6 +180,7 @@ class _Analyser:
         self.highs = new_highs()
 
     def parts(self) -> list[_Part]:
+        """The connected parts of the modelled rules (rules that read no field: one more)."""
         parent = list(range(len(self.codes)))
 
         def find(x: int) -> int:
@@ -204,6 +209,7 @@ class _Analyser:
         return out
 
     def value(self, f: int, units: int) -> Any:
+        """A value in the field's reporting units as the user's value (int or Decimal)."""
         return value_of(self.kinds[f], self.scales[f], self.decimals[f], units * self.unit_raw[f])
 
 

@@ -81,6 +81,9 @@ class RuleDef:
     @property
     def origin(self) -> Literal["explicit", "part_of", "group"]: ...
     @property
+    def note(self) -> str:
+        """Why the rule holds: its printed basis, or where a plausibility bound's figure comes from ("" when none)."""
+    @property
     def line(self) -> int: ...
 
 class _Source(TypedDict):
@@ -95,6 +98,8 @@ class _Group(TypedDict):
     total: str
     parts: list[str]
     exhaustive: bool
+    severity: _Severity
+    note: str
 
 class FormSchema:
     """One printed version of one form."""

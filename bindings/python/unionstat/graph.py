@@ -634,10 +634,12 @@ class Hierarchy:
         batch = _batch(data, form)
         r = _core.completeness(self._h, batch, period=period, root=root)
         _warn_unknown(r["unknown_units"], "completeness count")
-        return self._completeness_of(r)
+        return self._completeness_of(r, form, deadline=deadline, submitted=submitted, batch=batch, root=root)
 
-    def _completeness_of(self, r: dict[str, Any]) -> Completeness:
-        """The :class:`Completeness` of the core's result."""
+    def _completeness_of(self, r: dict[str, Any], form: Any, *, deadline: Any = None, submitted: Any = None,
+                         batch: _core.ReportBatch | None = None, root: str = "") -> Completeness:
+        """The :class:`Completeness` of the core's result; with ``submitted`` (one time per
+        row of ``batch``) also who reported on time against ``deadline`` or the form's."""
         import pandas as pd
 
         units = self.to_frame()

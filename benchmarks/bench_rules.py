@@ -57,6 +57,7 @@ RULES = [
     (P + "hardship_workers_within_workers", "02A <= 01A", "le", (["02A"], ["01A"], 1, 1, 0)),
     (P + "hardship_migrants_within_migrants", "02B <= 01B", "le", (["02B"], ["01B"], 1, 1, 0)),
     (P + "hardship_households_within_hardship_workers", "03A * 1 <= 02A", "le", (["03A"], ["02A"], 1, 1, 0)),
+    (P + "hardship_migrant_households_within_hardship_migrants", "03B * 1 <= 02B", "le", (["03B"], ["02B"], 1, 1, 0)),
     (P + "visited_migrants_within_visited_workers", "04F <= 04E", "le", (["04F"], ["04E"], 1, 1, 0)),
     (P + "heating_amount_needs_households", "if 07J > 0 then 07I > 0", "imp", ("07J", "07I")),
     (P + "heating_households_need_amount", "if 07I > 0 then 07J > 0", "imp", ("07I", "07J")),
@@ -64,6 +65,8 @@ RULES = [
     (P + "heating_per_household", "07J * 10000 <= 5000 * 07I", "le", (["07J"], ["07I"], 10000, 5000 * MONEY_SCALE, 0)),
     (P + "wages_amount_needs_workers", "if 08D > 0 then 08C > 0", "imp", ("08D", "08C")),
     (P + "wages_workers_need_amount", "if 08C > 0 then 08D > 0", "imp", ("08C", "08D")),
+    # 08D [万元] * 10000 <= 100000 * 08C [人次], as heating_per_household
+    (P + "wages_per_worker", "08D * 10000 <= 100000 * 08C", "le", (["08D"], ["08C"], 10000, 100000 * MONEY_SCALE, 0)),
     (P + "paid_within_raised", "06A <= 05A", "le", (["06A"], ["05A"], 1, 1, 0)),
     (P + "special_train_passengers_need_trains", "if 10C > 0 then 10B > 0", "imp", ("10C", "10B")),
     (P + "special_trains_need_passengers", "if 10B > 0 then 10C > 0", "imp", ("10B", "10C")),
@@ -76,6 +79,9 @@ RULES = [
     (P + "plane_passengers_need_planes", "if 10K > 0 then 10J > 0", "imp", ("10K", "10J")),
     (P + "planes_need_passengers", "if 10J > 0 then 10K > 0", "imp", ("10J", "10K")),
     (P + "bus_load_plausible", "10G <= 200 * 10F", "le", (["10G"], ["10F"], 1, 200, 0)),
+    (P + "special_train_load_plausible", "10C <= 2000 * 10B", "le", (["10C"], ["10B"], 1, 2000, 0)),
+    (P + "carriage_load_plausible", "10E <= 150 * 10D", "le", (["10E"], ["10D"], 1, 150, 0)),
+    (P + "plane_load_plausible", "10K <= 400 * 10J", "le", (["10K"], ["10J"], 1, 400, 0)),
 ] + [
     (P + f"part_of.{part}", f"{part} <= {total}", "le", ([part], [total], 1, 1, 0))
     for part, total in [
@@ -292,8 +298,8 @@ def pandas_conditions(df: pd.DataFrame, missing_of, rules=None):
             lhs = d[L].sum(axis=1) if len(L) > 1 else d[L[0]]
             rhs = d[R].sum(axis=1) if len(R) > 1 else d[R[0]]
             # the raw-unit factors of the numpy version, back in 万元 / counts
-            if rid.endswith("heating_per_household"):
-                cond = lhs * 10000 <= 5000 * rhs
+            if rid.endswith(("heating_per_household", "wages_per_worker")):  # 万元 against a count
+                cond = lhs * kl <= rhs * (kr // MONEY_SCALE)
             else:
                 cond = lhs * kl <= rhs * kr + (tol / MONEY_SCALE + EPS if tol else 0)
         else:

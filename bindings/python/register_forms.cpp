@@ -106,6 +106,7 @@ void register_forms(py::module_& m) {
         .def_property_readonly("origin", [](const rule_def& r) {
             return r.origin == rule_origin::explicit_rule ? "explicit" : r.origin == rule_origin::part_of ? "part_of" : "group";
         })
+        .def_readonly("note", &rule_def::note)
         .def_readonly("line", &rule_def::line)
         .def("__repr__", [](const rule_def& r) { return "<RuleDef " + r.id + ": " + r.check + ">"; });
 
@@ -156,6 +157,8 @@ void register_forms(py::module_& m) {
                 d["total"] = g.total;
                 d["parts"] = g.parts;
                 d["exhaustive"] = g.exhaustive;
+                d["severity"] = to_string(g.sev);
+                d["note"] = g.note;
                 out.append(d);
             }
             return out;

@@ -178,6 +178,7 @@ public:
             r.message_en = str(n, "message_en");
             r.missing = missing(n);
             r.tolerance = tolerance(n);
+            r.note = str(n, "note");
             for (const auto& lv : seq(n, "levels")) {
                 auto l = parse_level(lv.Scalar());
                 if (!l) fail(lv.Mark(), "unknown level '" + lv.Scalar() + "' (national, province, city, county, grassroots)");

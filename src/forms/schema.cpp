@@ -66,6 +66,7 @@ rule_def group_rule(const form_schema& s, const field_group& g, int line) {
     r.check = g.exhaustive ? g.total + " == " + parts : parts + " <= " + g.total;
     r.sev = g.sev;
     r.tolerance = g.tolerance;
+    r.note = g.note;  // a group's note says why its parts add up (or may overlap): it explains the rule
     if (g.exhaustive) {
         r.message = total.code + "「" + total.label + "」{" + total.code + "}" + total.unit + "，不等于分项之和（" +
                     join(valued, "，") + "）";

@@ -79,6 +79,39 @@ TEST_CASE("every 其中 becomes a part_of rule", "[forms]") {
     CHECK(groups == f->groups.size());
 }
 
+TEST_CASE("a rule and a group keep their note, and a group's severity reaches its rule", "[forms]") {
+    // The basis of a plausibility bound lives in its rule's note (issue 16).
+    const auto* bound = &form("bangfu-2014")->rules.front();
+    for (const auto& r : form("bangfu-2014")->rules)
+        if (r.id == "bangfu.assistance_living_relief_per_person") bound = &r;
+    REQUIRE(bound->id == "bangfu.assistance_living_relief_per_person");
+    CHECK(bound->sev == severity::warning);
+    CHECK_THAT(bound->note, Catch::StartsWith("Plausibility bound, not printed"));
+    // Overlapping 其中 lists are warnings, and the generated rule carries the group's note.
+    for (const auto& id : {"songnuan-2012", "songnuan-2014", "songnuan-2015", "songnuan-2018"}) {
+        CAPTURE(id);
+        auto f = form(id);
+        for (const auto& group : {"hardship_households_by_cause", "funds_paid_to_groups"}) {
+            CAPTURE(group);
+            const rule_def* r = nullptr;
+            for (const auto& rd : f->rules)
+                if (rd.id == std::string("songnuan.group.") + group) r = &rd;
+            REQUIRE(r);
+            CHECK(r->sev == severity::warning);
+            CHECK_FALSE(r->note.empty());
+        }
+    }
+    // A note on a rule written in a schema file is kept as written.
+    const auto text = with(songnuan_2018_text(), "note: \"Plausibility bound, not printed: no notice sets a heating-subsidy",
+                           "note: \"a test note: no notice sets a heating-subsidy");
+    auto f = load_form_text(text, "note.yaml");
+    const rule_def* r = nullptr;
+    for (const auto& rd : f->rules)
+        if (rd.id == "songnuan.heating_per_household") r = &rd;
+    REQUIRE(r);
+    CHECK_THAT(r->note, Catch::StartsWith("a test note: no notice sets a heating-subsidy standard."));
+}
+
 TEST_CASE("a misspelt key in a schema file fails with its line and column", "[forms][errors]") {
     const std::string text = with(songnuan_2018_text(), "  attachment: 附件1", "  atachment: 附件1");
     try {

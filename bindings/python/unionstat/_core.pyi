@@ -81,6 +81,9 @@ class RuleDef:
     @property
     def origin(self) -> Literal["explicit", "part_of", "group"]: ...
     @property
+    def note(self) -> str:
+        """Why the rule holds: its printed basis, or where a plausibility bound's figure comes from ("" when none)."""
+    @property
     def line(self) -> int: ...
 
 class _Source(TypedDict):
@@ -95,6 +98,8 @@ class _Group(TypedDict):
     total: str
     parts: list[str]
     exhaustive: bool
+    severity: _Severity
+    note: str
 
 class FormSchema:
     """One printed version of one form."""
@@ -456,6 +461,13 @@ class _Completeness(TypedDict):
     unknown_units: list[str]
 
 def completeness(tree: Hierarchy, batch: ReportBatch, period: str = "", root: str = "") -> _Completeness: ...
+def sum_leaves(tree: Hierarchy, batch: ReportBatch, period: str = "") -> dict[str, Any]:
+    """Per inner unit and sum field: its leaf children's summed figures ('sum', fields × inner
+    units, int64) and how many reported ('count'); 'units', 'inner_rows', 'unknown_units',
+    'unknown_rows', 'period'."""
+def match_units(tree: Hierarchy, batch: ReportBatch, period: str = "") -> dict[str, Any]:
+    """Each unit's row in the batch for the period ('row', -1: none), 'unknown_units',
+    'unknown_rows', 'period'; value_error when a unit reports twice."""
 def validate_in_tree(tree: Hierarchy, batch: ReportBatch, period: str = "") -> BatchResult:
     """Validates with each unit's level and its children's sums from the tree."""
 

@@ -27,7 +27,7 @@ from typing import Any, Union
 from .errors import InputError
 from .filled import CODE_COLUMN_OFFSET, FIELD_PREFIX, TEMPLATE_VERSION, fields_fingerprint
 from .forms import Form, forms
-from .views import _blank_text, _heading_shown, _notes_after, _rows, _width
+from .views import _blank_text, _notes_after, _row_heading_shown, _rows, _width
 
 __all__ = ["template", "read_units"]
 
@@ -219,7 +219,7 @@ class _Writer:
         for number, heading, heading_en, fields in _rows(form):
             head = heading_en if en else heading
             labels = [f.label_en if en else f.label for f in fields]
-            shown = _heading_shown(head, labels)
+            shown = _row_heading_shown(heading, fields) and bool(head)
             if shown:
                 ws.write_string(row, 0, number, self.f_row)
                 ws.merge_range(row, 1, row, 5, head, self.f_heading)
@@ -227,7 +227,7 @@ class _Writer:
             for i, (f, label) in enumerate(zip(fields, labels)):
                 ws.write_string(row, 0, number if (i == 0 and not shown) else "", self.f_row)
                 ws.write_string(row, 1, f.letter or "", self.f_row)
-                text = _blank_text(label, f.unit, "＿＿") if "__" in label else label
+                text = _blank_text(label, f.unit, "＿＿", script=form.script) if "__" in label else label
                 ws.write_string(row, 2, text, self.f_label)
                 ws.write_blank(row, 3, None, self.blank_format(f))
                 ws.write_string(row, 4, f.unit, self.f_unit)

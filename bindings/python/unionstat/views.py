@@ -41,22 +41,55 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - _width(text))
 
 
-def _blank_text(label: str, unit: str, blank: str = "____") -> str:
+# Measure words: the schema stores each unit in simplified script (户, 个, 万元); a
+# traditional-script form prints them traditional (戶, 個, 萬元), and an English view
+# names them in English.
+_TRADITIONAL_UNITS = {"户": "戶", "个": "個", "万元": "萬元", "张": "張", "节": "節", "辆": "輛", "对": "對",
+                      "场": "場", "场次": "場次"}
+_SIMPLIFY = str.maketrans({"戶": "户", "個": "个", "萬": "万", "張": "张", "節": "节", "輛": "辆", "對": "对", "場": "场"})
+_ENGLISH_UNITS = {
+    "人": "persons", "户": "households", "人次": "person-times", "家": "enterprises", "列": "trains",
+    "节": "carriages", "辆": "vehicles", "艘": "ships", "架": "planes", "张": "tickets", "对": "pairs", "场": "shows",
+    "场次": "sessions", "幅": "pieces", "支": "teams", "次": "times", "万元": "10k yuan", "元": "yuan",
+    "是/否": "yes/no",
+    # 个 and 件 are bare classifiers: the label already names what is counted (centres, cases).
+    "个": "", "件": "",
+}
+
+
+def _unit_word(unit: str, lang: str = "zh", script: str = "simplified") -> str:
+    """The measure word of a schema unit as the view prints it: English for ``lang="en"``,
+    traditional characters on a traditional-script form (戶, 個, 萬元), else as stored."""
+    if lang == "en":
+        return _ENGLISH_UNITS.get(unit, unit)
+    return _TRADITIONAL_UNITS.get(unit, unit) if script == "traditional" else unit
+
+
+def _blank_text(label: str, unit: str, blank: str = "____", *, lang: str = "zh", script: str = "simplified") -> str:
     """The label with its blank and unit where the paper has them: at the end, or inside
     the label where the form prints the blank mid-sentence (为__户困难职工家庭…)."""
+    word = _unit_word(unit, lang, script)
     if "__" in label:
         # The label carries its printed measure word after the blank; the schema's unit
-        # follows in brackets when it differs (名 printed, 人 stored).
+        # follows in brackets when it is another word (名 printed, 人 stored), but not when
+        # it is only the other script's spelling of it (戶 printed, 户 stored).
         at = label.index("__")
         text = label[:at] + blank + label[at + 2 :]
-        return text if label[at + 2 :].startswith(unit) else f"{text} ({unit})"
-    return f"{label} {blank} {unit}"
+        return text if label[at + 2 :].translate(_SIMPLIFY).startswith(unit) else f"{text} ({word})"
+    return f"{label} {blank} {word}".rstrip()
 
 
 def _heading_shown(heading: str, labels: list[str]) -> bool:
     """A row heading gets its own line unless a blank's label already starts with it
     (the paper prints "09 元旦、春节期间送温暖活动中为职工提供各项服务__人次")."""
     return bool(heading) and not any(label.startswith(heading) for label in labels)
+
+
+def _row_heading_shown(heading: str, fields: list[Any]) -> bool:
+    """Whether a row's heading gets a line of its own, in either language: decided on the
+    printed (Chinese) wording, so the English view repeats no heading the paper does not
+    (the English heading and label are worded apart even where the paper prints one text)."""
+    return _heading_shown(heading, [f.label for f in fields])
 
 
 def _notes_after(form: Form) -> bool:
@@ -74,7 +107,8 @@ def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
     en = lang == "en"
     src = form.source
     out = [f"{form.title_en if en else form.title}  [{form.id}]"]
-    out.append(f"{src['issuer_en'] if en else src['issuer']} {src['notice']} {src['attachment']}".rstrip())
+    attachment = src["attachment"].replace("附件", "Attachment ") if en else src["attachment"]
+    out.append(f"{src['issuer_en'] if en else src['issuer']} {src['notice']} {attachment}".rstrip())
     out.append(t("seed {seed} · period {period} · {n} blanks", lang, seed=src["seed"], period=form.period,
                  n=len(form.fields)))
     notes = [text_en if en else text for text, text_en in form.notes]
@@ -85,7 +119,7 @@ def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
     for row, heading, heading_en, fields in _rows(form):
         head = heading_en if en else heading
         labels = [f.label_en if en else f.label for f in fields]
-        shown = _heading_shown(head, labels)
+        shown = _row_heading_shown(heading, fields) and bool(head)
         if shown:
             lines.append((f"{row} {head}", "", []))
         for i, (f, label) in enumerate(zip(fields, labels)):
@@ -99,7 +133,8 @@ def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
                 extra.append(t("note: {text}", lang, text=f.note))
             if detail and en:
                 extra.insert(0, f"zh: {f.label}")
-            lines.append((f"{number} {letter} {_blank_text(label, f.unit)}", code, extra))
+            text = _blank_text(label, f.unit, lang=lang, script=form.script)
+            lines.append((f"{number} {letter} {text}", code, extra))
     width = min(max(_width(left) for left, _c, _d in lines) + 2, 64)
     rule = "─" * (width + 16)
     out.append(rule)
@@ -180,7 +215,7 @@ def form_html(form: Form, lang: str | None = None) -> str:
     parts.append("<table class='us-t'><tr>" + _ths(["row", "letter", "label", "measure", "code", "concept"], lang) + "</tr>")
     for row, heading, heading_en, fields in _rows(form):
         head = heading_en if en else heading
-        shown_heading = _heading_shown(head, [f.label_en if en else f.label for f in fields])
+        shown_heading = _row_heading_shown(heading, fields) and bool(head)
         if shown_heading:
             parts.append(f"<tr><td>{row}</td><td></td><td colspan=4><b>{_e(head)}</b></td></tr>")
         for i, f in enumerate(fields):
@@ -188,8 +223,9 @@ def form_html(form: Form, lang: str | None = None) -> str:
             part = f" <span class='us-muted'>⊂ {f.part_of}</span>" if f.part_of else ""
             label, other = (f.label_en, f.label) if en else (f.label, f.label_en)
             parts.append(
-                f"<tr><td>{shown}</td><td>{_e(f.letter or '')}</td><td>{_e(_blank_text(label, f.unit, '＿＿'))}<br>"
-                f"<span class='us-muted'>{_e(other)}</span></td><td>{_e(f.unit)}</td>"
+                f"<tr><td>{shown}</td><td>{_e(f.letter or '')}</td>"
+                f"<td>{_e(_blank_text(label, f.unit, '＿＿', lang=lang, script=form.script))}<br>"
+                f"<span class='us-muted'>{_e(other)}</span></td><td>{_e(_unit_word(f.unit, lang, form.script))}</td>"
                 f"<td>{_e(f.code)}{part}</td><td class='us-muted'>{_e(f.key)}</td></tr>"
             )
     parts.append("</table>")

@@ -38,6 +38,7 @@ struct rule_def {
     std::optional<missing_strategy> missing; ///< unset → the form's default
     std::optional<decimal> tolerance;        ///< unset → default rounding tolerance
     std::vector<unit_level> levels;          ///< empty → every level
+    std::string note;                        ///< why the rule holds: the printed basis, or for a plausibility bound where its figure comes from
     rule_origin origin = rule_origin::explicit_rule;
     std::string file;                        ///< schema file it was declared in
     int line = 0;                            ///< line of the `check` text (1-based) in `file`

@@ -18,6 +18,7 @@ __all__ = [
     "ExactOverflowError",
     "UnknownNameError",
     "HierarchyError",
+    "UsageError",
     "InputNotice",
 ]
 
@@ -114,6 +115,12 @@ class HierarchyError(Error, ValueError):
     def __init__(self, text: str = "", **place: Any) -> None:
         self.units = []
         super().__init__(text, **place)
+
+
+class UsageError(Error, TypeError):
+    """The library was called with an argument of the wrong kind — a form id string where a
+    :class:`~unionstat.Form` is needed, a unit id as an int, values as a list, a report of
+    another form. The message says what to pass instead."""
 
 
 class InputNotice(UserWarning):

@@ -51,7 +51,9 @@ def _deadline(deadline: Any, form: Any) -> dt.date | dt.datetime | None:
 
 
 def _schema(form: Any) -> _core.FormSchema:
-    return form.schema if hasattr(form, "schema") else form
+    from .forms import as_schema
+
+    return as_schema(form)
 
 
 def _batch(data: Any, form: Any) -> _core.ReportBatch:

@@ -31,7 +31,7 @@ public:
     struct piece {
         int line, column, length;
     };
-    std::map<std::string, std::vector<piece>> check_places;
+    mutable std::map<std::string, std::vector<piece>> check_places;
 
     /// Fails unless `n` is text matching `pattern` (what form-schema.json requires).
     void match(const YAML::Node& map, const char* key, const std::regex& pattern, const char* shape,

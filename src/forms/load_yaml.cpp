@@ -248,6 +248,8 @@ public:
             r.sev = sev(n);
             r.message = str(n, "message");
             r.message_en = str(n, "message_en");
+            placeholders(*s, n, "message");
+            placeholders(*s, n, "message_en");
             r.missing = missing(n);
             r.tolerance = tolerance(n);
             for (const auto& lv : seq(n, "levels")) {
@@ -323,6 +325,21 @@ public:
         }
         if (t != text.size()) return {};
         return out;
+    }
+
+    /// A {placeholder} naming no field code or key would be printed as is: refused at the
+    /// message's line (fields are all read before the rules).
+    void placeholders(const form_schema& s, const YAML::Node& rule, const char* key) const {
+        const std::string m = str(rule, key);
+        for (std::size_t i = m.find('{'); i != std::string::npos; i = m.find('{', i + 1)) {
+            const std::size_t close = m.find('}', i);
+            if (close == std::string::npos) break;
+            const std::string name = m.substr(i + 1, close - i - 1);
+            bool known = false;
+            for (const auto& f : s.fields) known |= f.code == name || (!f.key.empty() && f.key == name);
+            if (!known)
+                fail(rule[key].Mark(), "rule " + str(rule, "id") + ": message placeholder {" + name + "} names no field of " + s.id, name);
+        }
     }
 
     void check_ref(const form_schema& s, const YAML::Node& n, const std::string& code) const {

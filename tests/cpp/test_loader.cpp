@@ -210,14 +210,15 @@ TEST_CASE("part_of cycles and bad groups are refused naming them", "[loader][str
 
 TEST_CASE("the loader enforces the patterns of form-schema.json", "[loader][patterns]") {
     const std::string base = songnuan_2018();
-    auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
+    // `below`: the mistake is that many lines below where `from` starts.
+    auto refused = [&](const std::string& from, const std::string& to, const std::string& message, int below = 0) {
         CAPTURE(to);
         try {
             load_form_text(with(base, from, to), "p.yaml");
             FAIL("no error");
         } catch (const schema_error& e) {
             CHECK_THAT(e.what(), Catch::Contains(message));
-            CHECK(e.where().line == line_of(base, from));
+            CHECK(e.where().line == line_of(base, from) + below);
         }
     };
     refused("id: songnuan-2018", "id: Songnuan_2018", "not a form id");
@@ -229,7 +230,7 @@ TEST_CASE("the loader enforces the patterns of form-schema.json", "[loader][patt
     refused("- id: hardship_households_by_cause", "- id: Hardship-Households", "not a group id");
     refused("- id: songnuan.hardship_workers_within_workers", "- id: hardship", "not a dotted rule id");
     refused("exhaustive: false\n  - id: funds_raised_by_source", "exhaustive: false\n    tolerance: 0.01\n  - id: funds_raised_by_source",
-            "must be quoted text");
+            "must be quoted text", 1);
     refused("message: 困难职工总数{02A}人", "message: 困难职工总数{02Z}人", "placeholder {02Z} names no field");
     refused("message_en: \"Workers in difficulty ({02A})", "message_en: \"Workers in difficulty ({workers})", "placeholder {workers}");
     // Quoted tolerances and placeholders by concept key are fine.

@@ -277,7 +277,7 @@ _PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 class _TraceLinks:
     """The drill-down links of one check: per row its unit and the rows explaining it."""
 
-    __slots__ = ("units", "explained")
+    __slots__ = ("explained", "units")
 
     def __init__(self, units: list[str], explained: list[list[int]]) -> None:
         self.units = units

@@ -77,8 +77,9 @@ private:
     /// Nesting limit: a rule nested deeper than this is a mistake, not a formula, and
     /// unbounded recursion would overflow the stack (found by fuzzing).
     static constexpr int max_depth = 200;
-    /// Height of the finished tree (every operator counts, parenthesised or not).
-    static constexpr int max_height = 1000;
+    /// Height of the finished tree (every operator counts, parenthesised or not). Python
+    /// walks rules recursively too (linear.py, for HiGHS): 256 stays far below its limit.
+    static constexpr int max_height = 256;
     /// Nodes in one rule, and arguments of one function call.
     static constexpr std::size_t max_nodes = 10000;
     static constexpr std::size_t max_args = 1000;

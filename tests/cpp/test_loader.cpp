@@ -83,7 +83,7 @@ struct scratch_dir {
 TEST_CASE("a rule of 40,000 '+' terms is refused, not a stack overflow", "[loader][limits]") {
     const auto d = only_diagnostic(with_rule(repeat("01A", " + 01A", 40000) + " >= 0"));
     CHECK(d.rule == "test.huge");
-    CHECK_THAT(d.message, Catch::Contains("more than 1000 operations deep"));
+    CHECK_THAT(d.message, Catch::Contains("more than 256 operations deep"));
     CHECK(d.line == line_of(with_rule("x"), "check: \"x\""));
     CHECK(d.column > 1);
 }
@@ -105,7 +105,7 @@ TEST_CASE("deep nesting of 'not' and unary minus stays refused", "[loader][limit
 }
 
 TEST_CASE("rules of ordinary size below the limits still compile and evaluate", "[loader][limits]") {
-    auto f = load_form_text(with_rule(repeat("01A", " + 01A", 500) + " >= 500 * 01A"), "ok.yaml");
+    auto f = load_form_text(with_rule(repeat("01A", " + 01A", 200) + " >= 200 * 01A"), "ok.yaml");
     report r(f, "630000", "2018");
     r.set("01A", decimal::from_int(3));
     bool found = false;

@@ -391,6 +391,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "csv":
         out["explained_by"] = out["explained_by"].map(" ".join)
         out["trace"] = out["trace"].map(" > ".join)
+    else:  # the lazily walked traces as plain lists for JSON, Parquet and HTML writers
+        out["trace"] = out["trace"].map(list)
     table = f"{form.id} period {period or '(any)'}: {len(imbalanced)} imbalance(s) (unit × field)"
     if len(gaps):
         rows = [

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <initializer_list>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -21,6 +20,68 @@ namespace unionstat {
 
 namespace {
 
+/// The text patterns of form-schema.json, matched by hand: std::regex recurses once per
+/// character in libstdc++, and a 100 KB key would overflow the stack.
+namespace shape {
+bool lower(char c) { return c >= 'a' && c <= 'z'; }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+bool word(char c) { return lower(c) || digit(c) || c == '_'; }
+/// ^[0-9]{2}$
+bool row(const std::string& s) { return s.size() == 2 && digit(s[0]) && digit(s[1]); }
+/// ^[A-Z]$
+bool letter(const std::string& s) { return s.size() == 1 && s[0] >= 'A' && s[0] <= 'Z'; }
+/// ^[a-z]+-[0-9]{4}$
+bool form_id(const std::string& s) {
+    const auto dash = s.find('-');
+    if (dash == 0 || dash == std::string::npos || s.size() != dash + 5) return false;
+    for (std::size_t i = 0; i < dash; ++i)
+        if (!lower(s[i])) return false;
+    for (std::size_t i = dash + 1; i < s.size(); ++i)
+        if (!digit(s[i])) return false;
+    return true;
+}
+/// ^[a-z][a-z0-9_]*$
+bool snake(const std::string& s, std::size_t from = 0, std::size_t to = std::string::npos) {
+    to = std::min(to, s.size());
+    if (from >= to || !lower(s[from])) return false;
+    for (std::size_t i = from + 1; i < to; ++i)
+        if (!word(s[i])) return false;
+    return true;
+}
+bool group_id(const std::string& s) { return snake(s); }
+/// ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$ (keys) or ^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$ (rule ids)
+bool dotted(const std::string& s, bool later_parts_start_lower) {
+    std::size_t start = 0;
+    int parts = 0;
+    for (;;) {
+        const std::size_t dot = s.find('.', start);
+        const std::size_t end = dot == std::string::npos ? s.size() : dot;
+        if (parts == 0 || later_parts_start_lower) {
+            if (!snake(s, start, end)) return false;
+        } else {
+            if (start >= end) return false;
+            for (std::size_t i = start; i < end; ++i)
+                if (!word(s[i])) return false;
+        }
+        ++parts;
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return parts >= 2;
+}
+bool key(const std::string& s) { return dotted(s, true); }
+bool rule_id(const std::string& s) { return dotted(s, false); }
+/// ^[0-9]+(\.[0-9]+)?$
+bool plain_decimal(const std::string& s) {
+    const auto dot = s.find('.');
+    const std::size_t int_end = dot == std::string::npos ? s.size() : dot;
+    if (int_end == 0) return false;
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (i != dot && !digit(s[i])) return false;
+    return dot == std::string::npos || dot + 1 < s.size();
+}
+}  // namespace shape
+
 /// Reads YAML nodes into schema structs, naming file:line:column for every mistake.
 class reader : public detail::yaml_reader {
 public:
@@ -34,13 +95,12 @@ public:
     mutable std::map<std::string, std::vector<piece>> check_places;
 
     /// Fails unless `n` is text matching `pattern` (what form-schema.json requires).
-    void match(const YAML::Node& map, const char* key, const std::regex& pattern, const char* shape,
+    void match(const YAML::Node& map, const char* key, bool (*fits)(const std::string&), const char* what,
                const std::string& field = {}) const {
         const YAML::Node n = map[key];
         if (!n || n.IsNull()) return;
         const std::string v = str(map, key);
-        if (!std::regex_match(v, pattern))
-            fail(n.Mark(), std::string("'") + key + "' is '" + v + "', which is not " + shape, field);
+        if (!fits(v)) fail(n.Mark(), std::string("'") + key + "' is '" + v + "', which is not " + what, field);
     }
     /// Fails when a required text is empty.
     void nonempty(const YAML::Node& map, const char* key, const char* what, const std::string& field = {}) const {
@@ -54,8 +114,7 @@ public:
         // tolerances are quoted text, exact by construction.
         if (!n.IsScalar() || n.Tag() != "!")
             fail(n.Mark(), "'tolerance' must be quoted text such as \"0.01\" (a YAML number is binary floating point)");
-        static const std::regex shape("^[0-9]+(\\.[0-9]+)?$");
-        if (!std::regex_match(n.Scalar(), shape))
+        if (!shape::plain_decimal(n.Scalar()))
             fail(n.Mark(), "'tolerance' must be a non-negative decimal such as \"0.01\", got '" + n.Scalar() + "'");
         try {
             const decimal d = decimal::parse(n.Scalar(), 18);
@@ -102,11 +161,9 @@ public:
         f.printed = str(n, "printed");
         f.note = str(n, "note");
         if (!valid_code(f.code)) fail(n["code"].Mark(), "field code '" + f.code + "' is not of the form 01A, 04A_2 or 05_total", f.code);
-        static const std::regex row_shape("^[0-9]{2}$"), letter_shape("^[A-Z]$"),
-            key_shape("^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$");
-        match(n, "row", row_shape, "a two-digit row number such as \"03\"", f.code);
-        match(n, "letter", letter_shape, "one capital letter", f.code);
-        match(n, "key", key_shape, "a dotted concept key such as workers.total", f.code);
+        match(n, "row", shape::row, "a two-digit row number such as \"03\"", f.code);
+        match(n, "letter", shape::letter, "one capital letter", f.code);
+        match(n, "key", shape::key, "a dotted concept key such as workers.total", f.code);
         nonempty(n, "label", "field", f.code);
         nonempty(n, "label_en", "field", f.code);
         if (f.code.compare(0, 2, f.row) != 0)
@@ -161,8 +218,7 @@ public:
         auto s = std::make_shared<form_schema>();
         s->file = file_;
         s->id = str(root, "id");
-        static const std::regex id_shape("^[a-z]+-[0-9]{4}$");
-        match(root, "id", id_shape, "a form id such as songnuan-2018 (lower-case letters, '-', four digits)");
+        match(root, "id", shape::form_id, "a form id such as songnuan-2018 (lower-case letters, '-', four digits)");
         s->family = str(root, "family");
         if (s->family != "songnuan" && s->family != "bangfu")
             fail(root["family"].Mark(), "family must be songnuan or bangfu, got '" + s->family + "'");
@@ -194,8 +250,7 @@ public:
         if (auto m = missing(root)) s->default_missing = *m;
         for (const auto& n : seq(root, "rows")) {
             keys(n, "row", {"row", "heading", "heading_en"}, {"row", "heading", "heading_en"});
-            static const std::regex row_shape("^[0-9]{2}$");
-            match(n, "row", row_shape, "a two-digit row number such as \"03\"");
+            match(n, "row", shape::row, "a two-digit row number such as \"03\"");
             s->rows.push_back({str(n, "row"), str(n, "heading"), str(n, "heading_en")});
         }
         std::set<std::string> rows;
@@ -212,8 +267,7 @@ public:
             field_group g;
             g.line = n.Mark().line + 1;
             g.column = n.Mark().column + 1;
-            static const std::regex group_shape("^[a-z][a-z0-9_]*$");
-            match(n, "id", group_shape, "a group id such as funds_by_kind (lower case, digits, '_')");
+            match(n, "id", shape::group_id, "a group id such as funds_by_kind (lower case, digits, '_')");
             g.id = str(n, "id");
             g.total = str(n, "total");
             g.parts = strings(n, "parts");
@@ -238,8 +292,7 @@ public:
             keys(n, "rule", {"id", "check", "severity", "message", "message_en", "missing", "tolerance", "levels", "note"},
                  {"id", "check", "message", "message_en"});
             rule_def r;
-            static const std::regex rule_shape("^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$");
-            match(n, "id", rule_shape, "a dotted rule id such as songnuan.heating_per_household");
+            match(n, "id", shape::rule_id, "a dotted rule id such as songnuan.heating_per_household");
             r.id = str(n, "id");
             r.check = str(n, "check");
             if (detail::trim(r.check).empty()) fail(n["check"].Mark(), "rule " + r.id + " has an empty check");

@@ -57,14 +57,15 @@ private:
     /// tree recursively, so `a + b + … ` with 40,000 terms (a left-leaning chain 40,000
     /// deep) overflowed their stacks; `min()` of 100,000 arguments is work no form needs.
     int add(node n, int depth = 1) {
+        // Reported where the parser stands: the operator or argument that crossed the limit.
         if (depth > max_height) {
-            throw syntax_error{n.column, std::max(1, n.length),
+            throw syntax_error{peek().column, 1,
                                "rule is more than " + std::to_string(max_height) +
                                    " operations deep (a chain of '+' or 'and' counts one level per term); "
                                    "use sum(…) or split the rule"};
         }
         if (out_.nodes.size() >= max_nodes) {
-            throw syntax_error{n.column, std::max(1, n.length),
+            throw syntax_error{peek().column, 1,
                                "rule has more than " + std::to_string(max_nodes) + " terms; split it into several rules"};
         }
         heights_.push_back(depth);
@@ -82,7 +83,7 @@ private:
     static constexpr int max_height = 256;
     /// Nodes in one rule, and arguments of one function call.
     static constexpr std::size_t max_nodes = 10000;
-    static constexpr std::size_t max_args = 1000;
+    static constexpr std::size_t max_args = 256;
 
     struct depth_guard {
         parser& p;
@@ -256,6 +257,19 @@ private:
             }
             const token close = peek();
             expect_op(")", std::string("to close ") + name + "(");
+            if (kind == node_kind::sum || kind == node_kind::min || kind == node_kind::max) {
+                // The checker turns f(a, b, c, …) into a chain of binary nodes, one level per
+                // argument: count the height it will have.
+                int depth = 0;
+                for (int a : args) depth = std::max(depth, depth_of(a));
+                node n;
+                n.kind = kind;
+                n.column = t.column;
+                n.length = close.column + 1 - t.column;
+                const int height = depth + static_cast<int>(std::max<std::size_t>(args.size(), 1));
+                n.args = std::move(args);
+                return add(std::move(n), height);
+            }
             return make(kind, std::move(args), t.column, close.column + 1);
         }
         static const char* keywords[] = {"and", "or", "not", "if", "then"};

@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.workers * limit / data_bytes:.0%} of the data)")
 
     cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, memory_limit=int(limit))
+                                       host="127.0.0.1", dashboard_address=":0", memory_limit=int(limit))
     client = distributed.Client(cluster)
     try:
         singles, dasks = [], []

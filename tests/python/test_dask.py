@@ -31,7 +31,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=None, worker_dashboard_address=None)
+                                       dashboard_address=":0", worker_dashboard_address=":0")
     c = distributed.Client(cluster)
     try:
         yield c
@@ -332,3 +332,28 @@ def test_without_a_cluster_the_local_scheduler_gives_the_same(province) -> None:
         got, _ = warned(usd.rollup, frame_of(parts), tree, form)
     pd.testing.assert_frame_equal(got, warned(tree.rollup, province.songnuan, form)[0])
     assert isinstance(np.asarray(got["01A"]).sum(), (int, np.integer))
+
+
+def test_the_readme_cluster_example_runs(province, tmp_path, monkeypatch) -> None:
+    """The README's five lines, as written (their own LocalCluster), on a folder of
+    county files: the province's totals, equal to one machine's."""
+    import re
+    import runpy
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "unionstat.dask" in b)
+    tree = us.Hierarchy.sample("qinghai").at("2018")
+    _write_counties(province.songnuan, tree, tmp_path / "counties", ".parquet")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "example.py").write_text(block, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns = runpy.run_path(str(tmp_path / "example.py"))
+        try:
+            expected = tree.rollup(province.songnuan, us.forms()["songnuan-2018"])
+            pd.testing.assert_frame_equal(ns["totals"], expected)
+            assert len(ns["totals"]) > 50
+        finally:
+            cluster = ns["client"].cluster
+            ns["client"].close()
+            cluster.close()

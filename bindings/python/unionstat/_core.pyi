@@ -418,8 +418,34 @@ def check(
     money_per_child: int | str | Decimal | float | None = None,
     count_per_child: int = 0,
     keep_balanced: bool = True,
+    leaf_units: npt.NDArray[np.uint64] | None = None,
+    leaf_sum: npt.NDArray[np.int64] | None = None,
+    leaf_count: npt.NDArray[np.uint32] | None = None,
 ) -> _Check:
-    """Parents' reported totals against their children (raw integers in each field's storage scale)."""
+    """Parents' reported totals against their children (raw integers in each field's storage scale); with
+    leaf_units/leaf_sum/leaf_count (as sum_leaves gives them) the leaf reports come summed."""
+
+class _LeafSums(TypedDict):
+    period: str
+    units: npt.NDArray[np.uint64]
+    sum: npt.NDArray[np.int64]
+    count: npt.NDArray[np.uint32]
+    inner_rows: npt.NDArray[np.uint64]
+    unknown_units: list[str]
+    unknown_rows: npt.NDArray[np.uint64]
+
+def sum_leaves(tree: Hierarchy, batch: ReportBatch, period: str = "") -> _LeafSums:
+    """Per inner unit and sum field: the sum of its leaf children's figures (fields × inner units) and how many
+    reported; the batch rows of inner units' reports."""
+
+class _UnitRows(TypedDict):
+    period: str
+    row: npt.NDArray[np.int64]
+    unknown_units: list[str]
+    unknown_rows: npt.NDArray[np.uint64]
+
+def match_units(tree: Hierarchy, batch: ReportBatch, period: str = "") -> _UnitRows:
+    """Each unit's row in the batch for the period (-1: none); value_error when a unit reports twice."""
 
 class _Completeness(TypedDict):
     period: str

@@ -519,4 +519,4 @@ def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period
     keys = _core.ReportBatch(f.schema)  # the units that reported, keys only: all completeness reads
     ids = np.asarray(tree.ids, dtype=object)[r["reported"]].tolist()
     keys.set_keys(ids, [r["period"]] * len(ids))
-    return tree._completeness_of(_core.completeness(tree.core, keys, period=r["period"], root=root))
+    return tree._completeness_of(_core.completeness(tree.core, keys, period=r["period"], root=root), form=f, root=root)

@@ -32,7 +32,7 @@ from . import _core
 from .errors import InputError, SchemaError
 from .forms import Form
 
-__all__ = ["FormDraft", "draft_form", "draft_file", "drafts_to_yaml", "load_drafts", "read_notice"]
+__all__ = ["FormDraft", "draft_file", "draft_form", "drafts_to_yaml", "load_drafts", "read_notice"]
 
 #: Notices larger than this are refused: a notice is a few pages of text.
 MAX_NOTICE_BYTES = 8 * 1024 * 1024
@@ -49,13 +49,19 @@ _PAIRS = ("戶户個个萬万節节輛辆張张對对場场說说統统計计幫
           "築筑廣广陸陆檔档截截脫脱貧贫災灾誌志願愿園园導导諮咨擁拥養养閱阅產产")
 _TRAD = "".join(_PAIRS[i] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
 _SIMP = "".join(_PAIRS[i + 1] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
-_TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
+#: Full-width digits and Latin letters (０１ （Ａ）), common in typeset notices, read as ASCII;
+#: full-width punctuation stays, the patterns take both widths.
+_FULL_WIDTH = "".join(chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                      for c in range(r[0], r[1] + 1))
+_HALF_WIDTH = str.maketrans(_FULL_WIDTH, "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
+_TO_SIMPLIFIED = {**str.maketrans(_TRAD, _SIMP), **_HALF_WIDTH}
 _TRAD_ONLY = set(_TRAD)
 _SIMP_ONLY = set(_SIMP) - _TRAD_ONLY
 
 
 def _simplified(text: str) -> str:
-    """The text with the traditional characters the patterns use made simplified (same length)."""
+    """The text with the traditional characters the patterns use made simplified and
+    full-width digits and letters made ASCII (same length)."""
     return text.translate(_TO_SIMPLIFIED)
 
 
@@ -65,12 +71,21 @@ def _simplified(text: str) -> str:
 
 _UNIT_RE = re.compile(r"人[（(]次[)）]|人、次|[（(]\s*是\s*/\s*否\s*[)）]|是/否|场次|人次|万元|[人户家个列节辆艘架张对场幅件支次元名]")
 _UNIT_AS_PRINTED = {"人、次": "人次", "名": "人"}
+#: Measure words the schema format has no unit for (docs/schema-format.md lists its units):
+#: after a printed blank and before punctuation they are the blank's unit all the same, so
+#: the draft says what was printed and the loader says why it refuses it.
+_OTHER_MEASURES = "项所期篇条座套台本份批起处门位间届天"
+#: The units the schema format knows (docs/schema-format.md, the loader's list).
+_KNOWN_UNITS = frozenset(["人", "户", "人次", "家", "个", "列", "节", "辆", "艘", "架", "张", "对", "场", "场次",
+                         "幅", "件", "支", "次", "万元", "元", "是/否"])
 #: A blank printed without a measure word before a noun (检查__企业): the noun's measure word.
 _NOUN_UNITS = {"企业": "家", "单位": "家", "家庭": "户", "职工": "人", "农民工": "人", "人员": "人"}
 _TERMINATORS = "；;。"
 _PUNCT = ",，;；。:：、"
 #: A printed blank (underscores, a run of spaces); one space; a bare line break.
 _GAP, _NARROW, _BREAK = "\x01", "\x03", "\x02"
+#: A measure word the format lacks, right after a blank and before punctuation or a gap.
+_OTHER_UNIT_RE = re.compile(f"[{_OTHER_MEASURES}](?=[{_PUNCT}{_GAP}{_BREAK}{_NARROW}]|$)")
 
 
 def _unit(raw: str) -> tuple[str, str]:
@@ -110,6 +125,7 @@ class _Blank:
     part_of: str | None = None
     inline_part: bool = False
     letter: str | None = None
+    stop: str = ""             # the ； or 。 that ends the printed item, "" when none
 
     @property
     def marked(self) -> bool:
@@ -309,9 +325,9 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
                 break
     notice = ""
     for line in lines[:40]:
-        m = _NOTICE_NO_RE.search(line)
+        m = _NOTICE_NO_RE.search(line.translate(_HALF_WIDTH))
         if m:
-            notice = m.group(1)
+            notice = line[m.start(1): m.end(1)]
             break
     deadline, deadline_review = "", ""
     for i, n in enumerate(norm):
@@ -319,7 +335,7 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
         if m:
             printed = re.sub(r"\s", "", lines[i][m.start(1): m.end(1)])
             if _DATE_RE.match(_simplified(printed)):
-                deadline = printed
+                deadline = printed.translate(_HALF_WIDTH)
             else:
                 deadline_review = (f"line {i + 1}: the deadline is printed garbled ({printed}前); read the notice's "
                                    "original and write it under deadline")
@@ -337,7 +353,7 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
 # One form: lines → rows of lettered items → blanks → fields
 # ---------------------------------------------------------------------------------------
 
-_ROW_RE = re.compile(r"[（(]?\s*([0-9lIO]{2})\s*[)）]?(?![0-9])")
+_ROW_RE = re.compile(r"[（(]?\s*([0-9lIO]{1,2})\s*[)）]?(?![0-9])")
 _LETTER_RE = re.compile(
     r"[（(]\s*([A-Za-z])\s*[)）]"                     # (A) （A） (c）
     r"|[（(]([A-Z])(?=[\s\u3000_])"                  # (J   万元: the closing bracket lost
@@ -367,6 +383,15 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
     if len(rows) < 2 or fields_n < 3:
         return None
     title_line = lines[start].strip()
+    if not re.search("送温暖|帮扶", norm[start]):
+        # a title broken across lines (2019年工会送温暖\n活动统计表): the line before it,
+        # when it is short, punctuation-free and names the family
+        prev = next((j for j in range(start - 1, max(-1, start - 3), -1) if norm[j].strip()), None)
+        if (prev is not None and len(norm[prev].strip()) <= 30 and not _ATTACH_RE.match(norm[prev])
+                and not re.search(r"[，。；：:,;、_]", norm[prev]) and re.search("送温暖|帮扶", norm[prev])):
+            title_line = lines[prev].strip() + title_line
+            review.append(f"line {prev + 1}: the title is printed across lines {prev + 1}–{start + 1}; "
+                          f"read as {title_line}")
     title = re.sub(r"([0-9])\s+(年)", r"\1\2", title_line)
     ntitle = _simplified(title)
     family = "songnuan" if "送温暖" in ntitle else "bangfu" if "帮扶" in ntitle else ""
@@ -547,6 +572,8 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
         if g < last:
             continue
         um = _UNIT_RE.match(norm, g + 1)
+        if um is None and norm[g] == _GAP:
+            um = _OTHER_UNIT_RE.match(norm, g + 1)
         nxt = norm[g + 1: g + 2]
         label_o, label_n = _clean(orig[last:g]), _clean(norm[last:g])
         line = where[g] + 1 if g < len(where) else (where[-1] + 1 if where else 0)
@@ -556,11 +583,15 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
             if norm[g] == _BREAK and follow and follow not in _PUNCT + _GAP + _BREAK + _NARROW:
                 continue  # a line break inside a word, not a blank
             unit, remark = _unit(norm[um.start(): um.end()])
+            if unit not in _KNOWN_UNITS:
+                remark = (f"unit printed {orig[um.start(): um.end()]!r} is none the schema format knows "
+                          f"({' '.join(sorted(_KNOWN_UNITS))}); the loader refuses it until it is one")
             rest = norm[after_i:]
             k = len(rest) - len(rest.lstrip(_GAP + _BREAK + _NARROW))
             term = rest[k: k + 1] in tuple(_TERMINATORS)
             am = re.match(f"[^{_GAP}{_BREAK}{_NARROW}{_PUNCT}()（）]*", orig[after_i:])
-            b = _Blank(label_o, label_n, unit, line, term, remark, after=am.group() if am else "")
+            b = _Blank(label_o, label_n, unit, line, term, remark, after=am.group() if am else "",
+                       stop=rest[k: k + 1] if term else "")
             blanks.append(b)
             last = after_i
         elif (norm[g] == _GAP and (not nxt or nxt in _PUNCT) and re.search(r"[\u4e00-\u9fff]", label_n)
@@ -568,7 +599,7 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
             rest = norm[g + 1:]
             term = rest[:1] in tuple(_TERMINATORS)
             blanks.append(_Blank(label_o, label_n, "", line, term,
-                                 "no measure word printed after the blank"))
+                                 "no measure word printed after the blank", stop=rest[:1] if term else ""))
             last = g + 1
         elif norm[g] == _GAP and re.search(r"[\u4e00-\u9fff]", label_n):
             nm = re.match(r"([\u4e00-\u9fff]{1,4})(?=[,，;；。]|$)", norm[g + 1:])
@@ -577,7 +608,8 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
                 rest = norm[g + 1 + nm.end():]
                 term = rest[:1] in tuple(_TERMINATORS)
                 blanks.append(_Blank(label_o + nm.group(1), label_n + nm.group(1), unit, line, term,
-                                     f"no measure word printed (…__{nm.group(1)}); {unit} chosen for {nm.group(1)}"))
+                                     f"no measure word printed (…__{nm.group(1)}); {unit} chosen for {nm.group(1)}",
+                                     stop=rest[:1] if term else ""))
                 last = g + 1 + nm.end()
     rest = norm[last:]
     tail = rest.replace(_GAP, "").replace(_BREAK, "").replace(_NARROW, "").strip(_PUNCT + " ")
@@ -706,6 +738,7 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
                 b.remark = (f"no measure word printed after the blank; {b.unit} taken from the "
                             f"{'next' if nxt else 'previous' if prv else 'default (none in the row)'} blank of the row")
         fields: list[_Blank] = []
+        row_groups = len(groups)
         scope: dict[str, Any] | None = None
         opener = ""
         for it in r.items:
@@ -720,14 +753,20 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
                     in_scope = True
                 elif it.letter and first.marked:
                     t = _latest(fields, first.unit)
-                    if scope is not None and t is not None and t in scope["totals"]:
+                    # the item before ended in 。: the 其中 items after it are a list of their own
+                    # (…困难职工家庭__户；(B)其中困难农民工__户。(C)其中…；(D)其中…)
+                    prev_stop = fields[-1].stop if fields else ""
+                    if scope is not None and t is not None and t in scope["totals"] and prev_stop != "。":
                         scope["n"] += 1
                         scope["marked"] = True
                         scope["each"] = scope.get("each", 1) + 1
                     else:
                         _close_group(scope, groups, prefix)
+                        # the total's item ended in ；/。 and the 其中 starts an item of its own:
+                        # a printed list ((A)…__个；(B)其中省级__个；(C)地市级__个；…)
                         scope = {"totals": [f for f in fields if f.part_of is None], "n": 1, "marked": True,
-                                 "group": False, "each": 1, "parts": [], "line": it.line}
+                                 "group": False, "each": 1, "parts": [], "line": it.line,
+                                 "listed": bool(prev_stop)}
                     in_scope = True
                 elif it.letter and scope is not None:
                     t = _latest(scope["totals"], first.unit)
@@ -746,6 +785,10 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
                     inline = bl[:k]
                 if inline is not None and k >= len(inline) and not closed:
                     t = _latest(inline, b.unit, top_level=False)
+                    if t is None and b.marked:
+                        # no blank of the unit before the 其中 in this item: its total is an
+                        # earlier one of the row (帮助__人职工(C)追讨欠薪__万元；其中帮助__名农民工…)
+                        t = _latest(fields, b.unit)
                     if t is not None and not b.marked and _verb_clash(b, t):
                         closed = True
                     elif t is not None:
@@ -759,26 +802,37 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
             if it.opener:
                 opener = it.opener
         _close_group(scope, groups, prefix)
+        _parallel_groups(fields, groups, row_groups)
+        _unmarked_breakdowns(r, fields, groups, review)
         for b in fields:
             out.append(_field_doc(r, b, prefix, review))
     return out, groups
 
 
+def _is_other(b: _Blank) -> bool:
+    """The blank's label starts with 其他 (after a 其中): the last entry of an exhaustive list."""
+    return re.sub(r"^其中\s*[:：]?", "", b.norm).startswith("其他")
+
+
 def _close_group(scope: dict[str, Any] | None, groups: list[dict[str, Any]], prefix: str) -> None:
-    """A 其中： list, or a run of lettered items each printed 其中, becomes a group."""
-    if scope is None or not (scope["group"] or scope.get("each", 0) >= 2):
+    """A 其中： list, a run of lettered items each printed 其中, or a printed list whose
+    first item starts 其中 after a ；/。 becomes a group."""
+    if scope is None or not (scope["group"] or scope.get("each", 0) >= 2 or scope.get("listed")):
         return
     by_total: dict[str, list[tuple[_Blank, _Item]]] = {}
     totals: dict[str, _Blank] = {}
     for t, b, it in scope["parts"]:
         by_total.setdefault(t.code, []).append((b, it))
         totals[t.code] = t
+    # the last entry of each total's list; a list ends in 其他 when its last entry, or the
+    # entry printed on the same line for another total (S)其他帮扶__人次，(T)帮扶款物__万元), does
+    lasts = [(ps[-1][0], ps[-1][1]) for ps in by_total.values()]
     for code, parts in by_total.items():
         if len(parts) < 2:
             continue
-        last_item = parts[-1][1]
-        first_label = re.sub(r"^其中", "", last_item.blanks[0].norm) if last_item.blanks else ""
-        exhaustive = first_label.startswith("其他")
+        last_b, last_item = parts[-1]
+        exhaustive = any((b.line == last_b.line or it is last_item) and
+                         (_is_other(b) or bool(it.blanks) and _is_other(it.blanks[0])) for b, it in lasts)
         g: dict[str, Any] = {"id": f"r{code.lower()}_breakdown", "total": code, "parts": [b.code for b, _ in parts],
                              "exhaustive": exhaustive}
         if exhaustive:
@@ -788,6 +842,46 @@ def _close_group(scope: dict[str, Any] | None, groups: list[dict[str, Any]], pre
             g["note"] = ("drafted: the 其中 list does not end in 其他; parts at most the total, a warning because the "
                          "print does not say the parts are disjoint")
         groups.append(g)
+
+
+def _parallel_groups(fields: list[_Blank], groups: list[dict[str, Any]], first: int) -> None:
+    """A breakdown whose total and every part each print one 其中 of the same unit
+    (…各项服务__人次，其中新生代农民工__人次；(A)…__人次，其中新生代农民工__人次；…): the
+    其中 blanks break down the total's 其中 blank the same way."""
+    by_code = {b.code: b for b in fields}
+
+    def child(code: str, unit: str | None = None) -> _Blank | None:
+        kids = [b for b in fields if b.part_of == code and b.inline_part and (unit is None or b.unit == unit)]
+        return kids[0] if len(kids) == 1 else None
+
+    for g in list(groups[first:]):
+        sub = child(g["total"])
+        if sub is None or any(x["total"] == sub.code for x in groups):
+            continue
+        subs = [child(p, sub.unit) for p in g["parts"]]
+        if any(x is None for x in subs) or not all(p in by_code for p in g["parts"]):
+            continue
+        d = {"id": f"r{sub.code.lower()}_breakdown", "total": sub.code, "parts": [x.code for x in subs if x],
+             "exhaustive": g["exhaustive"]}
+        if g["exhaustive"]:
+            d["note"] = (f"drafted: each part of {g['total']} prints its own 其中 like {g['total']}'s, so these "
+                         f"break down {sub.code} as the parts break down {g['total']}")
+        else:
+            d["severity"] = "warning"
+            d["note"] = (f"drafted: parallel to the breakdown of {g['total']}; parts at most the total, a warning "
+                         "because the print does not say the parts are disjoint")
+        groups.append(d)
+
+
+def _unmarked_breakdowns(r: _Row, fields: list[_Blank], groups: list[dict[str, Any]], review: list[str]) -> None:
+    """A row whose lettered items end in 其他 without any 其中 making them parts reads like
+    a breakdown that is not printed as one: a human decides (no part_of is guessed)."""
+    grouped = {p for g in groups for p in g["parts"]}
+    for b in fields:
+        if b.letter and b.letter != "A" and _is_other(b) and b.part_of is None and b.code not in grouped:
+            review.append(f"line {b.line}: {b.code} ({_clean(b.label)}) ends a list in 其他 but no 其中 makes the "
+                          f"items before it parts of a total; if row {r.number:02d} breaks down a total, add "
+                          "part_of and a group by hand")
 
 
 def _field_doc(r: _Row, b: _Blank, prefix: str, review: list[str]) -> dict[str, Any]:
@@ -825,7 +919,7 @@ def _scalar(v: Any) -> str:
 
 
 def _emit(doc: dict[str, Any]) -> str:
-    out = [f"# Drafted by `unionstat draft` from the notice text: review every entry under review: before use."]
+    out = ["# Drafted by `unionstat draft` from the notice text: review every entry under review: before use."]
     for key, value in doc.items():
         if isinstance(value, dict):
             out.append(f"{key}:")

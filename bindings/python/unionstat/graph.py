@@ -711,10 +711,12 @@ class Hierarchy:
         batch = _batch(data, form)
         r = _core.completeness(self._h, batch, period=period, root=root)
         _warn_unknown(r["unknown_units"], "completeness count")
-        return self._completeness_of(r)
+        return self._completeness_of(r, batch=batch, form=form, submitted=submitted, deadline=deadline, root=root)
 
-    def _completeness_of(self, r: dict[str, Any]) -> Completeness:
-        """The :class:`Completeness` of the core's result."""
+    def _completeness_of(self, r: dict[str, Any], *, batch: _core.ReportBatch | None = None, form: Any = None,
+                         submitted: Any = None, deadline: Any = None, root: str = "") -> Completeness:
+        """The :class:`Completeness` of the core's result; timeliness too with the batch's
+        submission times (the merge of the Dask layer had left them out of this step)."""
         import pandas as pd
 
         units = self.to_frame()
@@ -727,10 +729,10 @@ class Hierarchy:
             return t[t["expected"] > 0].reset_index(drop=True)
 
         expected, reported = r["total"]
-        when = _deadline(deadline, form)
+        when = _deadline(deadline, form) if form is not None or deadline is not None else None
         by_level, by_kind = rates(r["by_level"], "level"), rates(r["by_kind"], "kind")
         reports = None
-        if submitted is not None:
+        if submitted is not None and batch is not None:
             reports = self._timeliness(batch, submitted, r["period"], root, units, missing, when)
             for table, key in ((by_level, "level"), (by_kind, "kind")):
                 counts = reports.groupby([key, "status"]).size().unstack(fill_value=0)

@@ -255,8 +255,12 @@ public:
         }
         std::set<std::string> rows;
         for (const auto& r : s->rows) rows.insert(r.row);
+        std::set<std::string> codes;
         for (const auto& n : seq(root, "fields")) {
             s->fields.push_back(field(n));
+            // Found here, at the second one's line, before anything that names a field.
+            if (!codes.insert(s->fields.back().code).second)
+                fail(n["code"].Mark(), "duplicate field code '" + s->fields.back().code + "'", s->fields.back().code);
             if (!rows.count(s->fields.back().row))
                 fail(n["row"].Mark(), "field " + s->fields.back().code + " is in row " + s->fields.back().row + ", which is not listed under rows", s->fields.back().code);
         }

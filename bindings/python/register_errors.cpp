@@ -37,6 +37,7 @@ void register_errors(py::module_& m) {
                 x["text"] = d.text;
                 x["file"] = d.file;
                 x["line"] = d.line;
+                x["file_column"] = d.file_column;  // 0 when the rule was not read from a file
                 x["rendered"] = d.to_string();
                 diags.append(x);
             }

@@ -8,7 +8,13 @@ using namespace unionstat;
 
 decimal to_decimal(const py::handle& v) {
     if (py::isinstance<py::bool_>(v)) return decimal::from_int(v.cast<bool>() ? 1 : 0);
-    if (py::isinstance<py::int_>(v)) return decimal::from_int(v.cast<std::int64_t>());
+    if (py::isinstance<py::int_>(v)) {
+        // 2**63 and beyond: an exact overflow, never a wrapped value or a pybind cast error.
+        int over = 0;
+        const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &over);
+        if (over != 0) throw overflow_error(py::str(v).cast<std::string>() + " does not fit in 64 bits");
+        return decimal::from_int(static_cast<std::int64_t>(x));
+    }
     if (py::isinstance<py::float_>(v)) {
         const double d = v.cast<double>();
         if (!std::isfinite(d)) throw value_error("not a finite number");
@@ -205,8 +211,23 @@ void register_forms(py::module_& m) {
                  if (value.is_none()) return r.clear(name);
                  if (py::isinstance<py::str>(value)) return r.set_text(name, value.cast<std::string>());
                  const field_def& f = r.form().field(name);
+                 if (py::isinstance<py::bool_>(value) && f.type != field_type::flag) {
+                     // True would silently count as 1: a bool is an answer to 是/否, not a figure.
+                     location l;
+                     l.unit = r.unit();
+                     l.field = f.code;
+                     throw value_error("field " + f.code + " is a " + (f.type == field_type::count ? "count" : "money") +
+                                           " field: give a number, not " + (value.cast<bool>() ? "True" : "False"),
+                                       l);
+                 }
                  try {
                      r.set(name, to_decimal(value));
+                 } catch (const overflow_error& e) {
+                     if (!e.where().field.empty()) throw;
+                     location l;
+                     l.unit = r.unit();
+                     l.field = f.code;
+                     throw overflow_error("field " + f.code + ": " + e.message(), l);
                  } catch (const value_error& e) {
                      if (!e.where().field.empty()) throw;
                      location l;

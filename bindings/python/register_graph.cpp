@@ -241,13 +241,16 @@ void register_graph(py::module_& m) {
             d["gap_within_tolerance"] = to_array(gap_within);
             d["children"] = to_array(children);
             d["explained_by"] = explained;
-            py::list traces;
-            for (std::size_t row : r->imbalances()) {
-                py::list steps;
-                for (const auto& s : r->trace(row)) steps.append(py::make_tuple(s.row, s.depth));
-                traces.append(py::make_tuple(row, steps));
+            // The drill-down links by row index, once each: Python walks them lazily, so a
+            // chain 100,000 deep costs memory linear in its depth (a copied trace per row
+            // was quadratic: out of memory).
+            py::list explained_rows;
+            for (const auto& c : r->rows) {
+                py::list ex;
+                for (auto row : c.explained_by) ex.append(row);
+                explained_rows.append(ex);
             }
-            d["traces"] = traces;
+            d["explained_rows"] = explained_rows;
             d["unknown_units"] = r->unknown_units;
             return d;
         },

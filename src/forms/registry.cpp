@@ -41,6 +41,7 @@ void schema_registry::add_directory(const std::string& directory) {
         l.file = directory;
         throw lookup_error("form schema directory not found", l);
     }
+    std::lock_guard<std::mutex> lock(*mutex_);
     for (const auto& entry : fs::directory_iterator(directory)) {
         if (entry.path().extension() != ".yaml") continue;
         // Files are named after their form id; load_form checks that they agree.
@@ -50,7 +51,8 @@ void schema_registry::add_directory(const std::string& directory) {
 
 std::string schema_registry::add_file(const std::string& path) {
     auto form = load_form(path);
-    if (contains(form->id)) {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    if (paths_.count(form->id) || loaded_.count(form->id)) {
         location l;
         l.file = path;
         throw schema_error("form id '" + form->id + "' is already registered", l);
@@ -60,6 +62,7 @@ std::string schema_registry::add_file(const std::string& path) {
 }
 
 std::vector<std::string> schema_registry::ids() const {
+    std::lock_guard<std::mutex> lock(*mutex_);
     std::vector<std::string> out;
     for (const auto& [id, _] : paths_) out.push_back(id);
     for (const auto& [id, _] : loaded_)
@@ -69,25 +72,33 @@ std::vector<std::string> schema_registry::ids() const {
 }
 
 bool schema_registry::contains(std::string_view id) const {
+    std::lock_guard<std::mutex> lock(*mutex_);
     return paths_.find(id) != paths_.end() || loaded_.find(id) != loaded_.end();
 }
 
 std::shared_ptr<const form_schema> schema_registry::get(std::string_view id) const {
-    if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
-    auto p = paths_.find(id);
-    if (p == paths_.end()) {
+    std::string path;
+    {
+        std::lock_guard<std::mutex> lock(*mutex_);
+        if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
+        auto p = paths_.find(id);
+        if (p != paths_.end()) path = p->second;
+    }
+    if (path.empty()) {
         std::string known;
         for (const auto& k : ids()) known += (known.empty() ? "" : ", ") + k;
         throw lookup_error("unknown form '" + std::string(id) + "' (known: " + known + ")");
     }
-    auto form = load_form(p->second);
-    if (form->id != p->first) {
+    // Loaded without the lock (other ids stay available meanwhile); when two threads load
+    // the same id at once, the first to finish wins and both return that one object.
+    auto form = load_form(path);
+    if (form->id != id) {
         location l;
-        l.file = p->second;
-        throw schema_error("file declares form id '" + form->id + "' but is named " + p->first + ".yaml", l);
+        l.file = path;
+        throw schema_error("file declares form id '" + form->id + "' but is named " + std::string(id) + ".yaml", l);
     }
-    loaded_[p->first] = form;
-    return form;
+    std::lock_guard<std::mutex> lock(*mutex_);
+    return loaded_.emplace(std::string(id), std::move(form)).first->second;
 }
 
 }  // namespace unionstat

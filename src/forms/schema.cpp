@@ -112,10 +112,53 @@ void form_schema::finalize() {
             throw schema_error("field " + f.code + " is part_of '" + f.part_of + "', which is not a field of " + id,
                                at(*this, f.line, f.column, f.code));
         const field_def& total = fields[*t];
+        if (&total == &f)
+            throw schema_error("field " + f.code + " is part_of itself", at(*this, f.line, f.column, f.code));
         if (total.unit != f.unit)
             throw schema_error("field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit +
                                    "): units differ",
                                at(*this, f.line, f.column, f.code));
+    }
+    // A part_of chain must end at a total: a cycle (03A part_of 03B part_of 03A) would make
+    // every blank of it a part of itself.
+    for (const auto& f : fields) {
+        std::vector<std::string> chain{f.code};
+        for (const field_def* g = &f; !g->part_of.empty();) {
+            g = &fields[*find(g->part_of)];
+            if (g->code == f.code) {
+                throw schema_error("part_of makes a cycle: " + join(chain, " → ") + " → " + f.code,
+                                   at(*this, f.line, f.column, f.code));
+            }
+            if (chain.size() > fields.size()) break;  // a cycle not through f: found from its own fields
+            chain.push_back(g->code);
+        }
+    }
+    for (const auto& g : groups) {
+        std::vector<std::string> seen;
+        for (const auto& p : g.parts) {
+            if (p == g.total)
+                throw schema_error("group " + g.id + " has its total " + g.total + " among its parts",
+                                   at(*this, g.line, g.column, p));
+            if (std::find(seen.begin(), seen.end(), p) != seen.end())
+                throw schema_error("group " + g.id + " names part " + p + " twice", at(*this, g.line, g.column, p));
+            seen.push_back(p);
+        }
+    }
+    // A {placeholder} in a message must name a field: anything else would be printed as is.
+    for (const auto& r : rules) {
+        for (const std::string* m : {&r.message, &r.message_en}) {
+            for (std::size_t i = m->find('{'); i != std::string::npos; i = m->find('{', i + 1)) {
+                const std::size_t close = m->find('}', i);
+                if (close == std::string::npos) break;
+                const std::string name = m->substr(i + 1, close - i - 1);
+                if (!find(name)) {
+                    location l = at(*this, r.line, r.column, name);
+                    l.rule = r.id;
+                    throw schema_error("rule " + r.id + ": message placeholder {" + name + "} names no field of " + id,
+                                       l);
+                }
+            }
+        }
     }
     // Generated rules are rebuilt from scratch so finalize() can run again after edits.
     rules.erase(std::remove_if(rules.begin(), rules.end(),
@@ -128,10 +171,11 @@ void form_schema::finalize() {
     for (const auto& g : groups) {
         for (const auto& name : g.parts)
             if (!find(name))
-                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + id, at(*this, 0, 0, name));
+                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + id, at(*this, g.line, g.column, name));
         if (!find(g.total))
-            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + id, at(*this, 0, 0, g.total));
-        rules.push_back(group_rule(*this, g, 0));
+            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + id, at(*this, g.line, g.column, g.total));
+        rules.push_back(group_rule(*this, g, g.line));
+        rules.back().column = g.column;
     }
     std::vector<std::string> ids;
     for (const auto& r : rules) ids.push_back(r.id);

@@ -19,6 +19,7 @@
 #include "unionstat/graph/hierarchy.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
 #include "unionstat/text.hpp"
+#include "../utf8_check.hpp"
 
 namespace unionstat {
 
@@ -99,6 +100,15 @@ location place(const std::string& file, int line, int column, const std::string&
     l.column = column;
     l.unit = unit;
     return l;
+}
+
+// Units files are UTF-8: one saved as GBK is refused at its first foreign byte, naming
+// the line, instead of handing names of mojibake to Python (a UnicodeDecodeError later).
+void require_utf8(std::string_view text, const std::string& name) {
+    const auto bad = detail::utf8_invalid_offset(text);
+    if (bad == std::string_view::npos) return;
+    const auto [line, column] = detail::line_column_at(text, bad);
+    throw hierarchy_error(detail::not_utf8_message(text, bad, "the units file"), {}, place(name, line, column));
 }
 
 const char* level_choices = "national, province, city, county, grassroots (or 全总, 省级, 地市级, 县级, 基层)";
@@ -330,6 +340,7 @@ void parse_units_piece(csv_reader& reader, const csv_header& h, const std::strin
 // file with quotes is read in one pass).
 void read_csv_units(std::string_view text, const std::string& name, hierarchy_builder& builder,
                     std::shared_ptr<const void> keep) {
+    require_utf8(text, name);
     detail::unit_listings first;
     csv_reader reader(text, name, first.arena);
     std::vector<csv_cell> cells;
@@ -526,6 +537,7 @@ org_unit yaml_unit(const std::string& file, const YAML::Node& node) {
 }
 
 hierarchy read_yaml_text(std::string_view text, const std::string& name) {
+    require_utf8(text, name);
     YAML::Node root;
     try {
         root = YAML::Load(std::string(text));

@@ -335,6 +335,15 @@ private:
                 diag(a, "range " + tree_.source(a) + " runs backwards; fields are taken in printed order");
                 return false;
             }
+            // Ranges are the one place a rule grows after parsing: the chains they become
+            // are walked recursively (here, by the planner and evaluator, and in Python for
+            // HiGHS), so what all of a rule's ranges expand to is bounded too.
+            expanded_ += *f2 - *f1 + 1;
+            if (expanded_ > max_expanded) {
+                diag(a, "the ranges of this rule expand to more than " + std::to_string(max_expanded) +
+                            " fields; split the rule");
+                return false;
+            }
             for (std::size_t f = *f1; f <= *f2; ++f) {
                 node n;
                 n.kind = node_kind::field;
@@ -399,6 +408,8 @@ private:
     std::vector<node_info>& info_;
     std::vector<diagnostic>& diags_;
     bool ok_ = true;
+    static constexpr std::size_t max_expanded = 512;  // fields all ranges of one rule may name
+    std::size_t expanded_ = 0;
 };
 
 }  // namespace

@@ -7,7 +7,9 @@ namespace rules {
 
 std::string diagnostic::to_string() const {
     std::string out;
-    if (!file.empty()) out += file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": ";
+    if (!file.empty())
+        out += file + (line > 0 ? ":" + std::to_string(line) : std::string()) +
+               (line > 0 && file_column > 0 ? ":" + std::to_string(file_column) : std::string()) + ": ";
     out += std::string(warning ? "warning" : "error") + ": rule " + rule + ", column " + std::to_string(column) + ": " +
            message + "\n    " + text + "\n    ";
     // Caret under the column; the rule text is mostly ASCII, CJK counts as one column here
@@ -31,7 +33,8 @@ location rule_error::place(const std::vector<diagnostic>& diags) {
     if (diags.empty()) return l;
     l.file = diags.front().file;
     l.line = diags.front().line;
-    l.column = diags.front().column;
+    // The place in the file when known (the caret in the message shows the rule column).
+    l.column = diags.front().file_column > 0 ? diags.front().file_column : diags.front().column;
     l.rule = diags.front().rule;
     return l;
 }

@@ -1,5 +1,7 @@
 #include "unionstat/rules/parser.hpp"
 
+#include <algorithm>
+
 #include "unionstat/rules/lexer.hpp"
 
 namespace unionstat {
@@ -41,19 +43,47 @@ private:
     }
 
     int make(node_kind k, std::vector<int> args, int column, int end_column) {
+        int depth = 0;
+        for (int a : args) depth = std::max(depth, depth_of(a));
         node n;
         n.kind = k;
         n.args = std::move(args);
         n.column = column;
         n.length = end_column - column;
+        return add(std::move(n), depth + 1);
+    }
+    /// Every node goes through here: the size and the height of the tree are bounded,
+    /// not only the nesting of parentheses. The checker, planner and evaluator walk the
+    /// tree recursively, so `a + b + … ` with 40,000 terms (a left-leaning chain 40,000
+    /// deep) overflowed their stacks; `min()` of 100,000 arguments is work no form needs.
+    int add(node n, int depth = 1) {
+        // Reported where the parser stands: the operator or argument that crossed the limit.
+        if (depth > max_height) {
+            throw syntax_error{peek().column, 1,
+                               "rule is more than " + std::to_string(max_height) +
+                                   " operations deep (a chain of '+' or 'and' counts one level per term); "
+                                   "use sum(…) or split the rule"};
+        }
+        if (out_.nodes.size() >= max_nodes) {
+            throw syntax_error{peek().column, 1,
+                               "rule has more than " + std::to_string(max_nodes) + " terms; split it into several rules"};
+        }
+        heights_.push_back(depth);
         return out_.add(std::move(n));
     }
+    int depth_of(int i) const { return heights_[static_cast<std::size_t>(i)]; }
     int end_of(int i) const { return out_.nodes[i].column + out_.nodes[i].length; }
     int col(int i) const { return out_.nodes[i].column; }
 
     /// Nesting limit: a rule nested deeper than this is a mistake, not a formula, and
     /// unbounded recursion would overflow the stack (found by fuzzing).
     static constexpr int max_depth = 200;
+    /// Height of the finished tree (every operator counts, parenthesised or not). Python
+    /// walks rules recursively too (linear.py, for HiGHS): 256 stays far below its limit.
+    static constexpr int max_height = 256;
+    /// Nodes in one rule, and arguments of one function call.
+    static constexpr std::size_t max_nodes = 10000;
+    static constexpr std::size_t max_args = 256;
 
     struct depth_guard {
         parser& p;
@@ -170,7 +200,7 @@ private:
                 n.value = decimal::parse(t.text, 18);
                 n.column = t.column;
                 n.length = t.length;
-                return out_.add(std::move(n));
+                return add(std::move(n));
             }
             case token_kind::code:
             case token_kind::key: {
@@ -180,7 +210,7 @@ private:
                 n.name = t.text;
                 n.column = t.column;
                 n.length = t.length;
-                return out_.add(std::move(n));
+                return add(std::move(n));
             }
             case token_kind::op:
                 if (t.text == "(") {
@@ -204,7 +234,7 @@ private:
             n.value = decimal::from_int(t.text == "true" ? 1 : 0);
             n.column = t.column;
             n.length = t.length;
-            return out_.add(std::move(n));
+            return add(std::move(n));
         }
         static const std::pair<const char*, node_kind> funcs[] = {
             {"sum", node_kind::sum},   {"abs", node_kind::abs},   {"min", node_kind::min},
@@ -217,6 +247,9 @@ private:
             std::vector<int> args;
             if (!is_op(")")) {
                 for (;;) {
+                    if (args.size() == max_args)
+                        fail(peek(), std::string(name) + "() takes at most " + std::to_string(max_args) +
+                                         " arguments; use ranges such as sum(01A:09Z) or split the rule");
                     args.push_back(argument());
                     if (!is_op(",")) break;
                     take();
@@ -224,6 +257,19 @@ private:
             }
             const token close = peek();
             expect_op(")", std::string("to close ") + name + "(");
+            if (kind == node_kind::sum || kind == node_kind::min || kind == node_kind::max) {
+                // The checker turns f(a, b, c, …) into a chain of binary nodes, one level per
+                // argument: count the height it will have.
+                int depth = 0;
+                for (int a : args) depth = std::max(depth, depth_of(a));
+                node n;
+                n.kind = kind;
+                n.column = t.column;
+                n.length = close.column + 1 - t.column;
+                const int height = depth + static_cast<int>(std::max<std::size_t>(args.size(), 1));
+                n.args = std::move(args);
+                return add(std::move(n), height);
+            }
             return make(kind, std::move(args), t.column, close.column + 1);
         }
         static const char* keywords[] = {"and", "or", "not", "if", "then"};
@@ -247,6 +293,7 @@ private:
     std::vector<token> toks_;
     std::size_t pos_ = 0;
     int depth_ = 0;
+    std::vector<int> heights_;  // height of each node's subtree, by node index
     ast& out_;
 };
 

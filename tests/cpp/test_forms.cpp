@@ -128,7 +128,7 @@ TEST_CASE("a misspelt key in a schema file fails with its line and column", "[fo
 TEST_CASE("schema mistakes are refused with the place named", "[forms][errors]") {
     const std::string base = songnuan_2018_text();
     SECTION("a duplicate field code") {
-        const std::string text = with(base, "{code: 01B,", "{code: 01A,");
+        const std::string text = with(base, "{code: 01B, row: \"01\", letter: B,", "{code: 01A, row: \"01\", letter: A,");
         CHECK_THROWS_WITH(load_form_text(text, "dup.yaml"), Catch::Contains("dup.yaml:") && Catch::Contains("duplicate field code '01A'"));
     }
     SECTION("a part_of naming no field") {

@@ -285,7 +285,7 @@ def test_missing_values_follow_each_rules_strategy(form: us.Form) -> None:
 
 
 def test_skip_if_all_missing_rules_count_blanks_as_zero() -> None:
-    text = (_mini_form("t", """
+    text = (_mini_form("test-2018", """
   - {code: 01A, row: "01", letter: A, key: a.total, label: 总数, label_en: total, type: count, unit: 人}
   - {code: 01B, row: "01", letter: B, key: a.part, label: 其中, label_en: part, type: count, unit: 人}
   - {code: 01C, row: "01", letter: C, key: a.other, label: 其他, label_en: other, type: count, unit: 人}

@@ -21,7 +21,7 @@ FIELDS = """
 
 
 def _form(rules: str, tmp_path: Any = None) -> us.Form:
-    text = f"""id: songnuan-test
+    text = f"""id: songnuan-2099
 family: songnuan
 year: 2018
 title: 测试表

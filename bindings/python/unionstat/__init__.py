@@ -32,6 +32,7 @@ from .errors import (
     RuleError,
     SchemaError,
     UnknownNameError,
+    UsageError,
 )
 from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, read_reports, to_batch, write_reports
@@ -81,6 +82,7 @@ __all__ = [
     "RuleOutcome",
     "SchemaError",
     "UnknownNameError",
+    "UsageError",
     "UnmappedField",
     "batch_to_frame",
     "bundled_crosswalks",

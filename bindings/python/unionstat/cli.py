@@ -416,6 +416,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "csv":
         out["explained_by"] = out["explained_by"].map(" ".join)
         out["trace"] = out["trace"].map(" > ".join)
+    else:  # the lazily walked traces as plain lists for JSON, Parquet and HTML writers
+        out["trace"] = out["trace"].map(list)
     from .i18n import t, words
 
     lang = _lang(args, form)

@@ -19,6 +19,7 @@ __all__ = [
     "UnknownNameError",
     "HierarchyError",
     "PackageError",
+    "UsageError",
     "InputNotice",
 ]
 
@@ -124,6 +125,12 @@ class PackageError(Error, ValueError):
     (``manifest.json``, ``reports.parquet`` …) when one is."""
 
     part: str | None = None
+
+
+class UsageError(Error, TypeError):
+    """The library was called with an argument of the wrong kind — a form id string where a
+    :class:`~unionstat.Form` is needed, a unit id as an int, values as a list, a report of
+    another form. The message says what to pass instead."""
 
 
 class InputNotice(UserWarning):

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _core
-from .errors import InputError, SchemaError, UnknownNameError
+from .errors import InputError, SchemaError, UnknownNameError, UsageError
 from .rules import BatchValidation, ReportValidation, validate_batch
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Form", "forms", "load_form", "parse_deadline", "schema_dir"]
+__all__ = ["Form", "as_schema", "forms", "load_form", "parse_deadline", "require_form", "schema_dir"]
 
 
 def schema_dir() -> Path:
@@ -49,6 +49,27 @@ def parse_deadline(text: str) -> dt.date | dt.datetime | None:
     except ValueError:
         pass
     raise ValueError(f"'{text}' is not a deadline (2012-01-08, 2012-01-08 17:00, 2012年1月8日 or 2018年2月底)")
+
+
+def as_schema(form: Any, what: str = "form") -> _core.FormSchema:
+    """The C++ schema of a :class:`Form` (or a schema itself); anything else — above all a
+    form id string — is a :class:`UsageError` saying how to get the form."""
+    if isinstance(form, Form):
+        return form.schema
+    if isinstance(form, _core.FormSchema):
+        return form
+    if isinstance(form, str):
+        raise UsageError(f"{what} must be a Form, not the id string '{form}': pass us.forms()['{form}'] "
+                         "(or us.load_form(path) for a form of your own)")
+    raise UsageError(f"{what} must be a Form (us.forms()['songnuan-2018']), not {type(form).__name__}")
+
+
+def require_form(schema: _core.FormSchema, other: _core.FormSchema, what: str) -> None:
+    """Refuses a report or batch of another form than the one it is used with: its own
+    form would otherwise be used silently, with rules the caller did not ask for."""
+    if other.id != schema.id:
+        raise UsageError(f"{what} is of form {other.id}, but form {schema.id} was asked for: "
+                         f"use us.forms()['{other.id}'] for it, or read the data again with form {schema.id}")
 
 
 class Form:
@@ -103,6 +124,14 @@ class Form:
     ) -> _core.Report:
         """A report of this form. ``values`` maps codes or concept keys to int, str,
         ``Decimal`` or float (read through its shortest text); None leaves a blank."""
+        if not isinstance(unit, str):
+            raise UsageError(f"unit must be the unit's id as text ('{unit}'), not {type(unit).__name__} {unit!r}: "
+                             "ids such as 630100 or 063010 are names, and an int would drop leading zeros")
+        if not isinstance(period, str):
+            raise UsageError(f"period must be text such as '2018', not {type(period).__name__} {period!r}")
+        if values is not None and not isinstance(values, Mapping):
+            raise UsageError(f"values must map field codes or keys to values ({{'01A': 5}}), not a "
+                             f"{type(values).__name__}: the order of a list names no field")
         rep = _core.Report(self._schema, unit, period)
         for name, value in (values or {}).items():
             rep.set(name, value)
@@ -120,6 +149,9 @@ class Form:
         table, batch → a DataFrame with one row per violation; see :meth:`check` for
         the summary too)."""
         if isinstance(data, _core.Report):
+            require_form(self._schema, data.form, f"the report of unit {data.unit}")
+            if previous is not None:
+                require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
             return ReportValidation(data, _core.validate_report(data, previous=previous, level=level))
         return self.check(data).violations
 
@@ -129,6 +161,11 @@ class Form:
         """A report for reading (Jupyter shows it as a table): every field with its value
         and unit, blanks shown as 空, the messages of the rules it breaks beside the cells
         they name. Same as :meth:`validate` on one report."""
+        if not isinstance(report, _core.Report):
+            raise UsageError(f"view takes one Report (form.report(...)), not {type(report).__name__}")
+        require_form(self._schema, report.form, f"the report of unit {report.unit}")
+        if previous is not None:
+            require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
         return ReportValidation(report, _core.validate_report(report, previous=previous, level=level))
 
     def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0) -> BatchValidation:
@@ -202,16 +239,22 @@ def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the d
     mapping of columns (the pandas adapter), or any Arrow producer — pyarrow, polars,
     DuckDB — which goes to the core through the Arrow C stream with no pandas and no
     Python work per row."""
-    schema = form.schema if isinstance(form, Form) else form
+    schema = as_schema(form)
     if isinstance(data, _core.ReportBatch):
+        require_form(schema, data.form, "the batch")
         return data
     if isinstance(data, _core.Report):
         data = [data]
     if isinstance(data, list) and all(isinstance(r, _core.Report) for r in data):
         batch = _core.ReportBatch(schema)
         for r in data:
+            require_form(schema, r.form, f"the report of unit {r.unit}")
             batch.append(r)
         return batch
+    if isinstance(data, (list, tuple)):
+        raise UsageError(f"cannot read reports from a {type(data).__name__} of "
+                         f"{', '.join(sorted({type(x).__name__ for x in data})) or 'nothing'}: give a list of "
+                         "Reports, a DataFrame, an Arrow table or a ReportBatch")
     if type(data).__module__.partition(".")[0] != "pandas" and not isinstance(data, dict) and (
         hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
     ):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
     from .forms import Form
 
-__all__ = ["Hierarchy", "Completeness", "RollupView", "UnknownUnitsWarning", "sample_tree"]
+__all__ = ["Hierarchy", "Completeness", "RollupView", "Trace", "UnknownUnitsWarning", "sample_tree"]
 
 
 class UnknownUnitsWarning(UserWarning):
@@ -49,7 +51,9 @@ def _deadline(deadline: Any, form: Any) -> dt.date | dt.datetime | None:
 
 
 def _schema(form: Any) -> _core.FormSchema:
-    return form.schema if hasattr(form, "schema") else form
+    from .forms import as_schema
+
+    return as_schema(form)
 
 
 def _batch(data: Any, form: Any) -> _core.ReportBatch:
@@ -267,6 +271,66 @@ def _hierarchy_from_csv(text: str, period: str = "") -> Hierarchy:
     return tree.at(period) if period else tree
 
 
+_PERIOD = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+class _TraceLinks:
+    """The drill-down links of one check: per row its unit and the rows explaining it."""
+
+    __slots__ = ("explained", "units")
+
+    def __init__(self, units: list[str], explained: list[list[int]]) -> None:
+        self.units = units
+        self.explained = explained
+
+
+class Trace(Sequence[str]):
+    """The units of a :meth:`Hierarchy.check` row from its unit down to where the gap was
+    introduced (pre-order when several children explain it); empty for a balanced row.
+    A read-only sequence computed from links shared by every row, so a check of a chain
+    100,000 units deep does not hold 100,000 copies of its path. Equal to the list of
+    the same unit ids."""
+
+    __slots__ = ("_links", "_row")
+
+    def __init__(self, links: _TraceLinks, row: int) -> None:
+        self._links = links
+        self._row = row
+
+    def _units(self) -> list[str]:
+        if self._row < 0:
+            return []
+        out: list[str] = []
+        stack = [self._row]
+        while stack:
+            k = stack.pop()
+            out.append(self._links.units[k])
+            stack.extend(reversed(self._links.explained[k]))
+        return out
+
+    def __len__(self) -> int:
+        return len(self._units())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._units()[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._units())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace):
+            return self._units() == other._units()
+        if isinstance(other, (list, tuple)):
+            return self._units() == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._units()))
+
+    def __repr__(self) -> str:
+        return repr(self._units())
+
+
 class Hierarchy:
     """Org units (id, name, level, kind) with one primary parent each — the line along
     which they are counted — and any number of secondary parents (other views)."""
@@ -388,7 +452,16 @@ class Hierarchy:
     def at(self, period: str) -> Hierarchy:
         """The tree of one period (units valid then). A tree without validity bounds is
         the same in every period: it is returned itself (a hierarchy never changes), not
-        copied — at national size a copy is seconds and hundreds of MB."""
+        copied — at national size a copy is seconds and hundreds of MB.
+
+        ``period`` is a year (``2012``), a month (``2012-01``), a day (``2012-01-08``) or a
+        range of them (``2011-12/2012-02``); anything else is an :class:`InputError` (a
+        mistyped period would silently select every unit, or none)."""
+        if not isinstance(period, str):
+            raise InputError(f"period must be text such as '2012' or '2012-01', not {type(period).__name__} {period!r}")
+        if period and not all(_PERIOD.fullmatch(p) for p in period.split("/", 1)):
+            raise InputError(f"'{period}' is not a period: give a year (2012), a month (2012-01), a day "
+                             "(2012-01-08) or a range such as 2011-12/2012-02")
         if not period or not self._h.versioned:
             return self
         return Hierarchy(self._h.at(period), period=period)
@@ -526,9 +599,13 @@ class Hierarchy:
         )
         # The drill-down of every imbalanced row: units from this one down to where the
         # gap was introduced (pre-order when several children explain it).
-        trace: list[list[str]] = [[] for _ in range(len(df))]
-        for row, steps in r["traces"]:
-            trace[row] = [str(ids[uidx[s]]) for s, _depth in steps]
+        # Each row's Trace walks the shared links when read: memory stays linear in the
+        # tree's depth however long the traced chains are.
+        links = _TraceLinks([str(u) for u in (ids[uidx] if len(uidx) else [])], r["explained_rows"])
+        imbalanced = ~(r["within_tolerance"].astype(bool) & r["gap_within_tolerance"].astype(bool))
+        trace = np.empty(len(df), dtype=object)
+        for row in range(len(df)):
+            trace[row] = Trace(links, row if imbalanced[row] else -1)
         df["trace"] = trace
         if imbalanced_only and len(df):
             df = df[~(df["within_tolerance"] & df["gap_within_tolerance"])].reset_index(drop=True)

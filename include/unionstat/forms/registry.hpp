@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,9 @@ public:
     std::shared_ptr<const form_schema> get(std::string_view id) const;
 
 private:
+    // get() is const but loads lazily: the lock makes that safe from many threads (the
+    // bundled registry is one process-wide object). Shared so the registry stays copyable.
+    std::shared_ptr<std::mutex> mutex_ = std::make_shared<std::mutex>();
     mutable std::map<std::string, std::shared_ptr<const form_schema>, std::less<>> loaded_;
     std::map<std::string, std::string, std::less<>> paths_;  // id → file, not yet loaded
 };

@@ -51,6 +51,8 @@ struct field_group {
     unionstat::severity sev = severity::error;
     std::optional<decimal> tolerance;
     std::string note;
+    int line = 0;    ///< line of the group in its schema file (0 if built in code)
+    int column = 0;  ///< column of the group in its schema file
 };
 
 /// One printed version of one form (e.g. `songnuan-2018`). Immutable once loaded;

@@ -19,7 +19,8 @@ struct diagnostic {
     int length = 1;       ///< characters to underline
     std::string message;  ///< what is wrong and what was expected
     std::string file;     ///< schema file, if any
-    int line = 0;         ///< line of the check text in `file`, if known
+    int line = 0;         ///< line in `file` of the character at `column`, if known
+    int file_column = 0;  ///< column in `file` of the character at `column` (0 if unknown)
     bool warning = false; ///< true: reported but the rule still compiles
 
     /// "file:line: rule R, column C: message\n  text\n  ^^^"

@@ -16,6 +16,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "../parallel_for.hpp"
 #include "unionstat/graph/hierarchy.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
 #include "unionstat/text.hpp"
@@ -374,27 +375,19 @@ void read_csv_units(std::string_view text, const std::string& name, hierarchy_bu
         builder.add_listings(std::move(keep), std::move(first));
         return;
     }
+    // The halves as tasks 0 and 1: the first half's error comes first in the file.
     detail::unit_listings second;
-    std::exception_ptr failed;
-    std::thread worker([&] {
-        try {
-            const int line2 = reader.line() + static_cast<int>(std::count(text.data() + body, text.data() + mid, '\n'));
-            csv_reader r2(text, mid, text.size(), line2, name, second.arena);
-            second.units.reserve((text.size() - mid) / 48);
-            parse_units_piece(r2, h, name, second);
-        } catch (...) {
-            failed = std::current_exception();
+    detail::parallel_for(2, 2, [&](std::size_t half, unsigned) {
+        if (half == 0) {
+            csv_reader r1(text, body, mid, reader.line(), name, first.arena);
+            parse_units_piece(r1, h, name, first);
+            return;
         }
+        const int line2 = reader.line() + static_cast<int>(std::count(text.data() + body, text.data() + mid, '\n'));
+        csv_reader r2(text, mid, text.size(), line2, name, second.arena);
+        second.units.reserve((text.size() - mid) / 48);
+        parse_units_piece(r2, h, name, second);
     });
-    try {
-        csv_reader r1(text, body, mid, reader.line(), name, first.arena);
-        parse_units_piece(r1, h, name, first);
-    } catch (...) {
-        worker.join();  // the first half's error comes first in the file
-        throw;
-    }
-    worker.join();
-    if (failed) std::rethrow_exception(failed);
     const auto base = static_cast<std::uint32_t>(first.secondary.size());
     for (auto& u : second.units) u.secondary_begin += base;
     first.units.insert(first.units.end(), second.units.begin(), second.units.end());

@@ -160,66 +160,79 @@ bool level_allowed(const rule_def& def, std::optional<unit_level> level) {
     return std::find(def.levels.begin(), def.levels.end(), *level) != def.levels.end();
 }
 
+// Why a rule is skipped on this report, or reason::none when it is evaluated.
+reason skip_reason(const compiled_rule& rule, walker& w, const eval_context& ctx) {
+    const checked_rule& c = rule.checked();
+    if (!level_allowed(rule.def(), ctx.level)) return reason::level;
+    std::size_t blanks = 0;
+    bool no_prev = false;
+    for (const auto& [src, f] : c.refs) {
+        if (!w.field(src, f)) ++blanks;
+        if (src == value_source::previous && !ctx.previous) no_prev = true;
+    }
+    const bool skip = (c.missing == missing_strategy::skip_if_any_missing && blanks > 0) ||
+                      (c.missing == missing_strategy::skip_if_all_missing && !c.refs.empty() && blanks == c.refs.size());
+    if (!skip) return reason::none;
+    return no_prev ? reason::no_previous : reason::missing;
+}
+
+// The reported sides of a comparison rule and their difference, exact, where they did
+// not overflow.
+void report_sides(const compiled_rule& rule, walker& w, rule_outcome& o) {
+    const checked_rule& c = rule.checked();
+    const int a = rule.lhs_register(), b = rule.rhs_register();
+    const std::int64_t lv = w.eval(a), rv = w.eval(b);
+    if (!w.err[static_cast<std::size_t>(a)]) o.lhs = format_ratio(lv, rule.lhs_den());
+    if (!w.err[static_cast<std::size_t>(b)]) o.rhs = format_ratio(rv, rule.rhs_den());
+    if (!o.lhs || !o.rhs) return;
+    const node_info& x = c.info[static_cast<std::size_t>(c.report_node)];
+    const wide_int d = wide_int(lv) * x.lhs_factor - wide_int(rv) * x.rhs_factor;
+    if (detail::fits_int64(d)) o.difference = format_ratio(static_cast<std::int64_t>(d), x.common_den);
+}
+
+// The messages of a failed or erring rule, in Chinese and English.
+void set_messages(const compiled_rule& rule, const report& r, rule_outcome& o) {
+    const rule_def& def = rule.def();
+    o.message = def.message.empty() ? def.check : fill_message(def.message, r);
+    o.message_en = def.message_en.empty() ? def.check
+                                          : fill(def.message_en, r.form(), true, [&](std::size_t f) { return r.raw()[f]; });
+    if (o.st == status::error) {
+        o.message += "（计算溢出）";
+        o.message_en += " (arithmetic overflow)";
+    }
+}
+
+rule_outcome evaluate_rule(const rule_set& rules, std::size_t ri, const report& r, const eval_context& ctx) {
+    const compiled_rule& rule = rules[ri];
+    rule_outcome o;
+    o.rule = ri;
+    o.rule_id = rule.def().id;
+    o.sev = rule.def().sev;
+    for (int f : rule.fields()) o.fields.push_back(r.form().fields[static_cast<std::size_t>(f)].code);
+    walker w(rule, r, ctx);
+    if (const reason why = skip_reason(rule, w, ctx); why != reason::none) {
+        o.st = status::skipped;
+        o.why = why;
+        return o;
+    }
+    const std::int64_t v = w.eval(rule.result_register());
+    if (w.err[static_cast<std::size_t>(rule.result_register())]) {
+        o.st = status::error;
+        o.why = reason::overflow;
+    } else {
+        o.st = v ? status::pass : status::fail;
+    }
+    if (rule.checked().report_node >= 0) report_sides(rule, w, o);
+    if (o.st == status::fail || o.st == status::error) set_messages(rule, r, o);
+    return o;
+}
+
 }  // namespace
 
 report_result evaluate(const rule_set& rules, const report& r, const eval_context& ctx) {
     report_result out;
     out.outcomes.reserve(rules.size());
-    const form_schema& form = r.form();
-    for (std::size_t ri = 0; ri < rules.size(); ++ri) {
-        const compiled_rule& rule = rules[ri];
-        const checked_rule& c = rule.checked();
-        rule_outcome o;
-        o.rule = ri;
-        o.rule_id = rule.def().id;
-        o.sev = rule.def().sev;
-        for (int f : rule.fields()) o.fields.push_back(form.fields[static_cast<std::size_t>(f)].code);
-        walker w(rule, r, ctx);
-        std::size_t blanks = 0;
-        bool no_prev = false;
-        for (const auto& [src, f] : c.refs) {
-            if (!w.field(src, f)) ++blanks;
-            if (src == value_source::previous && !ctx.previous) no_prev = true;
-        }
-        if (!level_allowed(rule.def(), ctx.level)) {
-            o.st = status::skipped;
-            o.why = reason::level;
-        } else if ((c.missing == missing_strategy::skip_if_any_missing && blanks > 0) ||
-                   (c.missing == missing_strategy::skip_if_all_missing && !c.refs.empty() && blanks == c.refs.size())) {
-            o.st = status::skipped;
-            o.why = no_prev ? reason::no_previous : reason::missing;
-        } else {
-            const std::int64_t v = w.eval(rule.result_register());
-            if (w.err[static_cast<std::size_t>(rule.result_register())]) {
-                o.st = status::error;
-                o.why = reason::overflow;
-            } else {
-                o.st = v ? status::pass : status::fail;
-            }
-            if (c.report_node >= 0) {
-                const int a = rule.lhs_register(), b = rule.rhs_register();
-                const std::int64_t lv = w.eval(a), rv = w.eval(b);
-                if (!w.err[static_cast<std::size_t>(a)]) o.lhs = format_ratio(lv, rule.lhs_den());
-                if (!w.err[static_cast<std::size_t>(b)]) o.rhs = format_ratio(rv, rule.rhs_den());
-                if (o.lhs && o.rhs) {
-                    const node_info& x = c.info[static_cast<std::size_t>(c.report_node)];
-                    const wide_int d = wide_int(lv) * x.lhs_factor - wide_int(rv) * x.rhs_factor;
-                    if (detail::fits_int64(d)) o.difference = format_ratio(static_cast<std::int64_t>(d), x.common_den);
-                }
-            }
-        }
-        if (o.st == status::fail || o.st == status::error) {
-            o.message = rule.def().message.empty() ? rule.def().check : fill_message(rule.def().message, r);
-            o.message_en = rule.def().message_en.empty()
-                               ? rule.def().check
-                               : fill(rule.def().message_en, form, true, [&](std::size_t f) { return r.raw()[f]; });
-            if (o.st == status::error) {
-                o.message += "（计算溢出）";
-                o.message_en += " (arithmetic overflow)";
-            }
-        }
-        out.outcomes.push_back(std::move(o));
-    }
+    for (std::size_t ri = 0; ri < rules.size(); ++ri) out.outcomes.push_back(evaluate_rule(rules, ri, r, ctx));
     return out;
 }
 

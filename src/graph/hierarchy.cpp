@@ -217,32 +217,60 @@ hierarchy hierarchy_builder::build_consuming() {
     return h;
 }
 
-hierarchy hierarchy_builder::build_impl() const {
-    const std::size_t n = units_.size();
-    if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
+namespace {
+
+// Every listing has an id, and validity bounds that are periods and in order. True when
+// some listing is bounded.
+bool check_listings(const std::vector<unit_listing>& units, const std::string& source) {
     bool bounded = false;
-    for (const auto& u : units_) {
-        if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source_, u.line));
+    for (const auto& u : units) {
+        if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source, u.line));
         if (u.valid_from.empty() && u.valid_to.empty()) continue;
         for (const std::string_view* b : {&u.valid_from, &u.valid_to})
             if (!detail::is_period_bound(*b))
                 throw hierarchy_error("unit " + std::string(u.id) + " has validity bound '" + std::string(*b) +
                                           "'; expected YYYY or YYYY-MM",
-                                      {std::string(u.id)}, at_unit(source_, u));
+                                      {std::string(u.id)}, at_unit(source, u));
         if (!u.valid_from.empty() && !u.valid_to.empty() && detail::compare_period_prefix(u.valid_from, u.valid_to) > 0)
             throw hierarchy_error("unit " + std::string(u.id) + " is valid from " + std::string(u.valid_from) +
                                       " to " + std::string(u.valid_to) + ", which ends before it starts",
-                                  {std::string(u.id)}, at_unit(source_, u));
+                                  {std::string(u.id)}, at_unit(source, u));
         bounded = true;
     }
+    return bounded;
+}
 
-    // Group the listings by id; a repeated id must be a version with disjoint validity.
-    id_index slots(n);
-    std::vector<std::uint32_t> next, last;  // chains of versions of one id (made at the first repeat)
+// Listing i repeats the id of the versions first, next[first], …: it must not overlap
+// any of them in validity (and overlapping ones with other parents are two parents).
+void check_version(const std::vector<unit_listing>& units, const std::string& source, std::uint32_t i,
+                   std::uint32_t first, const std::vector<std::uint32_t>& next) {
+    const unit_listing& u = units[i];
+    const std::string id(u.id);
+    for (std::uint32_t j = first; j != no_unit; j = next[j]) {
+        const unit_listing& v = units[j];
+        if (!validity_overlaps(u, v)) continue;
+        if (u.parent != v.parent)
+            throw hierarchy_error("unit " + id + " has two primary parents: " +
+                                      (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
+                                      " and " + (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
+                                      lines_text(v.line, u.line) +
+                                      "; to move a unit, give each listing a disjoint valid_from/valid_to",
+                                  {id, std::string(v.parent), std::string(u.parent)}, at_unit(source, u));
+        std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
+                              ? std::string()
+                              : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
+        throw hierarchy_error("duplicate unit id " + id + lines_text(v.line, u.line) + why, {id}, at_unit(source, u));
+    }
+}
+
+// Repeated ids grouped into chains of versions (next[], from each id's first listing).
+struct version_chains {
+    std::vector<std::uint32_t> next, last;  // made at the first repeat
     std::vector<std::uint8_t> is_repeat;
     bool repeated = false;
-    auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
-    slots.insert_all(static_cast<std::uint32_t>(n), key_of, [&](std::uint32_t i, std::uint32_t first) {
+
+    // Listing i repeats an id (the chains are made at the first repeat).
+    void mark(std::uint32_t i, std::size_t n) {
         if (!repeated) {
             next.assign(n, no_unit);
             last.resize(n);
@@ -251,49 +279,58 @@ hierarchy hierarchy_builder::build_impl() const {
             repeated = true;
         }
         is_repeat[i] = 1;
-        const unit_listing& u = units_[i];
-        const std::string id(u.id);
-        for (std::uint32_t j = first; j != no_unit; j = next[j]) {
-            const unit_listing& v = units_[j];
-            if (!validity_overlaps(u, v)) continue;
-            if (u.parent != v.parent)
-                throw hierarchy_error("unit " + id + " has two primary parents: " +
-                                          (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
-                                          " and " +
-                                          (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
-                                          lines_text(v.line, u.line) +
-                                          "; to move a unit, give each listing a disjoint valid_from/valid_to",
-                                      {id, std::string(v.parent), std::string(u.parent)}, at_unit(source_, u));
-            std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
-                                  ? std::string()
-                                  : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
-            throw hierarchy_error("duplicate unit id " + id + lines_text(v.line, u.line) + why, {id},
-                                  at_unit(source_, u));
-        }
+    }
+
+    // Listing i joins the chain of the id first listed at `first`.
+    void link(std::uint32_t i, std::uint32_t first) {
         next[last[first]] = i;
         last[first] = i;
-    });
-    std::vector<std::uint32_t> view;
-    if (repeated) {
+    }
+
+    // One listing an id: the latest version of each (all of them without repeats).
+    std::vector<std::uint32_t> latest(const std::vector<unit_listing>& units) const {
+        const auto n = static_cast<std::uint32_t>(units.size());
+        std::vector<std::uint32_t> view;
+        if (!repeated) {
+            view.resize(n);
+            for (std::uint32_t k = 0; k < n; ++k) view[k] = k;
+            return view;
+        }
         for (std::uint32_t f = 0; f < n; ++f) {
             if (is_repeat[f]) continue;
             std::uint32_t best = f;
             for (std::uint32_t j = next[f]; j != no_unit; j = next[j])
-                if (starts_later(units_[j], units_[best])) best = j;
+                if (starts_later(units[j], units[best])) best = j;
             view.push_back(best);
         }
-    } else {
-        view.resize(n);
-        for (std::uint32_t k = 0; k < n; ++k) view[k] = k;
+        return view;
     }
+};
+
+}  // namespace
+
+hierarchy hierarchy_builder::build_impl() const {
+    const std::size_t n = units_.size();
+    if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
+    const bool bounded = check_listings(units_, source_);
+    // Group the listings by id; a repeated id must be a version with disjoint validity.
+    id_index slots(n);
+    version_chains chains;
+    auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
+    slots.insert_all(static_cast<std::uint32_t>(n), key_of, [&](std::uint32_t i, std::uint32_t first) {
+        chains.mark(i, n);
+        check_version(units_, source_, i, first, chains.next);
+        chains.link(i, first);
+    });
+    const std::vector<std::uint32_t> view = chains.latest(units_);
     std::vector<org_unit> versions;
-    if (bounded || repeated) {
+    if (bounded || chains.repeated) {
         versions.reserve(n);
         for (const auto& u : units_) versions.push_back(to_org_unit(u, secondary_));
     }
     // Without repeated ids the view is the listings in order, so the id index made above
     // is the hierarchy's own: handed over rather than hashed again.
-    return build_view(units_, secondary_, view, source_, std::move(versions), {}, repeated ? nullptr : &slots);
+    return build_view(units_, secondary_, view, source_, std::move(versions), {}, chains.repeated ? nullptr : &slots);
 }
 
 // build_view in stages, each on the hierarchy being built (a friend's member, so they

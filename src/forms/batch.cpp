@@ -436,13 +436,14 @@ void report_batch::set_column(std::size_t field, std::vector<std::int64_t> value
     }
 }
 
-std::size_t report_batch::compact(unsigned threads) {
+std::size_t report_batch::compact() {
     // Columns are independent: the cores take them in turn (a big batch is a pass over
     // memory per column, and a few cores read faster than one; past 8 they only share
-    // the memory bus). On a failure (out of memory) the column stays as it was.
+    // the memory bus): every core, at most 8. On a failure (out of memory) the column
+    // stays as it was.
     std::atomic<std::size_t> narrowed{0};
     const bool small = size() * columns_.size() < (std::size_t(1) << 20);
-    const unsigned n = detail::thread_count(threads, small ? 1 : std::min<std::size_t>(columns_.size(), 8));
+    const unsigned n = detail::thread_count(0, small ? 1 : std::min<std::size_t>(columns_.size(), 8));
     detail::parallel_for(columns_.size(), n, [&](std::size_t f, unsigned) {
         column_data& c = columns_[f];
         if (c.narrow) return;

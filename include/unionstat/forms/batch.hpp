@@ -94,9 +94,8 @@ public:
     void set_column_narrow(std::size_t field, std::vector<std::int32_t> values, std::vector<std::uint64_t> missing = {});
     /// Holds every column whose non-blank values all fit in 32 bits narrow, copying the
     /// borrowed ones (their buffers are then released). Values are unchanged; blanks read
-    /// 0 afterwards. Returns the number of columns narrowed. `threads`: columns narrowed
-    /// at once, 0 = every core (at most 8; a small batch is done on the calling thread).
-    std::size_t compact(unsigned threads = 0);
+    /// 0 afterwards. Returns the number of columns narrowed.
+    std::size_t compact();
 
     /// The stored values of a column (size() entries, 32- or 64-bit).
     column_view column(std::size_t field) const noexcept {

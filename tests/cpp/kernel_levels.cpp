@@ -17,7 +17,6 @@
 
 #include "../../src/rules/column_kernels.hpp"
 #include "unionstat/checked.hpp"
-#include "unionstat/rules/evaluator.hpp"
 
 namespace {
 
@@ -240,10 +239,11 @@ int main(int argc, char** argv) {
     const simd::kernel_table* k = simd::table(l);
     if (!k) {
         std::printf("SKIP: this CPU (or build) has no %s: its kernels did not run here (batch kernels in use: %s)\n",
-                    name.c_str(), batch_kernels());
+                    name.c_str(), simd::to_string(simd::active()));
         return 77;
     }
-    std::printf("running the %s kernels (the batch evaluation here uses %s)\n", simd::to_string(l), batch_kernels());
+    std::printf("running the %s kernels (the batch evaluation here uses %s)\n", simd::to_string(l),
+                simd::to_string(simd::active()));
     for (std::size_t n : {1u, 3u, 4u, 7u, 8u, 15u, 16u, 17u, 31u, 63u, 64u, 65u, 100u, 127u, 128u, 200u, 4096u}) {
         for (bool nx : {false, true}) {
             test_scale(*k, n, nx);

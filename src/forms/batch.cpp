@@ -5,9 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <limits>
-#include <mutex>
 #include <new>
-#include <thread>
 #include <unordered_map>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -15,6 +13,7 @@
 #define UNIONSTAT_HAVE_MMAP 1
 #endif
 
+#include "../parallel_for.hpp"
 #include "unionstat/forms/cell.hpp"
 
 namespace unionstat {
@@ -439,36 +438,26 @@ void report_batch::set_column(std::size_t field, std::vector<std::int64_t> value
 
 std::size_t report_batch::compact() {
     // Columns are independent: the cores take them in turn (a big batch is a pass over
-    // memory per column, and two cores read faster than one).
-    std::atomic<std::size_t> next{0}, narrowed{0};
-    std::exception_ptr failure;  // (out of memory: the column stays as it was)
-    std::mutex failure_mutex;
-    auto work = [&] {
-        for (std::size_t f; (f = next.fetch_add(1)) < columns_.size();) try {
-            column_data& c = columns_[f];
-            if (c.narrow) continue;
-            std::vector<std::int32_t> narrow;
-            if (!narrow_copy(c.data, c.blanks ? c.missing.data() : nullptr, size(), narrow)) continue;
-            c.own32 = std::move(narrow);
-            std::vector<std::int64_t>().swap(c.own);
-            c.owner.reset();
-            c.zeros = false;
-            c.narrow = true;
-            c.data = nullptr;
-            c.data32 = c.own32.data();
-            ++narrowed;
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(failure_mutex);
-            if (!failure) failure = std::current_exception();
-        }
-    };
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const unsigned threads = size() * columns_.size() < (std::size_t(1) << 20) ? 1 : std::min(cores, 8u);
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
+    // memory per column, and a few cores read faster than one; past 8 they only share
+    // the memory bus): every core, at most 8. On a failure (out of memory) the column
+    // stays as it was.
+    std::atomic<std::size_t> narrowed{0};
+    const bool small = size() * columns_.size() < (std::size_t(1) << 20);
+    const unsigned n = detail::thread_count(0, small ? 1 : std::min<std::size_t>(columns_.size(), 8));
+    detail::parallel_for(columns_.size(), n, [&](std::size_t f, unsigned) {
+        column_data& c = columns_[f];
+        if (c.narrow) return;
+        std::vector<std::int32_t> narrow;
+        if (!narrow_copy(c.data, c.blanks ? c.missing.data() : nullptr, size(), narrow)) return;
+        c.own32 = std::move(narrow);
+        std::vector<std::int64_t>().swap(c.own);
+        c.owner.reset();
+        c.zeros = false;
+        c.narrow = true;
+        c.data = nullptr;
+        c.data32 = c.own32.data();
+        ++narrowed;
+    });
     return narrowed.load();
 }
 

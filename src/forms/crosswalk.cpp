@@ -144,6 +144,14 @@ private:
     }
 
     void check(const YAML::Node& root, const crosswalk& cw) {
+        check_same(cw);
+        const std::set<std::string> sum_keys = check_sums(cw);
+        const std::set<std::string> unit_keys = check_unit_changes(cw);
+        const std::set<std::string> only_keys = check_only_in(cw);
+        check_coverage(root, cw, sum_keys, unit_keys, only_keys);
+    }
+
+    void check_same(const crosswalk& cw) {
         // Aliases: each names a key some form uses, never beside its own concept on one form.
         std::set<std::string> declared;
         for (std::size_t i = 0; i < cw.same.size(); ++i) {
@@ -168,48 +176,56 @@ private:
             if (where(cw, s.key).empty())
                 fail(n["key"].Mark(), "concept '" + s.key + "' is the key of no field on " + join(cw.forms));
         }
+    }
 
-        // Sums: parts exist, agree in type (and unit, for counts), no cycles.
+    // Sums: parts exist, agree in type (and unit, for counts), no cycles. Returns their keys.
+    std::set<std::string> check_sums(const crosswalk& cw) {
         std::set<std::string> sum_keys;
-        for (std::size_t i = 0; i < cw.sums.size(); ++i) {
-            const auto& s = cw.sums[i];
-            const YAML::Node& n = sum_nodes_[i];
-            if (!sum_keys.insert(cw.canonical(s.key)).second)
-                fail(n["key"].Mark(), "sum '" + s.key + "' is declared twice");
-            std::optional<field_type> type;
-            std::string count_unit;
-            auto agree = [&](const field_def& f, const YAML::Mark& m, const std::string& what) {
-                if (type && *type != f.type)
-                    fail(m, "sum '" + s.key + "': " + what + " is a " + to_string(f.type) + " field, the other terms are " +
-                                to_string(*type));
-                type = f.type;
-                if (f.type == field_type::flag) fail(m, "sum '" + s.key + "': " + what + " is a 是/否 flag, which does not add");
-                if (f.type == field_type::count) {
-                    if (!count_unit.empty() && count_unit != f.unit)
-                        fail(m, "sum '" + s.key + "': " + what + " is counted in " + f.unit + ", the other terms in " + count_unit);
-                    count_unit = f.unit;
-                }
-            };
-            std::set<std::string> seen_parts;
-            for (std::size_t p = 0; p < s.parts.size(); ++p) {
-                const YAML::Mark m = n["parts"][p].Mark();
-                const std::string part = cw.canonical(s.parts[p]);
-                if (part == cw.canonical(s.key)) fail(m, "sum '" + s.key + "' lists itself as a part");
-                if (!seen_parts.insert(part).second) fail(m, "sum '" + s.key + "' lists part '" + s.parts[p] + "' twice");
-                const auto occ = where(cw, part);
-                if (occ.empty() && !cw.sum(part))
-                    fail(m, "part '" + s.parts[p] + "' of sum '" + s.key + "' is the key of no field on " + join(cw.forms));
-                for (const auto& o : occ) agree(*o.field, m, "part '" + s.parts[p] + "' on " + o.form);
-            }
-            for (const auto& o : where(cw, s.key)) agree(*o.field, n["key"].Mark(), "'" + s.key + "' on " + o.form);
-        }
+        for (std::size_t i = 0; i < cw.sums.size(); ++i) check_sum(cw, i, sum_keys);
         for (std::size_t i = 0; i < cw.sums.size(); ++i) {
             std::vector<std::string> path;
             if (cyclic(cw, cw.sums[i].key, path))
                 fail(sum_nodes_[i]["key"].Mark(), "sums refer to each other in a cycle: " + join(path, " → "));
         }
+        return sum_keys;
+    }
 
-        // Unit changes: the key's unit really differs between versions, and the method fits its type.
+    void check_sum(const crosswalk& cw, std::size_t i, std::set<std::string>& sum_keys) {
+        const auto& s = cw.sums[i];
+        const YAML::Node& n = sum_nodes_[i];
+        if (!sum_keys.insert(cw.canonical(s.key)).second)
+            fail(n["key"].Mark(), "sum '" + s.key + "' is declared twice");
+        std::optional<field_type> type;
+        std::string count_unit;
+        auto agree = [&](const field_def& f, const YAML::Mark& m, const std::string& what) {
+            if (type && *type != f.type)
+                fail(m, "sum '" + s.key + "': " + what + " is a " + to_string(f.type) + " field, the other terms are " +
+                            to_string(*type));
+            type = f.type;
+            if (f.type == field_type::flag) fail(m, "sum '" + s.key + "': " + what + " is a 是/否 flag, which does not add");
+            if (f.type == field_type::count) {
+                if (!count_unit.empty() && count_unit != f.unit)
+                    fail(m, "sum '" + s.key + "': " + what + " is counted in " + f.unit + ", the other terms in " + count_unit);
+                count_unit = f.unit;
+            }
+        };
+        std::set<std::string> seen_parts;
+        for (std::size_t p = 0; p < s.parts.size(); ++p) {
+            const YAML::Mark m = n["parts"][p].Mark();
+            const std::string part = cw.canonical(s.parts[p]);
+            if (part == cw.canonical(s.key)) fail(m, "sum '" + s.key + "' lists itself as a part");
+            if (!seen_parts.insert(part).second) fail(m, "sum '" + s.key + "' lists part '" + s.parts[p] + "' twice");
+            const auto occ = where(cw, part);
+            if (occ.empty() && !cw.sum(part))
+                fail(m, "part '" + s.parts[p] + "' of sum '" + s.key + "' is the key of no field on " + join(cw.forms));
+            for (const auto& o : occ) agree(*o.field, m, "part '" + s.parts[p] + "' on " + o.form);
+        }
+        for (const auto& o : where(cw, s.key)) agree(*o.field, n["key"].Mark(), "'" + s.key + "' on " + o.form);
+    }
+
+    // Unit changes: the key's unit really differs between versions, and the method fits
+    // its type. Returns their keys.
+    std::set<std::string> check_unit_changes(const crosswalk& cw) {
         std::set<std::string> unit_keys;
         for (std::size_t i = 0; i < cw.unit_changes.size(); ++i) {
             const auto& u = cw.unit_changes[i];
@@ -230,8 +246,11 @@ private:
                 fail(n["method"].Mark(), "method copy is for counts whose measure word changed; '" + u.key + "' is a " +
                                              to_string(t) + " field");
         }
+        return unit_keys;
+    }
 
-        // only_in: the forms listed are exactly those that carry each key.
+    // only_in: the forms listed are exactly those that carry each key. Returns the keys.
+    std::set<std::string> check_only_in(const crosswalk& cw) {
         std::set<std::string> only_keys;
         for (std::size_t i = 0; i < cw.only_in.size(); ++i) {
             const auto& o = cw.only_in[i];
@@ -254,7 +273,11 @@ private:
                     fail(m, "concept '" + o.keys[k] + "' is on every form; it does not belong under only_in");
             }
         }
+        return only_keys;
+    }
 
+    void check_coverage(const YAML::Node& root, const crosswalk& cw, const std::set<std::string>& sum_keys,
+                        const std::set<std::string>& unit_keys, const std::set<std::string>& only_keys) {
         // Coverage: every concept on some but not all forms, or whose unit or type changes,
         // is declared. The error points at the crosswalk's form list.
         std::set<std::string> sum_parts;

@@ -184,6 +184,69 @@ std::vector<std::string> codes(const form_schema& f, const std::vector<std::size
     return out;
 }
 
+// A mapped column in the result; its source fields marked as read.
+template <class Column>
+void record(crosswalk_result& res, std::vector<bool>& used, const form_schema& s, const std::string& key,
+            const std::string& code, const Column& col) {
+    for (auto i : col.sources) used[i] = true;
+    res.mapped.push_back({key, code, col.method, codes(s, col.sources), col.note});
+}
+
+// A sum concept over the target's own concepts that the target does not print: derived
+// when it can be, else an extra column of blanks with the reason. Nothing when the
+// target lacks a part.
+void add_sum_concept(const crosswalk& cw, mapper& mp, const concept_sum& sum, const report_batch& source,
+                     const form_schema& t, crosswalk_result& res, std::vector<bool>& used) {
+    std::vector<const field_def*> parts;
+    for (const auto& p : sum.parts)
+        if (auto i = cw.find(t, p)) parts.push_back(&t.fields[*i]);
+    if (parts.size() != sum.parts.size()) return;
+    concept_column c;
+    c.key = sum.key;
+    c.label = sum.label;
+    c.label_en = sum.label_en;
+    c.type = parts.front()->type;
+    c.unit = parts.front()->unit;
+    c.scale = parts.front()->scale;
+    const field_def like = c.as_field();
+    std::string why, note;
+    auto col = mp.derive(cw.canonical(sum.key), like, why, note);
+    if (col) {
+        c.values = std::move(col->values);
+        c.missing = std::move(col->missing);
+        c.derived = true;
+        record(res, used, source.form(), sum.key, "", *col);
+    } else {
+        c.values.assign(source.size(), 0);
+        c.missing.assign((source.size() + 63) / 64, ~std::uint64_t(0));
+        res.unfilled.push_back({"", sum.key, sum.label, why, note.empty() ? sum.note : note, 0});
+    }
+    res.extra.push_back(std::move(c));
+}
+
+// A source field not read: why (and how many values it held).
+void add_unmapped(const crosswalk& cw, mapper& mp, const report_batch& source, std::size_t f, const form_schema& t,
+                  crosswalk_result& res) {
+    const field_def& fd = source.form().fields[f];
+    std::string why = "concept " + fd.key + " is not on " + t.id, note;
+    if (auto i = cw.find(t, fd.key)) {
+        // On the target but not carried: say why (type or unit).
+        std::string w, n2;
+        mp.derive(cw.canonical(fd.key), t.fields[*i], w, n2);
+        why = w;
+        note = n2;
+    } else if (const concept_only_in* o = cw.only_in_of(fd.key)) {
+        note = o->note;
+    } else if (const concept_sum* whole = mp.sum_containing(fd.key)) {
+        why = fd.key + " is a part of " + whole->key + " = " + join(whole->parts, " + ") + ", which " + t.id +
+              " neither prints nor can be derived here";
+        note = whole->note;
+    }
+    std::size_t values = 0;
+    for (std::size_t r = 0; r < source.size(); ++r) values += !source.is_missing(r, f);
+    res.unmapped.push_back({fd.code, fd.key, fd.label, why, note, values});
+}
+
 }  // namespace
 
 crosswalk_result crosswalk::map(const report_batch& source, std::shared_ptr<const form_schema> target) const {
@@ -193,11 +256,7 @@ crosswalk_result crosswalk::map(const report_batch& source, std::shared_ptr<cons
         if (!covers(*id)) {
             location l;
             l.file = file;
-            throw lookup_error("crosswalk " + family + " covers " + [this] {
-                std::string out;
-                for (const auto& f : forms) out += (out.empty() ? "" : ", ") + f;
-                return out;
-            }() + ", not " + *id, l);
+            throw lookup_error("crosswalk " + family + " covers " + join(forms) + ", not " + *id, l);
         }
     const form_schema& t = *target;
     crosswalk_result res(target);
@@ -205,12 +264,6 @@ crosswalk_result crosswalk::map(const report_batch& source, std::shared_ptr<cons
     res.batch.set_keys(source.units(), source.periods());
     mapper mp(*this, source);
     std::vector<bool> used(s.size(), false);
-
-    auto record = [&](const std::string& key, const std::string& code, const auto& col) {
-        for (auto i : col.sources) used[i] = true;
-        res.mapped.push_back({key, code, col.method, codes(s, col.sources), col.note});
-    };
-
     for (std::size_t f = 0; f < t.size(); ++f) {
         const field_def& fd = t.fields[f];
         std::string why, note;
@@ -220,61 +273,12 @@ crosswalk_result crosswalk::map(const report_batch& source, std::shared_ptr<cons
             continue;
         }
         res.batch.set_column(f, std::move(col->values), std::move(col->missing));
-        record(fd.key, fd.code, *col);
+        record(res, used, s, fd.key, fd.code, *col);
     }
-
-    // Sum concepts over the target's own concepts that the target does not print.
-    for (const auto& sum : sums) {
-        if (find(t, sum.key)) continue;
-        std::vector<const field_def*> parts;
-        for (const auto& p : sum.parts)
-            if (auto i = find(t, p)) parts.push_back(&t.fields[*i]);
-        if (parts.size() != sum.parts.size()) continue;
-        concept_column c;
-        c.key = sum.key;
-        c.label = sum.label;
-        c.label_en = sum.label_en;
-        c.type = parts.front()->type;
-        c.unit = parts.front()->unit;
-        c.scale = parts.front()->scale;
-        const field_def like = c.as_field();
-        std::string why, note;
-        auto col = mp.derive(canonical(sum.key), like, why, note);
-        if (col) {
-            c.values = std::move(col->values);
-            c.missing = std::move(col->missing);
-            c.derived = true;
-            record(sum.key, "", *col);
-        } else {
-            c.values.assign(source.size(), 0);
-            c.missing.assign((source.size() + 63) / 64, ~std::uint64_t(0));
-            res.unfilled.push_back({"", sum.key, sum.label, why, note.empty() ? sum.note : note, 0});
-        }
-        res.extra.push_back(std::move(c));
-    }
-
-    // Every source field not read above, and why.
-    for (std::size_t f = 0; f < s.size(); ++f) {
-        if (used[f]) continue;
-        const field_def& fd = s.fields[f];
-        std::string why = "concept " + fd.key + " is not on " + t.id, note;
-        if (auto i = find(t, fd.key)) {
-            // On the target but not carried: say why (type or unit).
-            std::string w, n2;
-            mp.derive(canonical(fd.key), t.fields[*i], w, n2);
-            why = w;
-            note = n2;
-        } else if (const concept_only_in* o = only_in_of(fd.key)) {
-            note = o->note;
-        } else if (const concept_sum* whole = mp.sum_containing(fd.key)) {
-            why = fd.key + " is a part of " + whole->key + " = " + join(whole->parts, " + ") + ", which " + t.id +
-                  " neither prints nor can be derived here";
-            note = whole->note;
-        }
-        std::size_t values = 0;
-        for (std::size_t r = 0; r < source.size(); ++r) values += !source.is_missing(r, f);
-        res.unmapped.push_back({fd.code, fd.key, fd.label, why, note, values});
-    }
+    for (const auto& sum : sums)
+        if (!find(t, sum.key)) add_sum_concept(*this, mp, sum, source, t, res, used);
+    for (std::size_t f = 0; f < s.size(); ++f)
+        if (!used[f]) add_unmapped(*this, mp, source, f, t, res);
     return res;
 }
 

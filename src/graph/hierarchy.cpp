@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <functional>
 #include <sstream>
-#include <thread>
 
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/filtered_graph.hpp>
 
+#include "../parallel_for.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
 
 namespace unionstat {
@@ -217,32 +217,60 @@ hierarchy hierarchy_builder::build_consuming() {
     return h;
 }
 
-hierarchy hierarchy_builder::build_impl() const {
-    const std::size_t n = units_.size();
-    if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
+namespace {
+
+// Every listing has an id, and validity bounds that are periods and in order. True when
+// some listing is bounded.
+bool check_listings(const std::vector<unit_listing>& units, const std::string& source) {
     bool bounded = false;
-    for (const auto& u : units_) {
-        if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source_, u.line));
+    for (const auto& u : units) {
+        if (u.id.empty()) throw hierarchy_error("a unit has an empty id", {}, at_line(source, u.line));
         if (u.valid_from.empty() && u.valid_to.empty()) continue;
         for (const std::string_view* b : {&u.valid_from, &u.valid_to})
             if (!detail::is_period_bound(*b))
                 throw hierarchy_error("unit " + std::string(u.id) + " has validity bound '" + std::string(*b) +
                                           "'; expected YYYY or YYYY-MM",
-                                      {std::string(u.id)}, at_unit(source_, u));
+                                      {std::string(u.id)}, at_unit(source, u));
         if (!u.valid_from.empty() && !u.valid_to.empty() && detail::compare_period_prefix(u.valid_from, u.valid_to) > 0)
             throw hierarchy_error("unit " + std::string(u.id) + " is valid from " + std::string(u.valid_from) +
                                       " to " + std::string(u.valid_to) + ", which ends before it starts",
-                                  {std::string(u.id)}, at_unit(source_, u));
+                                  {std::string(u.id)}, at_unit(source, u));
         bounded = true;
     }
+    return bounded;
+}
 
-    // Group the listings by id; a repeated id must be a version with disjoint validity.
-    id_index slots(n);
-    std::vector<std::uint32_t> next, last;  // chains of versions of one id (made at the first repeat)
+// Listing i repeats the id of the versions first, next[first], …: it must not overlap
+// any of them in validity (and overlapping ones with other parents are two parents).
+void check_version(const std::vector<unit_listing>& units, const std::string& source, std::uint32_t i,
+                   std::uint32_t first, const std::vector<std::uint32_t>& next) {
+    const unit_listing& u = units[i];
+    const std::string id(u.id);
+    for (std::uint32_t j = first; j != no_unit; j = next[j]) {
+        const unit_listing& v = units[j];
+        if (!validity_overlaps(u, v)) continue;
+        if (u.parent != v.parent)
+            throw hierarchy_error("unit " + id + " has two primary parents: " +
+                                      (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
+                                      " and " + (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
+                                      lines_text(v.line, u.line) +
+                                      "; to move a unit, give each listing a disjoint valid_from/valid_to",
+                                  {id, std::string(v.parent), std::string(u.parent)}, at_unit(source, u));
+        std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
+                              ? std::string()
+                              : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
+        throw hierarchy_error("duplicate unit id " + id + lines_text(v.line, u.line) + why, {id}, at_unit(source, u));
+    }
+}
+
+// Repeated ids grouped into chains of versions (next[], from each id's first listing).
+struct version_chains {
+    std::vector<std::uint32_t> next, last;  // made at the first repeat
     std::vector<std::uint8_t> is_repeat;
     bool repeated = false;
-    auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
-    slots.insert_all(static_cast<std::uint32_t>(n), key_of, [&](std::uint32_t i, std::uint32_t first) {
+
+    // Listing i repeats an id (the chains are made at the first repeat).
+    void mark(std::uint32_t i, std::size_t n) {
         if (!repeated) {
             next.assign(n, no_unit);
             last.resize(n);
@@ -251,167 +279,187 @@ hierarchy hierarchy_builder::build_impl() const {
             repeated = true;
         }
         is_repeat[i] = 1;
-        const unit_listing& u = units_[i];
-        const std::string id(u.id);
-        for (std::uint32_t j = first; j != no_unit; j = next[j]) {
-            const unit_listing& v = units_[j];
-            if (!validity_overlaps(u, v)) continue;
-            if (u.parent != v.parent)
-                throw hierarchy_error("unit " + id + " has two primary parents: " +
-                                          (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
-                                          " and " +
-                                          (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
-                                          lines_text(v.line, u.line) +
-                                          "; to move a unit, give each listing a disjoint valid_from/valid_to",
-                                      {id, std::string(v.parent), std::string(u.parent)}, at_unit(source_, u));
-            std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
-                                  ? std::string()
-                                  : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
-            throw hierarchy_error("duplicate unit id " + id + lines_text(v.line, u.line) + why, {id},
-                                  at_unit(source_, u));
-        }
+    }
+
+    // Listing i joins the chain of the id first listed at `first`.
+    void link(std::uint32_t i, std::uint32_t first) {
         next[last[first]] = i;
         last[first] = i;
-    });
-    std::vector<std::uint32_t> view;
-    if (repeated) {
+    }
+
+    // One listing an id: the latest version of each (all of them without repeats).
+    std::vector<std::uint32_t> latest(const std::vector<unit_listing>& units) const {
+        const auto n = static_cast<std::uint32_t>(units.size());
+        std::vector<std::uint32_t> view;
+        if (!repeated) {
+            view.resize(n);
+            for (std::uint32_t k = 0; k < n; ++k) view[k] = k;
+            return view;
+        }
         for (std::uint32_t f = 0; f < n; ++f) {
             if (is_repeat[f]) continue;
             std::uint32_t best = f;
             for (std::uint32_t j = next[f]; j != no_unit; j = next[j])
-                if (starts_later(units_[j], units_[best])) best = j;
+                if (starts_later(units[j], units[best])) best = j;
             view.push_back(best);
         }
-    } else {
-        view.resize(n);
-        for (std::uint32_t k = 0; k < n; ++k) view[k] = k;
+        return view;
     }
+};
+
+}  // namespace
+
+hierarchy hierarchy_builder::build_impl() const {
+    const std::size_t n = units_.size();
+    if (n >= no_unit) throw hierarchy_error("too many units (" + std::to_string(n) + ")", {});
+    const bool bounded = check_listings(units_, source_);
+    // Group the listings by id; a repeated id must be a version with disjoint validity.
+    id_index slots(n);
+    version_chains chains;
+    auto key_of = [this](std::uint32_t i) -> std::string_view { return units_[i].id; };
+    slots.insert_all(static_cast<std::uint32_t>(n), key_of, [&](std::uint32_t i, std::uint32_t first) {
+        chains.mark(i, n);
+        check_version(units_, source_, i, first, chains.next);
+        chains.link(i, first);
+    });
+    const std::vector<std::uint32_t> view = chains.latest(units_);
     std::vector<org_unit> versions;
-    if (bounded || repeated) {
+    if (bounded || chains.repeated) {
         versions.reserve(n);
         for (const auto& u : units_) versions.push_back(to_org_unit(u, secondary_));
     }
     // Without repeated ids the view is the listings in order, so the id index made above
     // is the hierarchy's own: handed over rather than hashed again.
-    return build_view(units_, secondary_, view, source_, std::move(versions), {}, repeated ? nullptr : &slots);
+    return build_view(units_, secondary_, view, source_, std::move(versions), {}, chains.repeated ? nullptr : &slots);
 }
 
-hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
-                                        const std::vector<std::string_view>& secondary,
-                                        const std::vector<std::uint32_t>& view, const std::string& source,
-                                        std::vector<org_unit> versions, const std::string& period,
-                                        detail::id_index* index) {
-    hierarchy h;
-    const std::size_t n = view.size();
-    h.source_ = source;
-    // The ids on one core, the names (one text, no string a unit) and the rest on the other.
-    auto copy_ids = [&] {
-        h.ids_.reserve(n);
-        for (const std::uint32_t k : view) h.ids_.emplace_back(units[k].id);
+// build_view in stages, each on the hierarchy being built (a friend's member, so they
+// reach its fields).
+struct hierarchy_builder::stages {
+    // What build_view builds from.
+    struct input {
+        const std::vector<unit_listing>& units;
+        const std::vector<std::string_view>& secondary;
+        const std::vector<std::uint32_t>& view;
+        const std::string& source;
+        const std::string& period;
+        const unit_listing& at(std::uint32_t i) const { return units[view[i]]; }
     };
-    std::thread ids_thread;
-    if (n >= parallel_above) ids_thread = std::thread(copy_ids);
-    else copy_ids();
-    {
-        std::size_t bytes = 0;
-        for (const std::uint32_t k : view) bytes += units[k].name.size();
-        h.name_text_.reserve(bytes);
-        h.name_end_.reserve(n);
-        h.levels_.reserve(n);
-        h.kinds_.reserve(n);
-        h.lines_.reserve(n);
-        for (std::uint32_t i = 0; i < n; ++i) {
-            const unit_listing& u = units[view[i]];
-            h.name_text_.append(u.name);
-            h.name_end_.push_back(h.name_text_.size());
-            h.levels_.push_back(u.level);
-            h.kinds_.push_back(u.kind);
-            h.lines_.push_back(u.line);
-            if (!u.valid_from.empty() || !u.valid_to.empty())
-                h.bounds_.emplace(i, std::make_pair(std::string(u.valid_from), std::string(u.valid_to)));
-        }
-    }
-    if (ids_thread.joinable()) ids_thread.join();
-    if (index && index->slots() == id_index(n).slots()) h.slots_ = std::move(*index);
-    else h.build_index();
-    h.versions_ = std::move(versions);
+    using edge_list = std::vector<std::pair<std::uint32_t, std::uint32_t>>;  // (parent, child)
 
-    auto resolve = [&](const unit_listing& u, std::string_view pid, const char* what) -> std::uint32_t {
+    // The ids on one core, the names (one text, no string a unit) and the rest on the other.
+    static void copy_units(hierarchy& h, const input& in) {
+        const std::size_t n = in.view.size();
+        detail::parallel_for(2, n >= parallel_above ? 2 : 1, [&](std::size_t task, unsigned) {
+            if (task == 0) {
+                h.ids_.reserve(n);
+                for (const std::uint32_t k : in.view) h.ids_.emplace_back(in.units[k].id);
+                return;
+            }
+            std::size_t bytes = 0;
+            for (const std::uint32_t k : in.view) bytes += in.units[k].name.size();
+            h.name_text_.reserve(bytes);
+            h.name_end_.reserve(n);
+            h.levels_.reserve(n);
+            h.kinds_.reserve(n);
+            h.lines_.reserve(n);
+            for (std::uint32_t i = 0; i < n; ++i) {
+                const unit_listing& u = in.at(i);
+                h.name_text_.append(u.name);
+                h.name_end_.push_back(h.name_text_.size());
+                h.levels_.push_back(u.level);
+                h.kinds_.push_back(u.kind);
+                h.lines_.push_back(u.line);
+                if (!u.valid_from.empty() || !u.valid_to.empty())
+                    h.bounds_.emplace(i, std::make_pair(std::string(u.valid_from), std::string(u.valid_to)));
+            }
+        });
+    }
+
+    // The unit a listing names as (secondary) parent; an error naming both when there is none.
+    static std::uint32_t resolve(const hierarchy& h, const input& in, const unit_listing& u, std::string_view pid,
+                                 const char* what) {
         const std::uint32_t p = h.slots_.find(pid, [&](std::uint32_t i) -> std::string_view { return h.ids_[i]; });
         if (p != no_unit) return p;
         bool elsewhere = false;
         for (const auto& v : h.versions_) elsewhere |= v.id == pid;
         const std::string id(u.id), parent(pid);
-        if (elsewhere && !period.empty())
-            throw hierarchy_error("unit " + id + " is valid in " + period + " but its " + what + " " + parent +
+        if (elsewhere && !in.period.empty())
+            throw hierarchy_error("unit " + id + " is valid in " + in.period + " but its " + what + " " + parent +
                                       " is not",
-                                  {id, parent}, at_unit(source, u));
+                                  {id, parent}, at_unit(in.source, u));
         throw hierarchy_error("unit " + id + " names " + what + " " + parent + ", which is not a unit of the tree",
-                              {id, parent}, at_unit(source, u));
-    };
-    auto check_level = [&](const unit_listing& u, std::uint32_t p, const char* what) {
+                              {id, parent}, at_unit(in.source, u));
+    }
+
+    static void check_level(const hierarchy& h, const input& in, const unit_listing& u, std::uint32_t p,
+                            const char* what) {
         if (static_cast<int>(u.level) < static_cast<int>(h.levels_[p]))
             throw hierarchy_error("unit " + std::string(u.id) + " (" + to_string(u.level) + ") is above its " + what +
                                       " " + h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
-                                  {std::string(u.id), h.ids_[p]}, at_unit(source, u));
-    };
+                                  {std::string(u.id), h.ids_[p]}, at_unit(in.source, u));
+    }
 
-    // The edges, primary links first: a unit's out-edges then list its primary children
-    // in listing order before its secondary ones (the CSR build keeps input order).
-    h.parent_.assign(n, no_unit);
-    h.child_count_.assign(n, 0);
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;  // (parent, child)
-    edges.reserve(n);
-    std::vector<parent_edge> along;
-    along.reserve(n);
-    std::string_view last_pid;  // units come grouped under their parent: one lookup a group
-    std::uint32_t last_p = no_unit;
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const unit_listing& u = units[view[i]];
-        if (u.parent.empty()) continue;
-        if (u.parent == u.id) {
-            const std::string id(u.id);
-            throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own parent)", {id, id},
-                                  at_unit(source, u));
-        }
-        const std::uint32_t p = last_p != no_unit && u.parent == last_pid ? last_p : resolve(u, u.parent, "parent");
-        last_pid = u.parent;
-        last_p = p;
-        check_level(u, p, "parent");
-        h.parent_[i] = p;
-        ++h.child_count_[p];
-        edges.emplace_back(p, i);
-        along.push_back(parent_edge{line::primary});
-    }
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const unit_listing& u = units[view[i]];
-        for (std::uint32_t k = 0; k < u.secondary_count; ++k) {
-            const std::string_view pid = secondary[u.secondary_begin + k];
-            const std::string id(u.id), parent(pid);
-            if (pid == u.parent)
-                throw hierarchy_error("unit " + id + " lists " + parent + " both as primary and as secondary parent",
-                                      {id, parent}, at_unit(source, u));
-            if (pid == u.id)
-                throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own secondary parent)",
-                                      {id, id}, at_unit(source, u));
-            for (std::uint32_t j = 0; j < k; ++j)
-                if (secondary[u.secondary_begin + j] == pid)
-                    throw hierarchy_error("unit " + id + " lists secondary parent " + parent + " twice", {id, parent},
-                                          at_unit(source, u));
-            const std::uint32_t p = resolve(u, pid, "secondary parent");
-            check_level(u, p, "secondary parent");
+    // The primary links, first: a unit's out-edges then list its primary children in
+    // listing order before its secondary ones (the CSR build keeps input order).
+    static void primary_links(hierarchy& h, const input& in, edge_list& edges, std::vector<parent_edge>& along) {
+        const std::size_t n = in.view.size();
+        h.parent_.assign(n, no_unit);
+        h.child_count_.assign(n, 0);
+        std::string_view last_pid;  // units come grouped under their parent: one lookup a group
+        std::uint32_t last_p = no_unit;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const unit_listing& u = in.at(i);
+            if (u.parent.empty()) continue;
+            if (u.parent == u.id) {
+                const std::string id(u.id);
+                throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own parent)", {id, id},
+                                      at_unit(in.source, u));
+            }
+            const std::uint32_t p = last_p != no_unit && u.parent == last_pid ? last_p : resolve(h, in, u, u.parent, "parent");
+            last_pid = u.parent;
+            last_p = p;
+            check_level(h, in, u, p, "parent");
+            h.parent_[i] = p;
+            ++h.child_count_[p];
             edges.emplace_back(p, i);
-            along.push_back(parent_edge{line::secondary});
-            h.secondary_links_.emplace_back(i, p);
+            along.push_back(parent_edge{line::primary});
         }
     }
-    h.graph_ = hierarchy::graph_type(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), along.begin(),
-                                     static_cast<std::uint32_t>(n));
-    edges = {};
-    along = {};
+
+    // The k-th secondary parent of u: not its primary parent, not itself, not listed twice.
+    static void check_secondary(const input& in, const unit_listing& u, std::uint32_t k) {
+        const std::string_view pid = in.secondary[u.secondary_begin + k];
+        const std::string id(u.id), parent(pid);
+        if (pid == u.parent)
+            throw hierarchy_error("unit " + id + " lists " + parent + " both as primary and as secondary parent",
+                                  {id, parent}, at_unit(in.source, u));
+        if (pid == u.id)
+            throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own secondary parent)",
+                                  {id, id}, at_unit(in.source, u));
+        for (std::uint32_t j = 0; j < k; ++j)
+            if (in.secondary[u.secondary_begin + j] == pid)
+                throw hierarchy_error("unit " + id + " lists secondary parent " + parent + " twice", {id, parent},
+                                      at_unit(in.source, u));
+    }
+
+    static void secondary_links(hierarchy& h, const input& in, edge_list& edges, std::vector<parent_edge>& along) {
+        for (std::uint32_t i = 0; i < in.view.size(); ++i) {
+            const unit_listing& u = in.at(i);
+            for (std::uint32_t k = 0; k < u.secondary_count; ++k) {
+                check_secondary(in, u, k);
+                const std::uint32_t p = resolve(h, in, u, in.secondary[u.secondary_begin + k], "secondary parent");
+                check_level(h, in, u, p, "secondary parent");
+                edges.emplace_back(p, i);
+                along.push_back(parent_edge{line::secondary});
+                h.secondary_links_.emplace_back(i, p);
+            }
+        }
+    }
 
     // Cycles over primary and secondary edges together, reported with their path.
-    {
+    static void check_cycles(const hierarchy& h, const input& in) {
+        const std::size_t n = in.view.size();
         std::vector<std::uint32_t> pred(n, no_unit);
         struct cycle_visitor : boost::default_dfs_visitor {
             std::vector<std::uint32_t>* pred;
@@ -436,25 +484,31 @@ hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
                 h.graph_, boost::visitor(vis).color_map(boost::make_iterator_property_map(
                               colors.begin(), boost::get(boost::vertex_index, h.graph_))));
         } catch (found_cycle& c) {
-            // Start the message at the first-listed unit of the cycle.
-            c.path.pop_back();
-            auto first = std::min_element(c.path.begin(), c.path.end());
-            std::rotate(c.path.begin(), first, c.path.end());
-            c.path.push_back(c.path.front());
-            std::vector<std::string> ids;
-            std::string text;
-            for (auto w : c.path) {
-                ids.push_back(h.ids_[w]);
-                text += (text.empty() ? "" : " → ") + h.ids_[w];
-            }
-            throw hierarchy_error("cycle: " + text + " (each unit followed by its parent)", ids,
-                                  at_unit(source, units[view[c.path.front()]]));
+            throw cycle_error(h, in, c.path);
         }
     }
 
+    // The error for a cycle found as `path` (its first unit again at the end), starting
+    // the message at the first-listed unit of the cycle.
+    static hierarchy_error cycle_error(const hierarchy& h, const input& in, std::vector<std::uint32_t> path) {
+        path.pop_back();
+        auto first = std::min_element(path.begin(), path.end());
+        std::rotate(path.begin(), first, path.end());
+        path.push_back(path.front());
+        std::vector<std::string> ids;
+        std::string text;
+        for (auto w : path) {
+            ids.push_back(h.ids_[w]);
+            text += (text.empty() ? "" : " → ") + h.ids_[w];
+        }
+        return hierarchy_error("cycle: " + text + " (each unit followed by its parent)", ids,
+                               at_unit(in.source, in.at(path.front())));
+    }
+
     // Pre-order of the primary forest (Boost DFS from each root, primary edges only).
-    h.pre_.reserve(n);
-    {
+    static void primary_preorder(hierarchy& h) {
+        const auto n = static_cast<std::uint32_t>(h.parent_.size());
+        h.pre_.reserve(n);
         struct primary_only {
             const hierarchy::graph_type* g = nullptr;
             bool operator()(hierarchy::graph_type::edge_descriptor e) const { return (*g)[e].along == line::primary; }
@@ -476,30 +530,68 @@ hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
             boost::depth_first_visit(forest, i, vis, color);
         }
     }
-    h.pre_pos_.assign(n, 0);
-    for (std::uint32_t k = 0; k < n; ++k) h.pre_pos_[h.pre_[k]] = k;
-    h.depth_.assign(n, 0);
-    std::uint32_t max_depth = 0;
-    for (std::uint32_t v : h.pre_)
-        if (h.parent_[v] != no_unit) max_depth = std::max(max_depth, h.depth_[v] = h.depth_[h.parent_[v]] + 1);
-    h.subtree_size_.assign(n, 1);
-    for (std::uint32_t k = n; k-- > 0;) {
-        const std::uint32_t v = h.pre_[k];
-        if (h.parent_[v] != no_unit) h.subtree_size_[h.parent_[v]] += h.subtree_size_[v];
+
+    // Positions in pre-order, depths and subtree sizes; the greatest depth.
+    static std::uint32_t depths(hierarchy& h) {
+        const auto n = static_cast<std::uint32_t>(h.parent_.size());
+        h.pre_pos_.assign(n, 0);
+        for (std::uint32_t k = 0; k < n; ++k) h.pre_pos_[h.pre_[k]] = k;
+        h.depth_.assign(n, 0);
+        std::uint32_t max_depth = 0;
+        for (std::uint32_t v : h.pre_)
+            if (h.parent_[v] != no_unit) max_depth = std::max(max_depth, h.depth_[v] = h.depth_[h.parent_[v]] + 1);
+        h.subtree_size_.assign(n, 1);
+        for (std::uint32_t k = n; k-- > 0;) {
+            const std::uint32_t v = h.pre_[k];
+            if (h.parent_[v] != no_unit) h.subtree_size_[h.parent_[v]] += h.subtree_size_[v];
+        }
+        return max_depth;
     }
+
     // Topological order: deepest first, index order within a depth (a counting sort).
-    std::vector<std::uint32_t> start(max_depth + 2, 0);
-    for (std::uint32_t v = 0; v < n; ++v) ++start[max_depth - h.depth_[v] + 1];
-    for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
-    h.post_.assign(n, 0);
-    for (std::uint32_t v = 0; v < n; ++v) h.post_[start[max_depth - h.depth_[v]]++] = v;
-    h.post_pos_.assign(n, 0);
-    for (std::uint32_t k = 0; k < n; ++k) h.post_pos_[h.post_[k]] = k;
-    h.post_parent_.assign(n, -1);
-    for (std::uint32_t k = 0; k < n; ++k) {
-        const std::uint32_t p = h.parent_[h.post_[k]];
-        if (p != no_unit) h.post_parent_[k] = static_cast<std::int32_t>(h.post_pos_[p]);
+    static void topological_order(hierarchy& h, std::uint32_t max_depth) {
+        const auto n = static_cast<std::uint32_t>(h.parent_.size());
+        std::vector<std::uint32_t> start(max_depth + 2, 0);
+        for (std::uint32_t v = 0; v < n; ++v) ++start[max_depth - h.depth_[v] + 1];
+        for (std::size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+        h.post_.assign(n, 0);
+        for (std::uint32_t v = 0; v < n; ++v) h.post_[start[max_depth - h.depth_[v]]++] = v;
+        h.post_pos_.assign(n, 0);
+        for (std::uint32_t k = 0; k < n; ++k) h.post_pos_[h.post_[k]] = k;
+        h.post_parent_.assign(n, -1);
+        for (std::uint32_t k = 0; k < n; ++k) {
+            const std::uint32_t p = h.parent_[h.post_[k]];
+            if (p != no_unit) h.post_parent_[k] = static_cast<std::int32_t>(h.post_pos_[p]);
+        }
     }
+};
+
+hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
+                                        const std::vector<std::string_view>& secondary,
+                                        const std::vector<std::uint32_t>& view, const std::string& source,
+                                        std::vector<org_unit> versions, const std::string& period,
+                                        detail::id_index* index) {
+    const stages::input in{units, secondary, view, source, period};
+    const std::size_t n = view.size();
+    hierarchy h;
+    h.source_ = source;
+    stages::copy_units(h, in);
+    if (index && index->slots() == id_index(n).slots()) h.slots_ = std::move(*index);
+    else h.build_index();
+    h.versions_ = std::move(versions);
+    {
+        stages::edge_list edges;
+        std::vector<parent_edge> along;
+        edges.reserve(n);
+        along.reserve(n);
+        stages::primary_links(h, in, edges, along);
+        stages::secondary_links(h, in, edges, along);
+        h.graph_ = hierarchy::graph_type(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(),
+                                         along.begin(), static_cast<std::uint32_t>(n));
+    }
+    stages::check_cycles(h, in);
+    stages::primary_preorder(h);
+    stages::topological_order(h, stages::depths(h));
     return h;
 }
 

@@ -16,6 +16,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "../parallel_for.hpp"
 #include "unionstat/graph/hierarchy.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
 #include "unionstat/text.hpp"
@@ -385,27 +386,19 @@ void read_csv_units(std::string_view text, const std::string& name, hierarchy_bu
         builder.add_listings(std::move(keep), std::move(first));
         return;
     }
+    // The halves as tasks 0 and 1: the first half's error comes first in the file.
     detail::unit_listings second;
-    std::exception_ptr failed;
-    std::thread worker([&] {
-        try {
-            const int line2 = reader.line() + static_cast<int>(std::count(text.data() + body, text.data() + mid, '\n'));
-            csv_reader r2(text, mid, text.size(), line2, name, second.arena);
-            second.units.reserve((text.size() - mid) / 48);
-            parse_units_piece(r2, h, name, second);
-        } catch (...) {
-            failed = std::current_exception();
+    detail::parallel_for(2, 2, [&](std::size_t half, unsigned) {
+        if (half == 0) {
+            csv_reader r1(text, body, mid, reader.line(), name, first.arena);
+            parse_units_piece(r1, h, name, first);
+            return;
         }
+        const int line2 = reader.line() + static_cast<int>(std::count(text.data() + body, text.data() + mid, '\n'));
+        csv_reader r2(text, mid, text.size(), line2, name, second.arena);
+        second.units.reserve((text.size() - mid) / 48);
+        parse_units_piece(r2, h, name, second);
     });
-    try {
-        csv_reader r1(text, body, mid, reader.line(), name, first.arena);
-        parse_units_piece(r1, h, name, first);
-    } catch (...) {
-        worker.join();  // the first half's error comes first in the file
-        throw;
-    }
-    worker.join();
-    if (failed) std::rethrow_exception(failed);
     const auto base = static_cast<std::uint32_t>(first.secondary.size());
     for (auto& u : second.units) u.secondary_begin += base;
     first.units.insert(first.units.end(), second.units.begin(), second.units.end());
@@ -439,101 +432,115 @@ std::string scalar(const std::string& file, const YAML::Node& node, const std::s
     return std::string(detail::trim(node.Scalar()));
 }
 
-org_unit yaml_unit(const std::string& file, const YAML::Node& node) {
-    if (!node.IsMap()) throw hierarchy_error("each entry of units must be a map", {}, mark_of(file, node));
+// A unit entry read key by key; `primaries` collects the primary parents given (by
+// `parent` or in `parents`), so that two of them are reported with the place of the second.
+struct yaml_unit_reader {
+    const std::string& file;
     org_unit u;
-    u.line = node.Mark().line + 1;
-    // The id first, so that every later error can name the unit.
-    for (auto kv : node)
-        if (kv.first.Scalar() == "id") u.id = scalar(file, kv.second, "id");
-    if (u.id.empty()) throw hierarchy_error("a unit has no id", {}, mark_of(file, node));
-    std::set<std::string> seen;
     std::vector<std::pair<std::string, YAML::Node>> primaries;  // (parent id, where given)
     bool has_level = false, has_kind = false;
-    for (auto kv : node) {
-        const std::string key = kv.first.Scalar();
-        const YAML::Node& value = kv.second;
-        if (!seen.insert(key).second && key != "parent")
-            throw hierarchy_error("unit " + u.id + " gives '" + key + "' twice", {u.id}, mark_of(file, kv.first, u.id));
-        if (key == "id") {
-        } else if (key == "name") {
-            u.name = scalar(file, value, "name", u.id);
-        } else if (key == "level") {
-            const auto t = scalar(file, value, "level", u.id);
-            const auto l = parse_level(t);
-            if (!l)
-                throw hierarchy_error("unit " + u.id + " has level '" + t + "'; expected " + level_choices, {u.id},
-                                      mark_of(file, value, u.id));
-            u.level = *l;
-            has_level = true;
-        } else if (key == "kind") {
-            const auto t = scalar(file, value, "kind", u.id);
-            const auto k = parse_kind(t);
-            if (!k)
-                throw hierarchy_error("unit " + u.id + " has kind '" + t + "'; expected " + kind_choices, {u.id},
-                                      mark_of(file, value, u.id));
-            u.kind = *k;
-            has_kind = true;
-        } else if (key == "parent") {
-            if (!value.IsNull()) primaries.emplace_back(scalar(file, value, "parent", u.id), kv.first);
-        } else if (key == "secondary_parents") {
-            if (value.IsScalar()) {
-                for (auto& p : split_parents(value.Scalar())) u.secondary_parents.push_back(p);
-            } else if (value.IsSequence()) {
-                for (const auto& p : value) u.secondary_parents.push_back(scalar(file, p, "a secondary parent", u.id));
-            } else if (!value.IsNull()) {
-                throw hierarchy_error("secondary_parents of unit " + u.id + " must be a list of ids", {u.id},
-                                      mark_of(file, value, u.id));
-            }
-        } else if (key == "parents") {
-            if (!value.IsSequence())
-                throw hierarchy_error("parents of unit " + u.id + " must be a list of {id, line}", {u.id},
-                                      mark_of(file, value, u.id));
-            for (const auto& p : value) {
-                if (!p.IsMap())
-                    throw hierarchy_error("each parent of unit " + u.id + " must be {id: …, line: primary|secondary}",
-                                          {u.id}, mark_of(file, p, u.id));
-                std::string pid, along = "primary";
-                for (auto pk : p) {
-                    const std::string k = pk.first.Scalar();
-                    if (k == "id") pid = scalar(file, pk.second, "id", u.id);
-                    else if (k == "line") along = scalar(file, pk.second, "line", u.id);
-                    else
-                        throw hierarchy_error("unknown key '" + k + "' in a parent of unit " + u.id +
-                                                  " (expected id, line)",
-                                              {u.id}, mark_of(file, pk.first, u.id));
-                }
-                if (pid.empty())
-                    throw hierarchy_error("a parent of unit " + u.id + " has no id", {u.id}, mark_of(file, p, u.id));
-                if (along == "primary") primaries.emplace_back(pid, p);
-                else if (along == "secondary") u.secondary_parents.push_back(pid);
-                else
-                    throw hierarchy_error("parent " + pid + " of unit " + u.id + " has line '" + along +
-                                              "'; expected primary or secondary",
-                                          {u.id}, mark_of(file, p, u.id));
-            }
-        } else if (key == "valid_from" || key == "valid_to") {
-            const auto t = scalar(file, value, key, u.id);
-            if (!detail::is_period_bound(t))
-                throw hierarchy_error("unit " + u.id + " has " + key + " '" + t + "'; expected YYYY or YYYY-MM",
-                                      {u.id}, mark_of(file, value, u.id));
-            (key == "valid_from" ? u.valid_from : u.valid_to) = t;
-        } else {
-            throw hierarchy_error("unknown key '" + key + "' in unit " + u.id +
-                                      " (expected id, name, level, kind, parent, secondary_parents, parents, "
-                                      "valid_from, valid_to)",
-                                  {u.id}, mark_of(file, kv.first, u.id));
+
+    [[noreturn]] void fail(const std::string& message, const YAML::Node& where) const {
+        throw hierarchy_error(message, {u.id}, mark_of(file, where, u.id));
+    }
+
+    void level(const YAML::Node& value) {
+        const auto t = scalar(file, value, "level", u.id);
+        const auto l = parse_level(t);
+        if (!l) fail("unit " + u.id + " has level '" + t + "'; expected " + level_choices, value);
+        u.level = *l;
+        has_level = true;
+    }
+
+    void kind(const YAML::Node& value) {
+        const auto t = scalar(file, value, "kind", u.id);
+        const auto k = parse_kind(t);
+        if (!k) fail("unit " + u.id + " has kind '" + t + "'; expected " + kind_choices, value);
+        u.kind = *k;
+        has_kind = true;
+    }
+
+    void secondary_parents(const YAML::Node& value) {
+        if (value.IsScalar()) {
+            for (auto& p : split_parents(value.Scalar())) u.secondary_parents.push_back(p);
+        } else if (value.IsSequence()) {
+            for (const auto& p : value) u.secondary_parents.push_back(scalar(file, p, "a secondary parent", u.id));
+        } else if (!value.IsNull()) {
+            fail("secondary_parents of unit " + u.id + " must be a list of ids", value);
         }
     }
-    if (!has_level)
-        throw hierarchy_error("unit " + u.id + " has no level", {u.id}, mark_of(file, node, u.id));
-    if (!has_kind) throw hierarchy_error("unit " + u.id + " has no kind", {u.id}, mark_of(file, node, u.id));
-    if (primaries.size() > 1)
-        throw hierarchy_error("unit " + u.id + " has two primary parents: " + primaries[0].first + " and " +
-                                  primaries[1].first,
-                              {u.id, primaries[0].first, primaries[1].first}, mark_of(file, primaries[1].second, u.id));
-    if (!primaries.empty()) u.parent = primaries[0].first;
-    return u;
+
+    // One {id, line} of `parents`.
+    void parent_entry(const YAML::Node& p) {
+        if (!p.IsMap()) fail("each parent of unit " + u.id + " must be {id: …, line: primary|secondary}", p);
+        std::string pid, along = "primary";
+        for (auto pk : p) {
+            const std::string k = pk.first.Scalar();
+            if (k == "id") pid = scalar(file, pk.second, "id", u.id);
+            else if (k == "line") along = scalar(file, pk.second, "line", u.id);
+            else fail("unknown key '" + k + "' in a parent of unit " + u.id + " (expected id, line)", pk.first);
+        }
+        if (pid.empty()) fail("a parent of unit " + u.id + " has no id", p);
+        if (along == "primary") primaries.emplace_back(pid, p);
+        else if (along == "secondary") u.secondary_parents.push_back(pid);
+        else fail("parent " + pid + " of unit " + u.id + " has line '" + along + "'; expected primary or secondary", p);
+    }
+
+    void parents(const YAML::Node& value) {
+        if (!value.IsSequence()) fail("parents of unit " + u.id + " must be a list of {id, line}", value);
+        for (const auto& p : value) parent_entry(p);
+    }
+
+    void bound(const std::string& key, const YAML::Node& value) {
+        const auto t = scalar(file, value, key, u.id);
+        if (!detail::is_period_bound(t)) fail("unit " + u.id + " has " + key + " '" + t + "'; expected YYYY or YYYY-MM", value);
+        (key == "valid_from" ? u.valid_from : u.valid_to) = t;
+    }
+
+    void key(const YAML::Node& k, const YAML::Node& value) {
+        const std::string key = k.Scalar();
+        if (key == "id") return;
+        if (key == "name") u.name = scalar(file, value, "name", u.id);
+        else if (key == "level") level(value);
+        else if (key == "kind") kind(value);
+        else if (key == "parent") {
+            if (!value.IsNull()) primaries.emplace_back(scalar(file, value, "parent", u.id), k);
+        } else if (key == "secondary_parents") secondary_parents(value);
+        else if (key == "parents") parents(value);
+        else if (key == "valid_from" || key == "valid_to") bound(key, value);
+        else
+            fail("unknown key '" + key + "' in unit " + u.id +
+                     " (expected id, name, level, kind, parent, secondary_parents, parents, valid_from, valid_to)",
+                 k);
+    }
+
+    void finish(const YAML::Node& node) {
+        if (!has_level) fail("unit " + u.id + " has no level", node);
+        if (!has_kind) fail("unit " + u.id + " has no kind", node);
+        if (primaries.size() > 1)
+            throw hierarchy_error("unit " + u.id + " has two primary parents: " + primaries[0].first + " and " +
+                                      primaries[1].first,
+                                  {u.id, primaries[0].first, primaries[1].first}, mark_of(file, primaries[1].second, u.id));
+        if (!primaries.empty()) u.parent = primaries[0].first;
+    }
+};
+
+org_unit yaml_unit(const std::string& file, const YAML::Node& node) {
+    if (!node.IsMap()) throw hierarchy_error("each entry of units must be a map", {}, mark_of(file, node));
+    yaml_unit_reader r{file, {}, {}, false, false};
+    r.u.line = node.Mark().line + 1;
+    // The id first, so that every later error can name the unit.
+    for (auto kv : node)
+        if (kv.first.Scalar() == "id") r.u.id = scalar(file, kv.second, "id");
+    if (r.u.id.empty()) throw hierarchy_error("a unit has no id", {}, mark_of(file, node));
+    std::set<std::string> seen;
+    for (auto kv : node) {
+        const std::string key = kv.first.Scalar();
+        if (!seen.insert(key).second && key != "parent") r.fail("unit " + r.u.id + " gives '" + key + "' twice", kv.first);
+        r.key(kv.first, kv.second);
+    }
+    r.finish(node);
+    return std::move(r.u);
 }
 
 hierarchy read_yaml_text(std::string_view text, const std::string& name) {

@@ -11,17 +11,15 @@
 // is summed in independent lanes and its sum added to the parent once, scattered leaves
 // are added one by one; the inner totals of one column (27 KB) stay in L1/L2. So the
 // roll-up costs about one read of the leaf columns (the reference ceiling), spread over
-// the cores by field.
+// the cores by field (detail::parallel_for).
 
 #include "unionstat/graph/rollup.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <memory>
-#include <thread>
 #include <type_traits>
 
+#include "../parallel_for.hpp"
 #include "unionstat/graph/unit_rows.hpp"
 
 namespace unionstat {
@@ -86,47 +84,52 @@ struct rollup_plan {
 
 // ---- stage 1: the plan ------------------------------------------------------------
 
-rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_rows& m, const rollup_options& options,
-                      rollup_result& out) {
-    rollup_plan p;
-    const std::size_t n = p.n = tree.size();
-    const bool primary = options.along == line::primary;
+// Inner units: children along the line. A result row per inner unit (every unit with `all`).
+void plan_slots(const hierarchy& tree, bool primary, rollup_plan& p) {
     const auto& g = tree.graph();
-    const std::uint32_t* parent = tree.parent_array().data();
-    p.all = options.leaves;
-
-    // Inner units: children along the line. A result row per inner unit (every unit with `all`).
-    p.slot.assign(n, none);
-    for (std::size_t u = 0; u < n; ++u) {
+    p.slot.assign(p.n, none);
+    for (std::size_t u = 0; u < p.n; ++u) {
         const bool inner = primary ? !tree.is_leaf(u) : boost::out_degree(static_cast<std::uint32_t>(u), g) > 0;
         if (inner) p.slot[u] = static_cast<std::uint32_t>(p.inner++);
         if (inner || p.all) p.units.push_back(u);
     }
+}
 
-    // Secondary line: a unit is "plain" when neither it nor any primary ancestor has a
-    // secondary parent; then the units above it are exactly its primary ancestors and it
-    // rolls up along the primary scatter-add. The others get explicit ancestor lists.
-    std::vector<std::uint8_t> plain;
-    if (!primary) {
-        plain.assign(n, 1);
-        for (std::uint32_t u : tree.preorder()) {
-            const std::size_t q = tree.parent(u);
-            bool secondary = q != hierarchy::npos && !plain[q];
-            for (auto [e, end] = boost::in_edges(u, g); e != end && !secondary; ++e)
-                secondary = g[*e].along == line::secondary;
-            plain[u] = !secondary;
-        }
+// Secondary line: a unit is "plain" when neither it nor any primary ancestor has a
+// secondary parent; then the units above it are exactly its primary ancestors and it
+// rolls up along the primary scatter-add. The others get explicit ancestor lists.
+std::vector<std::uint8_t> plain_units(const hierarchy& tree) {
+    const auto& g = tree.graph();
+    std::vector<std::uint8_t> plain(tree.size(), 1);
+    for (std::uint32_t u : tree.preorder()) {
+        const std::size_t q = tree.parent(u);
+        bool secondary = q != hierarchy::npos && !plain[q];
+        for (auto [e, end] = boost::in_edges(u, g); e != end && !secondary; ++e)
+            secondary = g[*e].along == line::secondary;
+        plain[u] = !secondary;
     }
+    return plain;
+}
 
-    // Reporting units, in one pass over the units: counted where (primary scatter,
-    // special), their own rows, and for the leaves pass each leaf's destination slot by row.
-    const std::size_t height = batch.size();
+// What the reports feed, found in one pass over the units.
+struct report_targets {
     std::vector<std::uint32_t> dst_of_row;  // batch row → inner slot its leaf report goes to, or none
-    dst_of_row.assign(height, none);
-    std::vector<std::uint32_t> own_of(n, none);  // unit → its counted row
+    std::vector<std::uint32_t> own_of;      // unit → its counted row, or none
+};
+
+// Reporting units: counted where (primary scatter, special), their own rows, and for the
+// leaves pass each leaf's destination slot by row. Consumes the match's rows.
+report_targets plan_sources(const hierarchy& tree, std::size_t height, unit_rows& m, const rollup_options& options,
+                            rollup_plan& p, rollup_result& out) {
+    const bool primary = options.along == line::primary;
+    const std::uint32_t* parent = tree.parent_array().data();
+    const std::vector<std::uint8_t> plain = primary ? std::vector<std::uint8_t>() : plain_units(tree);
+    report_targets t;
+    t.dst_of_row.assign(height, none);
+    t.own_of.assign(p.n, none);
     p.sources.reserve(m.matched);
-    p.reports.assign(n, 0);
-    for (std::size_t u = 0; u < n; ++u) {
+    p.reports.assign(p.n, 0);
+    for (std::size_t u = 0; u < p.n; ++u) {
         if (m.row[u] < 0) continue;
         const bool inner = p.slot[u] != none;
         const auto row = static_cast<std::uint32_t>(m.row[u]);
@@ -134,7 +137,7 @@ rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_row
             out.ignored_rows.push_back(row);
             continue;
         }
-        own_of[u] = row;
+        t.own_of[u] = row;
         const source_row s{static_cast<std::uint32_t>(u), row};
         if (!primary && !plain[u]) {
             p.special.push_back(s);
@@ -143,20 +146,22 @@ rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_row
         p.sources.push_back(s);
         p.reports[u] = 1;
         if (inner) p.own.push_back({p.slot[u], row});
-        else if (parent[u] != hierarchy::root_parent) dst_of_row[row] = p.slot[parent[u]];
+        else if (parent[u] != hierarchy::root_parent) t.dst_of_row[row] = p.slot[parent[u]];
         // (a leaf root contributes to no inner total: only its own row, with `all`)
     }
     std::vector<std::int64_t>().swap(m.row);
-    std::vector<std::uint8_t>().swap(plain);
     std::sort(out.ignored_rows.begin(), out.ignored_rows.end());
     // Rows in order so that input columns are read front to back (batches usually list
     // units in the tree's order: then there is nothing to sort).
     auto by_row = [](const source_row& a, const source_row& b) { return a.row < b.row; };
-    if (!std::is_sorted(p.sources.begin(), p.sources.end(), by_row)) std::sort(p.sources.begin(), p.sources.end(), by_row);
-    if (!std::is_sorted(p.special.begin(), p.special.end(), by_row)) std::sort(p.special.begin(), p.special.end(), by_row);
-    if (!std::is_sorted(p.own.begin(), p.own.end(), by_row)) std::sort(p.own.begin(), p.own.end(), by_row);
+    for (auto* v : {&p.sources, &p.special, &p.own})
+        if (!std::is_sorted(v->begin(), v->end(), by_row)) std::sort(v->begin(), v->end(), by_row);
+    return t;
+}
 
-    // The leaves' runs: consecutive rows going to one slot, shorter runs merged into mixed ones.
+// The leaves' runs: consecutive rows going to one slot, shorter runs merged into mixed ones.
+void plan_runs(const std::vector<std::uint32_t>& dst_of_row, rollup_plan& p) {
+    const auto height = static_cast<std::uint32_t>(dst_of_row.size());
     for (std::uint32_t r = 0; r < height;) {
         const std::uint32_t d = dst_of_row[r];
         if (d == none) {
@@ -178,42 +183,48 @@ rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_row
         last->len += len;
         p.mixed_dst.insert(p.mixed_dst.end(), len, d);
     }
-    std::vector<std::uint32_t>().swap(dst_of_row);
+}
 
-    // The special units' distinct ancestors (itself first), as flat arrays.
-    if (!p.special.empty()) {
-        std::vector<std::uint32_t> stamp(n, none);
-        p.anc_begin.reserve(p.special.size() + 1);
-        for (std::uint32_t s = 0; s < p.special.size(); ++s) {
-            p.anc_begin.push_back(static_cast<std::uint32_t>(p.anc.size()));
-            const std::size_t first = p.anc.size();
-            p.anc.push_back(p.special[s].at);
-            stamp[p.special[s].at] = s;
-            for (std::size_t k = first; k < p.anc.size(); ++k)
-                for (auto [e, end] = boost::in_edges(p.anc[k], g); e != end; ++e) {
-                    const auto q = static_cast<std::uint32_t>(boost::source(*e, g));
-                    if (stamp[q] != s) {
-                        stamp[q] = s;
-                        p.anc.push_back(q);
-                    }
-                }
-        }
+// The special units' distinct ancestors (itself first), as flat arrays.
+void plan_ancestors(const hierarchy& tree, rollup_plan& p) {
+    if (p.special.empty()) return;
+    const auto& g = tree.graph();
+    std::vector<std::uint32_t> stamp(p.n, none);
+    p.anc_begin.reserve(p.special.size() + 1);
+    for (std::uint32_t s = 0; s < p.special.size(); ++s) {
         p.anc_begin.push_back(static_cast<std::uint32_t>(p.anc.size()));
+        const std::size_t first = p.anc.size();
+        p.anc.push_back(p.special[s].at);
+        stamp[p.special[s].at] = s;
+        for (std::size_t k = first; k < p.anc.size(); ++k)
+            for (auto [e, end] = boost::in_edges(p.anc[k], g); e != end; ++e) {
+                const auto q = static_cast<std::uint32_t>(boost::source(*e, g));
+                if (stamp[q] != s) {
+                    stamp[q] = s;
+                    p.anc.push_back(q);
+                }
+            }
     }
+    p.anc_begin.push_back(static_cast<std::uint32_t>(p.anc.size()));
+}
 
-    // Reports per unit, up the tree; the inner pass: inner units with a parent, in
-    // topological order (a unit's total is final when it is added to its parent's).
+// Reports per unit, up the tree; the inner pass: inner units with a parent, in
+// topological order (a unit's total is final when it is added to its parent's).
+void plan_upward(const hierarchy& tree, rollup_plan& p) {
     const std::uint32_t* order = tree.topological_order().data();
-    const std::size_t links = n - tree.roots().size();
+    const std::uint32_t* parent = tree.parent_array().data();
+    const std::size_t links = p.n - tree.roots().size();
     for (std::size_t k = 0; k < links; ++k) {
         const std::uint32_t v = order[k];
         p.reports[parent[v]] += p.reports[v];
         if (p.slot[v] != none) p.up.emplace_back(p.slot[v], p.slot[parent[v]]);
     }
     for (std::uint32_t a : p.anc) ++p.reports[a];
+}
 
-    // Per result row: its slot, its own row, its reports and the shared blanks (the
-    // usual case of a field without blank cells).
+// Per result row: its slot, its own row, its reports and the shared blanks (the usual
+// case of a field without blank cells).
+void plan_rows(const std::vector<std::uint32_t>& own_of, rollup_plan& p, rollup_result& out) {
     const std::size_t rows = p.units.size();
     const std::size_t words = (rows + 63) / 64;
     p.row_slot.resize(rows);
@@ -231,6 +242,20 @@ rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_row
         p.blank_sub[r >> 6] |= std::uint64_t(p.reports[u] == 0) << (r & 63);
         p.blank_own[r >> 6] |= std::uint64_t(own_of[u] == none) << (r & 63);
     }
+}
+
+rollup_plan make_plan(const hierarchy& tree, const report_batch& batch, unit_rows& m, const rollup_options& options,
+                      rollup_result& out) {
+    rollup_plan p;
+    p.n = tree.size();
+    p.all = options.leaves;
+    plan_slots(tree, options.along == line::primary, p);
+    report_targets t = plan_sources(tree, batch.size(), m, options, p, out);
+    plan_runs(t.dst_of_row, p);
+    std::vector<std::uint32_t>().swap(t.dst_of_row);
+    plan_ancestors(tree, p);
+    plan_upward(tree, p);
+    plan_rows(t.own_of, p, out);
     return p;
 }
 
@@ -445,56 +470,28 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
     const std::shared_ptr<std::int64_t> buffer =
         detail::zeroed_int64(stride * std::max<std::size_t>(width, 1), stride * width > (std::size_t(1) << 18));
     std::vector<std::vector<std::uint64_t>> blanks(width);
-    std::vector<std::exception_ptr> errors(width);
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> failed{width};
 
-    // Each thread takes the next field. After an error no later field is started; the
-    // error thrown is the one of the first field that fails, as in a field-by-field pass.
-    auto worker = [&] {
-        scratch s;
-        for (std::size_t f; (f = next.fetch_add(1)) < width;) {
-            if (f > failed.load()) break;
-            try {
-                const column_view in = batch.column(f);
-                std::int64_t* col = buffer.get() + f * stride;
-                blanks[f] = in.narrow() ? run_field(plan, tree, batch, f, in.int32(), col, s)
-                                        : run_field(plan, tree, batch, f, in.int64(), col, s);
-            } catch (...) {
-                errors[f] = std::current_exception();
-                for (std::size_t was = failed.load(); f < was && !failed.compare_exchange_weak(was, f);) {
-                }
-            }
+    // Task 0 sets the keys (the ids of the result rows, the period) while the other
+    // threads start on the fields; task f + 1 is field f. Tasks in this order, an error
+    // is the one a field-by-field pass meets first. Below ~1M cells read a thread costs
+    // more than it saves.
+    const bool small = batch.size() * width < (std::size_t(1) << 20);
+    const unsigned threads = detail::thread_count(options.threads, small ? 1 : width);
+    std::vector<scratch> scratches(threads);
+    detail::parallel_for(width + 1, threads, [&](std::size_t task, unsigned worker) {
+        if (task == 0) {
+            std::vector<std::string> ids, periods(rows, period);
+            ids.reserve(rows);
+            for (std::size_t u : plan.units) ids.push_back(tree.id(u));
+            out.totals.set_keys(std::move(ids), std::move(periods));  // blank columns cost nothing here
+            return;
         }
-    };
-    // Below ~1M cells read a thread costs more than it saves.
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t threads =
-        batch.size() * width < (std::size_t(1) << 20) ? 1 : std::min<std::size_t>(cores, width);
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) {
-        try {
-            pool.emplace_back(worker);
-        } catch (...) {  // no thread to be had: the others (and this one) do the work
-            break;
-        }
-    }
-    // The keys while the helpers work: the ids of the result rows, the period.
-    std::exception_ptr keys_error;
-    try {
-        std::vector<std::string> ids, periods(rows, period);
-        ids.reserve(rows);
-        for (std::size_t u : plan.units) ids.push_back(tree.id(u));
-        out.totals.set_keys(std::move(ids), std::move(periods));  // blank columns cost nothing here
-    } catch (...) {
-        keys_error = std::current_exception();
-        failed.store(0);
-    }
-    worker();
-    for (auto& th : pool) th.join();
-    if (keys_error) std::rethrow_exception(keys_error);
-    for (std::size_t f = 0; f < width; ++f)
-        if (errors[f]) std::rethrow_exception(errors[f]);
+        const std::size_t f = task - 1;
+        const column_view in = batch.column(f);
+        std::int64_t* col = buffer.get() + f * stride;
+        blanks[f] = in.narrow() ? run_field(plan, tree, batch, f, in.int32(), col, scratches[worker])
+                                : run_field(plan, tree, batch, f, in.int64(), col, scratches[worker]);
+    });
 
     for (std::size_t f = 0; f < width; ++f)
         out.totals.borrow_column(f, buffer.get() + f * stride, buffer, std::move(blanks[f]));

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <iterator>
 #include <limits>
-#include <thread>
 #include <utility>
 
+#include "../parallel_for.hpp"
 #include "unionstat/error.hpp"
 
 namespace unionstat {
@@ -93,17 +93,11 @@ void batch_builder::append(batch_chunk&& chunk) {
     for (std::size_t k = 0; k < columns_.size(); ++k)
         if (chunk.values[k].size() != n || chunk.blank[k].size() != n)
             throw value_error("a chunk column of the wrong length");
-    // The columns are independent: half of them on a second core when the chunk is large.
-    const std::size_t half = columns_.size() / 2;
-    if (n * columns_.size() >= (1u << 18) && half > 0) {
-        std::thread other([&] {
-            for (std::size_t k = half; k < columns_.size(); ++k) append_column(k);
-        });
-        for (std::size_t k = 0; k < half; ++k) append_column(k);
-        other.join();
-    } else {
-        for (std::size_t k = 0; k < columns_.size(); ++k) append_column(k);
-    }
+    // The columns are independent: taken in turn by two cores when the chunk is large
+    // (the reader threads feed chunks too, so more would only compete with them).
+    const bool large = n * columns_.size() >= (1u << 18);
+    detail::parallel_for(columns_.size(), detail::thread_count(2, large ? columns_.size() : 1),
+                         [&](std::size_t k, unsigned) { append_column(k); });
     // Taking the chunk's vector whole is only right while it is at least as large as
     // what reserve() set aside (else the reservation is lost); growth is geometric, as
     // an exact reserve on every chunk would copy all rows so far each time.

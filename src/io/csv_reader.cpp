@@ -581,44 +581,160 @@ const char* fast_record(const layout& lay, const char* s, std::int64_t* const* c
     }
 }
 
-piece_result parse_piece(const layout& lay, const piece& pc) {
+// A piece's chunk as it is filled: columns sized for every line up front and written by
+// index (one store a cell, not a push_back), then cut to the rows taken.
+struct piece_columns {
     piece_result res;
-    const char* text = pc.text->data();
-    if (lay.validate_utf8) {
-        const std::string_view span(text + pc.begin, pc.end - pc.begin);
-        const std::size_t ok = utf8_valid_prefix(span);
-        if (ok != span.size()) {
-            const std::int64_t line = pc.first_line + std::count(span.begin(), span.begin() + ok, '\n');
-            res.fatal = value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(pc.file_offset + ok) +
-                                        " (line " + std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
-                                    at_file(lay.file, line));
-            return res;
+    std::vector<std::int64_t*> col_v;
+    std::vector<std::uint8_t*> col_b;
+    std::size_t rows = 0;
+
+    piece_columns(const layout& lay, const piece& pc) : col_v(lay.fields.size()), col_b(lay.fields.size()) {
+        const std::size_t nfields = lay.fields.size();
+        res.chunk.values.resize(nfields);
+        res.chunk.blank.resize(nfields);
+        const std::size_t rows_max = static_cast<std::size_t>(pc.lines) + 1;
+        res.chunk.units.reserve(rows_max);
+        res.chunk.periods.reserve(rows_max);
+        res.chunk.rows.reserve(rows_max);
+        for (std::size_t k = 0; k < nfields; ++k) {
+            res.chunk.values[k].resize(rows_max);
+            res.chunk.blank[k].resize(rows_max);
+            col_v[k] = res.chunk.values[k].data();
+            col_b[k] = res.chunk.blank[k].data();
         }
     }
-    const std::size_t nfields = lay.fields.size();
-    res.chunk.values.resize(nfields);
-    res.chunk.blank.resize(nfields);
-    const std::size_t rows_max = static_cast<std::size_t>(pc.lines) + 1;
-    res.chunk.units.reserve(rows_max);
-    res.chunk.periods.reserve(rows_max);
-    res.chunk.rows.reserve(rows_max);
-    // Columns are sized for every line up front and written by index (one store a cell,
-    // not a push_back), then cut to the rows taken.
-    std::vector<std::int64_t*> col_v(nfields);
-    std::vector<std::uint8_t*> col_b(nfields);
-    for (std::size_t k = 0; k < nfields; ++k) {
-        res.chunk.values[k].resize(rows_max);
-        res.chunk.blank[k].resize(rows_max);
-        col_v[k] = res.chunk.values[k].data();
-        col_b[k] = res.chunk.blank[k].data();
-    }
-    std::size_t rows = 0;
-    auto& problems = res.chunk.problems;
 
+    // A new row (all blank until its cells are read); its index.
+    std::size_t add_row(std::string_view unit, std::string_view period, std::int64_t line) {
+        res.chunk.units.emplace_back(unit);
+        res.chunk.periods.emplace_back(period);
+        res.chunk.rows.push_back(line);
+        return rows++;
+    }
+
+    void problem(std::int64_t row, int column, std::string unit, std::string field, std::string cell_text,
+                 std::string message) {
+        read_problem p;
+        p.row = row;
+        p.column = column;
+        p.unit = std::move(unit);
+        p.field = std::move(field);
+        p.text = std::move(cell_text);
+        p.message = std::move(message);
+        res.chunk.problems.push_back(std::move(p));
+    }
+
+    piece_result finish() {
+        for (std::size_t k = 0; k < col_v.size(); ++k) {
+            res.chunk.values[k].resize(rows);
+            res.chunk.blank[k].resize(rows);
+        }
+        return std::move(res);
+    }
+};
+
+// The piece's first byte that is not valid UTF-8 as the fatal error, when lay says to check.
+bool bad_utf8(const layout& lay, const piece& pc, piece_result& res) {
+    if (!lay.validate_utf8) return false;
+    const std::string_view span(pc.text->data() + pc.begin, pc.end - pc.begin);
+    const std::size_t ok = utf8_valid_prefix(span);
+    if (ok == span.size()) return false;
+    const std::int64_t line = pc.first_line + std::count(span.begin(), span.begin() + ok, '\n');
+    res.fatal = value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(pc.file_offset + ok) +
+                                " (line " + std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
+                            at_file(lay.file, line));
+    return true;
+}
+
+// A cell of a field in row i of a record the slow path read; its problems reported.
+void slow_cell(const layout& lay, const record_parser& rp, std::size_t c, std::int64_t here, std::string_view unit,
+               std::size_t i, piece_columns& out) {
+    const auto a = static_cast<std::size_t>(lay.action[c]);
+    const field_def& f = *lay.fields[a];
+    const std::string_view t = rp.field(c);
+    cell v;
+    if (rp.junk(c)) {
+        out.problem(here, static_cast<int>(c) + 1, std::string(unit), f.code, std::string(t),
+                    "text after the closing quote of a quoted cell");
+        return;
+    }
+    if (!detail::parse_cell_fast(f, t, v)) {
+        try {
+            v = parse_cell(f, t);
+        } catch (const value_error& e) {
+            out.problem(here, static_cast<int>(c) + 1, std::string(unit), f.code, std::string(detail::trim(t)), e.message());
+            return;
+        } catch (const overflow_error&) {
+            out.problem(here, static_cast<int>(c) + 1, std::string(unit), f.code, std::string(detail::trim(t)),
+                        too_large_message(f, t));
+            return;
+        }
+    }
+    if (v.state == cell_state::value) {
+        out.col_v[a][i] = v.raw;
+        out.col_b[a][i] = 0;
+    }
+}
+
+// A record the fast path did not take (quotes, problems, short or long lines), from
+// line `here`: a row, or the problems that keep it out.
+void slow_record(const layout& lay, const record_parser& rp, std::int64_t here, piece_columns& out) {
+    const std::string L = "line " + std::to_string(here);
+    const std::size_t n = rp.size();
+    std::size_t last_filled = 0;  // 1 + index of the last field that is not blank
+    for (std::size_t c = n; c > 0; --c)
+        if (!blank_text(rp.field(c - 1))) {
+            last_filled = c;
+            break;
+        }
+    if (last_filled == 0) return;  // an empty line, or only commas and spaces
+    if (last_filled > lay.width)
+        return out.problem(here, 0, {}, {}, {},
+                           L + " has " + std::to_string(last_filled) + " fields, the header has " +
+                               std::to_string(lay.width) + "; the row was not read");
+    if (n < lay.width_eff)
+        return out.problem(here, 0, {}, {}, {},
+                           L + " has " + std::to_string(n) + " fields, the header has " + std::to_string(lay.width_eff) +
+                               "; the row was not read");
+    const std::string_view unit = detail::trim(rp.field(static_cast<std::size_t>(lay.unit_col)));
+    if (unit.empty())
+        return out.problem(here, lay.unit_col + 1, {}, {}, {},
+                           L + ": the unit (column " + std::to_string(lay.unit_col + 1) + " '" + lay.names[lay.unit_col] +
+                               "') is blank; the row was not read");
+    std::string_view period;
+    if (lay.period_col >= 0 && static_cast<std::size_t>(lay.period_col) < n)
+        period = detail::trim(rp.field(static_cast<std::size_t>(lay.period_col)));
+    const std::size_t i = out.add_row(unit, period, here);
+    for (std::size_t k = 0; k < out.col_v.size(); ++k) {
+        out.col_v[k][i] = 0;
+        out.col_b[k][i] = 1;
+    }
+    const std::size_t cols = std::min(n, lay.width);
+    for (std::size_t c = 0; c < cols; ++c) {
+        const std::int32_t a = lay.action[c];
+        if (a >= 0) {
+            slow_cell(lay, rp, c, here, unit, i, out);
+        } else if (a == layout::unnamed) {
+            const std::string_view t = rp.field(c);
+            if (!blank_text(t))
+                out.problem(here, static_cast<int>(c) + 1, std::string(unit), {}, std::string(detail::trim(t)),
+                            L + ", column " + std::to_string(c + 1) + ": '" + quote_brief(detail::trim(t)) +
+                                "' under a column without a name (such columns must be empty)");
+        } else if (a == layout::period && period.empty()) {
+            out.problem(here, static_cast<int>(c) + 1, std::string(unit), lay.names[c], {},
+                        L + ": the period (column " + std::to_string(c + 1) + " '" + lay.names[c] + "') is blank");
+        }
+    }
+}
+
+piece_result parse_piece(const layout& lay, const piece& pc) {
+    piece_columns out(lay, pc);
+    if (bad_utf8(lay, pc, out.res)) return std::move(out.res);
+    const char* text = pc.text->data();
     record_parser rp(lay.delim);
     std::size_t pos = pc.begin;
     std::int64_t line = pc.first_line;
-    const std::string W = std::to_string(lay.width), W_eff = std::to_string(lay.width_eff);
     // Records that start before safe_end have a '\n' ahead: the fast path needs no bounds.
     const void* last_nl = pc.end > pc.begin ? memrchr(text + pc.begin, '\n', pc.end - pc.begin) : nullptr;
     const std::size_t safe_end = last_nl ? static_cast<std::size_t>(static_cast<const char*>(last_nl) - text) + 1 : pc.begin;
@@ -626,17 +742,12 @@ piece_result parse_piece(const layout& lay, const piece& pc) {
     while (pos < pc.end) {
         if (pos < safe_end) {
             std::string_view unit, period;
-            if (const char* next = fast_record(lay, text + pos, col_v.data(), col_b.data(), rows, unit, period)) {
-                if (!has_period || !period.empty()) {
-                    batch_chunk& ch = res.chunk;
-                    ch.units.emplace_back(unit);
-                    ch.periods.emplace_back(period);
-                    ch.rows.push_back(line);
-                    ++rows;
-                    pos = static_cast<std::size_t>(next - text);
-                    ++line;
-                    continue;
-                }
+            const char* next = fast_record(lay, text + pos, out.col_v.data(), out.col_b.data(), out.rows, unit, period);
+            if (next && (!has_period || !period.empty())) {
+                out.add_row(unit, period, line);
+                pos = static_cast<std::size_t>(next - text);
+                ++line;
+                continue;
             }
         }
         const auto st = rp.parse(text, pos, pc.end, pc.last);
@@ -644,105 +755,17 @@ piece_result parse_piece(const layout& lay, const piece& pc) {
         line += rp.lines;
         pos = rp.next;
         if (st == record_parser::status::incomplete) break;  // cannot happen: pieces end at boundaries
-        auto problem = [&](int column, std::string unit, std::string field, std::string cell_text, std::string message) {
-            read_problem p;
-            p.row = here;
-            p.column = column;
-            p.unit = std::move(unit);
-            p.field = std::move(field);
-            p.text = std::move(cell_text);
-            p.message = std::move(message);
-            problems.push_back(std::move(p));
-        };
-        auto L = [here] { return "line " + std::to_string(here); };
         if (st == record_parser::status::unterminated) {
             const std::int64_t opened = here + rp.quote_line;
-            problem(static_cast<int>(rp.size()) + 1, {}, {}, {},
-                    "a quote opened on line " + std::to_string(opened) + " (field " + std::to_string(rp.size() + 1) +
-                        ") is never closed; the record from " + L() + " to the end of the file was not read");
+            out.problem(here, static_cast<int>(rp.size()) + 1, {}, {}, {},
+                        "a quote opened on line " + std::to_string(opened) + " (field " + std::to_string(rp.size() + 1) +
+                            ") is never closed; the record from line " + std::to_string(here) +
+                            " to the end of the file was not read");
             break;
         }
-        const std::size_t n = rp.size();
-        std::size_t last_filled = 0;  // 1 + index of the last field that is not blank
-        for (std::size_t c = n; c > 0; --c)
-            if (!blank_text(rp.field(c - 1))) {
-                last_filled = c;
-                break;
-            }
-        if (last_filled == 0) continue;  // an empty line, or only commas and spaces
-        if (last_filled > lay.width) {
-            problem(0, {}, {}, {},
-                    L() + " has " + std::to_string(last_filled) + " fields, the header has " + W + "; the row was not read");
-            continue;
-        }
-        if (n < lay.width_eff) {
-            problem(0, {}, {}, {},
-                    L() + " has " + std::to_string(n) + " fields, the header has " + W_eff + "; the row was not read");
-            continue;
-        }
-        const std::string_view unit = detail::trim(rp.field(static_cast<std::size_t>(lay.unit_col)));
-        if (unit.empty()) {
-            problem(lay.unit_col + 1, {}, {}, {},
-                    L() + ": the unit (column " + std::to_string(lay.unit_col + 1) + " '" + lay.names[lay.unit_col] +
-                        "') is blank; the row was not read");
-            continue;
-        }
-        std::string_view period;
-        if (lay.period_col >= 0 && static_cast<std::size_t>(lay.period_col) < n)
-            period = detail::trim(rp.field(static_cast<std::size_t>(lay.period_col)));
-        const std::size_t i = rows++;
-        res.chunk.units.emplace_back(unit);
-        res.chunk.periods.emplace_back(period);
-        res.chunk.rows.push_back(here);
-        for (std::size_t k = 0; k < nfields; ++k) {
-            col_v[k][i] = 0;
-            col_b[k][i] = 1;
-        }
-        const std::size_t cols = std::min(n, lay.width);
-        for (std::size_t c = 0; c < cols; ++c) {
-            const std::int32_t a = lay.action[c];
-            if (a >= 0) {
-                const field_def& f = *lay.fields[static_cast<std::size_t>(a)];
-                const std::string_view t = rp.field(c);
-                cell v;
-                if (rp.junk(c)) {
-                    problem(static_cast<int>(c) + 1, std::string(unit), f.code, std::string(t),
-                            "text after the closing quote of a quoted cell");
-                    continue;
-                }
-                if (!detail::parse_cell_fast(f, t, v)) {
-                    try {
-                        v = parse_cell(f, t);
-                    } catch (const value_error& e) {
-                        problem(static_cast<int>(c) + 1, std::string(unit), f.code, std::string(detail::trim(t)), e.message());
-                        continue;
-                    } catch (const overflow_error&) {
-                        problem(static_cast<int>(c) + 1, std::string(unit), f.code, std::string(detail::trim(t)),
-                                too_large_message(f, t));
-                        continue;
-                    }
-                }
-                if (v.state == cell_state::value) {
-                    col_v[static_cast<std::size_t>(a)][i] = v.raw;
-                    col_b[static_cast<std::size_t>(a)][i] = 0;
-                }
-            } else if (a == layout::unnamed) {
-                const std::string_view t = rp.field(c);
-                if (!blank_text(t))
-                    problem(static_cast<int>(c) + 1, std::string(unit), {}, std::string(detail::trim(t)),
-                            L() + ", column " + std::to_string(c + 1) + ": '" + quote_brief(detail::trim(t)) +
-                                "' under a column without a name (such columns must be empty)");
-            } else if (a == layout::period && period.empty()) {
-                problem(static_cast<int>(c) + 1, std::string(unit), lay.names[c], {},
-                        L() + ": the period (column " + std::to_string(c + 1) + " '" + lay.names[c] + "') is blank");
-            }
-        }
+        slow_record(lay, rp, here, out);
     }
-    for (std::size_t k = 0; k < nfields; ++k) {
-        res.chunk.values[k].resize(rows);
-        res.chunk.blank[k].resize(rows);
-    }
-    return res;
+    return out.finish();
 }
 
 // ---------------------------------------------------------------- workers
@@ -871,142 +894,194 @@ std::optional<header_found> find_header(const std::string& text, bool at_eof, ch
     return std::nullopt;
 }
 
-read_result read_stream(byte_source& src, const std::string& file, std::shared_ptr<const form_schema> form,
-                        const csv_options& options) {
-    if (!form) throw value_error("read_csv needs a form", at_file(file));
-    text_stream in(src, file, options.encoding);
-    std::string text;
-    bool at_eof = !in.next(text);
-    std::size_t validated = 0;
-    auto validate = [&] {  // UTF-8 read so far, before any of it is looked at
-        if (!in.passthrough()) return;
-        const std::string_view rest(text.data() + validated, text.size() - validated);
+// Checks the UTF-8 read so far (when the stream passes bytes through), before any of it
+// is looked at; a character cut by the end is checked again with the next block.
+class utf8_guard {
+public:
+    utf8_guard(const text_stream& in, const std::string& file) : in_(in), file_(file) {}
+
+    void operator()(const std::string& text, bool at_eof) {
+        if (!in_.passthrough()) return;
+        const std::string_view rest(text.data() + validated_, text.size() - validated_);
         std::size_t whole = 0;
         const std::size_t ok = utf8_valid_prefix(rest, !at_eof, &whole);
         if (ok != rest.size()) {
-            const std::int64_t line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(validated + ok), '\n');
-            throw value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(in.file_offset(validated + ok)) +
+            const std::int64_t line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(validated_ + ok), '\n');
+            throw value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(in_.file_offset(validated_ + ok)) +
                                   " (line " + std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
-                              at_file(file, line));
+                              at_file(file_, line));
         }
-        validated += whole;  // a character cut by the end is checked again with the next block
-    };
-    validate();
+        validated_ += whole;
+    }
 
-    // The header: the first record (of the first 50) that names the unit and a field,
-    // with commas, else with tabs (Excel's "Unicode text").
+private:
+    const text_stream& in_;
+    const std::string& file_;
+    std::size_t validated_ = 0;
+};
+
+// The header: the first record (of the first 50) that names the unit and a field, with
+// commas, else with tabs (Excel's "Unicode text"); reads on while the records run past
+// the text read so far. Sets `delim`.
+header_found locate_header(text_stream& in, std::string& text, const std::string& file, const form_schema& form,
+                           const csv_options& options, char& delim) {
+    utf8_guard validate(in, file);
+    bool at_eof = !in.next(text);
+    validate(text, at_eof);
     std::optional<header_found> header;
-    char delim = ',';
+    delim = ',';
     for (;;) {
         bool more_comma = false, more_tab = false;
-        header = find_header(text, at_eof, ',', *form, options.strict, more_comma);
+        header = find_header(text, at_eof, ',', form, options.strict, more_comma);
         if (!header) {
-            header = find_header(text, at_eof, '\t', *form, options.strict, more_tab);
+            header = find_header(text, at_eof, '\t', form, options.strict, more_tab);
             if (header) delim = '\t';
         }
         if (header || at_eof || !(more_comma || more_tab)) break;
         at_eof = !in.next(text);
-        validate();
+        validate(text, at_eof);
     }
     if (!header)
         throw value_error("no header row found in the first " + std::to_string(header_search_records) +
                               " lines: a header names the unit column (unit, 单位代码, 填报单位, 单位, …) and at least one "
-                              "field of " + form->id + " by code (e.g. " + (form->fields.empty() ? std::string("01A") : form->fields.front().code) +
+                              "field of " + form.id + " by code (e.g. " + (form.fields.empty() ? std::string("01A") : form.fields.front().code) +
                               ") or concept key",
                           at_file(file));
+    return std::move(*header);
+}
 
-    read_result result{report_batch(form)};
+// What the reader says about the file besides its rows: the encoding, the delimiter,
+// lines skipped above the header, columns ignored; the header's problems.
+void header_notices(const text_stream& in, const csv_options& options, char delim, header_found& header,
+                    const form_schema& form, read_result& result) {
     result.encoding = in.encoding().name;
     const detected_encoding& enc = in.encoding();
     if (enc.name != "utf-8" && enc.name != "utf-8-sig" && options.encoding.empty())
         result.notices.push_back("read as " + enc.name + " (" + enc.reason + ")");
     if (delim == '\t') result.notices.push_back("the columns are separated by tabs");
-    if (!header->skipped.empty() || header->line > 1) {
-        std::string s = "skipped " + std::to_string(header->line - 1) + " line(s) above the header";
-        for (std::size_t i = 0; i < header->skipped.size(); ++i) {
+    if (!header.skipped.empty() || header.line > 1) {
+        std::string s = "skipped " + std::to_string(header.line - 1) + " line(s) above the header";
+        for (std::size_t i = 0; i < header.skipped.size(); ++i) {
             if (i == 3) {
                 s += ", …";
                 break;
             }
-            s += (i ? ", line " : ": line ") + std::to_string(header->skipped[i].first) + " '" +
-                 quote_brief(header->skipped[i].second) + "'";
+            s += (i ? ", line " : ": line ") + std::to_string(header.skipped[i].first) + " '" +
+                 quote_brief(header.skipped[i].second) + "'";
         }
         result.notices.push_back(s);
     }
-    column_map& map = header->map;
+    column_map& map = header.map;
     result.problems = std::move(map.problems);
     if (!map.ignored.empty()) {
-        std::string s = "ignored " + std::to_string(map.ignored.size()) + " column(s) that are no field of " + form->id + ":";
+        std::string s = "ignored " + std::to_string(map.ignored.size()) + " column(s) that are no field of " + form.id + ":";
         for (std::size_t i = 0; i < map.ignored.size(); ++i) {
             s += (i ? ", column " : " column ") + std::to_string(map.ignored[i] + 1) + " '" + map.ignored_names[i] + "'";
             result.ignored_columns.push_back(map.ignored_names[i]);
         }
         result.notices.push_back(s);
     }
+}
 
+// What each column of a record is (a field, the unit, the period, ignored, unnamed).
+layout make_layout(const form_schema& form, const std::string& file, char delim, bool validate_utf8,
+                   const header_found& header) {
+    const column_map& map = header.map;
     layout lay;
-    lay.form = form.get();
+    lay.form = &form;
     lay.file = file;
     lay.delim = delim;
-    lay.validate_utf8 = in.passthrough();
-    lay.width = header->names.size();
+    lay.validate_utf8 = validate_utf8;
+    lay.width = header.names.size();
     lay.action.assign(lay.width, layout::ignored);
     for (int c : map.unnamed) lay.action[static_cast<std::size_t>(c)] = layout::unnamed;
     for (std::size_t k = 0; k < map.fields.size(); ++k) {
         lay.action[static_cast<std::size_t>(map.field_columns[k])] = static_cast<std::int32_t>(k);
-        lay.fields.push_back(&form->fields[map.fields[k]]);
+        lay.fields.push_back(&form.fields[map.fields[k]]);
     }
     lay.unit_col = map.unit;
     lay.period_col = map.period;
     lay.action[static_cast<std::size_t>(map.unit)] = layout::unit;
     if (map.period >= 0) lay.action[static_cast<std::size_t>(map.period)] = layout::period;
-    for (const auto& n : header->names) lay.names.emplace_back(detail::trim(n));
+    for (const auto& n : header.names) lay.names.emplace_back(detail::trim(n));
     for (std::size_t c = 0; c < lay.width; ++c)
         if (lay.action[c] != layout::unnamed) lay.width_eff = c + 1;
+    return lay;
+}
 
-    batch_builder builder(form, map.fields);
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    const unsigned threads = std::min(options.threads == 0 ? hw : options.threads, 256u);
-    std::unique_ptr<piece_pool> pool;
-    if (threads > 1) pool = std::make_unique<piece_pool>(lay, threads);
-    const std::size_t max_in_flight = 2 * static_cast<std::size_t>(threads);
+// Pieces to the parser threads (or parsed here, with one thread) and their chunks into
+// the builder, in file order; at most 2 pieces a thread in flight.
+class piece_feed {
+public:
+    piece_feed(const layout& lay, batch_builder& builder, const byte_source& src, const csv_options& options)
+        : lay_(lay), builder_(builder), src_(src), options_(options) {
+        const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+        const unsigned threads = std::min(options.threads == 0 ? hw : options.threads, 256u);
+        if (threads > 1) pool_ = std::make_unique<piece_pool>(lay, threads);
+        max_in_flight_ = 2 * static_cast<std::size_t>(threads);
+    }
 
-    bool reserved = false;
-    auto absorb = [&](piece_result r, const piece* pc) {
-        if (r.failure) std::rethrow_exception(r.failure);
-        if (r.fatal) throw *r.fatal;
-        if (!reserved && pc && pc->lines > 0 && src.size() > 0) {
-            // Rows expected from the first piece's line length; untouched memory is free.
-            const double per_line = static_cast<double>(pc->end - pc->begin) / static_cast<double>(pc->lines);
-            builder.reserve(static_cast<std::size_t>(static_cast<double>(src.size()) / per_line * 1.1) + 1024);
-            reserved = true;
-        }
-        builder.append(std::move(r.chunk));
-        if (options.progress) options.progress(builder.size());
-    };
-    std::optional<piece> first_piece;  // kept (without its text) for the reserve estimate
-    auto dispatch = [&](piece pc) {
-        if (!pool) {
-            piece_result r = parse_piece(lay, pc);
+    void dispatch(piece pc) {
+        if (!pool_) {
+            piece_result r = parse_piece(lay_, pc);
             pc.text.reset();
             absorb(std::move(r), &pc);
             return;
         }
-        if (!first_piece) {
-            first_piece = pc;
-            first_piece->text.reset();
+        if (!first_piece_) {
+            first_piece_ = pc;
+            first_piece_->text.reset();
         }
-        while (pool->in_flight() >= max_in_flight) absorb(pool->take(), &*first_piece);
-        pool->submit(std::move(pc));
-    };
+        while (pool_->in_flight() >= max_in_flight_) absorb(pool_->take(), &*first_piece_);
+        pool_->submit(std::move(pc));
+    }
 
-    // The data: text from the header's end on, cut into pieces at record boundaries.
-    auto buf = std::make_shared<std::string>();
-    buf->assign(text, header->end, std::string::npos);
-    std::uint64_t buf_offset = in.file_offset(header->end);  // file offset of (*buf)[0] (UTF-8 only)
-    std::string().swap(text);
-    std::int64_t line = header->next_line;
+    void drain() {
+        if (pool_)
+            while (pool_->in_flight() > 0) absorb(pool_->take(), first_piece_ ? &*first_piece_ : nullptr);
+        pool_.reset();
+    }
+
+private:
+    void absorb(piece_result r, const piece* pc) {
+        if (r.failure) std::rethrow_exception(r.failure);
+        if (r.fatal) throw *r.fatal;
+        if (!reserved_ && pc && pc->lines > 0 && src_.size() > 0) {
+            // Rows expected from the first piece's line length; untouched memory is free.
+            const double per_line = static_cast<double>(pc->end - pc->begin) / static_cast<double>(pc->lines);
+            builder_.reserve(static_cast<std::size_t>(static_cast<double>(src_.size()) / per_line * 1.1) + 1024);
+            reserved_ = true;
+        }
+        builder_.append(std::move(r.chunk));
+        if (options_.progress) options_.progress(builder_.size());
+    }
+
+    const layout& lay_;
+    batch_builder& builder_;
+    const byte_source& src_;
+    const csv_options& options_;
+    std::unique_ptr<piece_pool> pool_;
+    std::size_t max_in_flight_ = 0;
+    bool reserved_ = false;
+    std::optional<piece> first_piece_;  // kept (without its text) for the reserve estimate
+};
+
+// The data: text from the header's end on (`buf`, whose [0] is at file offset
+// `buf_offset`, line `line`), cut into pieces at record boundaries as blocks are read.
+void feed_pieces(text_stream& in, const byte_source& src, std::shared_ptr<std::string> buf, std::uint64_t buf_offset,
+                 std::int64_t line, char delim, piece_feed& feed) {
     boundary_scanner scanner(delim);
+    auto make_piece = [&](std::size_t begin, std::size_t end) {
+        piece pc;
+        pc.text = buf;
+        pc.begin = begin;
+        pc.end = end;
+        pc.first_line = line;
+        pc.file_offset = buf_offset + begin;
+        pc.lines = std::count(buf->begin() + static_cast<std::ptrdiff_t>(begin), buf->begin() + static_cast<std::ptrdiff_t>(end), '\n');
+        line += pc.lines;
+        return pc;
+    };
     for (;;) {
         // Cut what is complete into pieces of about piece_bytes.
         const std::size_t piece_bytes = piece_size();
@@ -1021,16 +1096,8 @@ read_result read_stream(byte_source& src, const std::string& file, std::shared_p
                 if (block_end) break;  // the scanner waits before a quote at the very end
                 continue;
             }
-            piece pc;
-            pc.text = buf;
-            pc.begin = start;
-            pc.end = cut;
-            pc.first_line = line;
-            pc.file_offset = buf_offset + start;
-            pc.lines = std::count(buf->begin() + static_cast<std::ptrdiff_t>(start), buf->begin() + static_cast<std::ptrdiff_t>(cut), '\n');
-            line += pc.lines;
+            feed.dispatch(make_piece(start, cut));
             start = cut;
-            dispatch(std::move(pc));
             if (block_end) break;
         }
         // Carry the unfinished record into a fresh buffer and read on.
@@ -1043,20 +1110,31 @@ read_result read_stream(byte_source& src, const std::string& file, std::shared_p
         if (!in.next(*buf)) break;
     }
     if (!buf->empty()) {  // the last record(s): no newline at the end, or an open quote
-        piece pc;
-        pc.text = buf;
-        pc.begin = 0;
-        pc.end = buf->size();
-        pc.first_line = line;
-        pc.file_offset = buf_offset;
-        pc.lines = std::count(buf->begin(), buf->end(), '\n');
+        piece pc = make_piece(0, buf->size());
         pc.last = true;
-        dispatch(std::move(pc));
+        feed.dispatch(std::move(pc));
     }
-    buf.reset();
-    if (pool)
-        while (pool->in_flight() > 0) absorb(pool->take(), first_piece ? &*first_piece : nullptr);
-    pool.reset();
+}
+
+read_result read_stream(byte_source& src, const std::string& file, std::shared_ptr<const form_schema> form,
+                        const csv_options& options) {
+    if (!form) throw value_error("read_csv needs a form", at_file(file));
+    text_stream in(src, file, options.encoding);
+    std::string text;
+    char delim = ',';
+    header_found header = locate_header(in, text, file, *form, options, delim);
+    read_result result{report_batch(form)};
+    header_notices(in, options, delim, header, *form, result);
+    const layout lay = make_layout(*form, file, delim, in.passthrough(), header);
+
+    batch_builder builder(form, header.map.fields);
+    piece_feed feed(lay, builder, src, options);
+    auto buf = std::make_shared<std::string>();
+    buf->assign(text, header.end, std::string::npos);
+    const std::uint64_t buf_offset = in.file_offset(header.end);  // file offset of (*buf)[0] (UTF-8 only)
+    std::string().swap(text);
+    feed_pieces(in, src, std::move(buf), buf_offset, header.next_line, delim, feed);
+    feed.drain();
 
     auto& found = builder.problems();
     result.problems.insert(result.problems.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));

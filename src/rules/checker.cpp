@@ -141,6 +141,8 @@ private:
         x.tolerance = t;
     }
 
+    // Checks node i and its arguments, filling its node_info; false (with a diagnostic)
+    // when it is not well formed. Each kind's rules are in its own function.
     bool visit(int i, bool in_is_missing) {
         node& n = at(i);
         node_info& x = inf(i);
@@ -151,99 +153,108 @@ private:
             case node_kind::boolean:
                 x.boolean = true;
                 return true;
-            case node_kind::field: {
-                auto f = form_.find(n.name);
-                if (!f) {
-                    diag(i, "unknown field '" + n.name + "': form " + form_.id + " has no such code or key");
-                    return false;
-                }
-                const field_def& fd = form_.fields[*f];
-                x.field = static_cast<int>(*f);
-                x.unit = fd.unit;
-                x.money = fd.type == field_type::money;
-                x.den = detail::pow10(fd.scale);
-                if (x.money) {
-                    x.money_terms = 1;
-                    x.half_units = fd.decimals < fd.scale ? 5 * detail::pow10(fd.scale - fd.decimals - 1) : 0;
-                }
-                return true;
-            }
+            case node_kind::field: return visit_field(i);
             case node_kind::range:
                 diag(i, "a range 'a:b' is only allowed inside sum(), min() or max()");
                 return false;
             case node_kind::neg:
-            case node_kind::abs: {
-                if (n.kind == node_kind::abs && n.args.size() != 1) {
-                    diag(i, "abs() takes exactly one argument");
-                    return false;
-                }
-                if (!visit(n.args[0], in_is_missing) || !need_number(n.args[0], n.kind == node_kind::neg ? "'-'" : "abs()"))
-                    return false;
-                x = inf(n.args[0]);
-                x.field = -1;
-                if (n.kind == node_kind::abs) x.money_terms = 0, x.half_units = 0;
-                return true;
-            }
-            case node_kind::add:
-            case node_kind::sub:
-            case node_kind::mul:
-            case node_kind::div:
-            case node_kind::eq:
-            case node_kind::ne:
-            case node_kind::lt:
-            case node_kind::le:
-            case node_kind::gt:
-            case node_kind::ge:
-                return binary(i);
+            case node_kind::abs: return visit_sign(i, in_is_missing);
             case node_kind::logical_and:
             case node_kind::logical_or:
-            case node_kind::implies: {
-                const char* what = n.kind == node_kind::implies ? "'if … then'" : n.kind == node_kind::logical_and ? "'and'" : "'or'";
-                bool ok = visit(n.args[0], false) & visit(n.args[1], false);
-                if (!ok) return false;
-                ok = need_condition(n.args[0], what) & need_condition(n.args[1], what);
-                x.boolean = true;
-                return ok;
-            }
+            case node_kind::implies: return visit_connective(i);
             case node_kind::logical_not:
                 if (!visit(n.args[0], false) || !need_condition(n.args[0], "'not'")) return false;
                 x.boolean = true;
                 return true;
             case node_kind::sum:
             case node_kind::min:
-            case node_kind::max:
-                return variadic(i);
-            case node_kind::is_missing: {
-                if (n.args.size() != 1) {
-                    diag(i, "is_missing() takes exactly one field");
-                    return false;
-                }
-                const int a = n.args[0];
-                const node_kind k = at(a).kind;
-                if (k != node_kind::field && k != node_kind::prev && k != node_kind::children_sum) {
-                    diag(a, "is_missing() takes a field (or prev(field)), not an expression");
-                    return false;
-                }
-                if (!visit(a, true)) return false;
-                x.boolean = true;
-                return true;
-            }
+            case node_kind::max: return variadic(i);
+            case node_kind::is_missing: return visit_is_missing(i);
             case node_kind::prev:
-            case node_kind::children_sum: {
-                const char* name = n.kind == node_kind::prev ? "prev()" : "children_sum()";
-                if (n.args.size() != 1 || at(n.args[0]).kind != node_kind::field) {
-                    diag(i, std::string(name) + " takes exactly one field");
-                    return false;
-                }
-                if (!visit(n.args[0], in_is_missing)) return false;
-                const value_source src = n.kind == node_kind::prev ? value_source::previous : value_source::children;
-                inf(n.args[0]).source = src;
-                x = inf(n.args[0]);
-                x.source = src;
-                return true;
-            }
+            case node_kind::children_sum: return visit_source(i, in_is_missing);
+            default: return binary(i);  // add, sub, mul, div and the comparisons
         }
-        return false;
+    }
+
+    bool visit_field(int i) {
+        node& n = at(i);
+        node_info& x = inf(i);
+        auto f = form_.find(n.name);
+        if (!f) {
+            diag(i, "unknown field '" + n.name + "': form " + form_.id + " has no such code or key");
+            return false;
+        }
+        const field_def& fd = form_.fields[*f];
+        x.field = static_cast<int>(*f);
+        x.unit = fd.unit;
+        x.money = fd.type == field_type::money;
+        x.den = detail::pow10(fd.scale);
+        if (x.money) {
+            x.money_terms = 1;
+            x.half_units = fd.decimals < fd.scale ? 5 * detail::pow10(fd.scale - fd.decimals - 1) : 0;
+        }
+        return true;
+    }
+
+    // -a and abs(a): a number; abs() loses the money terms' rounding (|a| is no sum).
+    bool visit_sign(int i, bool in_is_missing) {
+        node& n = at(i);
+        node_info& x = inf(i);
+        if (n.kind == node_kind::abs && n.args.size() != 1) {
+            diag(i, "abs() takes exactly one argument");
+            return false;
+        }
+        if (!visit(n.args[0], in_is_missing) || !need_number(n.args[0], n.kind == node_kind::neg ? "'-'" : "abs()"))
+            return false;
+        x = inf(n.args[0]);
+        x.field = -1;
+        if (n.kind == node_kind::abs) x.money_terms = 0, x.half_units = 0;
+        return true;
+    }
+
+    // and, or, if … then: two conditions (both checked, so that both are diagnosed).
+    bool visit_connective(int i) {
+        node& n = at(i);
+        const char* what = n.kind == node_kind::implies ? "'if … then'" : n.kind == node_kind::logical_and ? "'and'" : "'or'";
+        bool ok = visit(n.args[0], false) & visit(n.args[1], false);
+        if (!ok) return false;
+        ok = need_condition(n.args[0], what) & need_condition(n.args[1], what);
+        inf(i).boolean = true;
+        return ok;
+    }
+
+    bool visit_is_missing(int i) {
+        node& n = at(i);
+        if (n.args.size() != 1) {
+            diag(i, "is_missing() takes exactly one field");
+            return false;
+        }
+        const int a = n.args[0];
+        const node_kind k = at(a).kind;
+        if (k != node_kind::field && k != node_kind::prev && k != node_kind::children_sum) {
+            diag(a, "is_missing() takes a field (or prev(field)), not an expression");
+            return false;
+        }
+        if (!visit(a, true)) return false;
+        inf(i).boolean = true;
+        return true;
+    }
+
+    // prev(field), children_sum(field): the field from another source.
+    bool visit_source(int i, bool in_is_missing) {
+        node& n = at(i);
+        const char* name = n.kind == node_kind::prev ? "prev()" : "children_sum()";
+        if (n.args.size() != 1 || at(n.args[0]).kind != node_kind::field) {
+            diag(i, std::string(name) + " takes exactly one field");
+            return false;
+        }
+        if (!visit(n.args[0], in_is_missing)) return false;
+        const value_source src = n.kind == node_kind::prev ? value_source::previous : value_source::children;
+        inf(n.args[0]).source = src;
+        node_info& x = inf(i);
+        x = inf(n.args[0]);
+        x.source = src;
+        return true;
     }
 
     bool binary(int i) {

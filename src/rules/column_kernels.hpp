@@ -1,15 +1,19 @@
 #pragma once
 // Column kernels of the batch VM: comparisons written straight to bit words (bit i of
 // out[i / 64]: row i holds), sums, differences and scalings with their overflow flags as
-// bit words (ORed into e[i / 64]). Each kernel exists for three instruction sets — plain
-// C++, AVX2 and AVX-512 — and the best one the CPU has is picked once, at first use, as
-// numpy dispatches; UNIONSTAT_SIMD=baseline|avx2 lowers the pick, so that the tests can
-// run every variant on one machine. Calls are per chunk of rows: the indirect call costs
-// nothing measurable. Private to src/.
+// bit words (ORed into e[i / 64]). Organised as simdjson organises its implementations:
+// each instruction set has its own file over a shared scalar header (kernels/scalar.hpp;
+// the meaning of a comparison is in comparison.hpp) — kernels/baseline.cpp (plain C++),
+// kernels/avx2.cpp, kernels/avx512.cpp, each compiled under its own target region — and
+// each gives one kernel_table; kernels/dispatch.cpp picks the best table the CPU runs
+// once, at first use, as numpy dispatches. UNIONSTAT_SIMD=baseline|avx2 lowers the pick;
+// the kernel tests run every table this CPU has against the scalar semantics. Calls are
+// per chunk of rows: the indirect call costs nothing measurable. Private to src/.
 
 #include <cstddef>
 #include <cstdint>
 
+#include "comparison.hpp"
 #include "unionstat/rules/program.hpp"
 
 namespace unionstat {
@@ -25,42 +29,6 @@ level active() noexcept;
 
 /// "baseline", "avx2" or "avx512".
 const char* to_string(level l) noexcept;
-
-/// A comparison as the kernels know it.
-enum class cmp_kind { gt, ge, lt, le, eq, ne };
-
-inline cmp_kind kind_of(opcode op) noexcept {
-    switch (op) {
-        case opcode::gt: return cmp_kind::gt;
-        case opcode::ge: return cmp_kind::ge;
-        case opcode::lt: return cmp_kind::lt;
-        case opcode::le: return cmp_kind::le;
-        case opcode::eq: return cmp_kind::eq;
-        default: return cmp_kind::ne;
-    }
-}
-
-/// The comparison with its sides swapped (k < y is y > k).
-inline cmp_kind mirror(cmp_kind k) noexcept {
-    switch (k) {
-        case cmp_kind::gt: return cmp_kind::lt;
-        case cmp_kind::lt: return cmp_kind::gt;
-        case cmp_kind::ge: return cmp_kind::le;
-        case cmp_kind::le: return cmp_kind::ge;
-        default: return k;
-    }
-}
-
-inline bool compare1(cmp_kind k, std::int64_t x, std::int64_t y) noexcept {
-    switch (k) {
-        case cmp_kind::gt: return x > y;
-        case cmp_kind::ge: return x >= y;
-        case cmp_kind::lt: return x < y;
-        case cmp_kind::le: return x <= y;
-        case cmp_kind::eq: return x == y;
-        default: return x != y;
-    }
-}
 
 /// A chunk of values a kernel reads: int64, or int32 where a narrow column of the
 /// batch is read in place.
@@ -98,6 +66,29 @@ void within(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out,
 
 /// Set bits in w[0 .. words).
 std::size_t popcount(const std::uint64_t* w, std::size_t words);
+
+/// The kernels of one instruction set, with the contracts of the functions above.
+struct kernel_table {
+    void (*scale)(operand, std::int64_t, std::int64_t*, std::uint64_t*, std::size_t);
+    void (*add)(operand, operand, std::int64_t*, std::uint64_t*, std::size_t, bool);
+    void (*compare)(cmp_kind, operand, operand, std::int64_t, std::uint64_t*, std::size_t);
+    std::size_t (*popcount)(const std::uint64_t*, std::size_t);
+    void (*sum)(const operand*, std::size_t, std::int64_t*, std::uint64_t*, std::size_t);
+    void (*within)(opcode, operand, operand, std::int64_t, std::uint64_t*, std::uint64_t*, std::size_t);
+};
+
+/// Whether this CPU and OS run level l, and this build has its kernels.
+bool supported(level l) noexcept;
+
+/// The kernels of level l (whether or not they are the active ones, for the tests);
+/// nullptr when !supported(l).
+const kernel_table* table(level l) noexcept;
+
+/// Each instruction set's table, defined in its own file (nullptr where the build has
+/// none: avx2 and avx512 off x86-64). Calling a table's kernels needs supported().
+const kernel_table* baseline_table() noexcept;
+const kernel_table* avx2_table() noexcept;
+const kernel_table* avx512_table() noexcept;
 
 }  // namespace simd
 }  // namespace rules

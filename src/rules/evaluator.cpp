@@ -1,15 +1,15 @@
 #include "unionstat/rules/evaluator.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
-#include <thread>
 #include <tuple>
 #include <unordered_map>
 
+#include "../parallel_for.hpp"
 #include "column_kernels.hpp"
 #include "kernel.hpp"
 #include "unionstat/forms/cell.hpp"
@@ -160,66 +160,79 @@ bool level_allowed(const rule_def& def, std::optional<unit_level> level) {
     return std::find(def.levels.begin(), def.levels.end(), *level) != def.levels.end();
 }
 
+// Why a rule is skipped on this report, or reason::none when it is evaluated.
+reason skip_reason(const compiled_rule& rule, walker& w, const eval_context& ctx) {
+    const checked_rule& c = rule.checked();
+    if (!level_allowed(rule.def(), ctx.level)) return reason::level;
+    std::size_t blanks = 0;
+    bool no_prev = false;
+    for (const auto& [src, f] : c.refs) {
+        if (!w.field(src, f)) ++blanks;
+        if (src == value_source::previous && !ctx.previous) no_prev = true;
+    }
+    const bool skip = (c.missing == missing_strategy::skip_if_any_missing && blanks > 0) ||
+                      (c.missing == missing_strategy::skip_if_all_missing && !c.refs.empty() && blanks == c.refs.size());
+    if (!skip) return reason::none;
+    return no_prev ? reason::no_previous : reason::missing;
+}
+
+// The reported sides of a comparison rule and their difference, exact, where they did
+// not overflow.
+void report_sides(const compiled_rule& rule, walker& w, rule_outcome& o) {
+    const checked_rule& c = rule.checked();
+    const int a = rule.lhs_register(), b = rule.rhs_register();
+    const std::int64_t lv = w.eval(a), rv = w.eval(b);
+    if (!w.err[static_cast<std::size_t>(a)]) o.lhs = format_ratio(lv, rule.lhs_den());
+    if (!w.err[static_cast<std::size_t>(b)]) o.rhs = format_ratio(rv, rule.rhs_den());
+    if (!o.lhs || !o.rhs) return;
+    const node_info& x = c.info[static_cast<std::size_t>(c.report_node)];
+    const wide_int d = wide_int(lv) * x.lhs_factor - wide_int(rv) * x.rhs_factor;
+    if (detail::fits_int64(d)) o.difference = format_ratio(static_cast<std::int64_t>(d), x.common_den);
+}
+
+// The messages of a failed or erring rule, in Chinese and English.
+void set_messages(const compiled_rule& rule, const report& r, rule_outcome& o) {
+    const rule_def& def = rule.def();
+    o.message = def.message.empty() ? def.check : fill_message(def.message, r);
+    o.message_en = def.message_en.empty() ? def.check
+                                          : fill(def.message_en, r.form(), true, [&](std::size_t f) { return r.raw()[f]; });
+    if (o.st == status::error) {
+        o.message += "（计算溢出）";
+        o.message_en += " (arithmetic overflow)";
+    }
+}
+
+rule_outcome evaluate_rule(const rule_set& rules, std::size_t ri, const report& r, const eval_context& ctx) {
+    const compiled_rule& rule = rules[ri];
+    rule_outcome o;
+    o.rule = ri;
+    o.rule_id = rule.def().id;
+    o.sev = rule.def().sev;
+    for (int f : rule.fields()) o.fields.push_back(r.form().fields[static_cast<std::size_t>(f)].code);
+    walker w(rule, r, ctx);
+    if (const reason why = skip_reason(rule, w, ctx); why != reason::none) {
+        o.st = status::skipped;
+        o.why = why;
+        return o;
+    }
+    const std::int64_t v = w.eval(rule.result_register());
+    if (w.err[static_cast<std::size_t>(rule.result_register())]) {
+        o.st = status::error;
+        o.why = reason::overflow;
+    } else {
+        o.st = v ? status::pass : status::fail;
+    }
+    if (rule.checked().report_node >= 0) report_sides(rule, w, o);
+    if (o.st == status::fail || o.st == status::error) set_messages(rule, r, o);
+    return o;
+}
+
 }  // namespace
 
 report_result evaluate(const rule_set& rules, const report& r, const eval_context& ctx) {
     report_result out;
     out.outcomes.reserve(rules.size());
-    const form_schema& form = r.form();
-    for (std::size_t ri = 0; ri < rules.size(); ++ri) {
-        const compiled_rule& rule = rules[ri];
-        const checked_rule& c = rule.checked();
-        rule_outcome o;
-        o.rule = ri;
-        o.rule_id = rule.def().id;
-        o.sev = rule.def().sev;
-        for (int f : rule.fields()) o.fields.push_back(form.fields[static_cast<std::size_t>(f)].code);
-        walker w(rule, r, ctx);
-        std::size_t blanks = 0;
-        bool no_prev = false;
-        for (const auto& [src, f] : c.refs) {
-            if (!w.field(src, f)) ++blanks;
-            if (src == value_source::previous && !ctx.previous) no_prev = true;
-        }
-        if (!level_allowed(rule.def(), ctx.level)) {
-            o.st = status::skipped;
-            o.why = reason::level;
-        } else if ((c.missing == missing_strategy::skip_if_any_missing && blanks > 0) ||
-                   (c.missing == missing_strategy::skip_if_all_missing && !c.refs.empty() && blanks == c.refs.size())) {
-            o.st = status::skipped;
-            o.why = no_prev ? reason::no_previous : reason::missing;
-        } else {
-            const std::int64_t v = w.eval(rule.result_register());
-            if (w.err[static_cast<std::size_t>(rule.result_register())]) {
-                o.st = status::error;
-                o.why = reason::overflow;
-            } else {
-                o.st = v ? status::pass : status::fail;
-            }
-            if (c.report_node >= 0) {
-                const int a = rule.lhs_register(), b = rule.rhs_register();
-                const std::int64_t lv = w.eval(a), rv = w.eval(b);
-                if (!w.err[static_cast<std::size_t>(a)]) o.lhs = format_ratio(lv, rule.lhs_den());
-                if (!w.err[static_cast<std::size_t>(b)]) o.rhs = format_ratio(rv, rule.rhs_den());
-                if (o.lhs && o.rhs) {
-                    const node_info& x = c.info[static_cast<std::size_t>(c.report_node)];
-                    const wide_int d = wide_int(lv) * x.lhs_factor - wide_int(rv) * x.rhs_factor;
-                    if (detail::fits_int64(d)) o.difference = format_ratio(static_cast<std::int64_t>(d), x.common_den);
-                }
-            }
-        }
-        if (o.st == status::fail || o.st == status::error) {
-            o.message = rule.def().message.empty() ? rule.def().check : fill_message(rule.def().message, r);
-            o.message_en = rule.def().message_en.empty()
-                               ? rule.def().check
-                               : fill(rule.def().message_en, form, true, [&](std::size_t f) { return r.raw()[f]; });
-            if (o.st == status::error) {
-                o.message += "（计算溢出）";
-                o.message_en += " (arithmetic overflow)";
-            }
-        }
-        out.outcomes.push_back(std::move(o));
-    }
+    for (std::size_t ri = 0; ri < rules.size(); ++ri) out.outcomes.push_back(evaluate_rule(rules, ri, r, ctx));
     return out;
 }
 
@@ -261,14 +274,9 @@ namespace {
 
 constexpr std::size_t chunk = batch_chunk_rows;
 
-struct partial {
-    std::vector<rule_counts> counts;
-    std::vector<std::uint32_t> row, rule;
-    std::vector<status> st;
-    std::vector<reason> why;
-    std::vector<std::int64_t> lhs, rhs;
-};
-
+// What one thread gathers: the batch's result structure, its listed pairs in the
+// order that thread met them (merged and sorted at the end).
+using partial = batch_result;
 
 class vm {
 public:
@@ -512,98 +520,137 @@ private:
         return true;
     }
 
+    // Register r as written next: its own chunk, wide numbers (the instruction then
+    // re-points it, e.g. at a column read in place, or marks it as bit words).
+    std::int64_t* reset(int r) {
+        const auto ri = static_cast<std::size_t>(r);
+        std::int64_t* d = own(r);
+        ptr_[ri] = d;
+        narrow_[ri] = false;
+        bits_[ri] = false;
+        is_const_[ri] = false;
+        return d;
+    }
+
+    // Runs instruction `at` of the rule on the chunk's n rows.
     void exec(const rule_plan& p, std::size_t at, std::size_t c0, std::size_t n, bool zero_blanks) {
         if (p.folded[at]) return;  // part of a sum run by the chain's last add
         const instruction& in = rules_[p.rule].code()[at];
-        const auto di = static_cast<std::size_t>(in.dst);
-        std::int64_t* d = own(in.dst);
+        std::int64_t* d = reset(in.dst);
         auto* dw = reinterpret_cast<std::uint64_t*>(d);  // a condition's bit words
-        ptr_[di] = d;
-        narrow_[di] = false;
-        bits_[di] = false;
-        is_const_[di] = false;
-        const std::size_t nw = (n + 63) / 64;
-        switch (in.op) {
-            case opcode::load: load(in, c0, n, zero_blanks); return;
-            case opcode::is_missing:
-                missing_words(in.source, in.field, c0, n, dw);
-                bits_[di] = true;
-                return;
-            case opcode::constant:
-                ptr_[di] = p.constant[at];
-                is_const_[di] = true;
-                return;
-            default: break;
-        }
-        if (const int slot = p.shared[at]; slot >= 0) {
-            // Made by an earlier rule in this chunk, or made here for the later ones.
-            auto* words_of = shared_.data() + static_cast<std::size_t>(slot) * words;
-            ptr_[di] = words_of;
-            bits_[di] = true;
-            if (shared_chunk_[static_cast<std::size_t>(slot)] == c0) return;
-            shared_chunk_[static_cast<std::size_t>(slot)] = c0;
-            dw = words_of;
-        }
-        const simd::operand a = arg(in.a), b = arg(in.b);
-        if (const auto& ops = p.sum_of[at]; !ops.empty()) {
-            simd::operand args[max_sum];
-            const std::size_t k = std::min(ops.size(), max_sum);
-            for (std::size_t j = 0; j < k; ++j) args[j] = arg(ops[j]);
-            simd::sum(args, k, d, errors(n), n);
-            for (std::size_t j = k; j < ops.size(); ++j) simd::add(d, arg(ops[j]), d, errors(n), n, false);  // (very long sums)
-            return;
-        }
+        if (exec_leaf(p, at, in, c0, n, zero_blanks)) return;
+        if (p.shared[at] >= 0 && !claim_shared(p.shared[at], in.dst, c0, dw)) return;
+        if (!p.sum_of[at].empty()) return exec_sum(p.sum_of[at], d, n);
         switch (in.op) {
             case opcode::logical_and:
             case opcode::logical_or:
             case opcode::implies:
-            case opcode::logical_not: {
-                const std::uint64_t* x = condition(in.a, n, scratch_a_);
-                const std::uint64_t* y = in.b >= 0 ? condition(in.b, n, scratch_b_) : nullptr;
-                switch (in.op) {
-                    case opcode::logical_and: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] & y[w]; break;
-                    case opcode::logical_or: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] | y[w]; break;
-                    case opcode::implies: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w] | y[w]; break;
-                    default: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w]; break;
-                }
-                bits_[di] = true;  // (bits past the chunk's rows are garbage: readers mask them)
-                return;
-            }
-            case opcode::scale:
-                if (in.k == 1) ptr_[di] = a.p, narrow_[di] = a.narrow;  // registers are read-only views
-                else simd::scale(a, in.k, d, errors(n), n);
-                return;
+            case opcode::logical_not: return exec_logic(in, dw, n);
+            case opcode::scale: return exec_scale(in, d, n);
             case opcode::add:
-            case opcode::sub:
+            case opcode::sub: return exec_add(in, d, n);
             case opcode::eq:
             case opcode::ne:
             case opcode::lt:
             case opcode::le:
             case opcode::gt:
-            case opcode::ge: {
-                // Bring both sides to the common denominator, then one subtraction.
-                if (in.t == 0 && in.op != opcode::add && in.op != opcode::sub && compare_with_number(in, a, b, dw, n)) {
-                    bits_[di] = true;
-                    return;
-                }
-                simd::operand x = a, y = b;
-                if (in.ka != 1) simd::scale(a, in.ka, tmp_a_, errors(n), n), x = tmp_a_;
-                if (in.kb != 1) simd::scale(b, in.kb, tmp_b_, errors(n), n), y = tmp_b_;
-                if (in.op == opcode::add || in.op == opcode::sub) {
-                    simd::add(x, y, d, errors(n), n, in.op == opcode::sub);
-                    return;
-                }
-                bits_[di] = true;
-                if (in.t == 0) {  // exact comparisons need no subtraction and cannot overflow
-                    simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);  // (either width)
-                    return;
-                }
-                simd::within(in.op, x, y, in.t, dw, errors(n), n);  // the difference in registers, in one pass
-                return;
-            }
-            default: break;
+            case opcode::ge: return exec_compare(in, dw, n);
+            default: return exec_scalar(in, d, n);
         }
-        // The rest (mul, neg, abs, min, max) through the shared scalar kernel.
+    }
+
+    // The instructions that read no register: a field, its blanks, a number. False for
+    // the others.
+    bool exec_leaf(const rule_plan& p, std::size_t at, const instruction& in, std::size_t c0, std::size_t n,
+                   bool zero_blanks) {
+        const auto di = static_cast<std::size_t>(in.dst);
+        switch (in.op) {
+            case opcode::load: load(in, c0, n, zero_blanks); return true;
+            case opcode::is_missing:
+                missing_words(in.source, in.field, c0, n, reinterpret_cast<std::uint64_t*>(own(in.dst)));
+                bits_[di] = true;
+                return true;
+            case opcode::constant:
+                ptr_[di] = p.constant[at];
+                is_const_[di] = true;
+                return true;
+            default: return false;
+        }
+    }
+
+    // Points register r at the bit words of a comparison shared across rules (see
+    // rule_plan::shared). False when an earlier rule made them in this chunk; else they
+    // are to be made here, in `dw`, for the later ones.
+    bool claim_shared(int slot, int r, std::size_t c0, std::uint64_t*& dw) {
+        const auto si = static_cast<std::size_t>(slot), ri = static_cast<std::size_t>(r);
+        std::uint64_t* words_of = shared_.data() + si * words;
+        ptr_[ri] = words_of;
+        bits_[ri] = true;
+        if (shared_chunk_[si] == c0) return false;
+        shared_chunk_[si] = c0;
+        dw = words_of;
+        return true;
+    }
+
+    // A sum chain in one pass (see rule_plan::sum_of).
+    void exec_sum(const std::vector<int>& ops, std::int64_t* d, std::size_t n) {
+        simd::operand args[max_sum];
+        const std::size_t k = std::min(ops.size(), max_sum);
+        for (std::size_t j = 0; j < k; ++j) args[j] = arg(ops[j]);
+        simd::sum(args, k, d, errors(n), n);
+        for (std::size_t j = k; j < ops.size(); ++j) simd::add(d, arg(ops[j]), d, errors(n), n, false);  // (very long sums)
+    }
+
+    // and, or, implies, not: word by word. (Bits past the chunk's rows are garbage:
+    // readers mask them.)
+    void exec_logic(const instruction& in, std::uint64_t* dw, std::size_t n) {
+        const std::size_t nw = (n + 63) / 64;
+        const std::uint64_t* x = condition(in.a, n, scratch_a_);
+        const std::uint64_t* y = in.b >= 0 ? condition(in.b, n, scratch_b_) : nullptr;
+        switch (in.op) {
+            case opcode::logical_and: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] & y[w]; break;
+            case opcode::logical_or: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] | y[w]; break;
+            case opcode::implies: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w] | y[w]; break;
+            default: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w]; break;
+        }
+        bits_[static_cast<std::size_t>(in.dst)] = true;
+    }
+
+    void exec_scale(const instruction& in, std::int64_t* d, std::size_t n) {
+        const simd::operand a = arg(in.a);
+        const auto di = static_cast<std::size_t>(in.dst);
+        if (in.k != 1) return simd::scale(a, in.k, d, errors(n), n);
+        ptr_[di] = a.p;  // registers are read-only views
+        narrow_[di] = a.narrow;
+    }
+
+    // An operand brought to the common denominator: times k, in `tmp` unless k is 1.
+    simd::operand scaled(simd::operand v, std::int64_t k, std::int64_t* tmp, std::size_t n) {
+        if (k == 1) return v;
+        simd::scale(v, k, tmp, errors(n), n);
+        return tmp;
+    }
+
+    void exec_add(const instruction& in, std::int64_t* d, std::size_t n) {
+        const simd::operand x = scaled(arg(in.a), in.ka, tmp_a_, n), y = scaled(arg(in.b), in.kb, tmp_b_, n);
+        simd::add(x, y, d, errors(n), n, in.op == opcode::sub);
+    }
+
+    // Both sides at the common denominator, then one comparison: exact ones need no
+    // subtraction and cannot overflow; within-tolerance ones take the difference in
+    // registers, in one pass.
+    void exec_compare(const instruction& in, std::uint64_t* dw, std::size_t n) {
+        const simd::operand a = arg(in.a), b = arg(in.b);
+        bits_[static_cast<std::size_t>(in.dst)] = true;
+        if (in.t == 0 && compare_with_number(in, a, b, dw, n)) return;
+        const simd::operand x = scaled(a, in.ka, tmp_a_, n), y = scaled(b, in.kb, tmp_b_, n);
+        if (in.t == 0) return simd::compare_bits(simd::kind_of(in.op), x, y, 0, dw, n);  // (either width)
+        simd::within(in.op, x, y, in.t, dw, errors(n), n);
+    }
+
+    // The rest (mul, neg, abs, min, max) through the shared scalar kernel.
+    void exec_scalar(const instruction& in, std::int64_t* d, std::size_t n) {
+        const simd::operand a = arg(in.a), b = arg(in.b);
         std::uint64_t* e = errors(n);
         for (std::size_t i = 0; i < n; ++i) {
             bool o = false;
@@ -612,102 +659,119 @@ private:
         }
     }
 
-    void run_rule(const rule_plan& p, std::size_t c0, std::size_t n, partial& out) {
-        const std::size_t ri = p.rule;
-        const compiled_rule& rule = rules_[ri];
-        const checked_rule& c = rule.checked();
-        rule_counts& cnt = out.counts[ri];
-        cnt.items += n;
-        // Skip words: bit set = row skipped for blanks; level words likewise. They point
-        // at the shared zero words unless some row of this chunk is skipped (the usual
-        // case: complete columns, no level restriction).
-        const std::size_t nw = (n + 63) / 64;
+    // One rule's masks over a chunk (bit i = row c0 + 64w + i). They point at the shared
+    // zero words unless some row of this chunk has the property (the usual case:
+    // complete columns, no level restriction, no overflow).
+    struct chunk_masks {
         std::uint64_t skip_w[words], level_w[words];
-        const std::uint64_t* skip = zeros_;
-        const std::uint64_t* level = zeros_;
-        if (c.missing != missing_strategy::never_skip && !c.refs.empty() && p.may_skip) {
-            const bool any = c.missing == missing_strategy::skip_if_any_missing;
-            std::uint64_t m[words];
-            std::fill(skip_w, skip_w + nw, any ? std::uint64_t(0) : ~std::uint64_t(0));
-            for (const auto& [src, f] : c.refs) {
-                missing_words(src, f, c0, n, m);
-                for (std::size_t w = 0; w < nw; ++w) skip_w[w] = any ? (skip_w[w] | m[w]) : (skip_w[w] & m[w]);
-            }
-            if (n % 64) skip_w[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;
-            skip = skip_w;
+        const std::uint64_t* skip = nullptr;   // skipped for blanks
+        const std::uint64_t* level = nullptr;  // skipped for the unit's level
+        const std::uint64_t* errs = nullptr;   // overflowed
+        const std::uint64_t* res = nullptr;    // the rule holds
+        std::size_t nw = 0;                    // words
+        std::uint64_t last_valid = 0;          // the rows of the last word
+    };
+
+    // The rows skipped for blanks under the rule's missing strategy.
+    const std::uint64_t* skip_words(const rule_plan& p, const checked_rule& c, std::size_t c0, std::size_t n,
+                                    std::uint64_t* skip_w) const {
+        if (c.missing == missing_strategy::never_skip || c.refs.empty() || !p.may_skip) return zeros_;
+        const std::size_t nw = (n + 63) / 64;
+        const bool any = c.missing == missing_strategy::skip_if_any_missing;
+        std::uint64_t m[words];
+        std::fill(skip_w, skip_w + nw, any ? std::uint64_t(0) : ~std::uint64_t(0));
+        for (const auto& [src, f] : c.refs) {
+            missing_words(src, f, c0, n, m);
+            for (std::size_t w = 0; w < nw; ++w) skip_w[w] = any ? (skip_w[w] | m[w]) : (skip_w[w] & m[w]);
         }
-        if (!rule.def().levels.empty()) {
-            std::fill(level_w, level_w + nw, std::uint64_t(0));
-            level = level_w;
-            const auto& lv = rule.def().levels;
-            for (std::size_t i = 0; i < n; ++i) {
-                const std::size_t row = c0 + i;
-                const bool ok = row < opt_.levels.size() && std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
-                if (!ok) level_w[i >> 6] |= std::uint64_t(1) << (i & 63);
-            }
+        if (n % 64) skip_w[n / 64] &= (std::uint64_t(1) << (n % 64)) - 1;
+        return skip_w;
+    }
+
+    // The rows whose unit is not at a level the rule is restricted to.
+    const std::uint64_t* level_words(const compiled_rule& rule, std::size_t c0, std::size_t n,
+                                     std::uint64_t* level_w) const {
+        const auto& lv = rule.def().levels;
+        if (lv.empty()) return zeros_;
+        std::fill(level_w, level_w + (n + 63) / 64, std::uint64_t(0));
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t row = c0 + i;
+            const bool ok = row < opt_.levels.size() && std::find(lv.begin(), lv.end(), opt_.levels[row]) != lv.end();
+            if (!ok) level_w[i >> 6] |= std::uint64_t(1) << (i & 63);
         }
+        return level_w;
+    }
+
+    // Runs one rule over a chunk and tallies (and lists) its outcomes.
+    void run_rule(const rule_plan& p, std::size_t c0, std::size_t n, partial& out) {
+        const compiled_rule& rule = rules_[p.rule];
+        const checked_rule& c = rule.checked();
+        out.counts[p.rule].items += n;
+        chunk_masks m;
+        m.nw = (n + 63) / 64;
+        m.last_valid = n % 64 ? (std::uint64_t(1) << (n % 64)) - 1 : ~std::uint64_t(0);
+        m.skip = skip_words(p, c, c0, n, m.skip_w);
+        m.level = level_words(rule, c0, n, m.level_w);
         const bool zero_blanks = c.missing != missing_strategy::skip_if_any_missing;
         err_used_ = false;  // most rules cannot overflow: their error flags are never touched
         for (std::size_t at = 0; at < rule.code().size(); ++at) exec(p, at, c0, n, zero_blanks);
-        const std::uint64_t* res = condition(rule.result_register(), n, scratch_b_);
-        const std::uint64_t* bad_errs = err_used_ ? err_ : zeros_;
-
-        // Fast path: every row passed and nothing was skipped or overflowed. (Bits of the
-        // result past row n are garbage: the last word is masked.)
-        const std::uint64_t last_valid = n % 64 ? (std::uint64_t(1) << (n % 64)) - 1 : ~std::uint64_t(0);
-        std::uint64_t all = res[nw - 1] | ~last_valid;
-        for (std::size_t w = 0; w + 1 < nw; ++w) all &= res[w];
-        std::uint64_t any_skip = 0;
-        if (skip != zeros_ || level != zeros_ || bad_errs != zeros_)
-            for (std::size_t w = 0; w < nw; ++w) any_skip |= skip[w] | level[w] | bad_errs[w];
-        if (!any_skip && !opt_.keep_passes && all == ~std::uint64_t(0)) {
-            cnt.passes += n;
+        m.res = condition(rule.result_register(), n, scratch_b_);
+        m.errs = err_used_ ? err_ : zeros_;
+        if (all_passed(m)) {
+            out.counts[p.rule].passes += n;
             return;
         }
-        const int lr = p.lhs, rr = p.rhs;
-        const simd::operand lv = arg(lr), rv = arg(rr);
-        auto list = [&](std::size_t i, status s, reason why) {
-            out.row.push_back(static_cast<std::uint32_t>(c0 + i));
-            out.rule.push_back(static_cast<std::uint32_t>(ri));
-            out.st.push_back(s);
-            out.why.push_back(why);
-            out.lhs.push_back(lv && s != status::skipped ? lv[i] : 0);
-            out.rhs.push_back(rv && s != status::skipped ? rv[i] : 0);
-        };
-        // Word at a time: passing rows are counted with popcount; only the rows that did
-        // not pass (about 1% in real data) are visited one by one.
+        tally(p, m, c0, out);
+    }
+
+    // Fast path: every row passed and nothing was skipped or overflowed, and passes are
+    // not listed. (Bits of the result past row n are garbage: the last word is masked.)
+    bool all_passed(const chunk_masks& m) const {
+        if (opt_.keep_passes) return false;
+        std::uint64_t all = m.res[m.nw - 1] | ~m.last_valid;
+        for (std::size_t w = 0; w + 1 < m.nw; ++w) all &= m.res[w];
+        std::uint64_t any_skip = 0;
+        if (m.skip != zeros_ || m.level != zeros_ || m.errs != zeros_)
+            for (std::size_t w = 0; w < m.nw; ++w) any_skip |= m.skip[w] | m.level[w] | m.errs[w];
+        return !any_skip && all == ~std::uint64_t(0);
+    }
+
+    // Word at a time: passing rows are counted with popcount; only the rows that did
+    // not pass (about 1% in real data) are visited one by one.
+    void tally(const rule_plan& p, const chunk_masks& m, std::size_t c0, partial& out) const {
+        rule_counts& cnt = out.counts[p.rule];
+        const simd::operand lv = arg(p.lhs), rv = arg(p.rhs);
         std::uint64_t passed[words];
-        for (std::size_t w = 0; w < nw; ++w) passed[w] = res[w] & ~(bad_errs[w] | skip[w] | level[w]);
-        passed[nw - 1] &= last_valid;
-        cnt.passes += simd::popcount(passed, nw);
-        for (std::size_t w = 0; w < nw; ++w) {
-            const std::uint64_t valid = w + 1 < nw ? ~std::uint64_t(0) : last_valid;
-            std::uint64_t rest = opt_.keep_passes ? valid : valid & ~passed[w];
-            if (!rest) continue;
-            const std::size_t lo = w * 64;
-            const std::uint64_t ok = res[w] & valid, bad_err = bad_errs[w];
-            while (rest) {
+        for (std::size_t w = 0; w < m.nw; ++w) passed[w] = m.res[w] & ~(m.errs[w] | m.skip[w] | m.level[w]);
+        passed[m.nw - 1] &= m.last_valid;
+        cnt.passes += simd::popcount(passed, m.nw);
+        for (std::size_t w = 0; w < m.nw; ++w) {
+            const std::uint64_t valid = w + 1 < m.nw ? ~std::uint64_t(0) : m.last_valid;
+            for (std::uint64_t rest = opt_.keep_passes ? valid : valid & ~passed[w]; rest; rest &= rest - 1) {
                 const int b = __builtin_ctzll(rest);
-                rest &= rest - 1;
-                const std::size_t i = lo + static_cast<std::size_t>(b);
-                const std::uint64_t bit = std::uint64_t(1) << b;
-                if (level[w] & bit) {
-                    ++cnt.skipped;
-                    if (opt_.keep_skipped) list(i, status::skipped, reason::level);
-                } else if (skip[w] & bit) {
-                    ++cnt.skipped;
-                    if (opt_.keep_skipped) list(i, status::skipped, reason::missing);
-                } else if (bad_err & bit) {
-                    ++cnt.errors;
-                    list(i, status::error, reason::overflow);
-                } else if (ok & bit) {
-                    list(i, status::pass, reason::none);  // keep_passes only
-                } else {
-                    ++cnt.fails;
-                    list(i, status::fail, reason::none);
-                }
+                const std::size_t i = w * 64 + static_cast<std::size_t>(b);
+                const auto [st, why] = outcome(m, w, std::uint64_t(1) << b, valid);
+                if (st == status::skipped) ++cnt.skipped;
+                else if (st == status::error) ++cnt.errors;
+                else if (st == status::fail) ++cnt.fails;  // (passes are counted above)
+                if (st == status::skipped && !opt_.keep_skipped) continue;
+                out.row.push_back(static_cast<std::uint32_t>(c0 + i));
+                out.rule.push_back(static_cast<std::uint32_t>(p.rule));
+                out.st.push_back(st);
+                out.why.push_back(why);
+                out.lhs.push_back(lv && st != status::skipped ? lv[i] : 0);
+                out.rhs.push_back(rv && st != status::skipped ? rv[i] : 0);
             }
         }
+    }
+
+    // One row's outcome (its bit in word w), in order of precedence.
+    static std::pair<status, reason> outcome(const chunk_masks& m, std::size_t w, std::uint64_t bit, std::uint64_t valid) {
+        if (m.level[w] & bit) return {status::skipped, reason::level};
+        if (m.skip[w] & bit) return {status::skipped, reason::missing};
+        if (m.errs[w] & bit) return {status::error, reason::overflow};
+        if (m.res[w] & valid & bit) return {status::pass, reason::none};  // keep_passes only
+        return {status::fail, reason::none};
     }
 
     const rule_set& rules_;
@@ -739,6 +803,61 @@ private:
     }
 };
 
+// Appends `from` to `to`.
+template <class T>
+void append(std::vector<T>& to, const std::vector<T>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+}
+
+// v in the order `order`.
+template <class T>
+std::vector<T> permuted(const std::vector<T>& v, const std::vector<std::size_t>& order) {
+    std::vector<T> out;
+    out.reserve(order.size());
+    for (std::size_t i : order) out.push_back(v[i]);
+    return out;
+}
+
+// The threads' parts as one result: tallies added, listed pairs in (row, rule) order,
+// the natural reading order of a violations table.
+batch_result merge(const std::vector<partial>& parts, std::size_t rules, std::size_t rows) {
+    batch_result all;
+    all.counts.assign(rules, rule_counts());
+    std::size_t total = 0;
+    for (const auto& p : parts) total += p.row.size();
+    all.row.reserve(total);
+    for (const auto& p : parts) {
+        for (std::size_t r = 0; r < rules; ++r) {
+            all.counts[r].items += p.counts[r].items;
+            all.counts[r].passes += p.counts[r].passes;
+            all.counts[r].fails += p.counts[r].fails;
+            all.counts[r].skipped += p.counts[r].skipped;
+            all.counts[r].errors += p.counts[r].errors;
+        }
+        append(all.row, p.row);
+        append(all.rule, p.rule);
+        append(all.st, p.st);
+        append(all.why, p.why);
+        append(all.lhs, p.lhs);
+        append(all.rhs, p.rhs);
+    }
+    std::vector<std::size_t> order(total);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return all.row[a] != all.row[b] ? all.row[a] < all.row[b] : all.rule[a] < all.rule[b];
+    });
+    batch_result out;
+    out.rows = rows;
+    out.counts = std::move(all.counts);
+    out.row = permuted(all.row, order);
+    out.rule = permuted(all.rule, order);
+    out.st = permuted(all.st, order);
+    out.why = permuted(all.why, order);
+    out.lhs = permuted(all.lhs, order);
+    out.rhs = permuted(all.rhs, order);
+    return out;
+}
+
 }  // namespace
 
 const char* batch_kernels() noexcept { return simd::to_string(simd::active()); }
@@ -756,69 +875,20 @@ batch_result evaluate(const rule_set& rules, const report_batch& batch, const ba
         std::iota(which.begin(), which.end(), 0);
     }
     const std::size_t n = batch.size();
-    unsigned threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads) : std::max(1u, std::thread::hardware_concurrency());
-    // Below a few chunks per thread, a thread costs more than it saves.
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n / (4 * chunk))));
-    std::vector<partial> parts(threads);
     // Threads take blocks of chunks in turn rather than fixed halves: on a shared
     // machine one core is often slowed for milliseconds, and the other then does more.
+    // Below a few chunks per thread, a thread costs more than it saves.
     constexpr std::size_t block = 4 * chunk;
-    std::atomic<std::size_t> next{0};
-    auto work = [&](unsigned t) {
-        vm machine(rules, batch, opt, which);
-        parts[t].counts.assign(rules.size(), rule_counts());
-        for (std::size_t b = next.fetch_add(block); b < n; b = next.fetch_add(block))
-            machine.run(b, std::min(n, b + block), parts[t]);
-    };
-    if (threads == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-        work(0);
-        for (auto& th : pool) th.join();
-    }
-    batch_result out;
-    out.rows = n;
-    out.counts.assign(rules.size(), rule_counts());
-    std::size_t total = 0;
-    for (const auto& p : parts) total += p.row.size();
-    std::vector<std::uint32_t> row, rule;
-    std::vector<status> st;
-    std::vector<reason> why;
-    std::vector<std::int64_t> lhs, rhs;
-    row.reserve(total);
-    for (const auto& p : parts) {
-        for (std::size_t r = 0; r < rules.size(); ++r) {
-            out.counts[r].items += p.counts[r].items;
-            out.counts[r].passes += p.counts[r].passes;
-            out.counts[r].fails += p.counts[r].fails;
-            out.counts[r].skipped += p.counts[r].skipped;
-            out.counts[r].errors += p.counts[r].errors;
-        }
-        row.insert(row.end(), p.row.begin(), p.row.end());
-        rule.insert(rule.end(), p.rule.begin(), p.rule.end());
-        st.insert(st.end(), p.st.begin(), p.st.end());
-        why.insert(why.end(), p.why.begin(), p.why.end());
-        lhs.insert(lhs.end(), p.lhs.begin(), p.lhs.end());
-        rhs.insert(rhs.end(), p.rhs.begin(), p.rhs.end());
-    }
-    // Order by (row, rule): the natural reading order of a violations table.
-    std::vector<std::size_t> order(total);
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return row[a] != row[b] ? row[a] < row[b] : rule[a] < rule[b];
+    const unsigned threads =
+        detail::thread_count(opt.threads > 0 ? static_cast<unsigned>(opt.threads) : 0, std::max<std::size_t>(1, n / block));
+    std::vector<partial> parts(threads);
+    std::vector<std::unique_ptr<vm>> machines(threads);  // made by the thread that runs it
+    for (auto& p : parts) p.counts.assign(rules.size(), rule_counts());
+    detail::parallel_for((n + block - 1) / block, threads, [&](std::size_t task, unsigned t) {
+        if (!machines[t]) machines[t] = std::make_unique<vm>(rules, batch, opt, which);
+        machines[t]->run(task * block, std::min(n, (task + 1) * block), parts[t]);
     });
-    out.row.reserve(total);
-    for (std::size_t i : order) {
-        out.row.push_back(row[i]);
-        out.rule.push_back(rule[i]);
-        out.st.push_back(st[i]);
-        out.why.push_back(why[i]);
-        out.lhs.push_back(lhs[i]);
-        out.rhs.push_back(rhs[i]);
-    }
-    return out;
+    return merge(parts, rules.size(), n);
 }
 
 }  // namespace rules

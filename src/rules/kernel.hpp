@@ -1,9 +1,11 @@
 #pragma once
 // Scalar semantics of every instruction, shared by the batch VM and the one-report
-// tree walk so that the two paths cannot drift apart. Private to src/.
+// tree walk so that the two paths cannot drift apart; what a comparison means is in
+// comparison.hpp, shared with the column kernels of every instruction set. Private to src/.
 
 #include <cstdint>
 
+#include "comparison.hpp"
 #include "unionstat/checked.hpp"
 #include "unionstat/rules/program.hpp"
 
@@ -45,28 +47,11 @@ inline std::int64_t apply(const instruction& in, std::int64_t a, std::int64_t b,
         case opcode::max: return x > y ? x : y;
         default: break;
     }
-    if (in.t == 0) {  // exact: compared as they are (no difference that could overflow)
-        switch (in.op) {
-            case opcode::eq: return x == y;
-            case opcode::ne: return x != y;
-            case opcode::lt: return x < y;
-            case opcode::le: return x <= y;
-            case opcode::gt: return x > y;
-            case opcode::ge: return x >= y;
-            default: return 0;
-        }
-    }
+    if (!simd::is_comparison(in.op)) return 0;
+    if (in.t == 0) return simd::compare1(simd::kind_of(in.op), x, y);  // exact: no difference that could overflow
     std::int64_t d = 0;
     err |= !detail::sub_ok(x, y, d);
-    switch (in.op) {
-        case opcode::eq: return d <= in.t && d >= -in.t;
-        case opcode::ne: return d > in.t || d < -in.t;
-        case opcode::lt: return d < in.t;
-        case opcode::le: return d <= in.t;
-        case opcode::gt: return d > -in.t;
-        case opcode::ge: return d >= -in.t;
-        default: return 0;
-    }
+    return simd::holds_within(in.op, d, in.t);
 }
 
 }  // namespace kernel

@@ -87,6 +87,7 @@ private:
                                 const std::string& source, std::vector<org_unit> versions, const std::string& period,
                                 detail::id_index* index = nullptr);
     hierarchy build_impl() const;
+    struct stages;  // build_view's stages (in hierarchy.cpp)
     std::string_view keep(std::string s);
 
     std::string source_;

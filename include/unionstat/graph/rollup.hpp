@@ -36,6 +36,9 @@ struct rollup_options {
     /// own report as its total, so by default the result holds the inner units only and
     /// no leaf report is copied; `true` gives one row per unit of the tree.
     bool leaves = false;
+    /// Threads that total the fields (one field at a time each); 0 = every core. Small
+    /// roll-ups (under ~1M cells read) run on the calling thread whatever this says.
+    unsigned threads = 0;
 };
 
 /// Consolidated totals of the inner units (every unit with `leaves`).

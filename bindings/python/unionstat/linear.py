@@ -16,14 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import _core
 
-__all__ = ["Cmp", "Bool", "LinearRule", "linear_rules", "new_highs"]
+__all__ = ["Bool", "Cmp", "LinearRule", "RulePlan", "connected_parts", "linear_rules", "new_highs"]
 
 #: Comparison kinds after normalisation: D <= c ("le"), D >= c ("ge"), |D| <= t ("eq").
 _CMP = {"eq", "ne", "lt", "le", "gt", "ge"}
@@ -186,6 +186,51 @@ def linear_rules(schema: _core.FormSchema) -> list[LinearRule]:
         out.append(LinearRule(r["id"], r["severity"], r["missing"], r["origin"], list(r["levels"]), fields, refs,
                               tree, why, r["check"]))
     return out
+
+
+class RulePlan:
+    """A form's rules as :class:`LinearRule` with what the solvers need of each field: its
+    code, type, storage scale, the decimals it is reported in and how many stored units one
+    reported unit is (the shared ground of localisation and rule-set analysis)."""
+
+    def __init__(self, schema: _core.FormSchema) -> None:
+        self.schema = schema
+        self.rules: list[LinearRule] = linear_rules(schema)
+        fs = schema.fields
+        self.codes = [f.code for f in fs]
+        self.kinds = [f.type for f in fs]
+        self.scales = [f.scale for f in fs]
+        self.decimals = [min(f.decimals, f.scale) if f.type == "money" else 0 for f in fs]
+        self.unit_raw = [10 ** (s - d) for s, d in zip(self.scales, self.decimals)]
+
+
+def connected_parts(n_fields: int, rules: list[LinearRule], link: Iterable[int],
+                    group: Iterable[int]) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
+    """The fields joined by the rules ``link`` (union–find over the fields each reads), and
+    the rules ``group`` sorted into those parts: ``([(fields, rules) per part, in the order
+    the parts are first met], rules that read no field)``. Parts are solved apart, so a
+    report's model holds only the rules that can interact."""
+    parent = list(range(n_fields))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in link:
+        f = rules[i].fields
+        for g in f[1:]:
+            parent[find(g)] = find(f[0])
+    groups: dict[int, list[int]] = {}
+    lone: list[int] = []
+    for i in group:
+        if rules[i].fields:
+            groups.setdefault(find(rules[i].fields[0]), []).append(i)
+        else:
+            lone.append(i)
+    parts = [(sorted(f for f in range(n_fields) if find(f) == root), rs) for root, rs in groups.items()]
+    return parts, lone
 
 
 def new_highs() -> Any:

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _core
 from .errors import InputError, UnknownNameError
-from .linear import LinearRule, linear_rules, new_highs
+from .linear import RulePlan, connected_parts, new_highs
 from .mip import Problem, RuleModel
 from .progress import Progress
 
@@ -177,45 +177,22 @@ class _Part:
         self.factor = factor
 
 
-class Localiser:
+class Localiser(RulePlan):
     """A form's rules planned for localisation, and a HiGHS object to solve with (one
     per process: building a ``Highs`` costs more than a small solve)."""
 
     def __init__(self, schema: _core.FormSchema) -> None:
-        self.schema = schema
-        self.rules: list[LinearRule] = linear_rules(schema)
-        fs = schema.fields
-        self.codes = [f.code for f in fs]
-        self.kinds = [f.type for f in fs]
-        self.scales = [f.scale for f in fs]
-        self.decimals = [min(f.decimals, f.scale) if f.type == "money" else 0 for f in fs]
-        self.unit_raw = [10 ** (s - d) for s, d in zip(self.scales, self.decimals)]
+        super().__init__(schema)
         self.scale10 = [10 ** s for s in self.scales]
         self.error_rules = [i for i, r in enumerate(self.rules) if r.severity == "error"]
-        # Connected parts of the error rules (union–find over the fields they read).
-        parent = list(range(len(fs)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for i in self.error_rules:
-            f = self.rules[i].fields
-            for g in f[1:]:
-                parent[find(g)] = find(f[0])
+        # Connected parts of the error rules: fields joined by every error rule, the
+        # modelled ones solved part by part.
+        parts, _lone = connected_parts(len(self.codes), self.rules, self.error_rules,
+                                       [i for i in self.error_rules if self.rules[i].tree is not None])
         self.part_of_rule: dict[int, int] = {}
-        roots: dict[int, list[int]] = {}
-        for i in self.error_rules:
-            r = self.rules[i]
-            if r.tree is None or not r.fields:
-                continue
-            roots.setdefault(find(r.fields[0]), []).append(i)
-        self._part_rules = list(roots.values())
-        self._part_fields = []
-        for k, (root, rules) in enumerate(roots.items()):
-            self._part_fields.append(sorted(f for f in range(len(fs)) if find(f) == root))
+        self._part_rules = [rules for _fields, rules in parts]
+        self._part_fields = [fields for fields, _rules in parts]
+        for k, rules in enumerate(self._part_rules):
             for i in rules:
                 self.part_of_rule[i] = k
         self._parts: dict[int, _Part] = {}

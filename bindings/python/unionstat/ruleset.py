@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _core
-from .linear import LinearRule, linear_rules, new_highs
+from .linear import LinearRule, RulePlan, connected_parts, new_highs
 from .localise import value_of
 from .mip import Problem, RuleModel
 
@@ -165,45 +165,18 @@ class _Part:
         return int(round(s.values[prob.dp[f]]))
 
 
-class _Analyser:
+class _Analyser(RulePlan):
     """A form's rules planned for analysis, and one HiGHS object to solve with."""
 
     def __init__(self, schema: _core.FormSchema) -> None:
-        self.schema = schema
-        self.rules: list[LinearRule] = linear_rules(schema)
-        fs = schema.fields
-        self.codes = [f.code for f in fs]
-        self.kinds = [f.type for f in fs]
-        self.scales = [f.scale for f in fs]
-        self.decimals = [min(f.decimals, f.scale) if f.type == "money" else 0 for f in fs]
-        self.unit_raw = [10 ** (s - d) for s, d in zip(self.scales, self.decimals)]
+        super().__init__(schema)
         self.highs = new_highs()
 
     def parts(self) -> list[_Part]:
         """The connected parts of the modelled rules (rules that read no field: one more)."""
-        parent = list(range(len(self.codes)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
         modelled = [i for i, r in enumerate(self.rules) if r.tree is not None]
-        for i in modelled:
-            f = self.rules[i].fields
-            for g in f[1:]:
-                parent[find(g)] = find(f[0])
-        groups: dict[int, list[int]] = {}
-        lone: list[int] = []
-        for i in modelled:
-            if self.rules[i].fields:
-                groups.setdefault(find(self.rules[i].fields[0]), []).append(i)
-            else:
-                lone.append(i)
-        out = []
-        for root, rules in groups.items():
-            out.append(_Part(sorted(f for f in range(len(self.codes)) if find(f) == root), rules, self))
+        parts, lone = connected_parts(len(self.codes), self.rules, modelled, modelled)
+        out = [_Part(fields, rules, self) for fields, rules in parts]
         if lone:
             out.append(_Part([], lone, self))
         return out

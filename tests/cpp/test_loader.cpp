@@ -240,13 +240,13 @@ TEST_CASE("the loader enforces the patterns of form-schema.json", "[loader][patt
     refused("label: 当地职工总数,", "label: \"\",", "'label' is empty");
     refused("- id: hardship_households_by_cause", "- id: Hardship-Households", "not a group id");
     refused("- id: songnuan.hardship_workers_within_workers", "- id: hardship", "not a dotted rule id");
-    refused("exhaustive: false\n  - id: funds_raised_by_source", "exhaustive: false\n    tolerance: 0.01\n  - id: funds_raised_by_source",
+    refused("\n  - id: funds_raised_by_source", "\n    tolerance: 0.01\n  - id: funds_raised_by_source",
             "must be quoted text", 1);
     refused("message: 困难职工总数{02A}人", "message: 困难职工总数{02Z}人", "placeholder {02Z} names no field");
     refused("message_en: \"Workers in difficulty ({02A})", "message_en: \"Workers in difficulty ({workers})", "placeholder {workers}");
     // Quoted tolerances and placeholders by concept key are fine.
-    CHECK_NOTHROW(load_form_text(with(base, "exhaustive: false\n  - id: funds_raised_by_source",
-                                      "exhaustive: false\n    tolerance: \"0.01\"\n  - id: funds_raised_by_source"),
+    CHECK_NOTHROW(load_form_text(with(base, "\n  - id: funds_raised_by_source",
+                                      "\n    tolerance: \"0.01\"\n  - id: funds_raised_by_source"),
                                  "ok.yaml"));
     CHECK_NOTHROW(load_form_text(with(base, "message: 困难职工总数{02A}人", "message: 困难职工总数{hardship_workers.total}人"), "ok.yaml"));
 }

@@ -61,7 +61,7 @@ def test_readme_localisation_example_runs(root: Path, tmp_path: Path, capsys: py
     script.write_text(next(b for b in blocks if ".localise(" in b), encoding="utf-8")
     runpy.run_path(str(script))
     out = capsys.readouterr().out.splitlines()
-    assert out == ["01B 100 2.0 True", "{'redundant': 24, 'bound': 1}"]
+    assert out == ["01B 100 2.0 True", "{'redundant': 26, 'bound': 1}"]
 
 
 def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:

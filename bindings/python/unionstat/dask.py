@@ -334,6 +334,14 @@ def _merge_unknown(parts: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(u for p in parts for u in p["unknown"]))
 
 
+def _merge_keys(parts: list[dict[str, Any]], tree: Hierarchy) -> dict[str, Any]:
+    """What every reduction merges alike: the one period, which units reported (each once),
+    the units outside the tree and the readers' notices (each once, in order)."""
+    period = _merge_period([p["period"] for p in parts])
+    return {"period": period, "reported": _merge_reported(tree, parts, period), "unknown": _merge_unknown(parts),
+            "notices": list(dict.fromkeys(n for p in parts for n in p["notices"]))}
+
+
 def _matched(tree: Hierarchy, batch: _core.ReportBatch, period: str) -> dict[str, Any]:
     m = _core.match_units(tree.core, batch, period=period)
     return {"period": m["period"], "reported": m["row"] >= 0, "unknown": list(m["unknown_units"])}
@@ -377,12 +385,7 @@ def _rollup_part(part: Any, tree: Hierarchy, form: Form, along: str, period: str
 
 
 def _combine_rollup(parts: list[dict[str, Any]], tree: Hierarchy, form: Form) -> dict[str, Any]:
-    period = _merge_period([p["period"] for p in parts])
-    out = dict(parts[0])
-    out["period"] = period
-    out["reported"] = _merge_reported(tree, parts, period)
-    out["unknown"] = _merge_unknown(parts)
-    out["notices"] = list(dict.fromkeys(n for p in parts for n in p["notices"]))
+    out = {**parts[0], **_merge_keys(parts, tree)}
     fields = form.schema.fields
     codes = [f.code for f in fields]
     own = np.array([f.aggregation == "none" for f in fields], dtype=bool)
@@ -450,12 +453,7 @@ def _check_part(part: Any, tree: Hierarchy, form: Form, period: str) -> dict[str
 def _combine_check(parts: list[dict[str, Any]], tree: Hierarchy, form: Form) -> dict[str, Any]:
     import pyarrow as pa
 
-    period = _merge_period([p["period"] for p in parts])
-    out = dict(parts[0])
-    out["period"] = period
-    out["reported"] = _merge_reported(tree, parts, period)
-    out["unknown"] = _merge_unknown(parts)
-    out["notices"] = list(dict.fromkeys(n for p in parts for n in p["notices"]))
+    out = {**parts[0], **_merge_keys(parts, tree)}
     codes = [f.code for f in form.schema.fields]
     total, count = parts[0]["sum"], parts[0]["count"]
     for p in parts[1:]:
@@ -499,9 +497,7 @@ def _completeness_part(part: Any, tree: Hierarchy, form: Form, period: str) -> d
 
 
 def _combine_completeness(parts: list[dict[str, Any]], tree: Hierarchy) -> dict[str, Any]:
-    period = _merge_period([p["period"] for p in parts])
-    return {"period": period, "reported": _merge_reported(tree, parts, period), "unknown": _merge_unknown(parts),
-            "notices": list(dict.fromkeys(n for p in parts for n in p["notices"]))}
+    return _merge_keys(parts, tree)
 
 
 def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str = "", root: str = "",

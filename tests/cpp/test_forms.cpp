@@ -3,6 +3,7 @@
 #include <fstream>
 #include <limits>
 
+#include "form_text.hpp"
 #include "unionstat/unionstat.hpp"
 
 using namespace unionstat;
@@ -10,17 +11,8 @@ using namespace unionstat;
 namespace {
 std::shared_ptr<const form_schema> form(const std::string& id) { return schema_registry::bundled().get(id); }
 
-std::string songnuan_2018_text() {
-    std::ifstream in(std::string(UNIONSTAT_SOURCE_DIR) + "/schemas/forms/songnuan-2018.yaml");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Replaces the first occurrence of `from` in `text`.
-std::string with(std::string text, const std::string& from, const std::string& to) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    return text.replace(at, from.size(), to);
-}
+using unionstat_test::songnuan_2018_text;
+using unionstat_test::with;
 }  // namespace
 
 TEST_CASE("all eight bundled forms load and compile their rules", "[forms]") {

@@ -12,22 +12,15 @@
 #include <set>
 #include <thread>
 
+#include "form_text.hpp"
 #include "unionstat/unionstat.hpp"
 
 using namespace unionstat;
 namespace fs = std::filesystem;
 
 namespace {
-std::string songnuan_2018() {
-    std::ifstream in(std::string(UNIONSTAT_SOURCE_DIR) + "/schemas/forms/songnuan-2018.yaml");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string with(std::string text, const std::string& from, const std::string& to) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    return text.replace(at, from.size(), to);
-}
+std::string songnuan_2018() { return unionstat_test::songnuan_2018_text(); }
+using unionstat_test::with;
 
 // 1-based line of the first occurrence of `what`.
 int line_of(const std::string& text, const std::string& what) {

@@ -190,6 +190,17 @@ def test_a_changed_rule_set_or_tree_is_found(county: us.Package, tmp_path: Path,
     assert v.parts[0] == "tree.csv" and not v.ok
 
 
+def test_a_rule_with_a_key_the_schema_does_not_compile_to_is_named(county: us.Package) -> None:
+    # The packaged rule holds a key the compiled one lacks: a finding naming it, not a crash.
+    rules = county.path / "rules.json"
+    rs = json.loads(rules.read_text(encoding="utf-8"))
+    rs["rules"][0]["added_by_hand"] = "yes"
+    rules.write_text(json.dumps(rs, ensure_ascii=False), encoding="utf-8")
+    v = us.verify_package(county.path)
+    msg = next(f.message for f in v.findings if f.part == "rules.json" and "differs from what" in f.message)
+    assert "added_by_hand 'yes' in rules.json, None in form.yaml" in msg
+
+
 def test_a_missing_or_an_extra_part_is_found(county: us.Package, capsys: pytest.CaptureFixture[str]) -> None:
     (county.path / "validation.json").unlink()
     code, text = _verify(capsys, county.path)

@@ -565,13 +565,30 @@ def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerific
     _verify_custody(store, batch, schema, manifest, res)
 
 
-def _compare_rules(store: Store, schema: _core.FormSchema, res: PackageVerification) -> None:
+def _json_part(store: Store, part: str, key: str, what: str,
+               res: PackageVerification) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A packaged JSON part and its ``rules`` by ``key``; None (with a finding naming the
+    part) when it is not what the package wrote."""
     try:
-        recorded = json.loads(store.read(RULES).decode("utf-8"))
-        rules = {r["id"]: r for r in recorded["rules"]}
+        recorded = json.loads(store.read(part).decode("utf-8"))
+        return recorded, {r[key]: r for r in recorded["rules"]}
     except (ValueError, KeyError, TypeError) as exc:
-        res.findings.append(PackageFinding(RULES, f"not a rule set as packaged ({exc})"))
+        res.findings.append(PackageFinding(part, f"not {what} as packaged ({exc})"))
+        return None
+
+
+def _differences(res: PackageVerification, part: str, what: str, diffs: list[str]) -> None:
+    """One finding for ``part`` naming its first three differences (and how many more)."""
+    if diffs:
+        more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        res.findings.append(PackageFinding(part, f"{what}: " + "; ".join(diffs[:3]) + more))
+
+
+def _compare_rules(store: Store, schema: _core.FormSchema, res: PackageVerification) -> None:
+    got = _json_part(store, RULES, "id", "a rule set", res)
+    if got is None:
         return
+    _recorded, rules = got
     compiled = {r["id"]: r for r in json.loads(_rules_json(schema))["rules"]}
     diffs = []
     for rid in list(dict.fromkeys([*rules, *compiled])):
@@ -581,22 +598,16 @@ def _compare_rules(store: Store, schema: _core.FormSchema, res: PackageVerificat
         elif b is None:
             diffs.append(f"rule {rid} is in {RULES} but not in {SCHEMA}")
         elif a != b:
-            keys = [k for k in b if a.get(k) != b.get(k)]
-            k = keys[0]
+            k = next(k for k in dict.fromkeys([*b, *a]) if a.get(k) != b.get(k))
             diffs.append(f"rule {rid}: {k} {a.get(k)!r} in {RULES}, {b.get(k)!r} in {SCHEMA}")
-    if diffs:
-        more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
-        res.findings.append(PackageFinding(RULES, "the rule set differs from what the packaged schema compiles to: "
-                                                  + "; ".join(diffs[:3]) + more))
+    _differences(res, RULES, "the rule set differs from what the packaged schema compiles to", diffs)
 
 
 def _compare_summary(store: Store, again: dict[str, Any], manifest: dict[str, Any], res: PackageVerification) -> None:
-    try:
-        recorded = json.loads(store.read(SUMMARY).decode("utf-8"))
-        rows = {r["rule"]: r for r in recorded["rules"]}
-    except (ValueError, KeyError, TypeError) as exc:
-        res.findings.append(PackageFinding(SUMMARY, f"not a validation summary as packaged ({exc})"))
+    got = _json_part(store, SUMMARY, "rule", "a validation summary", res)
+    if got is None:
         return
+    recorded, rows = got
     diffs = []
     for r in again["rules"]:
         was = rows.pop(r["rule"], None)
@@ -611,10 +622,7 @@ def _compare_summary(store: Store, again: dict[str, Any], manifest: dict[str, An
     for k in ("ok", "errors", "warnings", "violations", "reports"):
         if k in recorded and recorded[k] != again[k]:
             diffs.append(f"{k} {again[k]!r} now, {recorded[k]!r} recorded")
-    if diffs:
-        more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
-        res.findings.append(PackageFinding(SUMMARY, "validating again gives another result: " + "; ".join(diffs[:3])
-                                                    + more))
+    _differences(res, SUMMARY, "validating again gives another result", diffs)
     status = manifest["validation"]
     if any(status.get(k) != again[k] for k in ("ok", "errors", "warnings", "violations")):
         res.findings.append(PackageFinding(MANIFEST, f"its validation status {status} is not what validating again "

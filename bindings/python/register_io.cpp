@@ -92,13 +92,14 @@ void register_io(py::module_& m) {
 
     m.def(
         "violations_table",
-        [](const report_batch& b, const rules::batch_result& r, bool messages, std::size_t limit) {
+        [](const report_batch& b, const rules::batch_result& r, bool messages, std::size_t limit, std::size_t offset) {
             py::gil_scoped_release release;
-            return std::make_shared<result_table>(violations_table(b, r, messages, limit));
+            return std::make_shared<result_table>(violations_table(b, r, messages, limit, offset));
         },
         py::arg("batch"), py::arg("result"), py::arg("messages") = true,
-        py::arg("limit") = static_cast<std::size_t>(-1),
-        "The listed outcomes as an ArrowTable (row = the user's row number), messages made for the rows it holds.");
+        py::arg("limit") = static_cast<std::size_t>(-1), py::arg("offset") = 0,
+        "The listed outcomes [offset, offset + limit) as an ArrowTable (row = the user's row number), messages made "
+        "for the rows it holds.");
     m.def(
         "summary_table",
         [](const report_batch& b, const rules::batch_result& r) {

@@ -168,6 +168,38 @@ def test_output_goes_to_a_file_in_the_format_of_its_suffix(tmp_path: Path, capsy
     assert "songnuan.part_of.01B" in t.column("rule").to_pylist() and t.column("row").to_pylist()[0] == 2
 
 
+def test_results_written_slice_by_slice_equal_the_whole_table(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # The CLI writes the violations slice by slice (their text is never held whole): the
+    # slices must join to exactly the table, whatever the slice size, in every format.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = "".join(f"u{i},2018,{i % 7},{i % 11},{i % 5}\n" for i in range(300))
+    f = write(tmp_path / "many.csv", "unit,period,01A,01B,02A\n" + rows)
+    res = form().check(us.read_batch(f, form()))
+    whole = res.violations_table()
+    assert whole.num_rows > 100
+    for size in (1, 7, 64, 10_000):
+        joined = pa.Table.from_batches(list(res.violations_batches(rows=size)), schema=whole.schema)
+        assert joined.equals(whole), size
+    assert pa.Table.from_batches(list(res.violations_reader(rows=13))).equals(whole)
+    with pytest.raises(us.UsageError):
+        next(res.violations_batches(rows=0))
+    out = tmp_path / "v.parquet"
+    assert run(["validate", str(f), "--form", FORM, "--output", str(out)], capsys)[0] == 1
+    assert pq.read_table(out).equals(whole)
+    status, printed, _err = run(["validate", str(f), "--form", FORM, "--format", "json"], capsys)
+    assert status == 1 and json.loads(printed) == json.loads(json.dumps(whole.to_pylist(), ensure_ascii=False))
+    status, printed, _err = run(["validate", str(f), "--form", FORM, "--format", "csv"], capsys)
+    import pyarrow.csv as pacsv
+
+    assert status == 1 and printed.splitlines()[0].startswith('"row","unit"')
+    back = pacsv.read_csv(pa.BufferReader(printed.encode()), convert_options=pacsv.ConvertOptions(
+        column_types=whole.schema, strings_can_be_null=True))
+    assert back.column("message").equals(whole.column("message")) and back.num_rows == whole.num_rows
+
+
 def test_a_closed_pipe_keeps_the_exit_status(tmp_path: Path) -> None:
     rows = "".join(f"u{i},2018,1,{i + 2}\n" for i in range(5000))
     f = write(tmp_path / "many.csv", "unit,period,01A,01B\n" + rows)

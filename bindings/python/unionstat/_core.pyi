@@ -591,8 +591,10 @@ def select_period(batch: ReportBatch, period: str) -> ReportBatch:
 def duplicate_keys(batch: ReportBatch) -> list[tuple[int, int]]:
     """(first row, later row) for every row whose (unit, period) an earlier row has."""
 
-def violations_table(batch: ReportBatch, result: BatchResult, messages: bool = True, limit: int = ...) -> ArrowTable:
-    """The listed outcomes as an ArrowTable (row = the user's row number), messages made for the rows it holds."""
+def violations_table(
+    batch: ReportBatch, result: BatchResult, messages: bool = True, limit: int = ..., offset: int = 0
+) -> ArrowTable:
+    """The listed outcomes [offset, offset + limit) as an ArrowTable (row = the user's row number), messages made for the rows it holds."""
 
 def summary_table(batch: ReportBatch, result: BatchResult) -> ArrowTable:
     """One row per rule: items, passes, fails, skipped, errors (ArrowTable)."""

@@ -218,6 +218,11 @@ def _emit(args: argparse.Namespace, data: Any, table: str, html: str, obj: Any =
     """Writes a result in the chosen format to stdout or --output: CSV and Parquet by
     Arrow's writers (streaming, in C++), JSON as records, HTML, or the terminal table."""
     fmt = _format(args)
+    import pyarrow as pa
+
+    if isinstance(data, pa.RecordBatchReader) and fmt in ("parquet", "csv", "json"):
+        _emit_stream(args, data, fmt)
+        return
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -239,6 +244,36 @@ def _emit(args: argparse.Namespace, data: Any, table: str, html: str, obj: Any =
         text = table
     with _out(args, binary=False) as out:
         out.write(text + "\n")
+
+
+def _emit_stream(args: argparse.Namespace, reader: Any, fmt: str) -> None:
+    """Writes an Arrow stream of plain columns batch by batch (the result's text is made
+    one batch at a time, never held whole): CSV and Parquet by Arrow's writers, JSON as
+    one list of records, written record batch by record batch."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if not args.output:
+            raise InputError("--format parquet needs --output FILE")
+        with pq.ParquetWriter(args.output, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+        return
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        with _out(args, binary=True) as out, pacsv.CSVWriter(out, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+        return
+    with _out(args, binary=False) as out:
+        out.write("[")
+        first = True
+        for batch in reader:
+            for record in batch.to_pylist():
+                out.write(("" if first else ", ") + json.dumps(record, ensure_ascii=False, default=str))
+                first = False
+        out.write("]\n")
 
 
 @contextmanager
@@ -313,7 +348,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     lang = _lang(args, form)
     fmt = _format(args)
     if fmt in ("json", "csv", "parquet"):
-        _emit(args, res.violations_table(), "", "")
+        _emit(args, res.violations_reader(), "", "")
     elif fmt == "html":
         from .views import batch_html
 

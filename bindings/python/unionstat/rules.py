@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _core
+from .errors import UsageError
 from .io import arrow_table
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
     import pyarrow as pa
 
@@ -133,6 +136,27 @@ class BatchValidation:
                 table = table.slice(0, limit)
         self._tables[key] = table
         return table
+
+    def violations_batches(self, *, messages: bool = True, rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+        """The listed outcomes as record batches of at most ``rows`` rows, each made
+        when it is taken (messages included): what a writer streams to a file, so that a
+        result of millions of outcomes is never held as text at once. Same rows and
+        columns as :meth:`violations_table`, in the same order; nothing is cached."""
+        if rows < 1:
+            raise UsageError(f"rows must be at least 1, not {rows}")
+        if len(self._parts) != 1:  # parts interleave by row: sorted as a whole
+            yield from self.violations_table(messages=messages).to_batches(max_chunksize=rows)
+            return
+        batch, res, _rows = self._parts[0]
+        for offset in range(0, len(res), rows):
+            yield from arrow_table(_core.violations_table(batch, res, messages, rows, offset)).to_batches()
+
+    def violations_reader(self, *, messages: bool = True, rows: int = 65_536) -> pa.RecordBatchReader:
+        """:meth:`violations_batches` as a ``pyarrow.RecordBatchReader`` (an Arrow stream)."""
+        import pyarrow as pa
+
+        schema = arrow_table(_core.violations_table(*self._parts[0][:2], messages, 0)).schema
+        return pa.RecordBatchReader.from_batches(schema, self.violations_batches(messages=messages, rows=rows))
 
     def summary_table(self) -> pa.Table:
         """One row per rule (Arrow): ``rule``, ``severity``, ``check``, ``items``,

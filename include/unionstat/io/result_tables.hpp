@@ -21,8 +21,10 @@ namespace unionstat {
 /// `rhs`, `difference` (exact text; null when not evaluated) and, with `messages`,
 /// `message` and `message_en` — made only for the first `limit` outcomes, which are
 /// the rows the table holds (a million listed outcomes cost nothing until asked for).
+/// `offset` skips the first outcomes: a writer takes the table in slices of rows
+/// (offset, limit), so a result of millions of outcomes is never held as text at once.
 result_table violations_table(const report_batch& batch, const rules::batch_result& result, bool messages = true,
-                              std::size_t limit = static_cast<std::size_t>(-1));
+                              std::size_t limit = static_cast<std::size_t>(-1), std::size_t offset = 0);
 
 /// One row per rule of the set: `rule`, `severity`, `check` (utf8), `items`, `passes`,
 /// `fails`, `skipped`, `errors` (int64).

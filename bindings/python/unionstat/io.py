@@ -175,26 +175,45 @@ def _read_parquet(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
     pa = _pyarrow("Parquet")
     import pyarrow.parquet as pq
 
+    # The decoded pieces come and go batch after batch: jemalloc keeps their pages for the
+    # next ones, where pyarrow's default mimalloc hands them back and faults them in again
+    # (at 1 M reports a tenth of the read's CPU, and 40 MB more peak). Only while reading;
+    # set before the file is opened, as its reader takes the pool it finds then.
+    before = pa.default_memory_pool()
+    pool = _jemalloc(pa)
+    if pool is not None:
+        pa.set_memory_pool(pool)
     try:
-        # Read through a 256 KiB buffer, not pre-buffered: pyarrow would otherwise hold
-        # each column chunk whole — a file written as one row group in full (150 MB of
-        # the peak for a 1 M-report file, and no faster).
-        pf = pq.ParquetFile(p, buffer_size=1 << 18, pre_buffer=False)
-    except Exception as exc:  # pyarrow's own errors: not Parquet, truncated …
-        raise InputError(f"{p}: cannot read the file as Parquet: {exc}", file=str(p)) from exc
-    # Record batch by record batch: the batch grows while each decoded piece is released,
-    # so the peak is the batch plus a few pieces, not the whole table twice. pyarrow's
-    # decoded data grows with the batch size: 16k rows cost 80 MB less than 64k at 1 M
-    # reports, and are no slower.
-    reader = pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches(batch_size=16_384))
-    try:
-        return read_arrow(reader, schema, what=str(p), strict=strict, file=str(p))
-    finally:
-        # pyarrow's allocator keeps the decoded pieces' memory for reuse (75 MB at 1 M
-        # reports); the batch holds everything now, so it goes back to the system
-        # before the validation and its output need memory of their own.
+        try:
+            # Read through a 256 KiB buffer, not pre-buffered: pyarrow would otherwise hold
+            # each column chunk whole — a file written as one row group in full (150 MB of
+            # the peak for a 1 M-report file, and no faster).
+            pf = pq.ParquetFile(p, buffer_size=1 << 18, pre_buffer=False)
+        except Exception as exc:  # pyarrow's own errors: not Parquet, truncated …
+            raise InputError(f"{p}: cannot read the file as Parquet: {exc}", file=str(p)) from exc
+        # Record batch by record batch: the batch grows while each decoded piece is
+        # released, so the peak is the batch plus a few pieces, not the whole table twice.
+        # pyarrow's decoded data grows with the batch size: 16k rows cost 80 MB less than
+        # 64k at 1 M reports, and are no slower.
+        reader = pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches(batch_size=16_384))
+        result = read_arrow(reader, schema, what=str(p), strict=strict, file=str(p))
         del reader, pf
-        pa.default_memory_pool().release_unused()
+        return result
+    finally:
+        if pool is not None:
+            pa.set_memory_pool(before)
+        # The allocator keeps the freed pieces for reuse (75 MB at 1 M reports); the
+        # batch holds everything now, so they go back to the system before the
+        # validation and its output need memory of their own.
+        (pool or before).release_unused()
+
+
+def _jemalloc(pa: Any) -> Any:
+    """pyarrow's jemalloc pool, or None where this pyarrow was built without it."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except (NotImplementedError, AttributeError):  # pragma: no cover - depends on the wheel
+        return None
 
 
 def _read_feather(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult:

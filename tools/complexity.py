@@ -27,13 +27,8 @@ KNOWN = {
     ("src/io/csv_reader.cpp", "unionstat::fast_record"),
     ("src/io/csv_reader.cpp", "unionstat::record_parser::parse"),
     ("src/io/text_decoder.cpp", "unionstat::utf8_valid_prefix"),
-    ("src/graph/read_units.cpp", "unionstat::csv_reader::next"),
     ("src/decimal.cpp", "unionstat::decimal::parse"),
     # Being reworked in other branches at the time of writing.
-    ("src/io/arrow_import.cpp", "unionstat::parse_format"),
-    ("src/io/arrow_import.cpp", "unionstat::check_array"),
-    ("src/io/arrow_import.cpp", "unionstat::arrow_reader::start"),
-    ("src/io/arrow_import.cpp", "unionstat::arrow_reader::read_field"),
     ("src/forms/load_yaml.cpp", "unionstat::reader::form"),
 }
 

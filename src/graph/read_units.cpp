@@ -175,74 +175,18 @@ public:
 
     // Next record; false at the end. Views stay valid until the reader is destroyed.
     bool next(std::vector<csv_cell>& cells, int& record_line) {
-        for (;;) {
-            if (pos_ >= s_.size()) return false;
-            if (s_[pos_] == '#' || s_[pos_] == '\n' || s_[pos_] == '\r') {
-                skip_line();
-                continue;
-            }
-            break;
-        }
+        if (!skip_blank_and_comment_lines()) return false;
         cells.clear();
         record_line = line_;
-        const char* const d = s_.data();
-        const std::size_t size = s_.size();
         for (;;) {
             csv_cell c;
             c.line = line_;
             c.offset = pos_;
             c.line_start = line_start_;
-            if (pos_ < size && d[pos_] == '"') {
-                const int open_line = line_;
-                const std::size_t open_start = line_start_;
-                ++pos_;
-                const std::size_t first = pos_;
-                bool doubled = false;
-                for (;;) {
-                    if (pos_ >= size)
-                        throw hierarchy_error("unterminated quoted field", {},
-                                              place(name_, open_line, column_of(open_start, c.offset)));
-                    const char ch = d[pos_++];
-                    if (ch == '"') {
-                        if (pos_ < size && d[pos_] == '"') {
-                            doubled = true;
-                            ++pos_;
-                            continue;
-                        }
-                        break;
-                    }
-                    if (ch == '\n') {
-                        ++line_;
-                        line_start_ = pos_;
-                    }
-                }
-                c.text = s_.substr(first, pos_ - 1 - first);
-                if (doubled) {  // "" → ": unescaped into the arena
-                    std::string& u = arena_.emplace_back();
-                    for (std::size_t i = 0; i < c.text.size(); ++i) {
-                        u += c.text[i];
-                        if (c.text[i] == '"') ++i;
-                    }
-                    c.text = u;
-                }
-                while (pos_ < size && (d[pos_] == ' ' || d[pos_] == '\t')) ++pos_;
-                if (pos_ < size && d[pos_] != ',' && d[pos_] != '\n' && d[pos_] != '\r')
-                    throw hierarchy_error("unexpected text after a closing quote", {},
-                                          place(name_, line_, column_of(line_start_, pos_)));
-            } else {
-                const std::size_t start = pos_;
-                while (pos_ < size) {
-                    const char ch = d[pos_];
-                    if (ch == ',' || ch == '\n' || ch == '\r') break;
-                    if (ch == '"')
-                        throw hierarchy_error("a quote inside an unquoted field (quote the whole field)", {},
-                                              place(name_, line_, column_of(line_start_, pos_)));
-                    ++pos_;
-                }
-                c.text = s_.substr(start, pos_ - start);
-            }
+            if (pos_ < s_.size() && s_[pos_] == '"') quoted_cell(c);
+            else plain_cell(c);
             cells.push_back(c);
-            if (pos_ < size && d[pos_] == ',') {
+            if (pos_ < s_.size() && s_[pos_] == ',') {
                 ++pos_;
                 continue;
             }
@@ -258,6 +202,74 @@ public:
     int column_of(const csv_cell& c) const { return column_of(c.line_start, c.offset); }
 
 private:
+    // Past blank lines and '#' comments; false at the end of the text.
+    bool skip_blank_and_comment_lines() {
+        for (;;) {
+            if (pos_ >= s_.size()) return false;
+            if (s_[pos_] != '#' && s_[pos_] != '\n' && s_[pos_] != '\r') return true;
+            skip_line();
+        }
+    }
+
+    // A quoted cell from its opening quote: "" is a quote (unescaped into the arena),
+    // line breaks inside count; only blanks may follow the closing quote.
+    void quoted_cell(csv_cell& c) {
+        const char* const d = s_.data();
+        const std::size_t size = s_.size();
+        const int open_line = line_;
+        const std::size_t open_start = line_start_;
+        ++pos_;
+        const std::size_t first = pos_;
+        bool doubled = false;
+        for (;;) {
+            if (pos_ >= size)
+                throw hierarchy_error("unterminated quoted field", {}, place(name_, open_line, column_of(open_start, c.offset)));
+            const char ch = d[pos_++];
+            if (ch == '"') {
+                if (pos_ < size && d[pos_] == '"') {
+                    doubled = true;
+                    ++pos_;
+                    continue;
+                }
+                break;
+            }
+            if (ch == '\n') {
+                ++line_;
+                line_start_ = pos_;
+            }
+        }
+        c.text = s_.substr(first, pos_ - 1 - first);
+        if (doubled) c.text = unescaped(c.text);
+        while (pos_ < size && (d[pos_] == ' ' || d[pos_] == '\t')) ++pos_;
+        if (pos_ < size && d[pos_] != ',' && d[pos_] != '\n' && d[pos_] != '\r')
+            throw hierarchy_error("unexpected text after a closing quote", {}, place(name_, line_, column_of(line_start_, pos_)));
+    }
+
+    // A quoted cell's text with each "" made one ", kept in the arena.
+    std::string_view unescaped(std::string_view t) {
+        std::string& u = arena_.emplace_back();
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            u += t[i];
+            if (t[i] == '"') ++i;
+        }
+        return u;
+    }
+
+    // An unquoted cell, up to the next comma or line end; a quote inside is refused.
+    void plain_cell(csv_cell& c) {
+        const char* const d = s_.data();
+        const std::size_t size = s_.size(), start = pos_;
+        while (pos_ < size) {
+            const char ch = d[pos_];
+            if (ch == ',' || ch == '\n' || ch == '\r') break;
+            if (ch == '"')
+                throw hierarchy_error("a quote inside an unquoted field (quote the whole field)", {},
+                                      place(name_, line_, column_of(line_start_, pos_)));
+            ++pos_;
+        }
+        c.text = s_.substr(start, pos_ - start);
+    }
+
     void skip_line() {
         const void* nl = pos_ < s_.size() ? std::memchr(s_.data() + pos_, '\n', s_.size() - pos_) : nullptr;
         pos_ = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - s_.data()) + 1 : s_.size();

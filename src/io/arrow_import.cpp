@@ -106,50 +106,51 @@ bool format_int(std::string_view s, int& out) {
     return true;
 }
 
+// The kind of a one-character format string ("l" is int64), or false for none.
+bool primitive_kind(char f, kind& k) noexcept {
+    static constexpr std::pair<char, kind> table[] = {
+        {'n', kind::null},    {'b', kind::boolean}, {'c', kind::int8},    {'s', kind::int16},  {'i', kind::int32},
+        {'l', kind::int64},   {'C', kind::uint8},   {'S', kind::uint16},  {'I', kind::uint32}, {'L', kind::uint64},
+        {'f', kind::float32}, {'g', kind::float64}, {'u', kind::utf8},    {'U', kind::large_utf8}};
+    for (const auto& [ch, kd] : table)
+        if (ch == f) {
+            k = kd;
+            return true;
+        }
+    return false;
+}
+
+// "d:precision,scale[,bitwidth]" (the bitwidth 128 when absent) into `t`.
+void parse_decimal_format(std::string_view rest, value_type& t, const column_info& c) {
+    std::vector<std::string_view> parts;
+    while (true) {
+        const auto comma = rest.find(',');
+        parts.push_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    int bits = 128;
+    const bool ok = (parts.size() == 2 || parts.size() == 3) && format_int(parts[0], t.precision) &&
+                    format_int(parts[1], t.scale) && (parts.size() == 2 || format_int(parts[2], bits));
+    if (!ok || t.precision < 1 || t.precision > 76 || t.scale < -76 || t.scale > 76 ||
+        (bits != 32 && bits != 64 && bits != 128 && bits != 256))
+        malformed(c, "malformed decimal format string '" + t.format + "' (expected d:precision,scale[,bitwidth])");
+    t.k = kind::decimal;
+    t.bytes = bits / 8;
+}
+
 value_type parse_format(const char* format, const column_info& c) {
     if (!format) malformed(c, "the column's Arrow schema has no format string");
     value_type t;
     t.format = format;
     const std::string_view s = t.format;
-    if (s.size() == 1) {
-        switch (s[0]) {
-            case 'n': t.k = kind::null; return t;
-            case 'b': t.k = kind::boolean; return t;
-            case 'c': t.k = kind::int8; return t;
-            case 's': t.k = kind::int16; return t;
-            case 'i': t.k = kind::int32; return t;
-            case 'l': t.k = kind::int64; return t;
-            case 'C': t.k = kind::uint8; return t;
-            case 'S': t.k = kind::uint16; return t;
-            case 'I': t.k = kind::uint32; return t;
-            case 'L': t.k = kind::uint64; return t;
-            case 'f': t.k = kind::float32; return t;
-            case 'g': t.k = kind::float64; return t;
-            case 'u': t.k = kind::utf8; return t;
-            case 'U': t.k = kind::large_utf8; return t;
-            default: break;
-        }
-    } else if (s == "vu") {
+    if (s.size() == 1 && primitive_kind(s[0], t.k)) return t;
+    if (s == "vu") {
         t.k = kind::utf8_view;
         return t;
-    } else if (s.size() > 2 && s[0] == 'd' && s[1] == ':') {
-        // d:precision,scale[,bitwidth]; bitwidth 128 when absent.
-        std::string_view rest = s.substr(2);
-        std::vector<std::string_view> parts;
-        while (true) {
-            const auto comma = rest.find(',');
-            parts.push_back(rest.substr(0, comma));
-            if (comma == std::string_view::npos) break;
-            rest.remove_prefix(comma + 1);
-        }
-        int bits = 128;
-        const bool ok = (parts.size() == 2 || parts.size() == 3) && format_int(parts[0], t.precision) &&
-                        format_int(parts[1], t.scale) && (parts.size() == 2 || format_int(parts[2], bits));
-        if (!ok || t.precision < 1 || t.precision > 76 || t.scale < -76 || t.scale > 76 ||
-            (bits != 32 && bits != 64 && bits != 128 && bits != 256))
-            malformed(c, "malformed decimal format string '" + t.format + "' (expected d:precision,scale[,bitwidth])");
-        t.k = kind::decimal;
-        t.bytes = bits / 8;
+    }
+    if (s.size() > 2 && s[0] == 'd' && s[1] == ':') {
+        parse_decimal_format(s.substr(2), t, c);
         return t;
     }
     malformed(c, "unsupported Arrow type (format '" + t.format +
@@ -291,12 +292,12 @@ void check_offsets(const column_data& d, const column_info& c) {
     }
 }
 
-// Checks `a` against `t` for logical rows [0, rows) starting at `parent_offset` (the
-// record batch's own offset), and returns the view to read them through.
-column_data check_array(const ArrowArray* a, const column_type& t, bool as_dictionary, std::int64_t parent_offset,
-                        std::int64_t rows, const column_info& c) {
-    const value_type& type = as_dictionary ? *t.dict : t.storage;
-    const char* what = as_dictionary ? "the column's dictionary" : "the column's array";
+// The array's own fields (length, offset, null count, children, dictionary, buffer
+// count) against its type and the rows the record batch needs; sets d.base and returns
+// the buffer index one past the last row read.
+std::int64_t check_array_shape(const ArrowArray* a, const column_type& t, const value_type& type, bool as_dictionary,
+                               std::int64_t parent_offset, std::int64_t rows, const char* what, const column_info& c,
+                               column_data& d) {
     if (!a) malformed(c, std::string(what) + " is missing");
     if (!a->release) malformed(c, std::string(what) + " is released");
     if (a->length < 0 || a->offset < 0)
@@ -305,10 +306,6 @@ column_data check_array(const ArrowArray* a, const column_type& t, bool as_dicti
     if (a->null_count < -1 || a->null_count > a->length)
         malformed(c, std::string(what) + " has null_count " + std::to_string(a->null_count) + " for length " +
                          std::to_string(a->length));
-    column_data d;
-    d.type = &type;
-    d.k = type.k;
-    d.rows = rows;
     std::int64_t end = 0, own_end = 0;
     if (__builtin_add_overflow(a->offset, a->length, &own_end) ||
         __builtin_add_overflow(a->offset, parent_offset, &d.base) || __builtin_add_overflow(d.base, rows, &end))
@@ -320,14 +317,71 @@ column_data check_array(const ArrowArray* a, const column_type& t, bool as_dicti
     const bool is_dict_storage = !as_dictionary && t.dict;
     if (is_dict_storage && !a->dictionary) malformed(c, "the dictionary-encoded column has no dictionary array");
     if (!is_dict_storage && a->dictionary) malformed(c, std::string(what) + " has a dictionary, but its schema has none");
-
     const int want = expected_buffers(type.k);
     if (type.k == kind::utf8_view ? a->n_buffers < 3 : a->n_buffers != want)
         malformed(c, std::string(what) + " of format '" + type.format + "' has " + std::to_string(a->n_buffers) +
                          " buffers, expected " + (type.k == kind::utf8_view ? std::string("at least 3") : std::to_string(want)));
     if (a->n_buffers > 0 && !a->buffers) malformed(c, std::string(what) + " has no buffer list");
-    if (type.k == kind::null) return d;  // every value null, nothing to read
+    return end;
+}
 
+// utf8 / large_utf8: offsets in order and within the string data buffer.
+void check_strings(const ArrowArray* a, column_data& d, std::int64_t end, const char* what, const column_info& c) {
+    std::int64_t first = 0, last = 0;
+    if (d.k == kind::utf8) {
+        check_offsets<std::int32_t>(d, c);
+        first = load<std::int32_t>(d.data, d.base);
+        last = load<std::int32_t>(d.data, end);
+    } else {
+        check_offsets<std::int64_t>(d, c);
+        first = load<std::int64_t>(d.data, d.base);
+        last = load<std::int64_t>(d.data, end);
+    }
+    d.chars = static_cast<const char*>(a->buffers[2]);
+    if (!d.chars && last > first) malformed(c, std::string(what) + " has string offsets but no string data buffer");
+}
+
+// utf8_view: buffers are validity, views, the variadic data buffers, then their sizes
+// (int64); every valid view of more than 12 bytes must lie inside its data buffer.
+void check_string_views(const ArrowArray* a, column_data& d, std::int64_t rows, const char* what, const column_info& c) {
+    d.n_variadic = a->n_buffers - 3;
+    d.variadic = reinterpret_cast<const std::uint8_t* const*>(a->buffers + 2);
+    const auto* sizes = static_cast<const std::uint8_t*>(a->buffers[a->n_buffers - 1]);
+    if (d.n_variadic > 0 && !sizes) malformed(c, std::string(what) + " (string_view) has no buffer of data buffer sizes");
+    std::vector<std::int64_t> size(static_cast<std::size_t>(d.n_variadic));
+    for (std::int64_t b = 0; b < d.n_variadic; ++b) {
+        size[static_cast<std::size_t>(b)] = load<std::int64_t>(sizes, b);
+        if (size[static_cast<std::size_t>(b)] < 0) malformed(c, std::string(what) + " has a data buffer of negative size");
+        if (!d.variadic[b] && size[static_cast<std::size_t>(b)] > 0)
+            malformed(c, std::string(what) + " (string_view) has a null data buffer " + std::to_string(b));
+    }
+    for (std::int64_t i = 0; i < rows; ++i) {
+        if (!d.valid(i)) continue;
+        const std::uint8_t* v = d.data + (d.base + i) * 16;
+        const auto len = load<std::int32_t>(v, 0);
+        if (len < 0) malformed(c, "a string view of negative length " + std::to_string(len), i);
+        if (len <= 12) continue;
+        const auto buf = load<std::int32_t>(v + 8, 0), off = load<std::int32_t>(v + 12, 0);
+        if (buf < 0 || buf >= d.n_variadic || off < 0 ||
+            static_cast<std::int64_t>(off) + len > size[static_cast<std::size_t>(buf)])
+            malformed(c, "a string view points outside its data buffers (buffer " + std::to_string(buf) + ", offset " +
+                             std::to_string(off) + ", length " + std::to_string(len) + ")",
+                      i);
+    }
+}
+
+// Checks `a` against `t` for logical rows [0, rows) starting at `parent_offset` (the
+// record batch's own offset), and returns the view to read them through.
+column_data check_array(const ArrowArray* a, const column_type& t, bool as_dictionary, std::int64_t parent_offset,
+                        std::int64_t rows, const column_info& c) {
+    const value_type& type = as_dictionary ? *t.dict : t.storage;
+    const char* what = as_dictionary ? "the column's dictionary" : "the column's array";
+    column_data d;
+    d.type = &type;
+    d.k = type.k;
+    d.rows = rows;
+    const std::int64_t end = check_array_shape(a, t, type, as_dictionary, parent_offset, rows, what, c, d);
+    if (type.k == kind::null) return d;  // every value null, nothing to read
     if (a->null_count != 0) {
         d.validity = static_cast<const std::uint8_t*>(a->buffers[0]);
         if (!d.validity && a->null_count > 0)
@@ -336,50 +390,10 @@ column_data check_array(const ArrowArray* a, const column_type& t, bool as_dicti
     if (rows == 0) return d;  // nothing is read, so no data buffer is needed
     d.data = static_cast<const std::uint8_t*>(a->buffers[1]);
     if (!d.data) malformed(c, std::string(what) + " of format '" + type.format + "' has no data buffer");
-
-    if (type.k == kind::utf8 || type.k == kind::large_utf8) {
-        std::int64_t first = 0, last = 0;
-        if (type.k == kind::utf8) {
-            check_offsets<std::int32_t>(d, c);
-            first = load<std::int32_t>(d.data, d.base);
-            last = load<std::int32_t>(d.data, end);
-        } else {
-            check_offsets<std::int64_t>(d, c);
-            first = load<std::int64_t>(d.data, d.base);
-            last = load<std::int64_t>(d.data, end);
-        }
-        d.chars = static_cast<const char*>(a->buffers[2]);
-        if (!d.chars && last > first) malformed(c, std::string(what) + " has string offsets but no string data buffer");
-    } else if (type.k == kind::utf8_view) {
-        // Buffers: validity, views, the variadic data buffers, then their sizes (int64).
-        d.n_variadic = a->n_buffers - 3;
-        d.variadic = reinterpret_cast<const std::uint8_t* const*>(a->buffers + 2);
-        const auto* sizes = static_cast<const std::uint8_t*>(a->buffers[a->n_buffers - 1]);
-        if (d.n_variadic > 0 && !sizes) malformed(c, std::string(what) + " (string_view) has no buffer of data buffer sizes");
-        std::vector<std::int64_t> size(static_cast<std::size_t>(d.n_variadic));
-        for (std::int64_t b = 0; b < d.n_variadic; ++b) {
-            size[static_cast<std::size_t>(b)] = load<std::int64_t>(sizes, b);
-            if (size[static_cast<std::size_t>(b)] < 0) malformed(c, std::string(what) + " has a data buffer of negative size");
-            if (!d.variadic[b] && size[static_cast<std::size_t>(b)] > 0)
-                malformed(c, std::string(what) + " (string_view) has a null data buffer " + std::to_string(b));
-        }
-        for (std::int64_t i = 0; i < rows; ++i) {
-            if (!d.valid(i)) continue;
-            const std::uint8_t* v = d.data + (d.base + i) * 16;
-            const auto len = load<std::int32_t>(v, 0);
-            if (len < 0) malformed(c, "a string view of negative length " + std::to_string(len), i);
-            if (len <= 12) continue;
-            const auto buf = load<std::int32_t>(v + 8, 0), off = load<std::int32_t>(v + 12, 0);
-            if (buf < 0 || buf >= d.n_variadic || off < 0 ||
-                static_cast<std::int64_t>(off) + len > size[static_cast<std::size_t>(buf)])
-                malformed(c, "a string view points outside its data buffers (buffer " + std::to_string(buf) + ", offset " +
-                                 std::to_string(off) + ", length " + std::to_string(len) + ")",
-                          i);
-        }
-    }
-    if (is_dict_storage) {
+    if (type.k == kind::utf8 || type.k == kind::large_utf8) check_strings(a, d, end, what, c);
+    else if (type.k == kind::utf8_view) check_string_views(a, d, rows, what, c);
+    if (!as_dictionary && t.dict)
         d.dict = std::make_unique<column_data>(check_array(a->dictionary, t, true, 0, a->dictionary->length, c));
-    }
     return d;
 }
 
@@ -671,80 +685,35 @@ public:
 
     // Reads the table's schema (the struct of columns) and maps its columns.
     void start(const ArrowSchema* schema) {
-        if (!schema || !schema->release) throw value_error("the Arrow schema is missing or released");
-        if (!schema->format || std::string_view(schema->format) != "+s")
-            throw value_error(std::string("an Arrow table must be a struct array (format '+s'), got format '") +
-                              (schema->format ? schema->format : "(null)") + "'");
-        if (schema->n_children < 0 || (schema->n_children > 0 && !schema->children))
-            throw value_error("the Arrow schema's children are malformed");
-        n_columns_ = schema->n_children;
-        std::vector<std::string> all;
-        for (std::int64_t i = 0; i < n_columns_; ++i) {
-            const ArrowSchema* c = schema->children[i];
-            if (!c) throw value_error("the Arrow schema has no child " + std::to_string(i + 1));
-            all.push_back(c->name ? c->name : "");
-        }
+        schema_ = schema;
+        all_ = column_names(schema);
         // The row-number column is no field: the header map sees the other columns only.
         std::vector<std::string> names;
-        std::vector<int> input_of;  // index in `names` → input column
-        for (std::size_t i = 0; i < all.size(); ++i) {
-            if (!options_.row_column.empty() && row_col_ < 0 && all[i] == options_.row_column) {
+        for (std::size_t i = 0; i < all_.size(); ++i) {
+            if (!options_.row_column.empty() && row_col_ < 0 && all_[i] == options_.row_column) {
                 row_col_ = static_cast<int>(i);
                 continue;
             }
-            names.push_back(all[i]);
-            input_of.push_back(static_cast<int>(i));
+            names.push_back(all_[i]);
+            input_of_.push_back(static_cast<int>(i));
         }
         if (!options_.row_column.empty() && row_col_ < 0)
             throw value_error("the row-number column '" + options_.row_column + "' is not in the table (its columns: " +
-                              joined(all) + ")");
+                              joined(all_) + ")");
         auto map = column_map::from_header(*form_, names, 0, options_.strict);
         if (!map)
             throw value_error("the table needs a unit column (unit, 单位代码, 填报单位, …) and field columns of " + form_->id +
                               " (codes such as " + (form_->fields.empty() ? std::string("01A") : form_->fields.front().code) +
-                              " or concept keys); its columns are: " + joined(all));
-        auto input = [&](int c) { return c < 0 ? -1 : input_of[static_cast<std::size_t>(c)]; };
+                              " or concept keys); its columns are: " + joined(all_));
         for (auto& p : map->problems) {
             p.column = input(p.column - 1) + 1;
             problems_.push_back(std::move(p));
         }
-        auto plan_of = [&](int col) {
-            column_plan pl;
-            pl.info = {col, all[static_cast<std::size_t>(col)]};
-            pl.type = parse_column_type(schema->children[col], pl.info);
-            return pl;
-        };
-        unit_ = plan_of(input(map->unit));
-        check_key_type(unit_, "unit id");
-        if (map->period >= 0) {
-            period_ = plan_of(input(map->period));
-            check_key_type(*period_, "period");
-        }
-        if (row_col_ >= 0) {
-            row_ = plan_of(row_col_);
-            if (row_->type.dict || !is_integer(row_->type.storage.k))
-                malformed(row_->info, "the row-number column must hold integers, not format '" + row_->type.storage.format + "'");
-        }
-        for (std::size_t k = 0; k < map->fields.size(); ++k) {
-            column_plan pl = plan_of(input(map->field_columns[k]));
-            pl.k = k;
-            pl.field = &form_->fields[map->fields[k]];
-            if (pl.type.values().k == kind::boolean && pl.field->type != field_type::flag) {
-                read_problem p;
-                p.column = pl.info.index + 1;
-                p.field = pl.field->code;
-                p.message = "a true/false column cannot hold " + std::string(to_string(pl.field->type)) + " field " +
-                            pl.field->code + " (" + pl.field->unit + "); the column is not read";
-                problems_.push_back(std::move(p));
-                pl.skip = true;
-            }
-            fields_.push_back(std::move(pl));
-        }
+        plan_keys(*map);
+        for (std::size_t k = 0; k < map->fields.size(); ++k) plan_field(*map, k);
         for (int c : map->unnamed) unnamed_.push_back(plan_of(input(c)));
         unnamed_bad_.assign(unnamed_.size(), false);
-        for (std::size_t i = 0; i < map->ignored.size(); ++i) {
-            ignored_.push_back(map->ignored_names[i]);
-        }
+        for (std::size_t i = 0; i < map->ignored.size(); ++i) ignored_.push_back(map->ignored_names[i]);
         builder_.emplace(form_, map->fields);
     }
 
@@ -819,6 +788,67 @@ public:
     }
 
 private:
+    // The names of a struct schema's columns ("" for an unnamed one), the schema checked.
+    std::vector<std::string> column_names(const ArrowSchema* schema) {
+        if (!schema || !schema->release) throw value_error("the Arrow schema is missing or released");
+        if (!schema->format || std::string_view(schema->format) != "+s")
+            throw value_error(std::string("an Arrow table must be a struct array (format '+s'), got format '") +
+                              (schema->format ? schema->format : "(null)") + "'");
+        if (schema->n_children < 0 || (schema->n_children > 0 && !schema->children))
+            throw value_error("the Arrow schema's children are malformed");
+        n_columns_ = schema->n_children;
+        std::vector<std::string> all;
+        for (std::int64_t i = 0; i < n_columns_; ++i) {
+            const ArrowSchema* c = schema->children[i];
+            if (!c) throw value_error("the Arrow schema has no child " + std::to_string(i + 1));
+            all.push_back(c->name ? c->name : "");
+        }
+        return all;
+    }
+
+    // The input column of a header-map column (the map sees no row-number column); -1 stays.
+    int input(int c) const { return c < 0 ? -1 : input_of_[static_cast<std::size_t>(c)]; }
+
+    column_plan plan_of(int col) const {
+        column_plan pl;
+        pl.info = {col, all_[static_cast<std::size_t>(col)]};
+        pl.type = parse_column_type(schema_->children[col], pl.info);
+        return pl;
+    }
+
+    // The unit, period and row-number columns: each of a type keys can be read from.
+    void plan_keys(const column_map& map) {
+        unit_ = plan_of(input(map.unit));
+        check_key_type(unit_, "unit id");
+        if (map.period >= 0) {
+            period_ = plan_of(input(map.period));
+            check_key_type(*period_, "period");
+        }
+        if (row_col_ >= 0) {
+            row_ = plan_of(row_col_);
+            if (row_->type.dict || !is_integer(row_->type.storage.k))
+                malformed(row_->info, "the row-number column must hold integers, not format '" + row_->type.storage.format + "'");
+        }
+    }
+
+    // The k-th field column; a true/false column for a field that is no flag is refused
+    // whole (a problem says why) and not read.
+    void plan_field(const column_map& map, std::size_t k) {
+        column_plan pl = plan_of(input(map.field_columns[k]));
+        pl.k = k;
+        pl.field = &form_->fields[map.fields[k]];
+        if (pl.type.values().k == kind::boolean && pl.field->type != field_type::flag) {
+            read_problem p;
+            p.column = pl.info.index + 1;
+            p.field = pl.field->code;
+            p.message = "a true/false column cannot hold " + std::string(to_string(pl.field->type)) + " field " +
+                        pl.field->code + " (" + pl.field->unit + "); the column is not read";
+            problems_.push_back(std::move(p));
+            pl.skip = true;
+        }
+        fields_.push_back(std::move(pl));
+    }
+
     // A dictionary entry parsed for one field.
     struct memo_entry {
         std::uint8_t state = 0;  // 0 not parsed yet, else 1 + got
@@ -1000,36 +1030,47 @@ private:
         return ch;
     }
 
-    void read_field(const column_plan& pl, const column_data& c, std::vector<memo_entry>& memo, batch_chunk& ch,
-                    std::vector<pending_problem>& problems, std::int64_t r0, std::int64_t m) {
-        const field_def& f = *pl.field;
-        const std::size_t k = pl.k;
-        auto bad = [&](std::int64_t i, bad_cell&& b) {
+    // One field column of one chunk being read: the cells in, the stored values and the
+    // bad cells (with their row, unit and field) out.
+    struct field_pass {
+        const column_plan& pl;
+        const column_data& c;
+        batch_chunk& ch;
+        std::vector<pending_problem>& problems;
+        std::int64_t r0, m;
+
+        void bad(std::int64_t i, bad_cell&& b) {
             const auto at = static_cast<std::size_t>(i);
             read_problem p;
             p.row = ch.rows[at];
             p.column = pl.info.index + 1;
             p.unit = ch.units[at];
-            p.field = f.code;
+            p.field = pl.field->code;
             p.text = std::move(b.text);
             p.message = std::move(b.message);
             problems.push_back({at, std::move(p)});
-        };
-        auto each = [&](auto&& convert) {
+        }
+
+        // Every valid cell through convert(row, raw, bad) → got.
+        template <class Convert>
+        void each(Convert&& convert) {
             std::int64_t raw = 0;
             bad_cell b;
             for (std::int64_t i = 0; i < m; ++i) {
                 if (!c.valid(r0 + i)) continue;
                 const got g = convert(r0 + i, raw, b);
-                if (g == got::value) ch.set(k, static_cast<std::size_t>(i), raw);
+                if (g == got::value) ch.set(pl.k, static_cast<std::size_t>(i), raw);
                 else if (g == got::bad) bad(i, std::move(b));
             }
-        };
-        if (c.dict) {
+        }
+
+        // A dictionary-encoded column: each entry parsed once (the memo), then looked up.
+        void dictionary(std::vector<memo_entry>& memo, std::int64_t position) {
             const column_data& d = *c.dict;
+            const field_def& f = *pl.field;
             if (memo.size() != static_cast<std::size_t>(d.rows)) memo.assign(static_cast<std::size_t>(d.rows), memo_entry{});
             each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
-                const std::int64_t j = c.index(r, pl.info, position_ + r);
+                const std::int64_t j = c.index(r, pl.info, position + r);
                 memo_entry& e = memo[static_cast<std::size_t>(j)];
                 if (e.state == 0) {
                     const got g = d.k == kind::null || !d.valid(j) ? got::blank : read_value(d, j, f, e.raw, e.bad);
@@ -1040,55 +1081,61 @@ private:
                 if (g == got::bad) b = e.bad;
                 return g;
             });
-            return;
         }
-        switch (c.k) {
-            case kind::null: return;
-            case kind::int64:
-                if (f.type != field_type::flag) {
-                    // What Parquet and polars hand over for counts and money: a tight loop
-                    // for the values that are fine as they are (≥ 0, and in range once
-                    // scaled), the 128-bit general path only for those that are not.
-                    const std::int64_t mul = f.type == field_type::money ? detail::pow10(f.scale) : 1;
-                    std::int64_t raw = 0;
-                    bad_cell b;
-                    for (std::int64_t i = 0; i < m; ++i) {
-                        const std::int64_t r = r0 + i;
-                        if (!c.valid(r)) continue;
-                        const std::int64_t v = load<std::int64_t>(c.data, c.base + r);
-                        if (v >= 0 && (mul == 1 ? (raw = v, true) : detail::mul_ok(v, mul, raw))) {
-                            ch.set(k, static_cast<std::size_t>(i), raw);
-                            continue;
-                        }
-                        const got g = from_integer(f, v, raw, b);
-                        if (g == got::value) ch.set(k, static_cast<std::size_t>(i), raw);
-                        else if (g == got::bad) bad(i, std::move(b));
-                    }
-                    return;
+
+        // What Parquet and polars hand over for counts and money: a tight loop for the
+        // values that are fine as they are (≥ 0, and in range once scaled), the 128-bit
+        // general path only for those that are not.
+        void counts_and_money() {
+            const field_def& f = *pl.field;
+            const std::int64_t mul = f.type == field_type::money ? detail::pow10(f.scale) : 1;
+            std::int64_t raw = 0;
+            bad_cell b;
+            for (std::int64_t i = 0; i < m; ++i) {
+                const std::int64_t r = r0 + i;
+                if (!c.valid(r)) continue;
+                const std::int64_t v = load<std::int64_t>(c.data, c.base + r);
+                if (v >= 0 && (mul == 1 ? (raw = v, true) : detail::mul_ok(v, mul, raw))) {
+                    ch.set(pl.k, static_cast<std::size_t>(i), raw);
+                    continue;
                 }
-                each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
-                    return from_integer(f, load<std::int64_t>(c.data, c.base + r), raw, b);
-                });
-                return;
-            case kind::int32:
-                each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
-                    return from_integer(f, load<std::int32_t>(c.data, c.base + r), raw, b);
-                });
-                return;
-            case kind::float64:
-                each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
-                    return from_float(f, load<double>(c.data, c.base + r), raw, b);
-                });
-                return;
-            case kind::utf8:
-            case kind::large_utf8:
-            case kind::utf8_view:
-                each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return from_text(f, c.text(r), raw, b); });
-                return;
-            default:
-                each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return read_value(c, r, f, raw, b); });
-                return;
+                const got g = from_integer(f, v, raw, b);
+                if (g == got::value) ch.set(pl.k, static_cast<std::size_t>(i), raw);
+                else if (g == got::bad) bad(i, std::move(b));
+            }
         }
+
+        void run(std::vector<memo_entry>& memo, std::int64_t position) {
+            const field_def& f = *pl.field;
+            if (c.dict) return dictionary(memo, position);
+            switch (c.k) {
+                case kind::null: return;
+                case kind::int64:
+                    if (f.type != field_type::flag) return counts_and_money();
+                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
+                        return from_integer(f, load<std::int64_t>(c.data, c.base + r), raw, b);
+                    });
+                case kind::int32:
+                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
+                        return from_integer(f, load<std::int32_t>(c.data, c.base + r), raw, b);
+                    });
+                case kind::float64:
+                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) {
+                        return from_float(f, load<double>(c.data, c.base + r), raw, b);
+                    });
+                case kind::utf8:
+                case kind::large_utf8:
+                case kind::utf8_view:
+                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return from_text(f, c.text(r), raw, b); });
+                default:
+                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return read_value(c, r, f, raw, b); });
+            }
+        }
+    };
+
+    void read_field(const column_plan& pl, const column_data& c, std::vector<memo_entry>& memo, batch_chunk& ch,
+                    std::vector<pending_problem>& problems, std::int64_t r0, std::int64_t m) {
+        field_pass{pl, c, ch, problems, r0, m}.run(memo, position_);
     }
 
     std::shared_ptr<const form_schema> form_;
@@ -1097,6 +1144,9 @@ private:
     int row_col_ = -1;
     column_plan unit_;
     std::optional<column_plan> period_, row_;
+    const ArrowSchema* schema_ = nullptr;  // the stream's schema (alive while start() plans)
+    std::vector<std::string> all_;          // every input column's name
+    std::vector<int> input_of_;             // header-map column → input column
     std::vector<column_plan> fields_, unnamed_;
     std::vector<bool> unnamed_bad_;
     std::vector<std::string> ignored_;

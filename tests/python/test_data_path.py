@@ -271,6 +271,49 @@ def test_xlsx_title_rows_notes_sheet_and_sheet_rows(tmp_path: Path, capsys: pyte
     assert status == 2 and "no header row" in err
 
 
+@pytest.mark.parametrize("late", [None, "—", "1,234", "x"])
+def test_xlsx_typed_columns_read_as_the_text_path_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            late: str | None) -> None:
+    # A sheet with a clean header is read with the types fastexcel infers (numbers as
+    # numbers); it must give exactly what reading every cell as text gives, including a
+    # unit id and a period typed as numbers, money as floats, blanks, a 备注 column, and a
+    # text cell far below the rows fastexcel samples for the types (never made a blank).
+    from unionstat import io as usio
+
+    rows: list[list[object]] = [["unit", "period", "01A", "01B", "02A", "05A", "05B", "07A", "备注"]]
+    for i in range(1500):
+        rows.append([630100000000 + i, 2018, i % 50 + 10, i % 7, None if i % 3 else i, 12.34 + i % 5, 0.5, 1e5 + i,
+                     "ok"])
+    if late is not None:
+        rows[-1][3] = late
+    f = xlsx(tmp_path / "r.xlsx", {"data": rows})
+    schema = form().schema
+
+    def read() -> tuple[object, ...]:
+        try:
+            res = usio.read_file(f, schema)
+        except us.InputError as e:
+            return ("error", str(e))
+        import pyarrow as pa
+
+        b = res.batch
+        return ("ok", len(b), list(b.units), list(b.periods), list(b.row_numbers),
+                pa.table(us._core.batch_to_arrow(b)).to_pylist(), res.notices)
+
+    import fastexcel
+
+    plain = usio._load_plain_sheet(fastexcel.read_excel(str(f)), "data", schema, False)
+    assert (plain is not None) == (late is None)  # typed when every cell fits its column's type
+    typed = read()
+    monkeypatch.setattr(usio, "_load_plain_sheet", lambda *a, **k: None)
+    text = read()
+    assert typed == text
+    if late in (None, "—", "1,234"):
+        assert typed[0] == "ok" and typed[1] == 1500 and typed[2][0] == "630100000000" and typed[3][0] == "2018"
+    else:
+        assert typed[0] == "error" and "x" in typed[1]
+
+
 def test_an_xlsx_formula_without_a_stored_value_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("fastexcel")
     f = xlsx(tmp_path / "r.xlsx", {"data": [["unit", "period", "01A", "01B"], ["a", "2018", 10, "=C2-1"]]})
@@ -357,7 +400,8 @@ def test_reader_option_and_shape_mistakes_name_the_file(tmp_path: Path, capsys: 
     assert status == 2 and "no sheet 'notes'" in err
 
 
-@pytest.mark.parametrize("suffix,fmt", [(".parquet", "csv"), (".parquet", "json"), (".csv", "parquet"), (".csv", "table")])
+@pytest.mark.parametrize("suffix,fmt", [(".parquet", "csv"), (".parquet", "json"), (".csv", "parquet"), (".csv", "table"),
+                                        (".xlsx", "csv")])
 def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str) -> None:
     # pandas is installed here, but a file in and a result out need none of it: loading it
     # costs a CLI run a third of a second (pyarrow's pa.table() probes for DataFrames).
@@ -369,6 +413,8 @@ def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str)
     f = tmp_path / f"r{suffix}"
     if suffix == ".parquet":
         pq.write_table(t, f)
+    elif suffix == ".xlsx":
+        xlsx(f, {"data": [t.column_names, *(list(r.values()) for r in t.to_pylist())]})
     else:
         pacsv.write_csv(t, f)
     out = tmp_path / "out"

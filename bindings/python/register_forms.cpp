@@ -31,7 +31,8 @@ py::object to_python(const field_def& f, std::int64_t raw) {
     if (f.type == field_type::flag) return py::bool_(raw != 0);
     if (f.type == field_type::count) return py::int_(raw);
     static py::object Decimal = py::module_::import("decimal").attr("Decimal");
-    return Decimal(format_scaled(raw, f.scale, false));
+    // The field's reported decimals (Decimal('5.00')), as frames, totals and gaps give it.
+    return Decimal(format_money(raw, f.scale, f.decimals));
 }
 
 namespace {

@@ -571,6 +571,8 @@ def batch_to_arrow(batch: ReportBatch) -> ArrowTable:
     """The batch as Arrow: ``row``, ``unit``, ``period``, then every field by code (counts int64,
     money decimal128(38, scale), flags bool; blanks null)."""
 
+def strip_id(text: str) -> str: ...
+def exact_values(raw: Any, scale: Any, decimals: Any, money: Any) -> list[Any]: ...
 def read_csv(
     path: str, form: FormSchema, encoding: str = "", strict: bool = False, threads: int = 0,
     progress: Callable[[int], object] | None = None,

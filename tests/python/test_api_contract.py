@@ -1,0 +1,118 @@
+"""Contracts every path of the API keeps alike: unit ids stripped by one rule whichever
+way they arrive, exact numbers of one type and scale wherever they leave."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import unionstat as us
+
+# What office files put around an id: ASCII space and tab (typed), the ideographic space
+# (a Chinese IME), the no-break space (Excel and pages pasted from the web), a byte-order
+# mark (files joined or exported by Notepad) and the zero-width space (web pages).
+PADDING = [" ", "\t", "\u3000", "\u00a0", "\ufeff", "\u200b", " \u3000\u00a0"]
+
+
+def _units_csv(tmp_path: Path, pad: str) -> Path:
+    f = tmp_path / "units.csv"
+    f.write_text(
+        "id,name,level,kind,parent\n"
+        f"{pad}P{pad},省总工会,province,regional,\n"
+        f"{pad}K1{pad},甲县,county,regional,{pad}P{pad}\n"
+        f"{pad}K2,乙县,county,regional,P{pad}\n",
+        encoding="utf-8",
+    )
+    return f
+
+
+def _totals_of_p(tree: us.Hierarchy, data: object, form: us.Form) -> int:
+    totals = tree.rollup(data, form)
+    return int(totals.loc["P", "01A"])
+
+
+@pytest.mark.parametrize("pad", PADDING, ids=[repr(p) for p in PADDING])
+def test_a_padded_id_is_the_bare_id_in_units_files_and_in_every_report_path(
+    tmp_path: Path, form: us.Form, pad: str
+) -> None:
+    tree = us.Hierarchy.read_csv(_units_csv(tmp_path, pad))
+    assert sorted(tree.ids) == ["K1", "K2", "P"]
+    assert tree.parent("K1") == "P"
+
+    units = [f"{pad}K1{pad}", f"{pad}K2"]
+    # CSV through the core's reader.
+    csv = tmp_path / "reports.csv"
+    csv.write_text("unit,period,01A\n" + "".join(f"{u},2018,{v}\n" for u, v in zip(units, (10, 5))),
+                   encoding="utf-8")
+    batch = us.read_batch(csv, form)
+    assert list(batch.units) == ["K1", "K2"]
+    assert _totals_of_p(tree, batch, form) == 15
+    # JSON with exact numbers.
+    js = tmp_path / "reports.json"
+    js.write_text(json.dumps([{"unit": u, "period": "2018", "01A": v} for u, v in zip(units, (10, 5))]),
+                  encoding="utf-8")
+    assert list(us.read_batch(js, form).units) == ["K1", "K2"]
+    # pandas and pyarrow through the Arrow import.
+    df = pd.DataFrame({"unit": units, "period": "2018", "01A": [10, 5]})
+    assert _totals_of_p(tree, df, form) == 15
+    pa = pytest.importorskip("pyarrow")
+    assert _totals_of_p(tree, pa.table(df), form) == 15
+    # One report built by hand.
+    rep = form.report(unit=f"{pad}K1{pad}", period="2018", values={"01A": 10})
+    assert rep.unit == "K1"
+    # A tree made from a DataFrame.
+    frame_tree = us.Hierarchy.from_pandas(pd.DataFrame(
+        {"id": [f"{pad}P", f"K1{pad}"], "name": ["p", "k"], "level": ["province", "county"],
+         "parent": ["", f"{pad}P{pad}"]}))
+    assert sorted(frame_tree.ids) == ["K1", "P"]
+    assert frame_tree.parent("K1") == "P"
+
+
+def test_stripping_keeps_inner_spaces_and_other_characters() -> None:
+    # The rule trims the ends only: an id with a space inside is kept as written.
+    assert us.strip_id("\u00a0 63 01\u3000") == "63 01"
+    assert us.strip_id("\ufeff630100\u200b") == "630100"
+    assert us.strip_id("630100") == "630100"
+    assert us.strip_id("\u2003630100") == "\u2003630100"  # an em space is not what office files hold
+
+
+# ---------------------------------------------------------------------------------
+# Exact numbers: one type and one scale on every path.
+
+def _exact_shape(v: object) -> tuple[str, int]:
+    assert isinstance(v, Decimal), f"{v!r} is not a Decimal"
+    exp = v.as_tuple().exponent
+    assert isinstance(exp, int)
+    return (str(v), -exp)
+
+
+def test_money_has_the_fields_reported_decimals_on_every_path(tmp_path: Path, form: us.Form) -> None:
+    f05a = form.field("05A")
+    assert f05a.decimals == 2
+    rep = form.report(unit="K1", period="2018", values={"05A": 5, "01A": 3})
+    got = rep.get("05A")
+    assert _exact_shape(got) == ("5.00", 2)
+    frame = us.batch_to_frame(form.batch([rep]))
+    assert _exact_shape(frame.loc[0, "05A"]) == ("5.00", 2)
+
+    tree = us.Hierarchy.read_csv(_units_csv(tmp_path, ""))
+    df = pd.DataFrame({"unit": ["K1", "K2", "P"], "period": "2018",
+                       "05A": [Decimal("5"), Decimal("1.5"), Decimal("9")], "05B": [None, None, None]})
+    totals = tree.rollup(df.iloc[:2], form)
+    assert _exact_shape(totals.loc["P", "05A"]) == ("6.50", 2)
+    gaps = tree.check(df, form)
+    row = gaps[gaps["field"] == "05A"].iloc[0]
+    assert _exact_shape(row["reported"]) == ("9.00", 2)
+    assert _exact_shape(row["computed"]) == ("6.50", 2)
+    assert _exact_shape(row["difference"]) == ("2.50", 2)
+    # A tolerance finer than the reported decimals keeps its digits (never rounded away).
+    assert _exact_shape(row["tolerance"])[0] in ("0.01", "0.005", "0.010")
+
+
+def test_a_value_finer_than_the_reported_decimals_keeps_its_digits_and_no_more(form: us.Form) -> None:
+    rep = form.report(unit="K1", period="2018", values={"05A": "1.2345"})
+    assert _exact_shape(rep.get("05A")) == ("1.2345", 4)

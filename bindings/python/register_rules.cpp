@@ -141,11 +141,14 @@ void register_rules(py::module_& m) {
               const rule_set& rules = r.form().compiled();
               py::list out;
               for (const auto& s : explain(rules, rules.index(rule_id), r, ctx))
-                  out.append(py::make_tuple(s.depth, s.source, s.value));
+                  out.append(py::make_tuple(s.depth, s.source, s.value, s.unit,
+                                            s.tolerance.empty() ? py::object(py::none()) : py::object(py::str(s.tolerance)),
+                                            s.stated_tolerance));
               return out;
           },
           py::arg("report"), py::arg("rule_id"), py::arg("previous") = nullptr,
-          "(depth, sub-expression, value) for every node of a rule on a report.");
+          "(depth, sub-expression, value, unit, tolerance or None, tolerance stated by the rule) for every node "
+          "of a rule on a report, outermost first.");
 
 
     m.def("rule_ast",

@@ -116,3 +116,56 @@ def test_money_has_the_fields_reported_decimals_on_every_path(tmp_path: Path, fo
 def test_a_value_finer_than_the_reported_decimals_keeps_its_digits_and_no_more(form: us.Form) -> None:
     rep = form.report(unit="K1", period="2018", values={"05A": "1.2345"})
     assert _exact_shape(rep.get("05A")) == ("1.2345", 4)
+
+
+# ---------------------------------------------------------------------------------
+# explain(): a tree with a text and an HTML view, showing each comparison's tolerance.
+
+def _funds(form: us.Form, parts_sum_to: str) -> us.Report:
+    # 05B..05E add to 8.00; 05F makes the parts add to `parts_sum_to` against 05A = 10.00.
+    last = str(Decimal(parts_sum_to) - 8)
+    return form.report(unit="K1", period="2018", values={
+        "05A": "10.00", "05B": "2.00", "05C": "3.00", "05D": "1.00", "05E": "2.00", "05F": last})
+
+
+def test_explain_is_a_tree_whose_comparison_shows_the_default_tolerance(form: us.Form) -> None:
+    rule = "songnuan.group.funds_raised_by_source"  # 05A == 05B + 05C + 05D + 05E + 05F
+    e = form.validate(_funds(form, "9.98")).explain(rule)
+    assert isinstance(e, us.Explanation)
+    assert (e.rule, e.source, e.value, e.passed) == (rule, "05A == 05B + 05C + 05D + 05E + 05F", "true", True)
+    # Five 万元 terms reported to 2 decimals: 5 × 0.005 = 0.025 万元, the default.
+    assert (e.tolerance, e.unit, e.stated_tolerance) == ("0.025", "万元", False)
+    lhs, rhs = e.children
+    assert (lhs.source, lhs.value, lhs.unit, lhs.tolerance) == ("05A", "10", "万元", None)
+    assert rhs.value == "9.98"
+    leaves = [n.source for n in e.walk() if not n.children]
+    assert leaves == ["05A", "05B", "05C", "05D", "05E", "05F"]
+    text = str(e)
+    assert text.splitlines()[0].startswith(rule) and "tolerance 0.025 万元" in text and "default" in text
+    assert all(code in text for code in leaves)
+    html = e._repr_html_()
+    assert "<ul" in html and "0.025" in html and "05F" in html
+    # Off by 0.03: outside the tolerance, and the explanation says so.
+    off = form.validate(_funds(form, "9.97")).explain(rule)
+    assert (off.value, off.passed, off.tolerance) == ("false", False, "0.025")
+
+
+def test_explain_of_a_one_to_one_comparison_shows_it_is_exact(form: us.Form) -> None:
+    rep = form.report(unit="K1", period="2018", values={"01A": 183000, "01B": 241000})
+    e = form.validate(rep).explain("songnuan.part_of.01B")
+    assert (e.value, e.tolerance, e.unit) == ("false", "0", "人")
+    assert "exact" in str(e)
+    assert e.steps() == [(0, "01B <= 01A", "false"), (1, "01B", "241000"), (1, "01A", "183000")]
+
+
+def test_explain_shows_a_rules_own_tolerance(tmp_path: Path) -> None:
+    text = (Path(us.schema_dir()) / "songnuan-2018.yaml").read_text(encoding="utf-8").replace(
+        "rules:\n", 'rules:\n  - id: test.close\n    check: "05A == 05B + 05C"\n    tolerance: "0.1"\n'
+        "    message: x\n    message_en: x\n", 1)
+    p = tmp_path / "f.yaml"
+    p.write_text(text, encoding="utf-8")
+    form = us.load_form(p)
+    rep = form.report(unit="K1", period="2018", values={"05A": "10.00", "05B": "6.00", "05C": "3.95"})
+    e = form.validate(rep).explain("test.close")
+    assert (e.value, e.tolerance, e.stated_tolerance) == ("true", "0.1", True)
+    assert "the rule's tolerance" in str(e)

@@ -42,7 +42,7 @@ from .io import ReadResult, read_batch, read_file, strip_id
 from .localise import Localisation, Localisations
 from .outliers import OutlierResult, outliers
 from .package import Package, PackageFinding, PackageVerification, merge_packages, package, read_package, verify_package
-from .rules import BatchValidation, ReportValidation
+from .rules import BatchValidation, Explanation, ReportValidation
 from .ruleset import Finding, RuleAnalysis
 from .templates import template
 
@@ -77,6 +77,7 @@ __all__ = [
     "Report",
     "ReportBatch",
     "ReportValidation",
+    "Explanation",
     "ReadResult",
     "RollupView",
     "RuleError",

@@ -295,8 +295,11 @@ def validate_report(
 ) -> list[RuleOutcome]:
     """Every rule's outcome on one report, in rule order."""
 
-def explain(report: Report, rule_id: str, previous: Report | None = None) -> list[tuple[int, str, str]]:
-    """(depth, sub-expression, value) for every node of a rule on a report."""
+def explain(
+    report: Report, rule_id: str, previous: Report | None = None
+) -> list[tuple[int, str, str, str, str | None, bool]]:
+    """(depth, sub-expression, value, unit, tolerance or None, tolerance stated by the rule) for every node
+    of a rule on a report, outermost first."""
 
 def check_rule(form: FormSchema, check: str, id: str = "adhoc") -> None:
     """Parses and checks a rule against a form; raises RuleError with diagnostics."""

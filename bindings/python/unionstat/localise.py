@@ -198,11 +198,13 @@ class Localiser(RulePlan):
 
     @property
     def highs(self) -> Any:
+        """The HiGHS solver this localiser reuses for every report (made on first use)."""
         if self._highs is None:
             self._highs = new_highs()
         return self._highs
 
     def part(self, k: int) -> _Part:
+        """Connected part ``k`` of the error rules (its fields and rules), modelled on first use."""
         if k not in self._parts:
             self._parts[k] = _Part(self._part_fields[k], self._part_rules[k], self)
         return self._parts[k]

@@ -28,7 +28,15 @@ class Explanation:
     unit, so a side adding k ≥ 2 万元 terms tolerates k × 0.005 万元). ``str()`` draws the
     tree as text; Jupyter shows it as nested HTML lists."""
 
-    __slots__ = ("rule", "source", "value", "unit", "tolerance", "stated_tolerance", "children")
+    __slots__ = {
+        "rule": "The id of the rule explained.",
+        "source": "The sub-expression as written in the rule.",
+        "value": "Its exact value on the report: a number's text, 'true'/'false', 'blank' or 'overflow'.",
+        "unit": "The printed unit of a number (of the sides, for a comparison); '' if none.",
+        "tolerance": "A comparison's tolerance, exact in ``unit`` ('0' when exact); None for other nodes.",
+        "stated_tolerance": "True when the tolerance is the rule's own, False for the default.",
+        "children": "The operands, as Explanation nodes.",
+    }
 
     def __init__(self, rule: str, source: str, value: str, unit: str = "", tolerance: str | None = None,
                  stated_tolerance: bool = False, children: list[Explanation] | None = None) -> None:

@@ -72,6 +72,19 @@ def test_a_padded_id_is_the_bare_id_in_units_files_and_in_every_report_path(
     assert frame_tree.parent("K1") == "P"
 
 
+def test_secondary_parents_split_alike_in_a_units_file_and_a_frame(tmp_path: Path) -> None:
+    f = tmp_path / "units.csv"
+    f.write_text("id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\nI,i,city,industry,P,\n"
+                 "J,j,city,industry,P,\nG,g,grassroots,enterprise,P,I；\u3000J\n", encoding="utf-8")
+    from_file = us.Hierarchy.read_csv(f)
+    from_frame = us.Hierarchy.from_pandas(pd.read_csv(f, dtype=str, keep_default_na=False))
+    def secondary(tree: us.Hierarchy) -> list[str]:
+        core = tree.core
+        return [core.id(i) for i in core.secondary_parents(core.index("G"))]
+
+    assert secondary(from_file) == secondary(from_frame) == ["I", "J"]
+
+
 def test_stripping_keeps_inner_spaces_and_other_characters() -> None:
     # The rule trims the ends only: an id with a space inside is kept as written.
     assert us.strip_id("\u00a0 63 01\u3000") == "63 01"

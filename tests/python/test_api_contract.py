@@ -161,6 +161,17 @@ def test_explain_is_a_tree_whose_comparison_shows_the_default_tolerance(form: us
     # Off by 0.03: outside the tolerance, and the explanation says so.
     off = form.validate(_funds(form, "9.97")).explain(rule)
     assert (off.value, off.passed, off.tolerance) == ("false", False, "0.025")
+    assert (e.status, off.status) == ("pass", "fail")
+
+
+def test_explain_of_a_skipped_rule_says_it_was_skipped_and_why(form: us.Form) -> None:
+    # 05A..05F blank: skip_if_any_missing skips the group's rule, whatever the tree computes.
+    rep = form.report(unit="K1", period="2018", values={"01A": 10})
+    e = form.validate(rep).explain("songnuan.group.funds_raised_by_source")
+    assert (e.status, e.reason) == ("skipped", "missing")
+    assert str(e).splitlines()[0] == "songnuan.group.funds_raised_by_source: skipped (missing)"
+    assert "skipped (missing)" in e._repr_html_()
+    assert e.children[0].value == "blank"
 
 
 def test_explain_of_a_one_to_one_comparison_shows_it_is_exact(form: us.Form) -> None:

@@ -25,8 +25,11 @@ class Explanation:
     operands. A comparison carries the ``tolerance`` its sides may differ by, exact in
     ``unit`` (``"0"`` when it is exact), and ``stated_tolerance`` tells the rule's own
     tolerance from the default (each money term reported to 2 decimals may be off by half a
-    unit, so a side adding k ≥ 2 万元 terms tolerates k × 0.005 万元). ``str()`` draws the
-    tree as text; Jupyter shows it as nested HTML lists."""
+    unit, so a side adding k ≥ 2 万元 terms tolerates k × 0.005 万元). The root's ``status``
+    is the rule's outcome on the report (``pass``, ``fail``, ``skipped``, ``error``) and
+    ``reason`` why it was skipped (``missing`` …): a skipped rule's tree shows what the
+    values would give, not a result. ``str()`` draws the tree as text; Jupyter shows it as
+    nested HTML lists."""
 
     __slots__ = {
         "rule": "The id of the rule explained.",
@@ -36,6 +39,8 @@ class Explanation:
         "tolerance": "A comparison's tolerance, exact in ``unit`` ('0' when exact); None for other nodes.",
         "stated_tolerance": "True when the tolerance is the rule's own, False for the default.",
         "children": "The operands, as Explanation nodes.",
+        "status": "The root's rule outcome (pass, fail, skipped, error); None below the root.",
+        "reason": "Why the rule was skipped or errored (missing, no_previous, level, overflow); '' otherwise.",
     }
 
     def __init__(self, rule: str, source: str, value: str, unit: str = "", tolerance: str | None = None,
@@ -47,12 +52,18 @@ class Explanation:
         self.tolerance = tolerance
         self.stated_tolerance = stated_tolerance
         self.children: list[Explanation] = children if children is not None else []
+        self.status: str | None = None
+        self.reason = ""
 
     @classmethod
-    def of(cls, report: _core.Report, rule_id: str, previous: _core.Report | None = None) -> Explanation:
+    def of(cls, report: _core.Report, rule_id: str, previous: _core.Report | None = None,
+           outcome: _core.RuleOutcome | None = None) -> Explanation:
         """The explanation of rule ``rule_id`` on ``report`` (``previous``: the same unit's
-        report of the previous period, for ``prev()``)."""
+        report of the previous period, for ``prev()``; ``outcome``: the rule's outcome when
+        known, else it is evaluated)."""
         steps = _core.explain(report, rule_id, previous)
+        if outcome is None:
+            outcome = next(o for o in _core.validate_report(report, previous=previous) if o.rule_id == rule_id)
         root: Explanation | None = None
         stack: list[Explanation] = []
         for depth, source, value, unit, tolerance, stated in steps:
@@ -64,6 +75,7 @@ class Explanation:
                 root = node
             stack.append(node)
         assert root is not None  # a compiled rule has at least one node
+        root.status, root.reason = outcome.status, outcome.reason
         return root
 
     @property
@@ -102,7 +114,8 @@ class Explanation:
         return text
 
     def __str__(self) -> str:
-        lines = [f"{self.rule}: {self._line()}"]
+        status = f"{self.status} ({self.reason})" if self.reason else (self.status or "")
+        lines = [f"{self.rule}: {status}", self._line()] if status else [f"{self.rule}: {self._line()}"]
 
         def visit(n: Explanation, prefix: str) -> None:
             for i, c in enumerate(n.children):
@@ -129,7 +142,8 @@ class Explanation:
             kids = "".join(item(c) for c in n.children)
             return f"<li>{body}" + (f"<ul>{kids}</ul>" if kids else "") + "</li>"
 
-        return (f"<div class=\"unionstat-explain\"><b>{html.escape(self.rule)}</b>"
+        status = f": {self.status}" + (f" ({self.reason})" if self.reason else "") if self.status else ""
+        return (f"<div class=\"unionstat-explain\"><b>{html.escape(self.rule)}</b>{html.escape(status)}"
                 f"<ul style=\"list-style:none\">{item(self)}</ul></div>")
 
 
@@ -185,7 +199,8 @@ class ReportValidation:
         """The evaluation tree of a rule on this report (with the previous report it was
         validated with): every sub-expression's value and each comparison's tolerance, as
         text (``print``) or HTML (Jupyter); see :class:`Explanation`."""
-        return Explanation.of(self.report, rule_id, self.previous)
+        outcome = next((o for o in self.outcomes if o.rule_id == rule_id), None)
+        return Explanation.of(self.report, rule_id, self.previous, outcome)
 
     def __repr__(self) -> str:
         return (

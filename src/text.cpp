@@ -5,26 +5,41 @@ namespace detail {
 
 namespace {
 bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-// U+3000 IDEOGRAPHIC SPACE is E3 80 80 in UTF-8.
-bool starts_with_ideographic_space(std::string_view s) {
-    return s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xE3 && static_cast<unsigned char>(s[1]) == 0x80 &&
-           static_cast<unsigned char>(s[2]) == 0x80;
+
+// Bytes of the non-ASCII characters trim() removes, in UTF-8 (see text.hpp for why each).
+bool is_space_at(std::string_view s, std::size_t i, std::size_t& len) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const std::size_t n = s.size() - i;
+    if (n >= 2 && b(0) == 0xC2 && b(1) == 0xA0) { len = 2; return true; }                      // U+00A0
+    if (n >= 3 && b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) { len = 3; return true; }      // U+3000
+    if (n >= 3 && b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) { len = 3; return true; }      // U+FEFF
+    if (n >= 3 && b(0) == 0xE2 && b(1) == 0x80 && b(2) == 0x8B) { len = 3; return true; }      // U+200B
+    return false;
 }
-bool ends_with_ideographic_space(std::string_view s) {
-    return s.size() >= 3 && starts_with_ideographic_space(s.substr(s.size() - 3));
+
+// The length of the stripped character ending at the end of `s`, or 0.
+std::size_t space_before_end(std::string_view s) {
+    std::size_t len = 0;
+    if (s.size() >= 2 && is_space_at(s, s.size() - 2, len) && len == 2) return 2;
+    if (s.size() >= 3 && is_space_at(s, s.size() - 3, len) && len == 3) return 3;
+    return 0;
 }
 }  // namespace
 
 std::string_view trim(std::string_view s) noexcept {
-    for (;;) {
+    // ASCII first: the common case (no padding, or plain spaces) costs two byte tests.
+    for (std::size_t len = 0;;) {
         if (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
-        else if (starts_with_ideographic_space(s)) s.remove_prefix(3);
+        else if (!s.empty() && static_cast<unsigned char>(s.front()) >= 0xC2 && is_space_at(s, 0, len)) s.remove_prefix(len);
         else break;
     }
     for (;;) {
         if (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
-        else if (ends_with_ideographic_space(s)) s.remove_suffix(3);
-        else break;
+        else if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0x80) {
+            const std::size_t len = space_before_end(s);
+            if (len == 0) break;
+            s.remove_suffix(len);
+        } else break;
     }
     return s;
 }

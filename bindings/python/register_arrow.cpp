@@ -134,8 +134,8 @@ void register_arrow(py::module_& m) {
                  t.export_schema(s.out());
                  return make_capsule(s, schema_name, schema_capsule_destructor);
              })
-        .def_property_readonly("num_rows", &result_table::num_rows)
-        .def_property_readonly("column_names", &result_table::column_names)
+        .def_property_readonly("num_rows", &result_table::num_rows, "The number of rows.")
+        .def_property_readonly("column_names", &result_table::column_names, "The names of the columns, in order.")
         .def("__len__", &result_table::num_rows)
         .def("__repr__", [](const result_table& t) {
             std::string s = "<ArrowTable " + std::to_string(t.num_rows()) + " rows: ";

@@ -77,10 +77,10 @@ py::dict result_to_python(crosswalk_result&& r) {
 void register_crosswalk(py::module_& m) {
     py::class_<crosswalk, std::shared_ptr<crosswalk>>(
         m, "Crosswalk", "How the concepts of one form family relate across its versions (schemas/crosswalks/<family>.yaml).")
-        .def_readonly("family", &crosswalk::family)
-        .def_readonly("forms", &crosswalk::forms)
-        .def_readonly("note", &crosswalk::note)
-        .def_readonly("file", &crosswalk::file)
+        .def_readonly("family", &crosswalk::family, "The form family the crosswalk maps (songnuan, bangfu).")
+        .def_readonly("forms", &crosswalk::forms, "The ids of the form versions it covers.")
+        .def_readonly("note", &crosswalk::note, "What the crosswalk says about the family as a whole.")
+        .def_readonly("file", &crosswalk::file, "The crosswalk file it was loaded from.")
         .def_property_readonly("sums", [](const crosswalk& cw) {
             py::list out;
             for (const auto& s : cw.sums) {
@@ -94,7 +94,7 @@ void register_crosswalk(py::module_& m) {
                 out.append(d);
             }
             return out;
-        })
+        }, "Sum concepts (a concept that split): dicts of key, label, label_en, parts, note and line.")
         .def_property_readonly("unit_changes", [](const crosswalk& cw) {
             py::list out;
             for (const auto& u : cw.unit_changes) {
@@ -106,7 +106,7 @@ void register_crosswalk(py::module_& m) {
                 out.append(d);
             }
             return out;
-        })
+        }, "Concepts printed in different units on different forms: dicts of key, method (rescale or copy), note and line.")
         .def_property_readonly("same", [](const crosswalk& cw) {
             py::list out;
             for (const auto& s : cw.same) {
@@ -118,7 +118,7 @@ void register_crosswalk(py::module_& m) {
                 out.append(d);
             }
             return out;
-        })
+        }, "Keys that name one concept: dicts of key, aliases, note and line.")
         .def_property_readonly("only_in", [](const crosswalk& cw) {
             py::list out;
             for (const auto& o : cw.only_in) {
@@ -130,9 +130,9 @@ void register_crosswalk(py::module_& m) {
                 out.append(d);
             }
             return out;
-        })
-        .def("covers", &crosswalk::covers, py::arg("form_id"))
-        .def("canonical", &crosswalk::canonical, py::arg("key"))
+        }, "Concepts printed only on some forms: dicts of keys, forms, note and line.")
+        .def("covers", &crosswalk::covers, py::arg("form_id"), "True when the crosswalk covers the form version of this id.")
+        .def("canonical", &crosswalk::canonical, py::arg("key"), "The concept key an alias stands for (the key itself when it is no alias).")
         .def(
             "map",
             [](const crosswalk& cw, const report_batch& source, std::shared_ptr<form_schema> target) {

@@ -31,7 +31,8 @@ py::object to_python(const field_def& f, std::int64_t raw) {
     if (f.type == field_type::flag) return py::bool_(raw != 0);
     if (f.type == field_type::count) return py::int_(raw);
     static py::object Decimal = py::module_::import("decimal").attr("Decimal");
-    return Decimal(format_scaled(raw, f.scale, false));
+    // The field's reported decimals (Decimal('5.00')), as frames, totals and gaps give it.
+    return Decimal(format_money(raw, f.scale, f.decimals));
 }
 
 namespace {
@@ -75,57 +76,57 @@ location place(const report_batch& b, std::size_t row, std::size_t field) {
 
 void register_forms(py::module_& m) {
     py::class_<field_def>(m, "FieldDef", "One blank of a printed form.")
-        .def_readonly("code", &field_def::code)
-        .def_readonly("row", &field_def::row)
-        .def_readonly("letter", &field_def::letter)
-        .def_readonly("key", &field_def::key)
-        .def_readonly("label", &field_def::label)
-        .def_readonly("label_en", &field_def::label_en)
-        .def_property_readonly("type", [](const field_def& f) { return to_string(f.type); })
-        .def_readonly("unit", &field_def::unit)
-        .def_readonly("decimals", &field_def::decimals)
-        .def_readonly("scale", &field_def::scale)
-        .def_readonly("part_of", &field_def::part_of)
-        .def_property_readonly("aggregation", [](const field_def& f) { return to_string(f.agg); })
-        .def_readonly("printed", &field_def::printed)
-        .def_readonly("note", &field_def::note)
-        .def_readonly("line", &field_def::line)
+        .def_readonly("code", &field_def::code, "The blank's code as printed on the form (01A, 05C, 07I_2).")
+        .def_readonly("row", &field_def::row, "The printed row number the blank sits in (01, 05 …).")
+        .def_readonly("letter", &field_def::letter, "The printed column letter of the blank (A, B …), empty for an unlettered total.")
+        .def_readonly("key", &field_def::key, "The stable concept key shared across form versions (funds_raised.local_fiscal).")
+        .def_readonly("label", &field_def::label, "The printed label in Chinese.")
+        .def_readonly("label_en", &field_def::label_en, "The label in English.")
+        .def_property_readonly("type", [](const field_def& f) { return to_string(f.type); }, "count (non-negative integer), money (exact decimal) or flag (是/否).")
+        .def_readonly("unit", &field_def::unit, "The printed unit of measure (人, 户, 人次, 万元, 元 …).")
+        .def_readonly("decimals", &field_def::decimals, "Money: the decimals a filler reports (2 for 万元); values leave Python as Decimal with these decimals.")
+        .def_readonly("scale", &field_def::scale, "Decimals of storage: raw values are integers of 10**-scale units (6 for 万元, to the 分; 0 for counts).")
+        .def_readonly("part_of", &field_def::part_of, "The code of the total this blank is a part of (其中), or empty.")
+        .def_property_readonly("aggregation", [](const field_def& f) { return to_string(f.agg); }, "How the field adds up the hierarchy: sum, count_true (the number of 是) or none.")
+        .def_readonly("printed", &field_def::printed, "The label exactly as printed, where it differs from label.")
+        .def_readonly("note", &field_def::note, "Why the field is as it is (a reading of the print), or empty.")
+        .def_readonly("line", &field_def::line, "The line of the schema file that declares the field.")
         .def("__repr__", [](const field_def& f) { return "<FieldDef " + f.code + " " + f.label + " (" + f.unit + ")>"; });
 
     py::class_<rule_def>(m, "RuleDef", "A rule as declared in a form schema.")
-        .def_readonly("id", &rule_def::id)
-        .def_readonly("check", &rule_def::check)
-        .def_property_readonly("severity", [](const rule_def& r) { return to_string(r.sev); })
-        .def_readonly("message", &rule_def::message)
-        .def_readonly("message_en", &rule_def::message_en)
+        .def_readonly("id", &rule_def::id, "The rule's id (<family>.<name>; generated rules <family>.part_of.<code> and <family>.group.<group>).")
+        .def_readonly("check", &rule_def::check, "The rule's text in the rule language.")
+        .def_property_readonly("severity", [](const rule_def& r) { return to_string(r.sev); }, "error or warning.")
+        .def_readonly("message", &rule_def::message, "The Chinese message, with {code} placeholders filled from the report.")
+        .def_readonly("message_en", &rule_def::message_en, "The English message, with {code} placeholders.")
         .def_property_readonly("missing", [](const rule_def& r) -> py::object {
             return r.missing ? py::cast(to_string(*r.missing)) : py::none();
-        })
+        }, "The rule's own missing-value strategy (skip_if_any_missing, skip_if_all_missing, never_skip), or None for the form's default.")
         .def_property_readonly("tolerance", [](const rule_def& r) -> py::object {
             return r.tolerance ? py::cast(r.tolerance->to_string()) : py::none();
-        })
+        }, "The rule's own tolerance as exact text in the unit of the compared values, or None for the default (k × 0.005 万元 for a side adding k ≥ 2 万元 terms).")
         .def_property_readonly("levels", [](const rule_def& r) {
             std::vector<std::string> out;
             for (auto l : r.levels) out.push_back(to_string(l));
             return out;
-        })
+        }, "The org-unit levels the rule applies to; empty: every level.")
         .def_property_readonly("origin", [](const rule_def& r) {
             return r.origin == rule_origin::explicit_rule ? "explicit" : r.origin == rule_origin::part_of ? "part_of" : "group";
-        })
-        .def_readonly("note", &rule_def::note)
-        .def_readonly("line", &rule_def::line)
+        }, "explicit (written in rules:), part_of (from a field's part_of) or group (from a group).")
+        .def_readonly("note", &rule_def::note, "The rule's basis: the printed text it follows, or where a plausibility bound comes from.")
+        .def_readonly("line", &rule_def::line, "The line of the schema file that declares the rule (or its field or group).")
         .def("__repr__", [](const rule_def& r) { return "<RuleDef " + r.id + ": " + r.check + ">"; });
 
     py::class_<form_schema, std::shared_ptr<form_schema>>(m, "FormSchema", "One printed version of one form.")
-        .def_readonly("id", &form_schema::id)
-        .def_readonly("family", &form_schema::family)
-        .def_readonly("year", &form_schema::year)
-        .def_readonly("title", &form_schema::title)
-        .def_readonly("title_en", &form_schema::title_en)
-        .def_readonly("script", &form_schema::script)
-        .def_readonly("period", &form_schema::period)
-        .def_readonly("quirks", &form_schema::quirks)
-        .def_readonly("deadline", &form_schema::deadline)
+        .def_readonly("id", &form_schema::id, "The form version's id (songnuan-2018).")
+        .def_readonly("family", &form_schema::family, "The form family (songnuan, bangfu).")
+        .def_readonly("year", &form_schema::year, "The year in the printed title.")
+        .def_readonly("title", &form_schema::title, "The printed title in Chinese.")
+        .def_readonly("title_en", &form_schema::title_en, "The title in English.")
+        .def_readonly("script", &form_schema::script, "The script the form is printed in (simplified or traditional).")
+        .def_readonly("period", &form_schema::period, "The reporting period the form asks for.")
+        .def_readonly("quirks", &form_schema::quirks, "Known oddities of the print, as notes for a reader.")
+        .def_readonly("deadline", &form_schema::deadline, "The reporting deadline as the notice prints it, or empty.")
         .def_property_readonly("signature", [](const form_schema& s) {
             py::dict d;
             d["unit"] = s.signature.unit;
@@ -133,9 +134,9 @@ void register_forms(py::module_& m) {
             d["phone"] = s.signature.phone;
             d["date"] = s.signature.date;
             return d;
-        })
-        .def_readonly("review", &form_schema::review)
-        .def_readonly("file", &form_schema::file)
+        }, "The signature block: dict of unit, reporter, phone and date labels as printed.")
+        .def_readonly("review", &form_schema::review, "Places a drafted schema still needs a human look at.")
+        .def_readonly("file", &form_schema::file, "The schema file the form was loaded from.")
         .def_property_readonly("source", [](const form_schema& s) {
             py::dict d;
             d["issuer"] = s.source.issuer;
@@ -144,17 +145,17 @@ void register_forms(py::module_& m) {
             d["seed"] = s.source.seed;
             d["attachment"] = s.source.attachment;
             return d;
-        })
+        }, "Where the form comes from: dict of issuer, issuer_en, notice, seed and attachment.")
         .def_property_readonly("notes", [](const form_schema& s) {
             py::list out;
             for (const auto& n : s.notes) out.append(py::make_tuple(n.text, n.text_en));
             return out;
-        })
+        }, "The form's 说明/注 lines as (Chinese, English) pairs.")
         .def_property_readonly("rows", [](const form_schema& s) {
             py::list out;
             for (const auto& r : s.rows) out.append(py::make_tuple(r.row, r.heading, r.heading_en));
             return out;
-        })
+        }, "The printed rows as (row, heading, heading_en).")
         .def_property_readonly("groups", [](const form_schema& s) {
             py::list out;
             for (const auto& g : s.groups) {
@@ -168,13 +169,13 @@ void register_forms(py::module_& m) {
                 out.append(d);
             }
             return out;
-        })
-        .def_property_readonly("default_missing", [](const form_schema& s) { return to_string(s.default_missing); })
-        .def_readonly("fields", &form_schema::fields)
-        .def_readonly("rules", &form_schema::rules)
-        .def("field", &form_schema::field, py::arg("code_or_key"), py::return_value_policy::reference_internal)
-        .def("index", &form_schema::index, py::arg("code_or_key"))
-        .def("find", &form_schema::find, py::arg("code_or_key"))
+        }, "Breakdowns: dicts of id, total, parts, exhaustive, severity and note.")
+        .def_property_readonly("default_missing", [](const form_schema& s) { return to_string(s.default_missing); }, "The missing-value strategy of rules that set none.")
+        .def_readonly("fields", &form_schema::fields, "Every field (FieldDef) in printed order.")
+        .def_readonly("rules", &form_schema::rules, "Every rule (RuleDef), generated ones included, in evaluation order.")
+        .def("field", &form_schema::field, py::arg("code_or_key"), py::return_value_policy::reference_internal, "The field of a code or concept key; raises UnknownNameError naming close matches.")
+        .def("index", &form_schema::index, py::arg("code_or_key"), "The position of a field (by code or key) in fields.")
+        .def("find", &form_schema::find, py::arg("code_or_key"), "The position of a field (by code or key) in fields, or None when the form has none.")
         .def("__len__", &form_schema::size)
         .def("__repr__", [](const form_schema& s) {
             return "<FormSchema " + s.id + ": " + s.title + ", " + std::to_string(s.fields.size()) + " fields, " +
@@ -192,20 +193,20 @@ void register_forms(py::module_& m) {
     py::class_<schema_registry>(m, "SchemaRegistry", "Forms by id.")
         .def(py::init<>())
         .def(py::init<std::string>(), py::arg("directory"))
-        .def("ids", &schema_registry::ids)
+        .def("ids", &schema_registry::ids, "The ids of the forms the registry holds, sorted.")
         .def("__contains__", [](const schema_registry& r, const std::string& id) { return r.contains(id); })
-        .def("get", [](const schema_registry& r, const std::string& id) { return std::const_pointer_cast<form_schema>(r.get(id)); })
-        .def("add_file", &schema_registry::add_file)
-        .def("add_directory", &schema_registry::add_directory);
+        .def("get", [](const schema_registry& r, const std::string& id) { return std::const_pointer_cast<form_schema>(r.get(id)); }, "The form of an id (loaded on first use; safe from several threads).")
+        .def("add_file", &schema_registry::add_file, "Adds the form of a schema YAML file; errors name file:line:column.")
+        .def("add_directory", &schema_registry::add_directory, "Adds every schema YAML file of a directory.");
 
     py::class_<report>(m, "Report", "One unit x one period x one form; blanks are None, never 0.")
         .def(py::init([](std::shared_ptr<form_schema> f, std::string unit, std::string period) {
                  return report(std::move(f), std::move(unit), std::move(period));
              }),
              py::arg("form"), py::arg("unit"), py::arg("period") = "")
-        .def_property_readonly("unit", &report::unit)
-        .def_property_readonly("period", &report::period)
-        .def_property_readonly("form", [](const report& r) { return std::const_pointer_cast<form_schema>(r.form_ptr()); })
+        .def_property_readonly("unit", &report::unit, "The reporting unit's id (stripped by the readers' rule, as us.strip_id).")
+        .def_property_readonly("period", &report::period, "The report's period (2018).")
+        .def_property_readonly("form", [](const report& r) { return std::const_pointer_cast<form_schema>(r.form_ptr()); }, "The form (FormSchema) the report is of.")
         .def("set",
              [](report& r, const std::string& name, const py::object& value) {
                  if (value.is_none()) return r.clear(name);
@@ -236,28 +237,28 @@ void register_forms(py::module_& m) {
                      throw value_error(e.message(), l);
                  }
              },
-             py::arg("code_or_key"), py::arg("value"))
+             py::arg("code_or_key"), py::arg("value"), "Sets a field (by code or key): an int, a str as typed ('1,523.40', '１２３'), a Decimal or a float (by its shortest text); None blanks it. A bad value raises InputError naming unit and field.")
         .def("get",
              [](const report& r, const std::string& name) -> py::object {
                  const std::size_t i = r.form().index(name);
                  const auto& v = r.raw()[i];
                  return v ? to_python(r.form().fields[i], *v) : py::none();
              },
-             py::arg("code_or_key"))
-        .def("clear", &report::clear)
+             py::arg("code_or_key"), "A field's value (by code or key): int for a count, bool for a flag, Decimal with the field's reported decimals for money (Decimal('5.00')); None when blank.")
+        .def("clear", &report::clear, "Blanks a field (blank is never 0).")
         .def("to_dict", [](const report& r) {
             py::dict d;
             for (std::size_t i = 0; i < r.raw().size(); ++i)
                 d[py::str(r.form().fields[i].code)] = r.raw()[i] ? to_python(r.form().fields[i], *r.raw()[i]) : py::none();
             return d;
-        });
+        }, "Every field's value by code, as get gives it (None for a blank).");
 
     py::class_<report_batch, std::shared_ptr<report_batch>>(m, "ReportBatch", "Many reports of one form, stored by column.")
         .def(py::init([](std::shared_ptr<form_schema> f) { return std::make_shared<report_batch>(std::move(f)); }), py::arg("form"))
-        .def_property_readonly("form", [](const report_batch& b) { return std::const_pointer_cast<form_schema>(b.form_ptr()); })
+        .def_property_readonly("form", [](const report_batch& b) { return std::const_pointer_cast<form_schema>(b.form_ptr()); }, "The form (FormSchema) every report of the batch is of.")
         .def("__len__", &report_batch::size)
-        .def_property_readonly("units", &report_batch::units)
-        .def_property_readonly("periods", &report_batch::periods)
+        .def_property_readonly("units", &report_batch::units, "The unit id of each row.")
+        .def_property_readonly("periods", &report_batch::periods, "The period of each row.")
         .def_property_readonly(
             "row_numbers",
             [](const report_batch& b) {
@@ -274,12 +275,12 @@ void register_forms(py::module_& m) {
                 return b.take(rows);
             },
             py::arg("rows"), "A batch of these rows (0-based), keys, row numbers and values copied.")
-        .def("add_row", &report_batch::add_row, py::arg("unit"), py::arg("period") = "")
-        .def("append", &report_batch::append, py::arg("report"))
-        .def("set_keys", &report_batch::set_keys, py::arg("units"), py::arg("periods"))
-        .def("row", &report_batch::row, py::arg("index"))
-        .def("find", &report_batch::find, py::arg("unit"), py::arg("period") = "")
-        .def("is_missing", &report_batch::is_missing)
+        .def("add_row", &report_batch::add_row, py::arg("unit"), py::arg("period") = "", "Adds a row of blanks for (unit, period), stripped by the readers' rule; returns its index.")
+        .def("append", &report_batch::append, py::arg("report"), "Adds a copy of one Report of the same form.")
+        .def("set_keys", &report_batch::set_keys, py::arg("units"), py::arg("periods"), "Sets the unit ids and periods of every row (stripped by the readers' rule); the batch gets one row per unit, new cells blank.")
+        .def("row", &report_batch::row, py::arg("index"), "Row i (0-based) as a Report.")
+        .def("find", &report_batch::find, py::arg("unit"), py::arg("period") = "", "The first row index of (unit, period), or -1 (an index is built on first use).")
+        .def("is_missing", &report_batch::is_missing, "True when cell (row, field index) is blank.")
         .def("raw_column",
              [](const report_batch& b, const std::string& name) {
                  const std::size_t f = b.form().index(name);
@@ -341,7 +342,7 @@ void register_forms(py::module_& m) {
                  if (narrow) b.borrow_column(f, static_cast<const std::int32_t*>(values.data()), owner, std::move(bits));
                  else b.borrow_column(f, static_cast<const std::int64_t*>(values.data()), owner, std::move(bits));
              },
-             py::arg("code_or_key"), py::arg("values"), py::arg("missing") = py::none())
+             py::arg("code_or_key"), py::arg("values"), py::arg("missing") = py::none(), "Sets a column from raw stored integers (money in 10**-scale units), borrowing the numpy array without a copy where it can; mask marks blanks.")
         .def(
             "compact",
             [](report_batch& b) {
@@ -431,7 +432,7 @@ void register_forms(py::module_& m) {
                  b.set_column(f, std::move(out), std::move(bits));
                  return problems_to_python(problems);
              },
-             py::arg("code_or_key"), py::arg("values"))
+             py::arg("code_or_key"), py::arg("values"), "Sets a column from floats, each read through its shortest round-trip decimal text (12.34 is 12.34); NaN is blank. Returns the bad cells.")
         .def("set_column_text",
              [](report_batch& b, const std::string& name, const std::vector<std::optional<std::string>>& texts) {
                  // Parses every cell and reports every bad one, not just the first.
@@ -459,7 +460,7 @@ void register_forms(py::module_& m) {
                  b.set_column(f, std::move(out), std::move(bits));
                  return problems_to_python(problems);
              },
-             py::arg("code_or_key"), py::arg("texts"))
+             py::arg("code_or_key"), py::arg("texts"), "Sets a column from texts as typed (parsed exactly in C++; None is blank). Returns the bad cells as (row, unit, field, text, message).")
         .def("format_column",
              [](const report_batch& b, const std::string& name) {
                  const std::size_t f = b.form().index(name);

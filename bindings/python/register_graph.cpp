@@ -31,7 +31,9 @@ line line_arg(const std::string& s) {
     throw value_error("along must be 'primary' or 'secondary', got '" + s + "'");
 }
 
-std::vector<std::string> split_parents(const std::string& s) {
+std::vector<std::string> split_parents(std::string s) {
+    // ';' or the full-width '；' separate ids, as in a units file (read_units.cpp).
+    for (std::size_t i; (i = s.find("\xEF\xBC\x9B")) != std::string::npos;) s.replace(i, 3, ";");
     std::vector<std::string> out;
     std::size_t start = 0;
     while (start <= s.size()) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include <unionstat/io/csv_reader.hpp>
+#include <unionstat/text.hpp>
 #include <unionstat/io/result_tables.hpp>
 
 using namespace unionstat;
@@ -23,6 +24,30 @@ py::tuple read_result_to_python(read_result&& r) {
 }
 
 void register_io(py::module_& m) {
+    m.def("strip_id", [](std::string_view text) { return std::string(detail::trim(text)); }, py::arg("text"),
+          "The text stripped by the rule every reader applies to ids, periods and header names: ASCII "
+          "white space, U+3000, U+00A0, U+FEFF and U+200B at both ends.");
+    m.def("exact_values",
+          [](py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> raw,
+             py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> scale,
+             py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> decimals,
+             py::array_t<bool, py::array::c_style | py::array::forcecast> money) {
+              const auto n = raw.size();
+              if (scale.size() != n || decimals.size() != n || money.size() != n)
+                  throw value_error("exact_values: raw, scale, decimals and money differ in length");
+              static py::object Decimal = py::module_::import("decimal").attr("Decimal");
+              py::list out(static_cast<std::size_t>(n));
+              const std::int64_t *r = raw.data(), *s = scale.data(), *d = decimals.data();
+              const bool* m = money.data();
+              for (py::ssize_t i = 0; i < n; ++i)
+                  out[static_cast<std::size_t>(i)] =
+                      m[i] ? Decimal(format_money(r[i], static_cast<int>(s[i]), static_cast<int>(d[i])))
+                           : py::object(py::int_(r[i]));
+              return out;
+          },
+          py::arg("raw"), py::arg("scale"), py::arg("decimals"), py::arg("money"),
+          "Stored raw values as the user's exact values, one rule on every path: int for counts, "
+          "decimal.Decimal for money with the field's reported decimals (more only where the value has them).");
     m.def("read_csv",
           [](const std::string& path, const std::shared_ptr<form_schema>& form, const std::string& encoding, bool strict,
              unsigned threads, const py::object& progress) {

@@ -111,16 +111,16 @@ py::dict rule_tree(const compiled_rule& r) {
 
 void register_rules(py::module_& m) {
     py::class_<rule_outcome>(m, "RuleOutcome", "One rule's outcome on one report.")
-        .def_readonly("rule_id", &rule_outcome::rule_id)
-        .def_property_readonly("severity", [](const rule_outcome& o) { return to_string(o.sev); })
-        .def_property_readonly("status", [](const rule_outcome& o) { return to_string(o.st); })
-        .def_property_readonly("reason", [](const rule_outcome& o) { return to_string(o.why); })
-        .def_readonly("lhs", &rule_outcome::lhs)
-        .def_readonly("rhs", &rule_outcome::rhs)
-        .def_readonly("difference", &rule_outcome::difference)
-        .def_readonly("message", &rule_outcome::message)
-        .def_readonly("message_en", &rule_outcome::message_en)
-        .def_readonly("fields", &rule_outcome::fields)
+        .def_readonly("rule_id", &rule_outcome::rule_id, "The id of the rule.")
+        .def_property_readonly("severity", [](const rule_outcome& o) { return to_string(o.sev); }, "error or warning.")
+        .def_property_readonly("status", [](const rule_outcome& o) { return to_string(o.st); }, "pass, fail, skipped or error (could not be evaluated: arithmetic overflow).")
+        .def_property_readonly("reason", [](const rule_outcome& o) { return to_string(o.why); }, "Why a rule was skipped or errored (missing, no_previous, level, overflow), or none.")
+        .def_readonly("lhs", &rule_outcome::lhs, "The left side of the rule's comparison, exact text, or None.")
+        .def_readonly("rhs", &rule_outcome::rhs, "The right side of the rule's comparison, exact text, or None.")
+        .def_readonly("difference", &rule_outcome::difference, "lhs − rhs, exact text, or None.")
+        .def_readonly("message", &rule_outcome::message, "The Chinese message, placeholders filled (failed or errored rules).")
+        .def_readonly("message_en", &rule_outcome::message_en, "The English message, placeholders filled.")
+        .def_readonly("fields", &rule_outcome::fields, "The codes of the fields the rule reads.")
         .def("__repr__", [](const rule_outcome& o) { return "<RuleOutcome " + o.rule_id + " " + to_string(o.st) + ">"; });
 
     m.def("validate_report",
@@ -141,11 +141,14 @@ void register_rules(py::module_& m) {
               const rule_set& rules = r.form().compiled();
               py::list out;
               for (const auto& s : explain(rules, rules.index(rule_id), r, ctx))
-                  out.append(py::make_tuple(s.depth, s.source, s.value));
+                  out.append(py::make_tuple(s.depth, s.source, s.value, s.unit,
+                                            s.tolerance.empty() ? py::object(py::none()) : py::object(py::str(s.tolerance)),
+                                            s.stated_tolerance));
               return out;
           },
           py::arg("report"), py::arg("rule_id"), py::arg("previous") = nullptr,
-          "(depth, sub-expression, value) for every node of a rule on a report.");
+          "(depth, sub-expression, value, unit, tolerance or None, tolerance stated by the rule) for every node "
+          "of a rule on a report, outermost first.");
 
 
     m.def("rule_ast",
@@ -175,7 +178,7 @@ void register_rules(py::module_& m) {
           "Parses and checks a rule against a form; raises RuleError with diagnostics.");
 
     py::class_<batch_result>(m, "BatchResult", "Columnar result of validating a batch.")
-        .def_readonly("rows", &batch_result::rows)
+        .def_readonly("rows", &batch_result::rows, "The row (0-based) of each listed outcome.")
         .def("__len__", &batch_result::size)
         .def("arrays",
              [](const batch_result& r) {
@@ -194,7 +197,7 @@ void register_rules(py::module_& m) {
                  py::list out;
                  for (const auto& c : r.counts) out.append(py::make_tuple(c.items, c.passes, c.fails, c.skipped, c.errors));
                  return out;
-             })
+             }, "Per rule: items, passes, fails, skipped and errors, flattened (5 per rule).")
         .def(
             "keys",
             [](const batch_result& r, const report_batch& b) {
@@ -211,9 +214,9 @@ void register_rules(py::module_& m) {
                 return py::make_tuple(units, periods, py::array_t<std::int64_t>(static_cast<py::ssize_t>(numbers.size()), numbers.data()));
             },
             py::arg("batch"), "(units, periods, row numbers) of the listed pairs' rows: only those, not the batch's.")
-        .def("lhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, lhs_text); })
-        .def("rhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, rhs_text); })
-        .def("difference_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, difference_text); })
+        .def("lhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, lhs_text); }, "The left side of each listed outcome's comparison, exact text (None where there is none).")
+        .def("rhs_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, rhs_text); }, "The right side of each listed outcome's comparison, exact text.")
+        .def("difference_text", [](const batch_result& r, const report_batch& b) { return all_texts(r, b, difference_text); }, "lhs − rhs of each listed outcome, exact text.")
         .def("messages",
              [](const batch_result& r, const report_batch& b, bool english, std::size_t limit) {
                  const rule_set& rules = b.form().compiled();

@@ -8,7 +8,12 @@
 namespace unionstat {
 namespace detail {
 
-/// Trims ASCII white space and the ideographic space U+3000 at both ends.
+/// The one rule by which ids, periods, header names and cells are stripped, whichever
+/// reader they come through (units files, CSV, Arrow, XLSX, JSON, reports made by hand):
+/// removes at both ends ASCII white space, the ideographic space U+3000 (a Chinese IME),
+/// the no-break space U+00A0 (Excel, pages pasted from the web), the byte-order mark
+/// U+FEFF (files joined or saved by Notepad) and the zero-width space U+200B (web pages).
+/// Characters inside are kept: "63 01" stays "63 01".
 std::string_view trim(std::string_view s) noexcept;
 
 /// Folds a number as people type it in Chinese spreadsheets to ASCII: full-width digits

@@ -15,6 +15,7 @@
 
 #include "../parallel_for.hpp"
 #include "unionstat/forms/cell.hpp"
+#include "unionstat/text.hpp"
 
 namespace unionstat {
 
@@ -237,6 +238,15 @@ void report_batch::resize_rows(std::size_t n) {
     }
 }
 
+namespace {
+// Unit ids and periods given by a program (a DataFrame's column, add_row) are stripped by
+// the readers' rule (detail::trim), as a report made by hand is (report.cpp).
+void strip_key(std::string& s) {
+    const std::string_view t = detail::trim(s);
+    if (t.size() != s.size()) s = std::string(t);
+}
+}  // namespace
+
 void report_batch::recount(column_data& c) {
     c.blanks = 0;
     for (std::uint64_t w : c.missing) c.blanks += static_cast<std::size_t>(__builtin_popcountll(w));
@@ -258,6 +268,8 @@ std::size_t report_batch::add_row(std::string unit, std::string period) {
         c.missing[r >> 6] |= std::uint64_t(1) << (r & 63);
         ++c.blanks;
     }
+    strip_key(unit);
+    strip_key(period);
     units_.push_back(std::move(unit));
     periods_.push_back(std::move(period));
     if (!row_numbers_.empty()) row_numbers_.push_back(static_cast<std::int64_t>(r) + 1);
@@ -347,6 +359,8 @@ void report_batch::set_keys(std::vector<std::string> units, std::vector<std::str
         resize_rows(n);
         row_numbers_.clear();  // numbered by position again
     }
+    for (auto& u : units) strip_key(u);
+    for (auto& p : periods) strip_key(p);
     units_ = std::move(units);
     periods_ = std::move(periods);
 }

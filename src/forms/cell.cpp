@@ -1,5 +1,7 @@
 #include "unionstat/forms/cell.hpp"
 
+#include <algorithm>
+
 #include "unionstat/text.hpp"
 
 namespace unionstat {
@@ -63,11 +65,15 @@ cell parse_cell(const field_def& f, std::string_view text) {
 std::string format_raw(const field_def& f, std::int64_t raw) {
     if (f.type == field_type::flag) return raw ? "是" : "否";
     if (f.type == field_type::count) return std::to_string(raw);
-    // Money: trim trailing zeros, but keep at least the reported decimals.
-    std::string s = format_scaled(raw, f.scale, false);
+    return format_money(raw, f.scale, f.decimals);
+}
+
+std::string format_money(std::int64_t raw, int scale, int decimals) {
+    // Trim trailing zeros, but keep at least the reported decimals.
+    std::string s = format_scaled(raw, scale, false);
     const auto point = s.find('.');
     if (point == std::string::npos) return s;
-    std::size_t keep = point + 1 + static_cast<std::size_t>(f.decimals);
+    std::size_t keep = point + 1 + static_cast<std::size_t>(std::max(decimals, 0));
     while (s.size() > keep && s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
     return s;

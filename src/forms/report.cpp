@@ -1,11 +1,14 @@
 #include "unionstat/forms/report.hpp"
 
 #include "unionstat/forms/cell.hpp"
+#include "unionstat/text.hpp"
 
 namespace unionstat {
 
+// The unit id and period are stripped by the readers' rule (detail::trim): a report made
+// by hand for " 630100" belongs to the unit a units file lists as "630100".
 report::report(std::shared_ptr<const form_schema> form, std::string unit, std::string period)
-    : form_(std::move(form)), unit_(std::move(unit)), period_(std::move(period)), values_(form_->size()) {}
+    : form_(std::move(form)), unit_(detail::trim(unit)), period_(detail::trim(period)), values_(form_->size()) {}
 
 namespace {
 location where(const report& r, const field_def& f) {

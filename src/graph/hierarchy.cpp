@@ -12,6 +12,7 @@
 
 #include "../parallel_for.hpp"
 #include "unionstat/graph/hierarchy_builder.hpp"
+#include "unionstat/text.hpp"
 
 namespace unionstat {
 
@@ -157,11 +158,20 @@ std::string_view hierarchy_builder::keep(std::string s) {
     return arena_.emplace_back(std::move(s));
 }
 
+// Ids given by a program are stripped by the rule the readers apply (detail::trim), so a
+// unit added as " 630100" is the unit a report of "630100\u3000" belongs to.
+namespace {
+std::string stripped_id(std::string s) {
+    const std::string_view t = detail::trim(s);
+    return t.size() == s.size() ? s : std::string(t);
+}
+}  // namespace
+
 void hierarchy_builder::add_unit(org_unit unit) {
     unit_listing u;
-    u.id = keep(std::move(unit.id));
+    u.id = keep(stripped_id(std::move(unit.id)));
     u.name = keep(std::move(unit.name));
-    u.parent = keep(std::move(unit.parent));
+    u.parent = keep(stripped_id(std::move(unit.parent)));
     u.valid_from = keep(std::move(unit.valid_from));
     u.valid_to = keep(std::move(unit.valid_to));
     u.level = unit.level;
@@ -169,7 +179,7 @@ void hierarchy_builder::add_unit(org_unit unit) {
     u.line = unit.line;
     u.secondary_begin = static_cast<std::uint32_t>(secondary_.size());
     u.secondary_count = static_cast<std::uint32_t>(unit.secondary_parents.size());
-    for (auto& p : unit.secondary_parents) secondary_.push_back(keep(std::move(p)));
+    for (auto& p : unit.secondary_parents) secondary_.push_back(keep(stripped_id(std::move(p))));
     units_.push_back(u);
 }
 

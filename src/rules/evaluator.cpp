@@ -255,6 +255,14 @@ std::vector<trace_step> explain(const rule_set& rules, std::size_t ri, const rep
         else if (n.kind == node_kind::field && !w.field(x.source, x.field)) s.value = "blank";
         else if (x.boolean) s.value = w.value[k] ? "true" : "false";
         else s.value = format_ratio(w.value[k], x.den);
+        s.unit = x.unit;
+        if (n.kind >= node_kind::eq && n.kind <= node_kind::ge) {
+            // A comparison keeps no unit of its own: the sides' unit is the tolerance's.
+            const node_info &l = c.info[static_cast<std::size_t>(n.args[0])], &r = c.info[static_cast<std::size_t>(n.args[1])];
+            s.unit = l.unit.empty() ? r.unit : l.unit;
+            s.tolerance = format_ratio(x.tolerance, x.common_den);
+            s.stated_tolerance = rule.def().tolerance.has_value();
+        }
         out.push_back(std::move(s));
         // prev()/children_sum() show their own value; their field child would repeat it.
         if (n.kind == node_kind::prev || n.kind == node_kind::children_sum) return;

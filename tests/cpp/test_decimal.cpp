@@ -2,6 +2,7 @@
 
 #include "unionstat/decimal.hpp"
 #include "unionstat/forms/cell.hpp"
+#include "unionstat/text.hpp"
 
 using unionstat::decimal;
 
@@ -74,4 +75,24 @@ TEST_CASE("cells of each field type parse to exact stored values", "[decimal][ce
     CHECK_THROWS_AS(parse_cell(flag, "也许"), value_error);
     CHECK(format_raw(money, 1500000) == "1.50");
     CHECK(format_raw(money, 1234567) == "1.234567");
+}
+
+TEST_CASE("money leaves with the reported decimals, more only where the value has them", "[decimal][cell]") {
+    CHECK(unionstat::format_money(5000000, 6, 2) == "5.00");
+    CHECK(unionstat::format_money(5000, 6, 2) == "0.005");
+    CHECK(unionstat::format_money(-1234500, 6, 2) == "-1.2345");
+    CHECK(unionstat::format_money(150, 2, 2) == "1.50");
+}
+
+TEST_CASE("ids are stripped of the spaces office files put around them, and only at the ends", "[text]") {
+    using unionstat::detail::trim;
+    CHECK(trim(" \t630100\r\n") == "630100");
+    CHECK(trim("\xE3\x80\x80" "630100" "\xE3\x80\x80") == "630100");   // U+3000
+    CHECK(trim("\xC2\xA0" "630100" "\xC2\xA0") == "630100");           // U+00A0
+    CHECK(trim("\xEF\xBB\xBF" "630100") == "630100");                   // U+FEFF
+    CHECK(trim("630100" "\xE2\x80\x8B") == "630100");                   // U+200B
+    CHECK(trim("63 01") == "63 01");
+    CHECK(trim("\xC2\xA0 \xE3\x80\x80") == "");
+    CHECK(trim("\xE5\x85\xA8") == "\xE5\x85\xA8");  // 全: a character ending in 0x80-0xBF bytes is kept
+    CHECK(trim("\xE2\x80\x83" "x") == "\xE2\x80\x83" "x");  // an em space is not what office files hold
 }

@@ -296,6 +296,12 @@ TEST_CASE("explain shows the value of every sub-expression", "[rules]") {
     CHECK(steps[1].value == "3.5");
     CHECK(steps[2].source == "05B + 05C");
     CHECK(steps[2].value == "3");
+    // The comparison carries the tolerance it applied: two 万元 terms reported to 2
+    // decimals, 2 × 0.005 by default; other nodes carry none.
+    CHECK(steps[0].tolerance == "0.01");
+    CHECK(steps[0].unit == "万元");
+    CHECK_FALSE(steps[0].stated_tolerance);
+    CHECK(steps[1].tolerance.empty());
 }
 
 TEST_CASE("prev() compares with the same unit's previous period", "[rules]") {

@@ -38,16 +38,17 @@ from .forms import Form, forms, load_form, schema_dir
 from .frames import batch_to_frame, read_reports, to_batch, write_reports
 from .graph import Completeness, Hierarchy, RollupView, UnknownUnitsWarning
 from .i18n import get_lang, set_lang
-from .io import ReadResult, read_batch, read_file
+from .io import ReadResult, read_batch, read_file, strip_id
 from .localise import Localisation, Localisations
 from .outliers import OutlierResult, outliers
 from .package import Package, PackageFinding, PackageVerification, merge_packages, package, read_package, verify_package
-from .rules import BatchValidation, ReportValidation
+from .rules import BatchValidation, Explanation, ReportValidation
 from .ruleset import Finding, RuleAnalysis
 from .templates import template
 
 __all__ = [
     "__version__",
+    "strip_id",
     "BatchValidation",
     "Completeness",
     "Hierarchy",
@@ -76,6 +77,7 @@ __all__ = [
     "Report",
     "ReportBatch",
     "ReportValidation",
+    "Explanation",
     "ReadResult",
     "RollupView",
     "RuleError",

@@ -295,8 +295,11 @@ def validate_report(
 ) -> list[RuleOutcome]:
     """Every rule's outcome on one report, in rule order."""
 
-def explain(report: Report, rule_id: str, previous: Report | None = None) -> list[tuple[int, str, str]]:
-    """(depth, sub-expression, value) for every node of a rule on a report."""
+def explain(
+    report: Report, rule_id: str, previous: Report | None = None
+) -> list[tuple[int, str, str, str, str | None, bool]]:
+    """(depth, sub-expression, value, unit, tolerance or None, tolerance stated by the rule) for every node
+    of a rule on a report, outermost first."""
 
 def check_rule(form: FormSchema, check: str, id: str = "adhoc") -> None:
     """Parses and checks a rule against a form; raises RuleError with diagnostics."""
@@ -571,6 +574,8 @@ def batch_to_arrow(batch: ReportBatch) -> ArrowTable:
     """The batch as Arrow: ``row``, ``unit``, ``period``, then every field by code (counts int64,
     money decimal128(38, scale), flags bool; blanks null)."""
 
+def strip_id(text: str) -> str: ...
+def exact_values(raw: Any, scale: Any, decimals: Any, money: Any) -> list[Any]: ...
 def read_csv(
     path: str, form: FormSchema, encoding: str = "", strict: bool = False, threads: int = 0,
     progress: Callable[[int], object] | None = None,

@@ -152,7 +152,7 @@ class Form:
             require_form(self._schema, data.form, f"the report of unit {data.unit}")
             if previous is not None:
                 require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
-            return ReportValidation(data, _core.validate_report(data, previous=previous, level=level))
+            return ReportValidation(data, _core.validate_report(data, previous=previous, level=level), previous)
         return self.check(data).violations
 
     def view(
@@ -166,7 +166,7 @@ class Form:
         require_form(self._schema, report.form, f"the report of unit {report.unit}")
         if previous is not None:
             require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
-        return ReportValidation(report, _core.validate_report(report, previous=previous, level=level))
+        return ReportValidation(report, _core.validate_report(report, previous=previous, level=level), previous)
 
     def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0) -> BatchValidation:
         """Validates many reports: violations and a per-rule summary (as R's validate)."""

@@ -71,9 +71,10 @@ def _warn_unknown(units: list[str], what: str, stacklevel: int = 3) -> None:
         )
 
 
-def _exact(raw: np.ndarray, scale: np.ndarray) -> list[Any]:
-    """Raw stored integers to exact Python values: int for counts, Decimal for money."""
-    return [int(v) if s == 0 else Decimal(int(v)).scaleb(-int(s)) for v, s in zip(raw.tolist(), scale.tolist())]
+def _exact(raw: np.ndarray, scale: np.ndarray, decimals: np.ndarray, money: np.ndarray) -> list[Any]:
+    """Raw stored integers to exact Python values by the core's one rule: int for counts,
+    Decimal for money with the field's reported decimals (as ``Report.get`` and frames)."""
+    return _core.exact_values(raw, scale, decimals, money)
 
 
 def _money_mode(exact: bool | str) -> str:
@@ -90,16 +91,22 @@ def _money_mode(exact: bool | str) -> str:
     raise ValueError(f"exact must be True, False, 'arrow' or 'decimal', not {exact!r}")
 
 
-def decimal_array(raw: np.ndarray, missing: np.ndarray, scale: int) -> Any:
-    """An exact pandas array of ``pd.ArrowDtype(pa.decimal128(38, scale))`` whose values
+def decimal_array(raw: np.ndarray, missing: np.ndarray, scale: int, decimals: int | None = None) -> Any:
+    """An exact pandas array of ``pd.ArrowDtype(pa.decimal128(38, s))`` whose values
     are ``raw / 10**scale``: the int64 raw numbers become decimal128's unscaled 128-bit
     integers (low word the value, high word its sign) straight in a buffer, so nothing
     goes through binary floating point and no Python object is made per cell. ``missing``
-    (bool, one per value) marks blanks."""
+    (bool, one per value) marks blanks. ``s`` is ``scale``, or with ``decimals`` (the
+    field's reported decimals) the fewest decimals from ``decimals`` up that hold every
+    value exactly — so a cell is ``Decimal('5.00')``, as ``Report.get`` and frames give it."""
     import pandas as pd
     import pyarrow as pa
 
     raw = np.ascontiguousarray(raw, dtype=np.int64)
+    if decimals is not None and 0 <= decimals < scale:
+        present = raw[~np.asarray(missing, dtype=bool)]
+        keep = next(k for k in range(decimals, scale + 1) if not (present % 10 ** (scale - k)).any())
+        raw, scale = raw // 10 ** (scale - keep), keep  # exact: every value is a multiple
     n = len(raw)
     words = np.empty((n, 2), dtype=np.int64)  # little-endian int128: low, high
     words[:, 0] = raw
@@ -126,7 +133,7 @@ def _totals_frame(batch: _core.ReportBatch, names: list[str], levels: list[str],
         elif f.type == "flag":
             data[f.code] = pd.arrays.BooleanArray(values.astype(bool), missing)
         elif mode == "arrow":
-            data[f.code] = decimal_array(values, missing, f.scale)
+            data[f.code] = decimal_array(values, missing, f.scale, f.decimals)
         else:
             texts = batch.format_column(f.code)
             data[f.code] = [None if t is None else (Decimal(t) if mode == "decimal" else t) for t in texts]
@@ -489,10 +496,11 @@ class Hierarchy:
         ``Int64``; flags that do not add (``none``) nullable booleans; money by ``exact``:
 
         - ``True`` (default) or ``"arrow"``: exact ``pd.ArrowDtype(pa.decimal128(38, s))``
-          columns at the field's storage scale ``s`` (6 for 万元, to the 分), built from the
-          raw integers without a Python object per cell; ``.loc[unit, code]`` is a
-          ``Decimal`` (``Decimal("0.300000") == Decimal("0.30")``). Without pyarrow,
-          ``True`` falls back to ``"decimal"``.
+          columns, ``s`` the field's reported decimals (2 for 万元) or, where a total has
+          more, the fewest that hold every total of the column exactly; built from the raw
+          integers without a Python object per cell; ``.loc[unit, code]`` is a ``Decimal``
+          (``Decimal("6.50")``, as ``Report.get`` gives it). Without pyarrow, ``True``
+          falls back to ``"decimal"``.
         - ``"decimal"``: object columns of ``decimal.Decimal`` with the reported decimals
           (one Python object per cell: for small results and printing).
         - ``False``: the exact text of each cell.
@@ -573,11 +581,14 @@ class Hierarchy:
 
         fields = schema.fields
         fidx = r["field"].astype(np.int64)
-        scale = np.array([f.scale for f in fields], dtype=np.int64)[fidx] if len(fidx) else np.array([], dtype=np.int64)
+        none = np.array([], dtype=np.int64)
+        scale = np.array([f.scale for f in fields], dtype=np.int64)[fidx] if len(fidx) else none
+        decimals = np.array([f.decimals for f in fields], dtype=np.int64)[fidx] if len(fidx) else none
+        money = np.array([f.type == "money" for f in fields], dtype=bool)[fidx] if len(fidx) else none.astype(bool)
         uidx = r["unit"].astype(np.int64)
         ids = np.asarray(self._h.ids(), dtype=object)
         codes = np.array([f.code for f in fields], dtype=object)
-        reported = _exact(r["reported"], scale)
+        reported = _exact(r["reported"], scale, decimals, money)
         has = r["has_reported"].astype(bool)
         def exact(values: list[Any]) -> pd.Series:
             return pd.Series(values, dtype=object)  # ints and Decimals stay exact
@@ -587,11 +598,11 @@ class Hierarchy:
                 "unit": ids[uidx] if len(uidx) else [],
                 "field": codes[fidx] if len(fidx) else [],
                 "reported": exact([v if h else None for v, h in zip(reported, has)]),
-                "computed": exact(_exact(r["computed"], scale)),
-                "difference": exact(_exact(r["difference"], scale)),
-                "tolerance": exact(_exact(r["tolerance"], scale)),
+                "computed": exact(_exact(r["computed"], scale, decimals, money)),
+                "difference": exact(_exact(r["difference"], scale, decimals, money)),
+                "tolerance": exact(_exact(r["tolerance"], scale, decimals, money)),
                 "within_tolerance": r["within_tolerance"].astype(bool),
-                "gap": exact(_exact(r["gap"], scale)),
+                "gap": exact(_exact(r["gap"], scale, decimals, money)),
                 "gap_within_tolerance": r["gap_within_tolerance"].astype(bool),
                 "children": r["children"],
                 "explained_by": r["explained_by"],

@@ -27,7 +27,7 @@ from .errors import InputError, InputNotice
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ReadResult", "read_batch", "read_file", "read_arrow", "arrow_table", "warn_notices", "SUFFIXES"]
+__all__ = ["ReadResult", "read_batch", "read_file", "read_arrow", "arrow_table", "warn_notices", "strip_id", "SUFFIXES"]
 
 #: File types read, by suffix.
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".feather", ".arrow", ".ipc", ".json", ".jsonl", ".ndjson",
@@ -48,6 +48,14 @@ class ReadResult:
     #: Per report (batch row), when it was submitted: a filled template's 日期 cell or a
     #: ``submitted`` column; None where not known (the list is empty when none is).
     submitted: list[Any] = field(default_factory=list)
+
+
+def strip_id(text: str) -> str:
+    """``text`` stripped by the one rule every reader applies to unit ids, periods and
+    header names (the core's, so Python and C++ cannot drift apart): ASCII white space,
+    the ideographic space U+3000, the no-break space U+00A0, the byte-order mark U+FEFF and
+    the zero-width space U+200B at both ends; characters inside are kept."""
+    return _core.strip_id(text)
 
 
 def arrow_table(data: Any) -> pa.Table:
@@ -654,7 +662,7 @@ def _with_submitted(result: ReadResult, p: Path, *, sheet: str | int | None = No
     bad: list[tuple[int, int, str, str, str, str]] = []
     for i, r in enumerate(rows):
         text = by_row.get(int(r))
-        if text is None or not str(text).strip():
+        if text is None or not strip_id(str(text)):
             out.append(None)
             continue
         when = parse_date(str(text))
@@ -685,7 +693,7 @@ def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | No
         line = 1
         for rec in reader:
             if col < 0:
-                stripped = [c.strip() for c in rec]
+                stripped = [strip_id(c) for c in rec]
                 if name in stripped:
                     col = stripped.index(name)
             elif col < len(rec):
@@ -703,7 +711,7 @@ def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | No
             cols = [c.to_pylist() for c in whole.columns]
             start, _f = _sheet_facts(p, names.index(sname))
             for i in range(min(_HEADER_SEARCH_ROWS, whole.num_rows)):
-                row = [("" if c[i] is None else str(c[i]).strip()) for c in cols]
+                row = [("" if c[i] is None else strip_id(str(c[i]))) for c in cols]
                 if name in row:
                     j = row.index(name)
                     return {start + k: cols[j][k] for k in range(i + 1, whole.num_rows)}

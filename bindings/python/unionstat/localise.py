@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -54,9 +53,8 @@ def value_of(kind: str, scale: int, decimals: int, raw: int) -> Any:
     (to the field's decimals when that is exact) for money."""
     if kind != "money":
         return int(raw)
-    d = Decimal(raw).scaleb(-scale)
-    q = Decimal(1).scaleb(-decimals)
-    return d.quantize(q) if raw % 10 ** max(0, scale - decimals) == 0 else d
+    # The core's one rule (as Report.get, frames and roll-up totals give money).
+    return _core.exact_values([raw], [scale], [decimals], [True])[0]
 
 
 @dataclass
@@ -200,11 +198,13 @@ class Localiser(RulePlan):
 
     @property
     def highs(self) -> Any:
+        """The HiGHS solver this localiser reuses for every report (made on first use)."""
         if self._highs is None:
             self._highs = new_highs()
         return self._highs
 
     def part(self, k: int) -> _Part:
+        """Connected part ``k`` of the error rules (its fields and rules), modelled on first use."""
         if k not in self._parts:
             self._parts[k] = _Part(self._part_fields[k], self._part_rules[k], self)
         return self._parts[k]

@@ -17,7 +17,137 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["ReportValidation", "BatchValidation", "validate_batch"]
+__all__ = ["Explanation", "ReportValidation", "BatchValidation", "validate_batch"]
+
+
+class Explanation:
+    """Why a rule passed or failed on one report: the rule's evaluation tree, one node per
+    sub-expression, outermost first. ``source`` is the sub-expression as written, ``value``
+    its exact value on the report (``"true"``/``"false"`` for a condition, ``"blank"`` for
+    a blank field, ``"overflow"``), ``unit`` the printed unit of a number, ``children`` the
+    operands. A comparison carries the ``tolerance`` its sides may differ by, exact in
+    ``unit`` (``"0"`` when it is exact), and ``stated_tolerance`` tells the rule's own
+    tolerance from the default (each money term reported to 2 decimals may be off by half a
+    unit, so a side adding k ≥ 2 万元 terms tolerates k × 0.005 万元). The root's ``status``
+    is the rule's outcome on the report (``pass``, ``fail``, ``skipped``, ``error``) and
+    ``reason`` why it was skipped (``missing`` …): a skipped rule's tree shows what the
+    values would give, not a result. ``str()`` draws the tree as text; Jupyter shows it as
+    nested HTML lists."""
+
+    __slots__ = {
+        "rule": "The id of the rule explained.",
+        "source": "The sub-expression as written in the rule.",
+        "value": "Its exact value on the report: a number's text, 'true'/'false', 'blank' or 'overflow'.",
+        "unit": "The printed unit of a number (of the sides, for a comparison); '' if none.",
+        "tolerance": "A comparison's tolerance, exact in ``unit`` ('0' when exact); None for other nodes.",
+        "stated_tolerance": "True when the tolerance is the rule's own, False for the default.",
+        "children": "The operands, as Explanation nodes.",
+        "status": "The root's rule outcome (pass, fail, skipped, error); None below the root.",
+        "reason": "Why the rule was skipped or errored (missing, no_previous, level, overflow); '' otherwise.",
+    }
+
+    def __init__(self, rule: str, source: str, value: str, unit: str = "", tolerance: str | None = None,
+                 stated_tolerance: bool = False, children: list[Explanation] | None = None) -> None:
+        self.rule = rule
+        self.source = source
+        self.value = value
+        self.unit = unit
+        self.tolerance = tolerance
+        self.stated_tolerance = stated_tolerance
+        self.children: list[Explanation] = children if children is not None else []
+        self.status: str | None = None
+        self.reason = ""
+
+    @classmethod
+    def of(cls, report: _core.Report, rule_id: str, previous: _core.Report | None = None,
+           outcome: _core.RuleOutcome | None = None) -> Explanation:
+        """The explanation of rule ``rule_id`` on ``report`` (``previous``: the same unit's
+        report of the previous period, for ``prev()``; ``outcome``: the rule's outcome when
+        known, else it is evaluated)."""
+        steps = _core.explain(report, rule_id, previous)
+        if outcome is None:
+            outcome = next(o for o in _core.validate_report(report, previous=previous) if o.rule_id == rule_id)
+        root: Explanation | None = None
+        stack: list[Explanation] = []
+        for depth, source, value, unit, tolerance, stated in steps:
+            node = cls(rule_id, source, value, unit, tolerance, stated)
+            del stack[depth:]
+            if stack:
+                stack[-1].children.append(node)
+            else:
+                root = node
+            stack.append(node)
+        assert root is not None  # a compiled rule has at least one node
+        root.status, root.reason = outcome.status, outcome.reason
+        return root
+
+    @property
+    def passed(self) -> bool | None:
+        """True or False for a condition, None for a number."""
+        return {"true": True, "false": False}.get(self.value)
+
+    def walk(self) -> list[Explanation]:
+        """This node and every node below it, outermost first (pre-order)."""
+        out = [self]
+        for c in self.children:
+            out.extend(c.walk())
+        return out
+
+    def steps(self) -> list[tuple[int, str, str]]:
+        """(depth, sub-expression, value) of every node, outermost first."""
+        out: list[tuple[int, str, str]] = []
+
+        def visit(n: Explanation, depth: int) -> None:
+            out.append((depth, n.source, n.value))
+            for c in n.children:
+                visit(c, depth + 1)
+
+        visit(self, 0)
+        return out
+
+    def _line(self) -> str:
+        value = self.value + (f" {self.unit}" if self.unit and self.tolerance is None and self.passed is None
+                              and self.value not in ("blank", "overflow") else "")
+        text = f"{self.source}  →  {value}"
+        if self.tolerance is not None:
+            unit = f" {self.unit}" if self.unit else ""
+            how = "the rule's tolerance" if self.stated_tolerance else (
+                "exact" if self.tolerance == "0" else "default: rounding of the 万元 terms, k × 0.005")
+            text += f"  (tolerance {self.tolerance}{unit}; {how})"
+        return text
+
+    def __str__(self) -> str:
+        status = f"{self.status} ({self.reason})" if self.reason else (self.status or "")
+        lines = [f"{self.rule}: {status}", self._line()] if status else [f"{self.rule}: {self._line()}"]
+
+        def visit(n: Explanation, prefix: str) -> None:
+            for i, c in enumerate(n.children):
+                last = i == len(n.children) - 1
+                lines.append(prefix + ("└─ " if last else "├─ ") + c._line())
+                visit(c, prefix + ("   " if last else "│  "))
+
+        visit(self, "")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Explanation {self.rule}: {self.source} → {self.value}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        def item(n: Explanation) -> str:
+            colour = {True: "#1a7f37", False: "#cf222e"}.get(n.passed, "inherit")
+            body = (f"<code>{html.escape(n.source)}</code> → <b style=\"color:{colour}\">{html.escape(n.value)}</b>"
+                    + (f" {html.escape(n.unit)}" if n.unit and n.tolerance is None and n.passed is None else ""))
+            if n.tolerance is not None:
+                how = "the rule's" if n.stated_tolerance else ("exact" if n.tolerance == "0" else "default k × 0.005")
+                body += f" <small>(tolerance {html.escape(n.tolerance)} {html.escape(n.unit)}; {how})</small>"
+            kids = "".join(item(c) for c in n.children)
+            return f"<li>{body}" + (f"<ul>{kids}</ul>" if kids else "") + "</li>"
+
+        status = f": {self.status}" + (f" ({self.reason})" if self.reason else "") if self.status else ""
+        return (f"<div class=\"unionstat-explain\"><b>{html.escape(self.rule)}</b>{html.escape(status)}"
+                f"<ul style=\"list-style:none\">{item(self)}</ul></div>")
 
 
 
@@ -28,6 +158,7 @@ class ReportValidation:
 
     report: _core.Report
     outcomes: list[_core.RuleOutcome]
+    previous: _core.Report | None = None
     violations: list[_core.RuleOutcome] = field(init=False)
     skipped: list[_core.RuleOutcome] = field(init=False)
 
@@ -67,9 +198,12 @@ class ReportValidation:
             columns=["unit", "period", "rule", "severity", "status", "lhs", "rhs", "difference", "message", "message_en", "fields"],
         )
 
-    def explain(self, rule_id: str) -> list[tuple[int, str, str]]:
-        """The value of every sub-expression of a rule on this report."""
-        return _core.explain(self.report, rule_id)
+    def explain(self, rule_id: str) -> Explanation:
+        """The evaluation tree of a rule on this report (with the previous report it was
+        validated with): every sub-expression's value and each comparison's tolerance, as
+        text (``print``) or HTML (Jupyter); see :class:`Explanation`."""
+        outcome = next((o for o in self.outcomes if o.rule_id == rule_id), None)
+        return Explanation.of(self.report, rule_id, self.previous, outcome)
 
     def __repr__(self) -> str:
         return (

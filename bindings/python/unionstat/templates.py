@@ -27,6 +27,7 @@ from typing import Any, Union
 from .errors import InputError
 from .filled import CODE_COLUMN_OFFSET, FIELD_PREFIX, TEMPLATE_VERSION, fields_fingerprint
 from .forms import Form, forms
+from .io import strip_id
 from .views import _blank_text, _notes_after, _row_heading_shown, _rows, _width
 
 __all__ = ["template", "read_units"]
@@ -71,7 +72,7 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
         for i, row in zip(lines[1:], rows[1:]):
             if not any(c.strip() for c in row):
                 continue
-            uid = row[idcol].strip() if idcol < len(row) else ""
+            uid = strip_id(row[idcol]) if idcol < len(row) else ""  # the readers' rule for ids
             if not uid:
                 raise InputError(f"{p}:{i}: a unit without an id", file=str(p), line=i)
             name = row[namecol].strip() if 0 <= namecol < len(row) else ""
@@ -82,7 +83,7 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
         if idcol is None:
             raise InputError(f"units table has no id column (id or unit); columns: {', '.join(map(str, cols))}")
         names = units["name"].tolist() if "name" in cols else [""] * len(units)
-        pairs = [(str(u), "" if n is None else str(n), f"row {i}")
+        pairs = [(strip_id(str(u)), "" if n is None else str(n), f"row {i}")
                  for i, (u, n) in enumerate(zip(units[idcol].tolist(), names), 1)]
     elif isinstance(units, Mapping):
         pairs = [(str(u), str(n), f"unit {u}") for u, n in units.items()]

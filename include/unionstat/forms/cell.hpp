@@ -43,4 +43,10 @@ inline decimal from_raw(const field_def& field, std::int64_t raw) { return decim
 /// decimals), "是"/"否".
 std::string format_raw(const field_def& field, std::int64_t raw);
 
+/// The one exact text of a money value stored as `raw` at `scale` decimals: the field's
+/// reported `decimals` ("5.00" for 5 万元 reported to 2 decimals), more only where the
+/// value has them ("0.005", "1.2345"), never rounded. Every path that hands money to a
+/// user (Report.get, frames, roll-up totals, gaps, suggested values) goes through it.
+std::string format_money(std::int64_t raw, int scale, int decimals);
+
 }  // namespace unionstat

@@ -77,6 +77,11 @@ struct trace_step {
     int depth = 0;           ///< nesting depth (0 = the whole rule)
     std::string source;      ///< the sub-expression's text
     std::string value;       ///< exact value, "true"/"false", "blank" or "overflow"
+    std::string unit;        ///< printed unit of a number (of the sides, for a comparison); "" if none
+    /// Comparisons: the tolerance the sides may differ by, exact in `unit` ("0" for an
+    /// exact comparison) — the rule's own, or the default rounding of its money terms.
+    std::string tolerance;
+    bool stated_tolerance = false;  ///< the tolerance is the rule's own, not the default
 };
 
 /// The value of every sub-expression of one rule on one report, outermost first.

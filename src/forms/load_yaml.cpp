@@ -338,43 +338,22 @@ public:
     /// the text cannot be matched to the source character by character (escapes).
     std::vector<piece> place_text(const YAML::Node& n, const std::string& text) const {
         std::vector<piece> out;
-        const YAML::Mark m = n.Mark();
-        if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= source_.size()) return out;
-        std::size_t p = static_cast<std::size_t>(m.pos);
-        int line = m.line + 1;
-        const char c = source_[p];
+        std::size_t p = 0;
+        int line = 0;
         bool block = false;
-        if (c == '"' || c == '\'') {
-            ++p;
-        } else if (c == '|' || c == '>') {
-            block = true;
-            p = source_.find('\n', p);
-            if (p == std::string_view::npos) return out;
-            ++p;
-            ++line;
-        }
-        // Column (in characters) of byte p on its line.
-        auto column_of = [&](std::size_t at) {
-            const std::size_t start = source_.rfind('\n', at == 0 ? 0 : at - 1);
-            const std::size_t from = start == std::string_view::npos || at == 0 ? 0 : start + 1;
-            return 1 + static_cast<int>(detail::utf8_length(source_.substr(from, at - from)));
-        };
+        if (!text_start(n.Mark(), p, line, block)) return out;
         std::size_t t = 0;  // bytes of `text` placed
         bool first = true;
         while (t < text.size() && p < source_.size() && out.size() < 10000) {
-            if (!first || block)
-                while (p < source_.size() && (source_[p] == ' ' || source_[p] == '\t')) ++p;
-            std::size_t len = 0;
-            while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' &&
-                   source_[p + len] == text[t + len])
-                ++len;
+            if (!first || block) p = skip_blanks(p);
+            const std::size_t len = common_run(p, text, t);
             if (len == 0) return {};
             out.push_back({line, column_of(p), static_cast<int>(detail::utf8_length(text.substr(t, len)))});
             t += len;
             p += len;
             if (t == text.size()) break;
             // The next character of the text joins two source lines (a space or a newline).
-            if (p >= source_.size() || source_[p] != '\n' || (text[t] != ' ' && text[t] != '\n')) return {};
+            if (!joins_lines(p, text[t])) return {};
             ++t;
             ++p;
             ++line;
@@ -407,6 +386,52 @@ public:
     }
 
 private:
+    /// Where the text of the scalar at `m` begins: byte `p` and its `line`, past an opening
+    /// quote, or on the line after a block indicator (`block`). False when not in the source.
+    bool text_start(const YAML::Mark& m, std::size_t& p, int& line, bool& block) const {
+        if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= source_.size()) return false;
+        p = static_cast<std::size_t>(m.pos);
+        line = m.line + 1;
+        const char c = source_[p];
+        if (c == '"' || c == '\'') {
+            ++p;
+        } else if (c == '|' || c == '>') {
+            block = true;
+            p = source_.find('\n', p);
+            if (p == std::string_view::npos) return false;
+            ++p;
+            ++line;
+        }
+        return true;
+    }
+
+    /// Column (in characters) of byte `at` on its line.
+    int column_of(std::size_t at) const {
+        const std::size_t start = source_.rfind('\n', at == 0 ? 0 : at - 1);
+        const std::size_t from = start == std::string_view::npos || at == 0 ? 0 : start + 1;
+        return 1 + static_cast<int>(detail::utf8_length(source_.substr(from, at - from)));
+    }
+
+    /// The first byte at or after `p` that is not a space or tab.
+    std::size_t skip_blanks(std::size_t p) const {
+        while (p < source_.size() && (source_[p] == ' ' || source_[p] == '\t')) ++p;
+        return p;
+    }
+
+    /// How many bytes of the source from `p`, on one line, equal `text` from `t`.
+    std::size_t common_run(std::size_t p, const std::string& text, std::size_t t) const {
+        std::size_t len = 0;
+        while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' &&
+               source_[p + len] == text[t + len])
+            ++len;
+        return len;
+    }
+
+    /// Whether the text's character `next` is the one that joins source lines at byte `p`.
+    bool joins_lines(std::size_t p, char next) const {
+        return p < source_.size() && source_[p] == '\n' && (next == ' ' || next == '\n');
+    }
+
     std::string_view source_;
 };
 

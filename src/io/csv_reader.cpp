@@ -273,65 +273,11 @@ public:
         for (;;) {
             raw_field f;
             if (s < end && text[s] == '"') {
-                const std::size_t open = s;
-                ++s;
-                std::size_t start = s;
-                bool escaped = false;
-                for (;;) {
-                    const void* hit = std::memchr(text + s, '"', end - s);
-                    if (!hit) {
-                        if (!at_eof) return status::incomplete;
-                        quote_line = count_newlines(pos, open);
-                        lines = count_newlines(pos, end);
-                        next = end;
-                        return status::unterminated;
-                    }
-                    const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - text);
-                    if (q + 1 == end && !at_eof) return status::incomplete;  // "" or the closing quote?
-                    if (q + 1 < end && text[q + 1] == '"') {
-                        if (!escaped) {
-                            escaped = true;
-                            f.in_arena = true;
-                            f.off = arena_.size();
-                        }
-                        arena_.append(text + s, q + 1 - s);
-                        s = q + 2;
-                        continue;
-                    }
-                    lines += count_newlines(start, q);
-                    if (escaped) {
-                        arena_.append(text + s, q - s);
-                        f.len = arena_.size() - f.off;
-                    } else {
-                        f.off = start;
-                        f.len = q - start;
-                    }
-                    s = q + 1;
-                    break;
-                }
-                std::size_t t = s;
-                while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
-                std::size_t junk_end = t;
-                if (junk_end > s && text[junk_end - 1] == '\r' && t < end) --junk_end;  // CRLF after the quote
-                if (junk_end > s) {
-                    if (!f.in_arena) {
-                        const std::size_t o = arena_.size();
-                        arena_.append(text + f.off, f.len);
-                        f.off = o;
-                        f.in_arena = true;
-                    }
-                    arena_.append(text + s, junk_end - s);
-                    f.len = arena_.size() - f.off;
-                    f.junk = true;
-                }
-                s = t;
+                const status st = quoted_field(text, pos, s, end, at_eof, f);
+                if (st != status::record) return st;
+                junk_after_quote(text, s, end, f);
             } else {
-                std::size_t t = s;
-                while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
-                f.off = s;
-                f.len = t - s;
-                if (f.len && text[t - 1] == '\r' && (t < end || at_eof)) --f.len;
-                s = t;
+                plain_field(text, s, end, at_eof, f);
             }
             fields_.push_back(f);
             if (s >= end) {
@@ -360,6 +306,84 @@ public:
     std::int64_t lines = 0, quote_line = 0;
 
 private:
+    // The end of the field from text[s]: the next delimiter or '\n', or `end`.
+    std::size_t field_end(const char* text, std::size_t s, std::size_t end) const noexcept {
+        std::size_t t = s;
+        while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
+        return t;
+    }
+
+    // The quoted field opening at text[s] (the record starting at `pos`): `record` with
+    // `s` past its closing quote, or `incomplete`/`unterminated` as parse() returns them.
+    status quoted_field(const char* text, std::size_t pos, std::size_t& s, std::size_t end, bool at_eof,
+                        raw_field& f) {
+        const std::size_t open = s;
+        ++s;
+        std::size_t start = s;
+        bool escaped = false;
+        for (;;) {
+            const void* hit = std::memchr(text + s, '"', end - s);
+            if (!hit) {
+                if (!at_eof) return status::incomplete;
+                quote_line = count_newlines(pos, open);
+                lines = count_newlines(pos, end);
+                next = end;
+                return status::unterminated;
+            }
+            const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - text);
+            if (q + 1 == end && !at_eof) return status::incomplete;  // "" or the closing quote?
+            if (q + 1 < end && text[q + 1] == '"') {
+                if (!escaped) {
+                    escaped = true;
+                    f.in_arena = true;
+                    f.off = arena_.size();
+                }
+                arena_.append(text + s, q + 1 - s);
+                s = q + 2;
+                continue;
+            }
+            lines += count_newlines(start, q);
+            if (escaped) {
+                arena_.append(text + s, q - s);
+                f.len = arena_.size() - f.off;
+            } else {
+                f.off = start;
+                f.len = q - start;
+            }
+            s = q + 1;
+            return status::record;
+        }
+    }
+
+    // Text between a closing quote at text[s - 1] and the field's end ("12"3): kept with
+    // the field in the arena and marked as junk. `s` moves to the field's end.
+    void junk_after_quote(const char* text, std::size_t& s, std::size_t end, raw_field& f) {
+        std::size_t t = field_end(text, s, end);
+        std::size_t junk_end = t;
+        if (junk_end > s && text[junk_end - 1] == '\r' && t < end) --junk_end;  // CRLF after the quote
+        if (junk_end > s) {
+            if (!f.in_arena) {
+                const std::size_t o = arena_.size();
+                arena_.append(text + f.off, f.len);
+                f.off = o;
+                f.in_arena = true;
+            }
+            arena_.append(text + s, junk_end - s);
+            f.len = arena_.size() - f.off;
+            f.junk = true;
+        }
+        s = t;
+    }
+
+    // The unquoted field from text[s], without the '\r' of a CRLF; `s` moves to its end.
+    void plain_field(const char* text, std::size_t& s, std::size_t end, bool at_eof, raw_field& f) const noexcept {
+        std::size_t t = field_end(text, s, end);
+        f.off = s;
+        f.len = t - s;
+        if (f.len && text[t - 1] == '\r' && (t < end || at_eof)) --f.len;
+        s = t;
+    }
+
     std::int64_t count_newlines(std::size_t a, std::size_t b) const noexcept {
         return b > a ? static_cast<std::int64_t>(std::count(text_ + a, text_ + b, '\n')) : 0;
     }

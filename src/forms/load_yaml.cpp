@@ -232,7 +232,7 @@ public:
         return s;
     }
 
-    /// The form's own entries: id, family, year, titles, script, source, notes, signature.
+    /// The form's own entries: everything but its rows, fields, groups and rules.
     void header(const YAML::Node& root, form_schema* s) const {
         s->id = str(root, "id");
         match(root, "id", shape::form_id, "a form id such as songnuan-2018 (lower-case letters, '-', four digits)");

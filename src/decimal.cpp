@@ -11,6 +11,58 @@ decimal decimal::from_raw(std::int64_t raw, int scale) {
     return decimal(raw, scale);
 }
 
+namespace {
+
+// What has been read of a number's digits, separators and point so far.
+struct number_scan {
+    wide_int acc = 0;
+    int int_digits = 0, frac_digits = 0, group = -1;  // group: digits since last ','
+    bool seen_comma = false, seen_point = false;
+};
+
+[[noreturn]] void misplaced_separator(std::string_view input) {
+    throw value_error("misplaced thousands separator in '" + std::string(input) + "'");
+}
+
+constexpr wide_int digits_limit = wide_int(1) << 64;  // past any int64 magnitude: stop reading
+
+inline void scan_digit(number_scan& n, char c, std::string_view input) {
+    n.acc = n.acc * 10 + (c - '0');
+    if (n.acc > digits_limit) throw overflow_error("number '" + std::string(input) + "' is out of range");
+    if (n.seen_point) {
+        ++n.frac_digits;
+    } else {
+        ++n.int_digits;
+        if (n.seen_comma) ++n.group;
+    }
+}
+
+// Thousands separator: the first group has 1-3 digits, every later one exactly 3.
+inline void scan_comma(number_scan& n, std::string_view input) {
+    if (n.int_digits == 0 || (n.seen_comma && n.group != 3) || (!n.seen_comma && n.int_digits > 3))
+        misplaced_separator(input);
+    n.seen_comma = true;
+    n.group = 0;
+}
+
+inline void scan_point(number_scan& n, std::string_view input) {
+    if (n.seen_comma && n.group != 3) misplaced_separator(input);
+    n.seen_point = true;
+}
+
+// The number read is whole: its last group complete, a digit on each side of a point,
+// no more decimals than allowed.
+void check_scan_end(const number_scan& n, std::string_view input, int max_scale) {
+    if (n.seen_comma && !n.seen_point && n.group != 3) misplaced_separator(input);
+    if (n.int_digits == 0 && n.frac_digits == 0) throw value_error("'" + std::string(input) + "' is not a number");
+    if (n.seen_point && n.frac_digits == 0) throw value_error("'" + std::string(input) + "' ends with a decimal point");
+    if (n.frac_digits > max_scale)
+        throw value_error("'" + std::string(input) + "' has " + std::to_string(n.frac_digits) +
+                          " decimals; at most " + std::to_string(max_scale) + " allowed");
+}
+
+}  // namespace
+
 decimal decimal::parse(std::string_view input, int max_scale) {
     const std::string text = detail::fold_number_text(input);
     if (text.empty()) throw value_error("empty number");
@@ -20,45 +72,19 @@ decimal decimal::parse(std::string_view input, int max_scale) {
         negative = text[i] == '-';
         ++i;
     }
-    wide_int acc = 0;
-    int int_digits = 0, frac_digits = 0, group = -1;  // group: digits since last ','
-    bool seen_comma = false, seen_point = false;
-    const wide_int limit = wide_int(1) << 64;
+    number_scan n;
     for (; i < text.size(); ++i) {
         const char c = text[i];
-        if (c >= '0' && c <= '9') {
-            acc = acc * 10 + (c - '0');
-            if (acc > limit) throw overflow_error("number '" + std::string(input) + "' is out of range");
-            if (seen_point) {
-                ++frac_digits;
-            } else {
-                ++int_digits;
-                if (seen_comma) ++group;
-            }
-        } else if (c == ',' && !seen_point) {
-            // Thousands separator: the first group has 1-3 digits, every later one exactly 3.
-            if (int_digits == 0 || (seen_comma && group != 3) || (!seen_comma && int_digits > 3))
-                throw value_error("misplaced thousands separator in '" + std::string(input) + "'");
-            seen_comma = true;
-            group = 0;
-        } else if (c == '.' && !seen_point) {
-            if (seen_comma && group != 3)
-                throw value_error("misplaced thousands separator in '" + std::string(input) + "'");
-            seen_point = true;
-        } else {
-            throw value_error("'" + std::string(input) + "' is not a number");
-        }
+        if (c >= '0' && c <= '9') scan_digit(n, c, input);
+        else if (c == ',' && !n.seen_point) scan_comma(n, input);
+        else if (c == '.' && !n.seen_point) scan_point(n, input);
+        else throw value_error("'" + std::string(input) + "' is not a number");
     }
-    if (seen_comma && !seen_point && group != 3)
-        throw value_error("misplaced thousands separator in '" + std::string(input) + "'");
-    if (int_digits == 0 && frac_digits == 0) throw value_error("'" + std::string(input) + "' is not a number");
-    if (seen_point && frac_digits == 0) throw value_error("'" + std::string(input) + "' ends with a decimal point");
-    if (frac_digits > max_scale)
-        throw value_error("'" + std::string(input) + "' has " + std::to_string(frac_digits) +
-                          " decimals; at most " + std::to_string(max_scale) + " allowed");
+    check_scan_end(n, input, max_scale);
+    wide_int acc = n.acc;
     if (negative) acc = -acc;
     if (!detail::fits_int64(acc)) throw overflow_error("number '" + std::string(input) + "' is out of range");
-    return decimal(static_cast<std::int64_t>(acc), frac_digits);
+    return decimal(static_cast<std::int64_t>(acc), n.frac_digits);
 }
 
 decimal decimal::rescaled(int new_scale) const {

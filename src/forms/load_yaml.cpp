@@ -217,6 +217,23 @@ public:
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "rows", "fields"});
         auto s = std::make_shared<form_schema>();
         s->file = file_;
+        header(root, s.get());
+        for (const auto& n : seq(root, "rows")) {
+            keys(n, "row", {"row", "heading", "heading_en"}, {"row", "heading", "heading_en"});
+            match(n, "row", shape::row, "a two-digit row number such as \"03\"");
+            s->rows.push_back({str(n, "row"), str(n, "heading"), str(n, "heading_en")});
+        }
+        fields(root, s.get());
+        for (const auto& n : seq(root, "groups")) s->groups.push_back(group(s.get(), n));
+        for (const auto& n : seq(root, "rules")) s->rules.push_back(rule(s.get(), n));
+        // part_of references are checked here too, so the error points at the reference.
+        for (const auto& n : seq(root, "fields"))
+            if (n["part_of"]) check_ref(*s, n["part_of"], n["part_of"].Scalar());
+        return s;
+    }
+
+    /// The form's own entries: everything but its rows, fields, groups and rules.
+    void header(const YAML::Node& root, form_schema* s) const {
         s->id = str(root, "id");
         match(root, "id", shape::form_id, "a form id such as songnuan-2018 (lower-case letters, '-', four digits)");
         s->family = str(root, "family");
@@ -248,11 +265,10 @@ public:
         }
         s->review = strings(root, "review");
         if (auto m = missing(root)) s->default_missing = *m;
-        for (const auto& n : seq(root, "rows")) {
-            keys(n, "row", {"row", "heading", "heading_en"}, {"row", "heading", "heading_en"});
-            match(n, "row", shape::row, "a two-digit row number such as \"03\"");
-            s->rows.push_back({str(n, "row"), str(n, "heading"), str(n, "heading_en")});
-        }
+    }
+
+    /// The fields, each in a listed row; a duplicate code is refused at its second line.
+    void fields(const YAML::Node& root, form_schema* s) const {
         std::set<std::string> rows;
         for (const auto& r : s->rows) rows.insert(r.row);
         std::set<std::string> codes;
@@ -265,72 +281,72 @@ public:
                 fail(n["row"].Mark(), "field " + s->fields.back().code + " is in row " + s->fields.back().row + ", which is not listed under rows", s->fields.back().code);
         }
         if (s->fields.empty()) fail(root.Mark(), "a form needs at least one field");
-        for (const auto& n : seq(root, "groups")) {
-            keys(n, "group", {"id", "total", "parts", "exhaustive", "severity", "tolerance", "note"},
-                 {"id", "total", "parts", "exhaustive"});
-            field_group g;
-            g.line = n.Mark().line + 1;
-            g.column = n.Mark().column + 1;
-            match(n, "id", shape::group_id, "a group id such as funds_by_kind (lower case, digits, '_')");
-            g.id = str(n, "id");
-            g.total = str(n, "total");
-            g.parts = strings(n, "parts");
-            if (g.parts.size() < 2) fail(n["parts"].Mark(), "group " + g.id + " needs at least two parts");
-            std::set<std::string> seen_parts;
-            const YAML::Node part_nodes = n["parts"];
-            for (std::size_t k = 0; k < g.parts.size(); ++k) {
-                if (g.parts[k] == g.total)
-                    fail(part_nodes[k].Mark(), "group " + g.id + " has its total " + g.total + " among its parts", g.total);
-                if (!seen_parts.insert(g.parts[k]).second)
-                    fail(part_nodes[k].Mark(), "group " + g.id + " names part " + g.parts[k] + " twice", g.parts[k]);
-            }
-            g.exhaustive = boolean(n, "exhaustive", false);
-            g.sev = sev(n);
-            g.tolerance = tolerance(n);
-            g.note = str(n, "note");
-            check_ref(*s, n["total"], g.total);
-            for (const auto& p : n["parts"]) check_ref(*s, p, p.Scalar());
-            s->groups.push_back(std::move(g));
+    }
+
+    /// One entry of `groups`, its total and parts checked against the fields read.
+    field_group group(const form_schema* s, const YAML::Node& n) const {
+        keys(n, "group", {"id", "total", "parts", "exhaustive", "severity", "tolerance", "note"},
+             {"id", "total", "parts", "exhaustive"});
+        field_group g;
+        g.line = n.Mark().line + 1;
+        g.column = n.Mark().column + 1;
+        match(n, "id", shape::group_id, "a group id such as funds_by_kind (lower case, digits, '_')");
+        g.id = str(n, "id");
+        g.total = str(n, "total");
+        g.parts = strings(n, "parts");
+        if (g.parts.size() < 2) fail(n["parts"].Mark(), "group " + g.id + " needs at least two parts");
+        std::set<std::string> seen_parts;
+        const YAML::Node part_nodes = n["parts"];
+        for (std::size_t k = 0; k < g.parts.size(); ++k) {
+            if (g.parts[k] == g.total)
+                fail(part_nodes[k].Mark(), "group " + g.id + " has its total " + g.total + " among its parts", g.total);
+            if (!seen_parts.insert(g.parts[k]).second)
+                fail(part_nodes[k].Mark(), "group " + g.id + " names part " + g.parts[k] + " twice", g.parts[k]);
         }
-        for (const auto& n : seq(root, "rules")) {
-            keys(n, "rule", {"id", "check", "severity", "message", "message_en", "missing", "tolerance", "levels", "note"},
-                 {"id", "check", "message", "message_en"});
-            rule_def r;
-            match(n, "id", shape::rule_id, "a dotted rule id such as songnuan.heating_per_household");
-            r.id = str(n, "id");
-            r.check = str(n, "check");
-            if (detail::trim(r.check).empty()) fail(n["check"].Mark(), "rule " + r.id + " has an empty check");
-            if (n["levels"] && n["levels"].IsSequence() && n["levels"].size() == 0)
-                fail(n["levels"].Mark(), "rule " + r.id + " has an empty list of levels (leave it out for every level)");
-            r.sev = sev(n);
-            r.message = str(n, "message");
-            r.message_en = str(n, "message_en");
-            placeholders(*s, n, "message");
-            placeholders(*s, n, "message_en");
-            r.missing = missing(n);
-            r.tolerance = tolerance(n);
-            r.note = str(n, "note");
-            for (const auto& lv : seq(n, "levels")) {
-                auto l = parse_level(lv.Scalar());
-                if (!l) fail(lv.Mark(), "unknown level '" + lv.Scalar() + "' (national, province, city, county, grassroots)");
-                r.levels.push_back(*l);
-            }
-            r.file = file_;
-            const YAML::Mark m = n["check"].Mark();
-            r.line = m.line + 1;
-            r.column = m.column + 1;
-            auto pieces = place_text(n["check"], r.check);
-            if (!pieces.empty()) {
-                r.line = pieces.front().line;
-                r.column = pieces.front().column;
-                check_places[r.id] = std::move(pieces);
-            }
-            s->rules.push_back(std::move(r));
+        g.exhaustive = boolean(n, "exhaustive", false);
+        g.sev = sev(n);
+        g.tolerance = tolerance(n);
+        g.note = str(n, "note");
+        check_ref(*s, n["total"], g.total);
+        for (const auto& p : n["parts"]) check_ref(*s, p, p.Scalar());
+        return g;
+    }
+
+    /// One entry of `rules`, placed at its check text (recorded in check_places).
+    rule_def rule(const form_schema* s, const YAML::Node& n) const {
+        keys(n, "rule", {"id", "check", "severity", "message", "message_en", "missing", "tolerance", "levels", "note"},
+             {"id", "check", "message", "message_en"});
+        rule_def r;
+        match(n, "id", shape::rule_id, "a dotted rule id such as songnuan.heating_per_household");
+        r.id = str(n, "id");
+        r.check = str(n, "check");
+        if (detail::trim(r.check).empty()) fail(n["check"].Mark(), "rule " + r.id + " has an empty check");
+        if (n["levels"] && n["levels"].IsSequence() && n["levels"].size() == 0)
+            fail(n["levels"].Mark(), "rule " + r.id + " has an empty list of levels (leave it out for every level)");
+        r.sev = sev(n);
+        r.message = str(n, "message");
+        r.message_en = str(n, "message_en");
+        placeholders(*s, n, "message");
+        placeholders(*s, n, "message_en");
+        r.missing = missing(n);
+        r.tolerance = tolerance(n);
+        r.note = str(n, "note");
+        for (const auto& lv : seq(n, "levels")) {
+            auto l = parse_level(lv.Scalar());
+            if (!l) fail(lv.Mark(), "unknown level '" + lv.Scalar() + "' (national, province, city, county, grassroots)");
+            r.levels.push_back(*l);
         }
-        // part_of references are checked here too, so the error points at the reference.
-        for (const auto& n : seq(root, "fields"))
-            if (n["part_of"]) check_ref(*s, n["part_of"], n["part_of"].Scalar());
-        return s;
+        r.file = file_;
+        const YAML::Mark m = n["check"].Mark();
+        r.line = m.line + 1;
+        r.column = m.column + 1;
+        auto pieces = place_text(n["check"], r.check);
+        if (!pieces.empty()) {
+            r.line = pieces.front().line;
+            r.column = pieces.front().column;
+            check_places[r.id] = std::move(pieces);
+        }
+        return r;
     }
 
     /// Where the characters of a scalar's text are in the file: a plain or quoted text on
@@ -338,43 +354,22 @@ public:
     /// the text cannot be matched to the source character by character (escapes).
     std::vector<piece> place_text(const YAML::Node& n, const std::string& text) const {
         std::vector<piece> out;
-        const YAML::Mark m = n.Mark();
-        if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= source_.size()) return out;
-        std::size_t p = static_cast<std::size_t>(m.pos);
-        int line = m.line + 1;
-        const char c = source_[p];
+        std::size_t p = 0;
+        int line = 0;
         bool block = false;
-        if (c == '"' || c == '\'') {
-            ++p;
-        } else if (c == '|' || c == '>') {
-            block = true;
-            p = source_.find('\n', p);
-            if (p == std::string_view::npos) return out;
-            ++p;
-            ++line;
-        }
-        // Column (in characters) of byte p on its line.
-        auto column_of = [&](std::size_t at) {
-            const std::size_t start = source_.rfind('\n', at == 0 ? 0 : at - 1);
-            const std::size_t from = start == std::string_view::npos || at == 0 ? 0 : start + 1;
-            return 1 + static_cast<int>(detail::utf8_length(source_.substr(from, at - from)));
-        };
+        if (!text_start(n.Mark(), p, line, block)) return out;
         std::size_t t = 0;  // bytes of `text` placed
         bool first = true;
         while (t < text.size() && p < source_.size() && out.size() < 10000) {
-            if (!first || block)
-                while (p < source_.size() && (source_[p] == ' ' || source_[p] == '\t')) ++p;
-            std::size_t len = 0;
-            while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' &&
-                   source_[p + len] == text[t + len])
-                ++len;
+            if (!first || block) p = skip_blanks(p);
+            const std::size_t len = common_run(p, text, t);
             if (len == 0) return {};
             out.push_back({line, column_of(p), static_cast<int>(detail::utf8_length(text.substr(t, len)))});
             t += len;
             p += len;
             if (t == text.size()) break;
             // The next character of the text joins two source lines (a space or a newline).
-            if (p >= source_.size() || source_[p] != '\n' || (text[t] != ' ' && text[t] != '\n')) return {};
+            if (!joins_lines(p, text[t])) return {};
             ++t;
             ++p;
             ++line;
@@ -407,6 +402,52 @@ public:
     }
 
 private:
+    /// Where the text of the scalar at `m` begins: byte `p` and its `line`, past an opening
+    /// quote, or on the line after a block indicator (`block`). False when not in the source.
+    bool text_start(const YAML::Mark& m, std::size_t& p, int& line, bool& block) const {
+        if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= source_.size()) return false;
+        p = static_cast<std::size_t>(m.pos);
+        line = m.line + 1;
+        const char c = source_[p];
+        if (c == '"' || c == '\'') {
+            ++p;
+        } else if (c == '|' || c == '>') {
+            block = true;
+            p = source_.find('\n', p);
+            if (p == std::string_view::npos) return false;
+            ++p;
+            ++line;
+        }
+        return true;
+    }
+
+    /// Column (in characters) of byte `at` on its line.
+    int column_of(std::size_t at) const {
+        const std::size_t start = source_.rfind('\n', at == 0 ? 0 : at - 1);
+        const std::size_t from = start == std::string_view::npos || at == 0 ? 0 : start + 1;
+        return 1 + static_cast<int>(detail::utf8_length(source_.substr(from, at - from)));
+    }
+
+    /// The first byte at or after `p` that is not a space or tab.
+    std::size_t skip_blanks(std::size_t p) const {
+        while (p < source_.size() && (source_[p] == ' ' || source_[p] == '\t')) ++p;
+        return p;
+    }
+
+    /// How many bytes of the source from `p`, on one line, equal `text` from `t`.
+    std::size_t common_run(std::size_t p, const std::string& text, std::size_t t) const {
+        std::size_t len = 0;
+        while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' &&
+               source_[p + len] == text[t + len])
+            ++len;
+        return len;
+    }
+
+    /// Whether the text's character `next` is the one that joins source lines at byte `p`.
+    bool joins_lines(std::size_t p, char next) const {
+        return p < source_.size() && source_[p] == '\n' && (next == ' ' || next == '\n');
+    }
+
     std::string_view source_;
 };
 

@@ -84,6 +84,109 @@ rule_def group_rule(const form_schema& s, const field_group& g, int line) {
     return r;
 }
 
+// Every part_of names another field of the form, in the same unit.
+void check_part_of(const form_schema& s) {
+    for (const auto& f : s.fields) {
+        if (f.part_of.empty()) continue;
+        auto t = s.find(f.part_of);
+        if (!t)
+            throw schema_error("field " + f.code + " is part_of '" + f.part_of + "', which is not a field of " + s.id,
+                               at(s, f.line, f.column, f.code));
+        const field_def& total = s.fields[*t];
+        if (&total == &f)
+            throw schema_error("field " + f.code + " is part_of itself", at(s, f.line, f.column, f.code));
+        if (total.unit != f.unit)
+            throw schema_error("field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit +
+                                   "): units differ",
+                               at(s, f.line, f.column, f.code));
+    }
+}
+
+// A part_of chain must end at a total: a cycle (03A part_of 03B part_of 03A) would make
+// every blank of it a part of itself.
+void check_part_of_cycles(const form_schema& s) {
+    for (const auto& f : s.fields) {
+        std::vector<std::string> chain{f.code};
+        for (const field_def* g = &f; !g->part_of.empty();) {
+            g = &s.fields[*s.find(g->part_of)];
+            if (g->code == f.code) {
+                throw schema_error("part_of makes a cycle: " + join(chain, " → ") + " → " + f.code,
+                                   at(s, f.line, f.column, f.code));
+            }
+            if (chain.size() > s.fields.size()) break;  // a cycle not through f: found from its own fields
+            chain.push_back(g->code);
+        }
+    }
+}
+
+// A group's parts are distinct and do not include its total.
+void check_group_parts(const form_schema& s) {
+    for (const auto& g : s.groups) {
+        std::vector<std::string> seen;
+        for (const auto& p : g.parts) {
+            if (p == g.total)
+                throw schema_error("group " + g.id + " has its total " + g.total + " among its parts",
+                                   at(s, g.line, g.column, p));
+            if (std::find(seen.begin(), seen.end(), p) != seen.end())
+                throw schema_error("group " + g.id + " names part " + p + " twice", at(s, g.line, g.column, p));
+            seen.push_back(p);
+        }
+    }
+}
+
+// A {placeholder} in a message must name a field: anything else would be printed as is.
+void check_placeholders(const form_schema& s) {
+    for (const auto& r : s.rules) {
+        for (const std::string* m : {&r.message, &r.message_en}) {
+            for (std::size_t i = m->find('{'); i != std::string::npos; i = m->find('{', i + 1)) {
+                const std::size_t close = m->find('}', i);
+                if (close == std::string::npos) break;
+                const std::string name = m->substr(i + 1, close - i - 1);
+                if (!s.find(name)) {
+                    location l = at(s, r.line, r.column, name);
+                    l.rule = r.id;
+                    throw schema_error("rule " + r.id + ": message placeholder {" + name + "} names no field of " + s.id,
+                                       l);
+                }
+            }
+        }
+    }
+}
+
+// Generated rules are rebuilt from scratch so finalize() can run again after edits.
+void generate_rules(form_schema& s) {
+    auto& rules = s.rules;
+    rules.erase(std::remove_if(rules.begin(), rules.end(),
+                               [](const rule_def& r) { return r.origin != rule_origin::explicit_rule; }),
+                rules.end());
+    for (auto& r : rules)
+        if (r.file.empty()) r.file = s.file;
+    for (const auto& f : s.fields)
+        if (!f.part_of.empty()) rules.push_back(part_of_rule(s, f, s.field(f.part_of)));
+    for (const auto& g : s.groups) {
+        for (const auto& name : g.parts)
+            if (!s.find(name))
+                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + s.id, at(s, g.line, g.column, name));
+        if (!s.find(g.total))
+            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + s.id, at(s, g.line, g.column, g.total));
+        rules.push_back(group_rule(s, g, g.line));
+        rules.back().column = g.column;
+    }
+}
+
+// Rule ids, explicit and generated, are unique within the form.
+void check_rule_ids(const form_schema& s) {
+    std::vector<std::string> ids;
+    for (const auto& r : s.rules) ids.push_back(r.id);
+    std::sort(ids.begin(), ids.end());
+    auto dup = std::adjacent_find(ids.begin(), ids.end());
+    if (dup != ids.end()) {
+        location l = at(s, 0, 0);
+        l.rule = *dup;
+        throw schema_error("duplicate rule id '" + *dup + "'", l);
+    }
+}
+
 }  // namespace
 
 void form_schema::finalize() {
@@ -105,87 +208,12 @@ void form_schema::finalize() {
                                at(*this, f.line, f.column, f.code));
         }
     }
-    for (const auto& f : fields) {
-        if (f.part_of.empty()) continue;
-        auto t = find(f.part_of);
-        if (!t)
-            throw schema_error("field " + f.code + " is part_of '" + f.part_of + "', which is not a field of " + id,
-                               at(*this, f.line, f.column, f.code));
-        const field_def& total = fields[*t];
-        if (&total == &f)
-            throw schema_error("field " + f.code + " is part_of itself", at(*this, f.line, f.column, f.code));
-        if (total.unit != f.unit)
-            throw schema_error("field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit +
-                                   "): units differ",
-                               at(*this, f.line, f.column, f.code));
-    }
-    // A part_of chain must end at a total: a cycle (03A part_of 03B part_of 03A) would make
-    // every blank of it a part of itself.
-    for (const auto& f : fields) {
-        std::vector<std::string> chain{f.code};
-        for (const field_def* g = &f; !g->part_of.empty();) {
-            g = &fields[*find(g->part_of)];
-            if (g->code == f.code) {
-                throw schema_error("part_of makes a cycle: " + join(chain, " → ") + " → " + f.code,
-                                   at(*this, f.line, f.column, f.code));
-            }
-            if (chain.size() > fields.size()) break;  // a cycle not through f: found from its own fields
-            chain.push_back(g->code);
-        }
-    }
-    for (const auto& g : groups) {
-        std::vector<std::string> seen;
-        for (const auto& p : g.parts) {
-            if (p == g.total)
-                throw schema_error("group " + g.id + " has its total " + g.total + " among its parts",
-                                   at(*this, g.line, g.column, p));
-            if (std::find(seen.begin(), seen.end(), p) != seen.end())
-                throw schema_error("group " + g.id + " names part " + p + " twice", at(*this, g.line, g.column, p));
-            seen.push_back(p);
-        }
-    }
-    // A {placeholder} in a message must name a field: anything else would be printed as is.
-    for (const auto& r : rules) {
-        for (const std::string* m : {&r.message, &r.message_en}) {
-            for (std::size_t i = m->find('{'); i != std::string::npos; i = m->find('{', i + 1)) {
-                const std::size_t close = m->find('}', i);
-                if (close == std::string::npos) break;
-                const std::string name = m->substr(i + 1, close - i - 1);
-                if (!find(name)) {
-                    location l = at(*this, r.line, r.column, name);
-                    l.rule = r.id;
-                    throw schema_error("rule " + r.id + ": message placeholder {" + name + "} names no field of " + id,
-                                       l);
-                }
-            }
-        }
-    }
-    // Generated rules are rebuilt from scratch so finalize() can run again after edits.
-    rules.erase(std::remove_if(rules.begin(), rules.end(),
-                               [](const rule_def& r) { return r.origin != rule_origin::explicit_rule; }),
-                rules.end());
-    for (auto& r : rules)
-        if (r.file.empty()) r.file = file;
-    for (const auto& f : fields)
-        if (!f.part_of.empty()) rules.push_back(part_of_rule(*this, f, field(f.part_of)));
-    for (const auto& g : groups) {
-        for (const auto& name : g.parts)
-            if (!find(name))
-                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + id, at(*this, g.line, g.column, name));
-        if (!find(g.total))
-            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + id, at(*this, g.line, g.column, g.total));
-        rules.push_back(group_rule(*this, g, g.line));
-        rules.back().column = g.column;
-    }
-    std::vector<std::string> ids;
-    for (const auto& r : rules) ids.push_back(r.id);
-    std::sort(ids.begin(), ids.end());
-    auto dup = std::adjacent_find(ids.begin(), ids.end());
-    if (dup != ids.end()) {
-        location l = at(*this, 0, 0);
-        l.rule = *dup;
-        throw schema_error("duplicate rule id '" + *dup + "'", l);
-    }
+    check_part_of(*this);
+    check_part_of_cycles(*this);
+    check_group_parts(*this);
+    check_placeholders(*this);
+    generate_rules(*this);
+    check_rule_ids(*this);
     compiled_ = std::make_shared<rules::rule_set>(*this);
 }
 

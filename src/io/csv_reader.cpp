@@ -273,65 +273,11 @@ public:
         for (;;) {
             raw_field f;
             if (s < end && text[s] == '"') {
-                const std::size_t open = s;
-                ++s;
-                std::size_t start = s;
-                bool escaped = false;
-                for (;;) {
-                    const void* hit = std::memchr(text + s, '"', end - s);
-                    if (!hit) {
-                        if (!at_eof) return status::incomplete;
-                        quote_line = count_newlines(pos, open);
-                        lines = count_newlines(pos, end);
-                        next = end;
-                        return status::unterminated;
-                    }
-                    const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - text);
-                    if (q + 1 == end && !at_eof) return status::incomplete;  // "" or the closing quote?
-                    if (q + 1 < end && text[q + 1] == '"') {
-                        if (!escaped) {
-                            escaped = true;
-                            f.in_arena = true;
-                            f.off = arena_.size();
-                        }
-                        arena_.append(text + s, q + 1 - s);
-                        s = q + 2;
-                        continue;
-                    }
-                    lines += count_newlines(start, q);
-                    if (escaped) {
-                        arena_.append(text + s, q - s);
-                        f.len = arena_.size() - f.off;
-                    } else {
-                        f.off = start;
-                        f.len = q - start;
-                    }
-                    s = q + 1;
-                    break;
-                }
-                std::size_t t = s;
-                while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
-                std::size_t junk_end = t;
-                if (junk_end > s && text[junk_end - 1] == '\r' && t < end) --junk_end;  // CRLF after the quote
-                if (junk_end > s) {
-                    if (!f.in_arena) {
-                        const std::size_t o = arena_.size();
-                        arena_.append(text + f.off, f.len);
-                        f.off = o;
-                        f.in_arena = true;
-                    }
-                    arena_.append(text + s, junk_end - s);
-                    f.len = arena_.size() - f.off;
-                    f.junk = true;
-                }
-                s = t;
+                const status st = quoted_field(text, pos, s, end, at_eof, f);
+                if (st != status::record) return st;
+                junk_after_quote(text, s, end, f);
             } else {
-                std::size_t t = s;
-                while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
-                f.off = s;
-                f.len = t - s;
-                if (f.len && text[t - 1] == '\r' && (t < end || at_eof)) --f.len;
-                s = t;
+                plain_field(text, s, end, at_eof, f);
             }
             fields_.push_back(f);
             if (s >= end) {
@@ -360,6 +306,84 @@ public:
     std::int64_t lines = 0, quote_line = 0;
 
 private:
+    // The end of the field from text[s]: the next delimiter or '\n', or `end`.
+    std::size_t field_end(const char* text, std::size_t s, std::size_t end) const noexcept {
+        std::size_t t = s;
+        while (t < end && text[t] != delim_ && text[t] != '\n') ++t;
+        return t;
+    }
+
+    // The quoted field opening at text[s] (the record starting at `pos`): `record` with
+    // `s` past its closing quote, or `incomplete`/`unterminated` as parse() returns them.
+    status quoted_field(const char* text, std::size_t pos, std::size_t& s, std::size_t end, bool at_eof,
+                        raw_field& f) {
+        const std::size_t open = s;
+        ++s;
+        std::size_t start = s;
+        bool escaped = false;
+        for (;;) {
+            const void* hit = std::memchr(text + s, '"', end - s);
+            if (!hit) {
+                if (!at_eof) return status::incomplete;
+                quote_line = count_newlines(pos, open);
+                lines = count_newlines(pos, end);
+                next = end;
+                return status::unterminated;
+            }
+            const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - text);
+            if (q + 1 == end && !at_eof) return status::incomplete;  // "" or the closing quote?
+            if (q + 1 < end && text[q + 1] == '"') {
+                if (!escaped) {
+                    escaped = true;
+                    f.in_arena = true;
+                    f.off = arena_.size();
+                }
+                arena_.append(text + s, q + 1 - s);
+                s = q + 2;
+                continue;
+            }
+            lines += count_newlines(start, q);
+            if (escaped) {
+                arena_.append(text + s, q - s);
+                f.len = arena_.size() - f.off;
+            } else {
+                f.off = start;
+                f.len = q - start;
+            }
+            s = q + 1;
+            return status::record;
+        }
+    }
+
+    // Text between a closing quote at text[s - 1] and the field's end ("12"3): kept with
+    // the field in the arena and marked as junk. `s` moves to the field's end.
+    void junk_after_quote(const char* text, std::size_t& s, std::size_t end, raw_field& f) {
+        std::size_t t = field_end(text, s, end);
+        std::size_t junk_end = t;
+        if (junk_end > s && text[junk_end - 1] == '\r' && t < end) --junk_end;  // CRLF after the quote
+        if (junk_end > s) {
+            if (!f.in_arena) {
+                const std::size_t o = arena_.size();
+                arena_.append(text + f.off, f.len);
+                f.off = o;
+                f.in_arena = true;
+            }
+            arena_.append(text + s, junk_end - s);
+            f.len = arena_.size() - f.off;
+            f.junk = true;
+        }
+        s = t;
+    }
+
+    // The unquoted field from text[s], without the '\r' of a CRLF; `s` moves to its end.
+    void plain_field(const char* text, std::size_t& s, std::size_t end, bool at_eof, raw_field& f) const noexcept {
+        std::size_t t = field_end(text, s, end);
+        f.off = s;
+        f.len = t - s;
+        if (f.len && text[t - 1] == '\r' && (t < end || at_eof)) --f.len;
+        s = t;
+    }
+
     std::int64_t count_newlines(std::size_t a, std::size_t b) const noexcept {
         return b > a ? static_cast<std::int64_t>(std::count(text_ + a, text_ + b, '\n')) : 0;
     }
@@ -484,6 +508,88 @@ std::string too_large_message(const field_def& f, std::string_view text) {
     return "'" + t + "' is too large (at most " + max + (f.unit.empty() ? "" : " " + f.unit) + ")";
 }
 
+// Whether `p` ends a field: the delimiter, or the record's '\n' or "\r\n".
+inline bool field_ends(const char* p, char d) noexcept { return *p == d || *p == '\n' || (*p == '\r' && p[1] == '\n'); }
+
+// Skips the rest of a field; false on a quote (the general path's grammar decides).
+inline bool skip_field(const char*& p, char d) noexcept {
+    for (;;) {
+        const char ch = *p;
+        if (ch == d || ch == '\n') return true;
+        if (ch == '"') return false;
+        ++p;
+    }
+}
+
+// The text of a field [f, e), without the '\r' of a CRLF.
+inline std::string_view stripped(const char* f, const char* e) noexcept {
+    if (e > f && e[-1] == '\r') --e;
+    return std::string_view(f, static_cast<std::size_t>(e - f));
+}
+
+// The cell at `s` as plain ASCII digits with an optional '.' ("1234", "12.50", or
+// blank), stored in `v`/`b`; false for anything else (`s` is then past the digits read).
+inline bool fast_number(const field_def& fd, char d, const char*& s, std::int64_t& v, std::uint8_t& b) noexcept {
+    std::uint64_t acc = 0;
+    int digits = 0, frac = 0;
+    bool point = false;
+    for (unsigned x; (x = static_cast<unsigned char>(*s) - '0') < 10; ++s, ++digits) acc = acc * 10 + x;
+    if (*s == '.') {
+        point = true;
+        ++s;
+        for (unsigned x; (x = static_cast<unsigned char>(*s) - '0') < 10; ++s, ++frac) acc = acc * 10 + x;
+    }
+    if (!field_ends(s, d) || digits + frac > 18 || fd.type == field_type::flag || (point && (digits == 0 || frac == 0)))
+        return false;
+    if (digits + frac == 0) {
+        v = 0;
+        b = 1;
+        return true;
+    }
+    if (fd.type == field_type::count) {
+        if (point) return false;
+        v = static_cast<std::int64_t>(acc);
+        b = 0;
+        return true;
+    }
+    std::int64_t raw;
+    if (frac > fd.scale || !detail::mul_ok(static_cast<std::int64_t>(acc), detail::pow10(fd.scale - frac), raw))
+        return false;
+    v = raw;
+    b = 0;
+    return true;
+}
+
+// The cell from `f` that fast_number did not take (full-width digits, "1,234", "—", …):
+// parse_cell, as the general path would. False for a quote or a bad cell, which the
+// general path lists.
+inline bool parsed_cell(const field_def& fd, char d, const char* f, const char*& s, std::int64_t& v,
+                        std::uint8_t& b) noexcept {
+    if (!skip_field(s, d)) return false;
+    try {
+        const cell c = parse_cell(fd, stripped(f, s));
+        v = c.state == cell_state::value ? c.raw : 0;
+        b = c.state == cell_state::value ? 0 : 1;
+    } catch (...) {
+        return false;
+    }
+    return true;
+}
+
+// A column that is not a field (action `a`): ignored, unnamed (must be empty), or the
+// unit or period (taken when not blank and without surrounding space).
+inline bool other_column(std::int32_t a, char d, const char*& s, std::string_view& unit,
+                         std::string_view& period) noexcept {
+    const char* f = s;
+    if (!skip_field(s, d)) return false;
+    if (a == layout::ignored) return true;
+    const std::string_view t = stripped(f, s);
+    if (a == layout::unnamed) return t.empty();
+    if (t.empty() || detail::trim(t).size() != t.size()) return false;
+    (a == layout::unit ? unit : period) = t;
+    return true;
+}
+
 // The fast path for the ordinary record: no quote anywhere, the header's width, a unit
 // and period without surrounding space, every cell a number (or blank) that parse_cell
 // takes, unnamed columns and the fields past the header empty. It splits and parses in
@@ -493,81 +599,23 @@ std::string too_large_message(const field_def& f, std::string_view text) {
 // one place only. `s` must start a record with a '\n' at or after it in the text.
 const char* fast_record(const layout& lay, const char* s, std::int64_t* const* col_v, std::uint8_t* const* col_b,
                         std::size_t row, std::string_view& unit, std::string_view& period) noexcept {
-    const char d = lay.delim;
+    const char d = lay.delim;  // a copy: a store to a byte column could alias lay.delim
     std::size_t c = 0;
-    auto at_end = [d](const char* p) { return *p == d || *p == '\n' || (*p == '\r' && p[1] == '\n'); };
-    // Skips the rest of a field; false on a quote (the general path's grammar decides).
-    auto skip = [d](const char*& p) {
-        for (;;) {
-            const char ch = *p;
-            if (ch == d || ch == '\n') return true;
-            if (ch == '"') return false;
-            ++p;
-        }
-    };
-    auto stripped = [](const char* f, const char* e) {
-        if (e > f && e[-1] == '\r') --e;
-        return std::string_view(f, static_cast<std::size_t>(e - f));
-    };
     for (;;) {
-        const char* f = s;
         if (c < lay.width) {
             const std::int32_t a = lay.action[c];
             if (a >= 0) {
                 const field_def& fd = *lay.fields[static_cast<std::size_t>(a)];
-                std::uint64_t acc = 0;
-                int digits = 0, frac = 0;
-                bool point = false;
-                for (unsigned v; (v = static_cast<unsigned char>(*s) - '0') < 10; ++s, ++digits) acc = acc * 10 + v;
-                if (*s == '.') {
-                    point = true;
-                    ++s;
-                    for (unsigned v; (v = static_cast<unsigned char>(*s) - '0') < 10; ++s, ++frac) acc = acc * 10 + v;
-                }
-                bool done = false;
-                if (at_end(s) && digits + frac <= 18 && fd.type != field_type::flag && (!point || (digits > 0 && frac > 0))) {
-                    if (digits + frac == 0) {
-                        col_v[a][row] = 0;
-                        col_b[a][row] = 1;
-                        done = true;
-                    } else if (fd.type == field_type::count) {
-                        if (!point) {
-                            col_v[a][row] = static_cast<std::int64_t>(acc);
-                            col_b[a][row] = 0;
-                            done = true;
-                        }
-                    } else if (frac <= fd.scale) {
-                        std::int64_t raw;
-                        if (detail::mul_ok(static_cast<std::int64_t>(acc), detail::pow10(fd.scale - frac), raw)) {
-                            col_v[a][row] = raw;
-                            col_b[a][row] = 0;
-                            done = true;
-                        }
-                    }
-                }
-                if (!done) {  // full-width digits, "1,234", "—", … : parse_cell, as the general path would
-                    if (!skip(s)) return nullptr;
-                    try {
-                        const cell v = parse_cell(fd, stripped(f, s));
-                        col_v[a][row] = v.state == cell_state::value ? v.raw : 0;
-                        col_b[a][row] = v.state == cell_state::value ? 0 : 1;
-                    } catch (...) {
-                        return nullptr;  // a bad cell: the general path lists it
-                    }
-                }
-            } else {
-                if (!skip(s)) return nullptr;
-                if (a != layout::ignored) {
-                    const std::string_view t = stripped(f, s);
-                    if (a == layout::unnamed) {
-                        if (!t.empty()) return nullptr;
-                    } else {
-                        if (t.empty() || detail::trim(t).size() != t.size()) return nullptr;
-                        (a == layout::unit ? unit : period) = t;
-                    }
-                }
+                const char* f = s;
+                std::int64_t v;
+                std::uint8_t b;
+                if (!fast_number(fd, d, s, v, b) && !parsed_cell(fd, d, f, s, v, b)) return nullptr;
+                col_v[a][row] = v;
+                col_b[a][row] = b;
+            } else if (!other_column(a, d, s, unit, period)) {
+                return nullptr;
             }
-        } else if (!at_end(s)) {
+        } else if (!field_ends(s, d)) {
             return nullptr;  // something past the header's width
         }
         if (*s == d) {

@@ -33,6 +33,33 @@ bool is_gb(const std::string& encoding) noexcept {
     return encoding == "gb18030" || encoding == "gbk" || encoding == "gb2312";
 }
 
+// Past the ASCII from p[i], eight bytes at a time: data files are mostly digits and commas.
+inline std::size_t skip_ascii(const unsigned char* p, std::size_t i, std::size_t n) noexcept {
+    while (i + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    return i;
+}
+
+enum class sequence { whole, cut, bad };
+
+// The continuation bytes of the `len`-byte sequence led by p[i]: all there, cut off by
+// the end of the text, or wrong (the second byte must be in [lo, hi], the others in
+// [0x80, 0xBF]).
+inline sequence continuation(const unsigned char* p, std::size_t i, std::size_t n, std::size_t len, unsigned lo,
+                             unsigned hi) noexcept {
+    if (i + 1 >= n) return sequence::cut;
+    if (p[i + 1] < lo || p[i + 1] > hi) return sequence::bad;
+    for (std::size_t k = 2; k < len; ++k) {
+        if (i + k >= n) return sequence::cut;
+        if (p[i + k] < 0x80 || p[i + k] > 0xBF) return sequence::bad;
+    }
+    return sequence::whole;
+}
+
 }  // namespace
 
 std::size_t utf8_valid_prefix(std::string_view s, bool allow_cut, std::size_t* complete) noexcept {
@@ -40,13 +67,7 @@ std::size_t utf8_valid_prefix(std::string_view s, bool allow_cut, std::size_t* c
     const std::size_t n = s.size();
     std::size_t i = 0;
     while (i < n) {
-        // Eight ASCII bytes at a time: data files are mostly digits and commas.
-        while (i + 8 <= n) {
-            std::uint64_t w;
-            std::memcpy(&w, p + i, 8);
-            if (w & 0x8080808080808080ull) break;
-            i += 8;
-        }
+        i = skip_ascii(p, i, n);
         if (i >= n) break;
         const unsigned c = p[i];
         if (c < 0x80) {
@@ -67,16 +88,10 @@ std::size_t utf8_valid_prefix(std::string_view s, bool allow_cut, std::size_t* c
             if (complete) *complete = i;
             return i;
         }
-        for (std::size_t k = 1; k < len; ++k) {
-            if (i + k >= n) {
-                if (complete) *complete = i;
-                return allow_cut ? n : i;
-            }
-            const unsigned d = p[i + k];
-            if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) {
-                if (complete) *complete = i;
-                return i;
-            }
+        const sequence r = continuation(p, i, n, len, lo, hi);
+        if (r != sequence::whole) {
+            if (complete) *complete = i;
+            return r == sequence::cut && allow_cut ? n : i;
         }
         i += len;
     }

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _core
 from .errors import InputError, UnknownNameError
+from .deduce import fixes, nearest
 from .linear import RulePlan, connected_parts, new_highs
 from .mip import Problem, RuleModel
 from .progress import Progress
@@ -197,6 +198,10 @@ class Localiser(RulePlan):
                 self.part_of_rule[i] = k
         self._parts: dict[int, _Part] = {}
         self._highs: Any = None
+        #: Answer the second and third solves deductively where they are determined
+        #: (:mod:`unionstat.deduce`); False: every answer from HiGHS (the reference the
+        #: tests compare with).
+        self.deduce = True
 
     @property
     def highs(self) -> Any:
@@ -306,11 +311,23 @@ class Localiser(RulePlan):
             return first.status, [], {}, 0.0, False, []
         chosen = prob.changed(first.values)
         w = sum(lw[f] for f in chosen)
-        # (2) another set of the same weight? A no-good cut excludes this one.
-        cut = ([prob.z[f] for f in chosen], [1.0] * len(chosen), -float("inf"), float(len(chosen) - 1))
-        other = prob.solve(h, extra_rows=[cut]) if chosen else None
-        ties = other is not None and other.status == "optimal" and other.objective <= w + 1e-9 * max(1.0, w)
-        alt = prob.changed(other.values) if ties and other is not None else []
+        # One field changed in a part without blanks: the second and third solves'
+        # answers follow from the changes each field alone can take (unionstat.deduce),
+        # wherever they are not a choice between equals.
+        plain = self.deduce and len(chosen) == 1 and tl is None and not any(lblank)
+        tied = self._ties_deduced(part, chosen[0], lraw, lw, active, cap) if plain else None
+        if tied is not None:
+            ties, alt = tied
+        else:
+            # (2) another set of the same weight? A no-good cut excludes this one.
+            cut = ([prob.z[f] for f in chosen], [1.0] * len(chosen), -float("inf"), float(len(chosen) - 1))
+            other = prob.solve(h, extra_rows=[cut]) if chosen else None
+            ties = other is not None and other.status == "optimal" and other.objective <= w + 1e-9 * max(1.0, w)
+            alt = prob.changed(other.values) if ties and other is not None else []
+        step = self._nearest_deduced(part, chosen[0], lraw, active, cap) if plain else None
+        if step is not None:
+            f = chosen[0]
+            return "optimal", [fields[f]], {fields[f]: lraw[f] + step * part.unit_raw[f]}, w, ties, [fields[g] for g in alt]
         # (3) the set fixed: the values nearest the report — satisfying the rules exactly
         # (a total equal to its parts to the 分) when that is possible, else within the
         # rules' rounding tolerances.
@@ -332,6 +349,34 @@ class Localiser(RulePlan):
         d = prob.deltas(x)
         vals = {fields[f]: lraw[f] + d[f] * part.unit_raw[f] for f in chosen}
         return "optimal", [fields[f] for f in chosen], vals, w, ties, [fields[f] for f in alt]
+
+    @staticmethod
+    def _ties_deduced(part: _Part, f: int, lraw: list[int], lw: list[float], active: list[bool], cap: int,
+                      ) -> tuple[bool, list[int]] | None:
+        """The second solve's answer when field f alone is the least set: (ties, the
+        other set) — None when a set of two or more could weigh as little, or when more
+        than one other field could be the answer (HiGHS picks then, as before)."""
+        w = lw[f]
+        limit = w + 1e-9 * max(1.0, w)  # the tie test of the solve it replaces
+        others = [g for g in range(len(lw)) if g != f]
+        if len(others) >= 2 and sum(sorted(lw[g] for g in others)[:2]) <= limit:
+            return None
+        tied = [g for g in others if lw[g] <= limit and
+                fixes(part.models, active, g, lraw, part.unit_raw[g], part.kinds[g], cap)]
+        if len(tied) > 1 or any(lw[g] < w for g in tied):
+            return None  # a choice between equals (or a lighter set than the solver's: ask it again)
+        return bool(tied), tied
+
+    @staticmethod
+    def _nearest_deduced(part: _Part, f: int, lraw: list[int], active: list[bool], cap: int) -> int | None:
+        """The third solve's change of field f (least |δ|, the rules exactly first, then
+        within their tolerances); None when it is a choice between equals or there is
+        none (HiGHS answers then, as before)."""
+        for exact in (True, False):
+            some, step = nearest(part.models, active, f, lraw, part.unit_raw[f], part.kinds[f], cap, exact)
+            if some:
+                return step
+        return None
 
 
 # ---------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ void register_forms(py::module_& m) {
         .def_property_readonly("aggregation", [](const field_def& f) { return to_string(f.agg); })
         .def_readonly("printed", &field_def::printed)
         .def_readonly("note", &field_def::note)
+        .def_readonly("weight", &field_def::weight, "Error localisation's weight (1 unless the form declares one).")
         .def_readonly("line", &field_def::line)
         .def("__repr__", [](const field_def& f) { return "<FieldDef " + f.code + " " + f.label + " (" + f.unit + ")>"; });
 
@@ -136,6 +137,11 @@ void register_forms(py::module_& m) {
         })
         .def_readonly("review", &form_schema::review)
         .def_readonly("file", &form_schema::file)
+        .def_property_readonly("level_scale", [](const form_schema& s) {
+            py::dict d;  // level → factor on a report's localisation weights (consolidated reports)
+            for (const auto& [level, factor] : s.level_scale) d[py::str(to_string(level))] = factor;
+            return d;
+        })
         .def_property_readonly("source", [](const form_schema& s) {
             py::dict d;
             d["issuer"] = s.source.issuer;

@@ -547,3 +547,56 @@ def test_deduced_answers_round_inwards_and_leave_a_choice_between_equals_to_the_
         assert len(a) >= 80 and all(x.verified for x in a)
         assert [x.record() for x in a] == [x.record() for x in b]
         assert {x.values["01D"] for x in a if x.fields == ["01D"]} <= {4, 6}
+
+
+def _weighted_form(extra: str = "", weight: str = "3") -> us.Form:
+    """songnuan-2018 with 01A declared more reliable (``weight``) and ``extra`` at the top level."""
+    with open(us.forms()["songnuan-2018"].schema.file, encoding="utf-8") as fh:
+        text = fh.read()
+    assert "{code: 01A, " in text
+    text = text.replace("{code: 01A, ", f"{{code: 01A, weight: {weight}, ", 1)
+    if extra:
+        text = text.replace("missing: skip_if_any_missing", "missing: skip_if_any_missing\n" + extra, 1)
+    return us.Form(_core.load_form_text(text, "weighted.yaml"))
+
+
+def test_a_form_declares_field_weights_and_localise_uses_them_unless_the_caller_overrides() -> None:
+    plain = us.forms()["songnuan-2018"]
+    assert all(f.weight == 1 for f in plain.schema.fields) and plain.schema.level_scale == {}
+    form = _weighted_form()
+    assert form.schema.fields[form.schema.index("01A")].weight == 3
+    rep = form.report("u", "2018", {"01A": 100, "01B": 120})  # 其中农民工 above the total
+    assert plain.localise(plain.report("u", "2018", {"01A": 100, "01B": 120})).ties
+    loc = form.localise(rep)
+    assert loc.fields == ["01B"] and loc.values == {"01B": 100} and loc.weight == 1 and not loc.ties
+    # The caller's weights and totals win over the form's.
+    assert form.localise(rep, weights={"01A": 1, "01B": 5}).fields == ["01A"]
+    assert form.localise(rep, totals=1.0).ties
+    df = pd.DataFrame([{"unit": "u", "period": "2018", "01A": 100, "01B": 120}])
+    assert form.localise(df, workers=1)[0].fields == ["01B"]
+
+
+def test_a_form_declares_consolidated_reports_more_reliable_by_level() -> None:
+    form = _weighted_form("localisation: {level_scale: {city: 2, province: 3}}", weight="1")
+    assert form.schema.level_scale == {"city": 2.0, "province": 3.0}
+    rows = [{"unit": u, "period": "2018", "01A": 100, "01B": 120} for u in ("c1", "g1", "p1")]
+    df = pd.DataFrame(rows)
+    res = form.localise(df, levels=["city", "grassroots", "province"], workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 2.0, "g1": 1.0, "p1": 3.0}
+    # Without levels no factor applies; the caller's level_scale or scale wins.
+    assert {x.weight for x in form.localise(df, workers=1)} == {1.0}
+    res = form.localise(df, levels=["city", "grassroots", "province"], level_scale={"grassroots": 4}, workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 1.0, "g1": 4.0, "p1": 1.0}
+    res = form.localise(df, levels=["city", "grassroots", "province"], scale={"g1": 5}, workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 1.0, "g1": 5.0, "p1": 1.0}
+    assert form.localise(form.report("p1", "2018", {"01A": 100, "01B": 120}), level="province").weight == 3.0
+    with pytest.raises(us.InputError, match="level_scale: the factor of level city is 0"):
+        form.localise(df, levels=["city", "grassroots", "province"], level_scale={"city": 0}, workers=1)
+
+
+@pytest.mark.parametrize(("value", "message"), [("0", "must be a positive number"), ("-2", "must be a positive number"),
+                                                ('"2"', "not quoted text"), ("heavy", "must be a number")])
+def test_a_bad_form_weight_is_refused_at_its_place(value: str, message: str) -> None:
+    with pytest.raises(us.SchemaError, match=message) as info:
+        _weighted_form(weight=value)
+    assert info.value.file == "weighted.yaml" and info.value.line > 1 and info.value.field == "01A"

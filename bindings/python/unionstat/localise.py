@@ -220,15 +220,17 @@ class Localiser(RulePlan):
         out |= {self.schema.index(g["total"]) for g in self.schema.groups}
         return sorted(out)
 
-    def weights(self, weights: Mapping[str, float] | None, totals: float = 1.0) -> list[float]:
-        """Per-field weights from a mapping of codes or concept keys; a field not named
-        weighs 1, or ``totals`` when it is a total (:meth:`totals`): a factor above 1 says
-        that totals are more reliable than their parts."""
-        if not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
+    def weights(self, weights: Mapping[str, float] | None, totals: float | None = None) -> list[float]:
+        """Per-field weights: a field named in ``weights`` (codes or concept keys) weighs
+        what it says; else a total (:meth:`totals`) weighs ``totals`` when that is given
+        (a factor above 1: totals more reliable than their parts); else the form's own
+        ``weight`` for the field (1 unless the schema declares one)."""
+        if totals is not None and not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
             raise InputError(f"totals: the weight of totals is {totals!r}; it must be a positive number")
-        out = [1.0] * len(self.codes)
-        for i in self.totals():
-            out[i] = float(totals)
+        out = [float(f.weight) for f in self.schema.fields]
+        if totals is not None:
+            for i in self.totals():
+                out[i] = float(totals)
         for name, w in (weights or {}).items():
             try:
                 i = self.schema.index(name)
@@ -475,10 +477,18 @@ def _workers(workers: int | None) -> int:
 
 
 def _factors(scale: Mapping[str, float] | Sequence[float] | None, rows: list[int], units: list[str],
-             numbers: Any, n: int) -> list[float]:
-    """Each failing row's factor on its weights (``scale`` per unit or per row)."""
+             numbers: Any, n: int, levels: Sequence[str] | None = None,
+             level_scale: Mapping[str, float] | None = None) -> list[float]:
+    """Each failing row's factor on its weights: ``scale`` per unit or per row when the
+    caller gives it, else ``level_scale`` by the row's level (the form's ``localisation:
+    level_scale`` unless the caller gives one), else 1."""
     if scale is None:
-        return [1.0] * len(rows)
+        if not level_scale or levels is None:
+            return [1.0] * len(rows)
+        for name, x in level_scale.items():
+            if not (isinstance(x, (int, float)) and 0 < x < float("inf")):
+                raise InputError(f"level_scale: the factor of level {name} is {x!r}; factors must be positive numbers")
+        return [float(level_scale.get(levels[r], 1.0)) for r in rows]
     if not isinstance(scale, Mapping) and len(scale) != n:
         raise InputError(f"scale: {len(scale)} factors for {n} reports; give one per report or a mapping unit → factor")
     out = []
@@ -522,18 +532,21 @@ def _run(loc: Localiser, chunks: list[_Chunk], workers: int, ref: tuple[str, str
 
 
 def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weights: Mapping[str, float] | None = None,
-                   totals: float = 1.0, scale: Mapping[str, float] | Sequence[float] | None = None,
-                   levels: Sequence[str] | None = None, progress: bool | Progress = False, workers: int | None = None,
+                   totals: float | None = None, scale: Mapping[str, float] | Sequence[float] | None = None,
+                   levels: Sequence[str] | None = None, level_scale: Mapping[str, float] | None = None,
+                   progress: bool | Progress = False, workers: int | None = None,
                    ref: tuple[str, str] | None = None, localiser: Localiser | None = None) -> Localisations:
     """Localises every report of a batch that fails an error rule (see the module doc).
 
-    ``weights``: code or key → weight (default 1, or ``totals`` for a field that is a
-    total of ``part_of`` fields or of a group); ``scale``: per unit (mapping) or per
-    row (sequence), a factor on that report's weights (consolidated 汇总 reports more
-    reliable: a larger factor); ``levels``: each row's level, for rules restricted to
-    levels; ``workers``: processes (default: the cores this process may use; 1 solves
-    here); ``ref``: how a worker loads the form — ``(schema_dir, form_id)`` or
-    ``("file", path)``."""
+    ``weights``: code or key → weight (else ``totals`` for a field that is a total of
+    ``part_of`` fields or of a group, when given; else the form's ``weight`` for the
+    field, 1 unless declared); ``scale``: per unit (mapping) or per row (sequence), a
+    factor on that report's weights (consolidated 汇总 reports more reliable: a larger
+    factor); ``levels``: each row's level, for rules restricted to levels and for
+    ``level_scale`` — level → factor, used when ``scale`` is not given (default: the
+    form's ``localisation: level_scale``); ``workers``: processes (default: the cores
+    this process may use; 1 solves here); ``ref``: how a worker loads the form —
+    ``(schema_dir, form_id)`` or ``("file", path)``."""
     loc = localiser or Localiser(schema)
     n = len(batch)
     if levels is not None and len(levels) != n:
@@ -543,7 +556,8 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
     units, periods, numbers = batch.units, batch.periods, batch.row_numbers
-    factors = _factors(scale, rows, units, numbers, n)
+    factors = _factors(scale, rows, units, numbers, n, levels,
+                       dict(schema.level_scale) if level_scale is None else level_scale)
     raw = np.zeros((len(rows), len(loc.codes)), dtype=np.int64)
     blank = np.zeros((len(rows), len(loc.codes)), dtype=bool)
     if rows:
@@ -583,11 +597,12 @@ def _localisation(loc: Localiser, sol: Solution, ok: bool, raw: np.ndarray, blan
 
 
 def localise_report(loc: Localiser, report: _core.Report, *, weights: Mapping[str, float] | None = None,
-                    totals: float = 1.0, level: str | None = None) -> Localisation | None:
+                    totals: float | None = None, level: str | None = None,
+                    level_scale: Mapping[str, float] | None = None) -> Localisation | None:
     """One report's localisation; None when it breaks no error rule."""
     batch = _core.ReportBatch(loc.schema)
     batch.append(report)
     out = localise_batch(loc.schema, batch, weights=weights, totals=totals, levels=[level] if level else None,
-                         workers=1, localiser=loc)
+                         level_scale=level_scale, workers=1, localiser=loc)
     return out[0] if len(out) else None
 

@@ -9,11 +9,13 @@ How (see docs/localisation.md):
 * the error rules split the fields into connected parts (two fields are connected when a
   rule reads both); a report's model holds only the parts its failing rules touch —
   fields elsewhere keep their values and their rules keep passing, so this is exact;
-* per part, three HiGHS solves on one reused ``Highs`` object: (1) minimise Σ w_f z_f;
-  (2) the same with a no-good cut excluding the set found — an optimum of equal weight
-  means other minimal sets exist (``ties``); (3) with the set fixed, minimise the total
-  change Σ |δ_f| — the value nearest the report, which is the deductive one wherever the
-  rules determine it (a total that must equal its parts);
+* per part, up to three HiGHS solves on one reused ``Highs`` object: (1) minimise
+  Σ w_f z_f; (2) the same with a no-good cut excluding the set found — an optimum of
+  equal weight means other minimal sets exist (``ties``); (3) with the set fixed,
+  minimise the total change Σ |δ_f| — the value nearest the report, which is the
+  deductive one wherever the rules determine it (a total that must equal its parts);
+  (2) and (3) are answered without HiGHS when the set is one field of a part without
+  blanks and the answer is determined (:mod:`unionstat.deduce`);
 * every suggestion is checked by the core's validator before it is returned
   (``verified``); money stays exact (integers in the field's reporting unit, Decimal out).
 

@@ -600,3 +600,22 @@ def test_a_bad_form_weight_is_refused_at_its_place(value: str, message: str) -> 
     with pytest.raises(us.SchemaError, match=message) as info:
         _weighted_form(weight=value)
     assert info.value.file == "weighted.yaml" and info.value.line > 1 and info.value.field == "01A"
+
+
+def test_the_json_schema_takes_the_weights_the_loader_takes() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    yaml = pytest.importorskip("yaml")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    meta = json.loads((root / "schemas" / "form-schema.json").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((root / "schemas" / "forms" / "songnuan-2018.yaml").read_text(encoding="utf-8"))
+    doc["fields"][0]["weight"] = 2.5
+    doc["localisation"] = {"level_scale": {"city": 2, "province": 3}}
+    jsonschema.validate(doc, meta)
+    for field_weight, localisation in ((0, {}), ("2", {}), (1, {"level_scale": {"town": 2}}),
+                                       (1, {"level_scale": {"city": 0}}), (1, {"weights": {}})):
+        doc["fields"][0]["weight"] = field_weight
+        doc["localisation"] = localisation
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, meta)

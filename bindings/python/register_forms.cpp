@@ -90,6 +90,7 @@ void register_forms(py::module_& m) {
         .def_property_readonly("aggregation", [](const field_def& f) { return to_string(f.agg); }, "How the field adds up the hierarchy: sum, count_true (the number of 是) or none.")
         .def_readonly("printed", &field_def::printed, "The label exactly as printed, where it differs from label.")
         .def_readonly("note", &field_def::note, "Why the field is as it is (a reading of the print), or empty.")
+        .def_readonly("weight", &field_def::weight, "Error localisation's weight (1 unless the form declares one).")
         .def_readonly("line", &field_def::line, "The line of the schema file that declares the field.")
         .def("__repr__", [](const field_def& f) { return "<FieldDef " + f.code + " " + f.label + " (" + f.unit + ")>"; });
 
@@ -137,6 +138,11 @@ void register_forms(py::module_& m) {
         }, "The signature block: dict of unit, reporter, phone and date labels as printed.")
         .def_readonly("review", &form_schema::review, "Places a drafted schema still needs a human look at.")
         .def_readonly("file", &form_schema::file, "The schema file the form was loaded from.")
+        .def_property_readonly("level_scale", [](const form_schema& s) {
+            py::dict d;  // level → factor on a report's localisation weights (consolidated reports)
+            for (const auto& [level, factor] : s.level_scale) d[py::str(to_string(level))] = factor;
+            return d;
+        }, "Level → factor on the localisation weights of a report at that level (汇总 reports more reliable).")
         .def_property_readonly("source", [](const form_schema& s) {
             py::dict d;
             d["issuer"] = s.source.issuer;

@@ -1,6 +1,8 @@
 // The only translation unit that sees yaml-cpp: schemas are read here into plain
 // structs, so yaml-cpp stays a private dependency of the core library.
 #include <algorithm>
+#include <cmath>
+#include <locale>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -145,7 +147,7 @@ public:
     field_def field(const YAML::Node& n) const {
         keys(n, "field",
              {"code", "row", "letter", "key", "label", "label_en", "type", "unit", "decimals", "part_of",
-              "aggregation", "printed", "note"},
+              "aggregation", "printed", "note", "weight"},
              {"code", "row", "key", "label", "label_en", "type", "unit"});
         field_def f;
         f.line = n.Mark().line + 1;
@@ -195,7 +197,44 @@ public:
         else if (agg == "count_true") f.agg = aggregation::count_true;
         else if (agg == "none") f.agg = aggregation::none;
         else fail(n["aggregation"].Mark(), "aggregation must be sum, count_true or none, got '" + agg + "'", f.code);
+        if (n["weight"]) f.weight = weight(n["weight"], "weight of field " + f.code, f.code);
         return f;
+    }
+
+    /// A localisation weight or factor: a plain YAML number, finite and above 0 (quoted
+    /// text is refused, as form-schema.json's "type": "number" refuses it).
+    double weight(const YAML::Node& n, const std::string& what, const std::string& field = {}) const {
+        const std::string text = n.IsScalar() ? n.Scalar() : std::string();
+        double v = 0;
+        bool ok = n.IsScalar() && n.Tag() != "!" && !text.empty();
+        if (ok) {
+            std::istringstream in(text);
+            in.imbue(std::locale::classic());
+            in >> v;
+            ok = in && in.peek() == std::char_traits<char>::eof();
+        }
+        if (n.IsScalar() && n.Tag() == "!")
+            fail(n.Mark(), what + " must be a number such as 2 or 1.5, not quoted text \"" + text + "\"", field);
+        if (!ok) fail(n.Mark(), what + " must be a number such as 2 or 1.5, got '" + text + "'", field);
+        if (!(v > 0) || !std::isfinite(v)) fail(n.Mark(), what + " must be a positive number, got '" + text + "'", field);
+        return v;
+    }
+
+    /// `localisation: {level_scale: {city: 2, …}}`: factors on the weights of reports by level.
+    void localisation(const YAML::Node& root, form_schema& s) const {
+        const YAML::Node n = root["localisation"];
+        if (!n || n.IsNull()) return;
+        keys(n, "localisation", {"level_scale"}, {});
+        const YAML::Node ls = n["level_scale"];
+        if (!ls || ls.IsNull()) return;
+        if (!ls.IsMap()) fail(ls.Mark(), "'level_scale' must be a mapping of levels to factors, such as {city: 2}");
+        for (auto it = ls.begin(); it != ls.end(); ++it) {
+            const std::string name = it->first.Scalar();
+            const auto l = parse_level(name);
+            if (!l) fail(it->first.Mark(), "unknown level '" + name + "' (national, province, city, county, grassroots)");
+            if (s.level_scale.count(*l)) fail(it->first.Mark(), "level '" + name + "' given twice in level_scale");
+            s.level_scale[*l] = weight(it->second, "the level_scale factor of " + name);
+        }
     }
 
     static bool valid_code(const std::string& c) {
@@ -213,7 +252,7 @@ public:
     std::shared_ptr<form_schema> form(const YAML::Node& root) const {
         keys(root, "form",
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "signature", "notes", "quirks",
-              "review", "missing", "rows", "fields", "groups", "rules"},
+              "review", "missing", "rows", "fields", "groups", "rules", "localisation"},
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "rows", "fields"});
         auto s = std::make_shared<form_schema>();
         s->file = file_;
@@ -265,6 +304,7 @@ public:
         }
         s->review = strings(root, "review");
         if (auto m = missing(root)) s->default_missing = *m;
+        localisation(root, *s);
     }
 
     /// The fields, each in a listed row; a duplicate code is refused at its second line.

@@ -244,6 +244,49 @@ TEST_CASE("the loader enforces the patterns of form-schema.json", "[loader][patt
     CHECK_NOTHROW(load_form_text(with(base, "message: 困难职工总数{02A}人", "message: 困难职工总数{hardship_workers.total}人"), "ok.yaml"));
 }
 
+TEST_CASE("localisation weights load from the form and bad ones are refused at their place", "[loader][weights]") {
+    const std::string base = songnuan_2018();
+    const std::string field = "{code: 01B, ";
+    auto s = load_form_text(with(base, field, "{code: 01B, weight: 2.5, "), "w.yaml");
+    CHECK(s->field("01B").weight == 2.5);
+    CHECK(s->field("01A").weight == 1.0);
+    CHECK(s->level_scale.empty());
+    auto refused = [&](const std::string& from, const std::string& to, const std::string& message) {
+        CAPTURE(to);
+        try {
+            load_form_text(with(base, from, to), "w.yaml");
+            FAIL("no error");
+        } catch (const schema_error& e) {
+            CHECK_THAT(e.what(), Catch::Contains(message));
+            CHECK(e.where().file == "w.yaml");
+            CHECK(e.where().line == line_of(base, from));
+            CHECK(e.where().column > 1);
+        }
+    };
+    for (const char* bad : {"0", "-1", "abc", ".inf", "[1]", "1e400"})
+        refused(field, std::string("{code: 01B, weight: ") + bad + ", ", "weight of field 01B must be a");
+    refused(field, "{code: 01B, weight: \"2\", ", "not quoted text");
+    const std::string missing = "missing: skip_if_any_missing";
+    auto l = load_form_text(with(base, missing, missing + "\nlocalisation: {level_scale: {city: 2, province: 3}}"), "w.yaml");
+    CHECK(l->level_scale.at(unit_level::city) == 2.0);
+    CHECK(l->level_scale.at(unit_level::province) == 3.0);
+    CHECK(l->level_scale.count(unit_level::grassroots) == 0);
+    auto refused_below = [&](const std::string& to, const std::string& message) {
+        CAPTURE(to);
+        try {
+            load_form_text(with(base, missing, missing + "\n" + to), "w.yaml");
+            FAIL("no error");
+        } catch (const schema_error& e) {
+            CHECK_THAT(e.what(), Catch::Contains(message));
+            CHECK(e.where().line == line_of(base, missing) + 1);
+        }
+    };
+    refused_below("localisation: {level_scale: {city: 0}}", "the level_scale factor of city must be a positive number");
+    refused_below("localisation: {level_scale: {town: 2}}", "unknown level 'town'");
+    refused_below("localisation: {level_scale: {city: 2, city: 3}}", "city");
+    refused_below("localisation: {weights: {}}", "unknown key 'weights' in localisation");
+}
+
 TEST_CASE("rule diagnostics give the file's line and column", "[loader][places]") {
     const std::string base = songnuan_2018();
     SECTION("a quoted check on one line") {

@@ -17,7 +17,7 @@ LAYERS = [
     "io",                            # files ⇄ Arrow ⇄ core batches
     "frames",                        # the pandas adapter
     "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
-    "linear", "mip",                 # rules as linear constraints, as a MIP for HiGHS
+    "linear", "mip", "deduce",       # rules as linear constraints, as a MIP for HiGHS; one field's changes exactly
     "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
     "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
     "outliers",                      # implausible figures, on forms and trees

@@ -416,3 +416,206 @@ def test_cli_localise_json_and_exit_status(tmp_path: Any, capsys: Any, form: us.
     assert not any(set(r["fields"]) & {"01A", "09A"} for r in heavy)
     assert main(["localise", str(path), "--form", "songnuan-2018", "--totals", "0"]) == 2
     assert main(["localise", str(tmp_path / "none.csv"), "--form", "songnuan-2018"]) == 2
+
+
+def _varied(form: us.Form, n: int, seed: int) -> pd.DataFrame:
+    """Reports of every kind of slip around a valid base: one to three figures moved up
+    or down by a little or a lot, typed ×10,000, zeroed or left blank, flags flipped."""
+    base = _valid_base(form)
+    rng = np.random.default_rng(seed)
+    codes = [f.code for f in form.fields]
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = dict(base)
+        for code in rng.choice(codes, size=int(rng.integers(1, 4)), replace=False):
+            f = form.field(str(code))
+            how = int(rng.integers(0, 6))
+            if f.type == "flag":
+                row[code] = 1 - int(row[code]) if how < 5 else None
+                continue
+            unit = Decimal("0.01") if f.type == "money" else 1
+            if how == 0:
+                row[code] = row[code] + int(rng.integers(1, 40)) * unit
+            elif how == 1:
+                row[code] = max(row[code] - int(rng.integers(1, 40)) * unit, 0 * unit)
+            elif how == 2:
+                row[code] = row[code] * 10_000
+            elif how == 3:
+                row[code] = 0 * unit
+            elif how == 4:
+                row[code] = None
+            else:
+                row[code] = row[code] + 1 * unit  # a one-unit slip: often several single fields mend it
+        rows.append({"unit": f"u{i}", "period": "2018", **row})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("form_id", "n"), [("songnuan-2018", 120), ("songnuan-2012", 120), ("songnuan-2015", 120)])
+def test_deduced_answers_are_the_solvers_answers(form_id: str, n: int, monkeypatch: Any) -> None:
+    """The second and third solves answered deductively (unionstat.deduce) give the
+    fields, values, weights, ties and alternatives that HiGHS gives on every report —
+    ties, blanks, money, flags and uneven weights included — and the deductive path is
+    taken for most reports."""
+    from unionstat.localise import Localiser, localise_batch
+
+    form = us.forms()[form_id]
+    df = _varied(form, n, seed=13)
+    batch = form.batch(df)
+    rng = np.random.default_rng(5)
+    uneven = {f.code: float(rng.choice([0.5, 1.0, 1.5, 2.0, 3.0])) for f in form.fields}
+    calls = {"deduced": 0}
+    nearest = Localiser._nearest_deduced
+
+    def counted(*args: Any) -> Any:
+        out = nearest(*args)
+        calls["deduced"] += out is not None
+        return out
+
+    monkeypatch.setattr(Localiser, "_nearest_deduced", staticmethod(counted))
+    ties = 0
+    for kw in ({}, {"totals": 2.0}, {"weights": uneven}):
+        fast, slow = Localiser(form.schema), Localiser(form.schema)
+        slow.deduce = False
+        a = localise_batch(form.schema, batch, workers=1, localiser=fast, **kw)  # type: ignore[arg-type]
+        b = localise_batch(form.schema, batch, workers=1, localiser=slow, **kw)  # type: ignore[arg-type]
+        assert len(a) >= n // 3
+        assert [x.record() for x in a] == [x.record() for x in b]
+        ties += sum(x.ties for x in a)
+    assert ties >= n // 4 and calls["deduced"] >= n // 2
+
+
+def test_a_loose_solution_counts_only_when_exactly_feasible() -> None:
+    from unionstat.mip import _Lp, exactly_feasible
+
+    lp = _Lp()
+    d, z = lp.col(0.0, 10.0), lp.col(0.0, 1.0)
+    lp.row([d, z], [1.0, -3_500_000.0], -float("inf"), 0.0)  # d ≤ M z
+    arrays = lp.arrays()
+    assert exactly_feasible(arrays, np.array([3.0, 1.0]))
+    assert exactly_feasible(arrays, np.array([0.0, 0.0]))
+    # z within HiGHS's own tolerance of 0 lets d = 3 through; rounded, it does not.
+    assert not exactly_feasible(arrays, np.round(np.array([3.0, 1e-6])))
+    assert not exactly_feasible(arrays, np.array([11.0, 1.0]))
+
+
+def test_deduced_answers_round_inwards_and_leave_a_choice_between_equals_to_the_solver() -> None:
+    """Rows with coefficients other than ±1 (the bound on a field rounded inwards) and a
+    `!=` rule that two changes mend at the same distance (5 → 4 or 6): the deduced and
+    the solver's answers agree report by report."""
+    from unionstat.localise import Localiser, localise_batch
+
+    text = _mini_form("test-2018", """
+  - {code: 01A, row: "01", letter: A, key: a.total, label: 总数, label_en: total, type: count, unit: 人}
+  - {code: 01B, row: "01", letter: B, key: a.part, label: 其中, label_en: part, type: count, unit: 人}
+  - {code: 01C, row: "01", letter: C, key: a.money, label: 金额, label_en: money, type: money, unit: 万元}
+  - {code: 01D, row: "01", letter: D, key: a.odd, label: 单数, label_en: odd, type: count, unit: 人}
+  - {code: 01E, row: "01", letter: E, key: a.fifth, label: 五分之一, label_en: a fifth, type: count, unit: 人}
+""", """
+  - id: songnuan.t_three
+    check: "3 * 01B <= 2 * 01A"
+    message: 分项过多
+    message_en: too many
+  - id: songnuan.t_money
+    check: "01C * 10000 <= 7 * 01A"
+    message: 金额过多
+    message_en: too much money
+  - id: songnuan.t_not_five
+    check: "01D != 5"
+    message: 不能为5
+    message_en: not five
+  - id: songnuan.t_fifth
+    check: "5 * 01E >= 01A + 2"
+    message: 五分之一不足
+    message_en: a fifth too few
+""")
+    form = us.Form(_core.load_form_text(text, "t.yaml"))
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(150):
+        a = int(rng.integers(0, 60))
+        wild = rng.random(3) < 0.3  # each rule of the 01A part broken now and then
+        rows.append({"unit": f"u{i}", "period": "2018", "01A": a,
+                     "01B": int(rng.integers(0, 60)) if wild[0] else 2 * a // 3,
+                     "01C": Decimal(int(rng.integers(0, 5)) if wild[1] else 7 * a // 100) / 100,
+                     "01D": int(rng.choice([5, 3, 3, 3])), "01E": int(rng.integers(0, 14)) if wild[2] else (a + 6) // 5})
+    batch = form.batch(pd.DataFrame(rows))
+    fast, slow = Localiser(form.schema), Localiser(form.schema)
+    slow.deduce = False
+    for weights in (None, {"01B": 0.5, "01C": 0.5, "01E": 0.5}):  # the parts, then the totals, change
+        a = localise_batch(form.schema, batch, workers=1, localiser=fast, weights=weights)
+        b = localise_batch(form.schema, batch, workers=1, localiser=slow, weights=weights)
+        assert len(a) >= 80 and all(x.verified for x in a)
+        assert [x.record() for x in a] == [x.record() for x in b]
+        assert {x.values["01D"] for x in a if x.fields == ["01D"]} <= {4, 6}
+
+
+def _weighted_form(extra: str = "", weight: str = "3") -> us.Form:
+    """songnuan-2018 with 01A declared more reliable (``weight``) and ``extra`` at the top level."""
+    with open(us.forms()["songnuan-2018"].schema.file, encoding="utf-8") as fh:
+        text = fh.read()
+    assert "{code: 01A, " in text
+    text = text.replace("{code: 01A, ", f"{{code: 01A, weight: {weight}, ", 1)
+    if extra:
+        text = text.replace("missing: skip_if_any_missing", "missing: skip_if_any_missing\n" + extra, 1)
+    return us.Form(_core.load_form_text(text, "weighted.yaml"))
+
+
+def test_a_form_declares_field_weights_and_localise_uses_them_unless_the_caller_overrides() -> None:
+    plain = us.forms()["songnuan-2018"]
+    assert all(f.weight == 1 for f in plain.schema.fields) and plain.schema.level_scale == {}
+    form = _weighted_form()
+    assert form.schema.fields[form.schema.index("01A")].weight == 3
+    rep = form.report("u", "2018", {"01A": 100, "01B": 120})  # 其中农民工 above the total
+    assert plain.localise(plain.report("u", "2018", {"01A": 100, "01B": 120})).ties
+    loc = form.localise(rep)
+    assert loc.fields == ["01B"] and loc.values == {"01B": 100} and loc.weight == 1 and not loc.ties
+    # The caller's weights and totals win over the form's.
+    assert form.localise(rep, weights={"01A": 1, "01B": 5}).fields == ["01A"]
+    assert form.localise(rep, totals=1.0).ties
+    df = pd.DataFrame([{"unit": "u", "period": "2018", "01A": 100, "01B": 120}])
+    assert form.localise(df, workers=1)[0].fields == ["01B"]
+
+
+def test_a_form_declares_consolidated_reports_more_reliable_by_level() -> None:
+    form = _weighted_form("localisation: {level_scale: {city: 2, province: 3}}", weight="1")
+    assert form.schema.level_scale == {"city": 2.0, "province": 3.0}
+    rows = [{"unit": u, "period": "2018", "01A": 100, "01B": 120} for u in ("c1", "g1", "p1")]
+    df = pd.DataFrame(rows)
+    res = form.localise(df, levels=["city", "grassroots", "province"], workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 2.0, "g1": 1.0, "p1": 3.0}
+    # Without levels no factor applies; the caller's level_scale or scale wins.
+    assert {x.weight for x in form.localise(df, workers=1)} == {1.0}
+    res = form.localise(df, levels=["city", "grassroots", "province"], level_scale={"grassroots": 4}, workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 1.0, "g1": 4.0, "p1": 1.0}
+    res = form.localise(df, levels=["city", "grassroots", "province"], scale={"g1": 5}, workers=1)
+    assert {x.unit: x.weight for x in res} == {"c1": 1.0, "g1": 5.0, "p1": 1.0}
+    assert form.localise(form.report("p1", "2018", {"01A": 100, "01B": 120}), level="province").weight == 3.0
+    with pytest.raises(us.InputError, match="level_scale: the factor of level city is 0"):
+        form.localise(df, levels=["city", "grassroots", "province"], level_scale={"city": 0}, workers=1)
+
+
+@pytest.mark.parametrize(("value", "message"), [("0", "must be a positive number"), ("-2", "must be a positive number"),
+                                                ('"2"', "not quoted text"), ("heavy", "must be a number")])
+def test_a_bad_form_weight_is_refused_at_its_place(value: str, message: str) -> None:
+    with pytest.raises(us.SchemaError, match=message) as info:
+        _weighted_form(weight=value)
+    assert info.value.file == "weighted.yaml" and info.value.line > 1 and info.value.field == "01A"
+
+
+def test_the_json_schema_takes_the_weights_the_loader_takes() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    yaml = pytest.importorskip("yaml")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    meta = json.loads((root / "schemas" / "form-schema.json").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((root / "schemas" / "forms" / "songnuan-2018.yaml").read_text(encoding="utf-8"))
+    doc["fields"][0]["weight"] = 2.5
+    doc["localisation"] = {"level_scale": {"city": 2, "province": 3}}
+    jsonschema.validate(doc, meta)
+    for field_weight, localisation in ((0, {}), ("2", {}), (1, {"level_scale": {"town": 2}}),
+                                       (1, {"level_scale": {"city": 0}}), (1, {"weights": {}})):
+        doc["fields"][0]["weight"] = field_weight
+        doc["localisation"] = localisation
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, meta)

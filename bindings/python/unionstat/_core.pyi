@@ -57,6 +57,9 @@ class FieldDef:
     @property
     def note(self) -> str: ...
     @property
+    def weight(self) -> float:
+        """Error localisation's weight (1 unless the form declares one)."""
+    @property
     def line(self) -> int: ...
 
 class RuleDef:
@@ -132,6 +135,9 @@ class FormSchema:
         """Places a drafted schema still needs a human look at (``unionstat draft``)."""
     @property
     def file(self) -> str: ...
+    @property
+    def level_scale(self) -> dict[str, float]:
+        """Level → factor on the localisation weights of a report at that level (``localisation: level_scale``)."""
     @property
     def source(self) -> _Source: ...
     @property

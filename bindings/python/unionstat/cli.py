@@ -887,8 +887,9 @@ def build_parser() -> argparse.ArgumentParser:
     l = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
     _data_args(l, tree_required=False)
     l.add_argument("--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)")
-    l.add_argument("--totals", type=float, default=1.0,
-                   help="weight of every total of part_of fields or a group (default 1; 2: totals more reliable)")
+    l.add_argument("--totals", type=float, default=None,
+                   help="weight of every total of part_of fields or a group (default: the form's weights, 1 unless "
+                        "declared; 2: totals more reliable)")
     l.add_argument("--workers", type=int, default=None, help="processes for large files (default: every core)")
     l.set_defaults(func=_cmd_localise)
     a = sub.add_parser("analyse-rules", help="infeasible, redundant and bounding rules of a form")

@@ -173,26 +173,31 @@ class Form:
         return validate_batch(self.batch(data), levels=levels, threads=threads)
 
     def localise(
-        self, data: Any, *, weights: Mapping[str, float] | None = None, totals: float = 1.0, level: str | None = None,
-        levels: list[str] | None = None, scale: Any = None, progress: Any = False, workers: int | None = None,
+        self, data: Any, *, weights: Mapping[str, float] | None = None, totals: float | None = None,
+        level: str | None = None, levels: list[str] | None = None, scale: Any = None,
+        level_scale: Mapping[str, float] | None = None, progress: Any = False, workers: int | None = None,
     ) -> Any:
         """Error localisation (Fellegi–Holt, solved by HiGHS): for one report a
         :class:`~unionstat.localise.Localisation` (None when no error rule fails) — the
         fields of least total weight to change and values with which every error rule
         passes; for many reports (DataFrame, Arrow table, batch) a
         :class:`~unionstat.localise.Localisations` of the failing ones. ``weights``: code
-        → weight (default 1); ``totals``: the weight of a field that is a total of
-        ``part_of`` fields or of a group, unless ``weights`` names it (2: totals are
-        more reliable than their parts); ``scale``: per unit or per row, a factor on a
-        report's weights (汇总 reports more reliable); ``workers``: processes for a
-        batch (default: every core). See docs/localisation.md."""
+        → weight (default: the form's ``weight`` of the field, 1 unless declared);
+        ``totals``: the weight of a field that is a total of ``part_of`` fields or of a
+        group, unless ``weights`` names it (2: totals are more reliable than their
+        parts); ``scale``: per unit or per row, a factor on a report's weights (汇总
+        reports more reliable); ``level_scale``: level → such a factor for reports whose
+        ``level``/``levels`` is given, when ``scale`` is not (default: the form's
+        ``localisation: level_scale``); ``workers``: processes for a batch (default:
+        every core). See docs/localisation.md."""
         from .localise import localise_batch, localise_report
 
         loc = self._localiser()
         if isinstance(data, _core.Report):
-            return localise_report(loc, data, weights=weights, totals=totals, level=level)
+            return localise_report(loc, data, weights=weights, totals=totals, level=level, level_scale=level_scale)
         return localise_batch(self._schema, self.batch(data), weights=weights, totals=totals, levels=levels, scale=scale,
-                              progress=progress, workers=workers, ref=self._ref(), localiser=loc)
+                              level_scale=level_scale, progress=progress, workers=workers, ref=self._ref(),
+                              localiser=loc)
 
     def analyse_rules(self) -> Any:
         """Rule-set analysis with HiGHS: rules no report can satisfy together

@@ -624,7 +624,7 @@ class Hierarchy:
 
     def localise_gaps(
         self, data: Any, form: Form | _core.FormSchema, *, period: str = "", weights: dict[str, float] | None = None,
-        totals: float = 1.0, level_scale: dict[str, float] | None = None,
+        totals: float | None = None, level_scale: dict[str, float] | None = None,
     ) -> pd.DataFrame:
         """Where a parent's consolidated report disagrees with its children (:meth:`check`),
         which report's change explains the gap with the least weight: the parent's own
@@ -638,10 +638,11 @@ class Hierarchy:
         where the gap shows), ``candidate``, ``role`` (parent | child), ``weight``,
         ``fields`` and ``values`` (the changes, exact), ``gap_fields`` and ``arises_at``
         (the lowest unit of :meth:`check`'s trace: where the gap was introduced).
-        ``weights``: per field (default 1, or ``totals`` for a total of parts, as in
-        :meth:`Form.localise`); ``level_scale``: per level, a factor on a
-        report's weights (e.g. ``{"province": 3, "city": 2}``: consolidated reports more
-        reliable); a candidate that cannot close the gap is left out."""
+        ``weights``: per field (default: the form's ``weight``, 1 unless declared, or
+        ``totals`` for a total of parts, as in :meth:`Form.localise`); ``level_scale``:
+        per level, a factor on a report's weights (e.g. ``{"province": 3, "city": 2}``:
+        consolidated reports more reliable; default: the form's ``localisation:
+        level_scale``); a candidate that cannot close the gap is left out."""
         import pandas as pd
 
         from .localise import Localiser, failing_rules, value_of
@@ -655,6 +656,8 @@ class Hierarchy:
             return pd.DataFrame(columns=columns)
         loc = form._localiser() if hasattr(form, "_localiser") else Localiser(schema)
         base = loc.weights(weights, totals)
+        if level_scale is None:
+            level_scale = dict(schema.level_scale)
         failing = failing_rules(loc, batch)
         nf = len(loc.codes)
         raw_cols = [batch.raw_column(c) for c in loc.codes]

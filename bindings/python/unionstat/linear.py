@@ -248,9 +248,10 @@ def new_highs() -> Any:
     # Settings measured on these models (tens of columns, solved in one node): the
     # feasibility-jump heuristic and symmetry detection cost ~6 ms a solve for nothing,
     # and presolve's probing (rule bit 15) up to 0.4 s on big-M rows with wide bounds.
+    # The feasibility tolerances are set per solve (mip.run_checked).
     for name, value in (("mip_heuristic_run_feasibility_jump", False), ("mip_detect_symmetry", False),
                         ("mip_heuristic_effort", 0.0), ("mip_root_parallelism", False), ("mip_rel_gap", 0.0),
-                        ("mip_abs_gap", 0.0), ("presolve_rule_off", 1 << 15), ("mip_feasibility_tolerance", 1e-9), ("primal_feasibility_tolerance", 1e-9)):
+                        ("mip_abs_gap", 0.0), ("presolve_rule_off", 1 << 15)):
         h.setOptionValue(name, value)
     return h
 

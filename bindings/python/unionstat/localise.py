@@ -9,11 +9,13 @@ How (see docs/localisation.md):
 * the error rules split the fields into connected parts (two fields are connected when a
   rule reads both); a report's model holds only the parts its failing rules touch —
   fields elsewhere keep their values and their rules keep passing, so this is exact;
-* per part, three HiGHS solves on one reused ``Highs`` object: (1) minimise Σ w_f z_f;
-  (2) the same with a no-good cut excluding the set found — an optimum of equal weight
-  means other minimal sets exist (``ties``); (3) with the set fixed, minimise the total
-  change Σ |δ_f| — the value nearest the report, which is the deductive one wherever the
-  rules determine it (a total that must equal its parts);
+* per part, up to three HiGHS solves on one reused ``Highs`` object: (1) minimise
+  Σ w_f z_f; (2) the same with a no-good cut excluding the set found — an optimum of
+  equal weight means other minimal sets exist (``ties``); (3) with the set fixed,
+  minimise the total change Σ |δ_f| — the value nearest the report, which is the
+  deductive one wherever the rules determine it (a total that must equal its parts);
+  (2) and (3) are answered without HiGHS when the set is one field of a part without
+  blanks and the answer is determined (:mod:`unionstat.deduce`);
 * every suggestion is checked by the core's validator before it is returned
   (``verified``); money stays exact (integers in the field's reporting unit, Decimal out).
 
@@ -31,6 +33,7 @@ import numpy as np
 
 from . import _core
 from .errors import InputError, UnknownNameError
+from .deduce import fixes, nearest
 from .linear import RulePlan, connected_parts, new_highs
 from .mip import Problem, RuleModel
 from .progress import Progress
@@ -195,6 +198,10 @@ class Localiser(RulePlan):
                 self.part_of_rule[i] = k
         self._parts: dict[int, _Part] = {}
         self._highs: Any = None
+        #: Answer the second and third solves deductively where they are determined
+        #: (:mod:`unionstat.deduce`); False: every answer from HiGHS (the reference the
+        #: tests compare with).
+        self.deduce = True
 
     @property
     def highs(self) -> Any:
@@ -215,15 +222,17 @@ class Localiser(RulePlan):
         out |= {self.schema.index(g["total"]) for g in self.schema.groups}
         return sorted(out)
 
-    def weights(self, weights: Mapping[str, float] | None, totals: float = 1.0) -> list[float]:
-        """Per-field weights from a mapping of codes or concept keys; a field not named
-        weighs 1, or ``totals`` when it is a total (:meth:`totals`): a factor above 1 says
-        that totals are more reliable than their parts."""
-        if not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
+    def weights(self, weights: Mapping[str, float] | None, totals: float | None = None) -> list[float]:
+        """Per-field weights: a field named in ``weights`` (codes or concept keys) weighs
+        what it says; else a total (:meth:`totals`) weighs ``totals`` when that is given
+        (a factor above 1: totals more reliable than their parts); else the form's own
+        ``weight`` for the field (1 unless the schema declares one)."""
+        if totals is not None and not (isinstance(totals, (int, float)) and 0 < totals < float("inf")):
             raise InputError(f"totals: the weight of totals is {totals!r}; it must be a positive number")
-        out = [1.0] * len(self.codes)
-        for i in self.totals():
-            out[i] = float(totals)
+        out = [float(f.weight) for f in self.schema.fields]
+        if totals is not None:
+            for i in self.totals():
+                out[i] = float(totals)
         for name, w in (weights or {}).items():
             try:
                 i = self.schema.index(name)
@@ -306,11 +315,23 @@ class Localiser(RulePlan):
             return first.status, [], {}, 0.0, False, []
         chosen = prob.changed(first.values)
         w = sum(lw[f] for f in chosen)
-        # (2) another set of the same weight? A no-good cut excludes this one.
-        cut = ([prob.z[f] for f in chosen], [1.0] * len(chosen), -float("inf"), float(len(chosen) - 1))
-        other = prob.solve(h, extra_rows=[cut]) if chosen else None
-        ties = other is not None and other.status == "optimal" and other.objective <= w + 1e-9 * max(1.0, w)
-        alt = prob.changed(other.values) if ties and other is not None else []
+        # One field changed in a part without blanks: the second and third solves'
+        # answers follow from the changes each field alone can take (unionstat.deduce),
+        # wherever they are not a choice between equals.
+        plain = self.deduce and len(chosen) == 1 and tl is None and not any(lblank)
+        tied = self._ties_deduced(part, chosen[0], lraw, lw, active, cap) if plain else None
+        if tied is not None:
+            ties, alt = tied
+        else:
+            # (2) another set of the same weight? A no-good cut excludes this one.
+            cut = ([prob.z[f] for f in chosen], [1.0] * len(chosen), -float("inf"), float(len(chosen) - 1))
+            other = prob.solve(h, extra_rows=[cut]) if chosen else None
+            ties = other is not None and other.status == "optimal" and other.objective <= w + 1e-9 * max(1.0, w)
+            alt = prob.changed(other.values) if ties and other is not None else []
+        step = self._nearest_deduced(part, chosen[0], lraw, active, cap) if plain else None
+        if step is not None:
+            f = chosen[0]
+            return "optimal", [fields[f]], {fields[f]: lraw[f] + step * part.unit_raw[f]}, w, ties, [fields[g] for g in alt]
         # (3) the set fixed: the values nearest the report — satisfying the rules exactly
         # (a total equal to its parts to the 分) when that is possible, else within the
         # rules' rounding tolerances.
@@ -332,6 +353,34 @@ class Localiser(RulePlan):
         d = prob.deltas(x)
         vals = {fields[f]: lraw[f] + d[f] * part.unit_raw[f] for f in chosen}
         return "optimal", [fields[f] for f in chosen], vals, w, ties, [fields[f] for f in alt]
+
+    @staticmethod
+    def _ties_deduced(part: _Part, f: int, lraw: list[int], lw: list[float], active: list[bool], cap: int,
+                      ) -> tuple[bool, list[int]] | None:
+        """The second solve's answer when field f alone is the least set: (ties, the
+        other set) — None when a set of two or more could weigh as little, or when more
+        than one other field could be the answer (HiGHS picks then, as before)."""
+        w = lw[f]
+        limit = w + 1e-9 * max(1.0, w)  # the tie test of the solve it replaces
+        others = [g for g in range(len(lw)) if g != f]
+        if len(others) >= 2 and sum(sorted(lw[g] for g in others)[:2]) <= limit:
+            return None
+        tied = [g for g in others if lw[g] <= limit and
+                fixes(part.models, active, g, lraw, part.unit_raw[g], part.kinds[g], cap)]
+        if len(tied) > 1 or any(lw[g] < w for g in tied):
+            return None  # a choice between equals (or a lighter set than the solver's: ask it again)
+        return bool(tied), tied
+
+    @staticmethod
+    def _nearest_deduced(part: _Part, f: int, lraw: list[int], active: list[bool], cap: int) -> int | None:
+        """The third solve's change of field f (least |δ|, the rules exactly first, then
+        within their tolerances); None when it is a choice between equals or there is
+        none (HiGHS answers then, as before)."""
+        for exact in (True, False):
+            some, step = nearest(part.models, active, f, lraw, part.unit_raw[f], part.kinds[f], cap, exact)
+            if some:
+                return step
+        return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,10 +479,18 @@ def _workers(workers: int | None) -> int:
 
 
 def _factors(scale: Mapping[str, float] | Sequence[float] | None, rows: list[int], units: list[str],
-             numbers: Any, n: int) -> list[float]:
-    """Each failing row's factor on its weights (``scale`` per unit or per row)."""
+             numbers: Any, n: int, levels: Sequence[str] | None = None,
+             level_scale: Mapping[str, float] | None = None) -> list[float]:
+    """Each failing row's factor on its weights: ``scale`` per unit or per row when the
+    caller gives it, else ``level_scale`` by the row's level (the form's ``localisation:
+    level_scale`` unless the caller gives one), else 1."""
     if scale is None:
-        return [1.0] * len(rows)
+        if not level_scale or levels is None:
+            return [1.0] * len(rows)
+        for name, x in level_scale.items():
+            if not (isinstance(x, (int, float)) and 0 < x < float("inf")):
+                raise InputError(f"level_scale: the factor of level {name} is {x!r}; factors must be positive numbers")
+        return [float(level_scale.get(levels[r], 1.0)) for r in rows]
     if not isinstance(scale, Mapping) and len(scale) != n:
         raise InputError(f"scale: {len(scale)} factors for {n} reports; give one per report or a mapping unit → factor")
     out = []
@@ -477,18 +534,21 @@ def _run(loc: Localiser, chunks: list[_Chunk], workers: int, ref: tuple[str, str
 
 
 def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weights: Mapping[str, float] | None = None,
-                   totals: float = 1.0, scale: Mapping[str, float] | Sequence[float] | None = None,
-                   levels: Sequence[str] | None = None, progress: bool | Progress = False, workers: int | None = None,
+                   totals: float | None = None, scale: Mapping[str, float] | Sequence[float] | None = None,
+                   levels: Sequence[str] | None = None, level_scale: Mapping[str, float] | None = None,
+                   progress: bool | Progress = False, workers: int | None = None,
                    ref: tuple[str, str] | None = None, localiser: Localiser | None = None) -> Localisations:
     """Localises every report of a batch that fails an error rule (see the module doc).
 
-    ``weights``: code or key → weight (default 1, or ``totals`` for a field that is a
-    total of ``part_of`` fields or of a group); ``scale``: per unit (mapping) or per
-    row (sequence), a factor on that report's weights (consolidated 汇总 reports more
-    reliable: a larger factor); ``levels``: each row's level, for rules restricted to
-    levels; ``workers``: processes (default: the cores this process may use; 1 solves
-    here); ``ref``: how a worker loads the form — ``(schema_dir, form_id)`` or
-    ``("file", path)``."""
+    ``weights``: code or key → weight (else ``totals`` for a field that is a total of
+    ``part_of`` fields or of a group, when given; else the form's ``weight`` for the
+    field, 1 unless declared); ``scale``: per unit (mapping) or per row (sequence), a
+    factor on that report's weights (consolidated 汇总 reports more reliable: a larger
+    factor); ``levels``: each row's level, for rules restricted to levels and for
+    ``level_scale`` — level → factor, used when ``scale`` is not given (default: the
+    form's ``localisation: level_scale``); ``workers``: processes (default: the cores
+    this process may use; 1 solves here); ``ref``: how a worker loads the form —
+    ``(schema_dir, form_id)`` or ``("file", path)``."""
     loc = localiser or Localiser(schema)
     n = len(batch)
     if levels is not None and len(levels) != n:
@@ -498,7 +558,8 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
     units, periods, numbers = batch.units, batch.periods, batch.row_numbers
-    factors = _factors(scale, rows, units, numbers, n)
+    factors = _factors(scale, rows, units, numbers, n, levels,
+                       dict(schema.level_scale) if level_scale is None else level_scale)
     raw = np.zeros((len(rows), len(loc.codes)), dtype=np.int64)
     blank = np.zeros((len(rows), len(loc.codes)), dtype=bool)
     if rows:
@@ -538,11 +599,12 @@ def _localisation(loc: Localiser, sol: Solution, ok: bool, raw: np.ndarray, blan
 
 
 def localise_report(loc: Localiser, report: _core.Report, *, weights: Mapping[str, float] | None = None,
-                    totals: float = 1.0, level: str | None = None) -> Localisation | None:
+                    totals: float | None = None, level: str | None = None,
+                    level_scale: Mapping[str, float] | None = None) -> Localisation | None:
     """One report's localisation; None when it breaks no error rule."""
     batch = _core.ReportBatch(loc.schema)
     batch.append(report)
     out = localise_batch(loc.schema, batch, weights=weights, totals=totals, levels=[level] if level else None,
-                         workers=1, localiser=loc)
+                         level_scale=level_scale, workers=1, localiser=loc)
     return out[0] if len(out) else None
 

@@ -38,6 +38,10 @@ struct field_def {
     unionstat::aggregation agg = aggregation::sum;
     std::string printed;   ///< printed wording when `label` shortens it
     std::string note;      ///< transcriber's note
+    /// Error localisation's weight (> 0; 1 unless the form says): how much more reliable
+    /// this blank is than a blank of weight 1 — a heavier field is changed less readily.
+    /// A ratio of trust, not a figure of the report, so binary floating point is fine.
+    double weight = 1.0;
     int line = 0;          ///< where declared in the schema file (1-based), 0 if built in code
     int column = 0;
 };

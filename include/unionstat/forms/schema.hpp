@@ -3,6 +3,7 @@
 /// A form version: its fields in printed order, paper layout and rules.
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "unionstat/error.hpp"
 #include "unionstat/forms/field.hpp"
 #include "unionstat/forms/rule_def.hpp"
+#include "unionstat/level.hpp"
 
 namespace unionstat {
 
@@ -77,6 +79,10 @@ public:
     std::vector<field_group> groups;
     std::vector<rule_def> rules;     ///< explicit rules, then those generated from part_of and groups
     std::string file;                ///< file it was loaded from, "" if built in code
+    /// Error localisation's factor on every weight of a report at a level (`localisation:
+    /// level_scale:` in the YAML): consolidated (汇总) reports are more reliable than
+    /// grassroots ones. Levels not listed: 1.
+    std::map<unit_level, double> level_scale;
 
     /// Number of fields.
     std::size_t size() const noexcept { return fields.size(); }

@@ -6,8 +6,10 @@ periods (default 10): one tree of reports/periods generated grassroots unions un
 counties (``unionstat.sample.grassroots_columns``: every rule of error severity passes),
 each period's reports written as ``--files`` Parquet files (money exact decimal128, counts
 int64) under ``DIR/period=P/``. The int64 size of the data (reports × fields × 8 bytes)
-is printed; the workers' memory limit (``--memory-limit``, default: 80 % of the data
-size divided among the workers, at least 400 MB) keeps the cluster from holding it all.
+and its size on disk are printed; the workers' memory limit (``--memory-limit``, default
+1 GB each) must keep the cluster from holding the data: what all workers may hold together
+is printed against both sizes, and a run where it is not smaller than both is said not to
+be out of core.
 
 Timed, in interleaved rounds (``--rounds``, medians printed):
 
@@ -22,8 +24,15 @@ seconds over its wall seconds), the ratio Dask / single per core (the issue's ta
 (the wall time not covered by task computation on the workers: scheduling,
 serialisation, transfers, the client's work).
 
-Not a timed test: ``python benchmarks/bench_dask.py --reports 2000000`` (this machine is
-shared: run small).
+The tree (one grassroots union per report of a period, so a million units at the default
+size) reaches each worker once, as its units file compressed, and each worker builds it
+once for every partition and period (``unionstat.dask._tree``); a worker that was killed
+and restarted (its nanny does that when it passes the limit) is reported, and the run then
+fails.
+
+Not a timed test. The default size (20 M reports, 10 periods) is what the issue asks for;
+on a shared 2-core machine run a smaller one, e.g.
+``python benchmarks/bench_dask.py --reports 4000000 --periods 4 --files 16 --rounds 1``.
 """
 
 from __future__ import annotations
@@ -121,6 +130,12 @@ def _worker_peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
+def _worker_rss() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
 def distributed_run(client, folder: Path, tree, names: list[str]) -> tuple[float, float, float]:
     """(wall, worker cpu, task compute seconds) of the Dask path over every period."""
     from distributed import get_task_stream
@@ -150,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--periods", type=int, default=10)
     ap.add_argument("--files", type=int, default=4, help="Parquet files (partitions) per period")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--memory-limit", type=float, default=0, help="bytes per worker (default: see above)")
+    ap.add_argument("--memory-limit", type=float, default=1e9, help="bytes per worker (default 1 GB)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=None, help="where to write the data (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -164,23 +179,29 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     tree, names, data_bytes = generate(folder, args.reports, args.periods, args.files)
     on_disk = sum(f.stat().st_size for f in folder.rglob("*.parquet"))
-    limit = args.memory_limit or max(400e6, 0.8 * data_bytes / args.workers)
+    limit = args.memory_limit
     reports = (args.reports // args.periods) * args.periods
     print(f"{reports:,} reports in {args.periods} periods × {args.files} files; int64 size {data_bytes / 1e6:,.0f} MB, "
-          f"Parquet {on_disk / 1e6:,.0f} MB (written in {time.perf_counter() - t:.1f} s)")
-    print(f"workers: {args.workers} × 1 thread, memory limit {limit / 1e6:,.0f} MB each "
-          f"({args.workers * limit / data_bytes:.0%} of the data)")
+          f"Parquet {on_disk / 1e6:,.0f} MB (written in {time.perf_counter() - t:.1f} s); tree of {len(tree):,} units")
+    held = args.workers * limit
+    out_of_core = held < min(data_bytes, on_disk)
+    print(f"workers: {args.workers} × 1 thread, memory limit {limit / 1e6:,.0f} MB each: together {held / 1e6:,.0f} MB "
+          f"= {held / data_bytes:.0%} of the int64 size, {held / on_disk:.0%} of the Parquet size "
+          f"({'out of core' if out_of_core else 'NOT out of core: the workers may hold the data'})")
 
     cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=":0", memory_limit=int(limit))
     client = distributed.Client(cluster)
     try:
+        idle = client.run(_worker_rss)  # a worker before any task: Python, pyarrow, pandas, dask
+        pids = client.run(os.getpid)
         singles, dasks = [], []
         for r in range(args.rounds):  # interleaved: the shared machine's drift hits both alike
             singles.append(single(folder, tree, names))
             dasks.append(distributed_run(client, folder, tree, names))
             print(f"  round {r + 1}: single {singles[-1][0]:.2f} s, dask {dasks[-1][0]:.2f} s", flush=True)
         peaks = client.run(_worker_peak)
+        restarted = sorted(set(pids.values()) - set(client.run(os.getpid).values()))
     finally:
         client.close()
         cluster.close()
@@ -201,10 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time in Dask overhead: {overhead:.2f} s of {d_wall:.2f} s ({overhead / d_wall:.0%}): wall time not covered "
           f"by the workers' task computation ({d_compute:.2f} s over {args.workers} workers)")
     for addr, peak in sorted(peaks.items()):
-        print(f"peak RSS {addr}: {peak / 1e6:,.0f} MB of {limit / 1e6:,.0f} MB limit ({peak / limit:.0%})")
+        print(f"peak RSS {addr}: {peak / 1e6:,.0f} MB of {limit / 1e6:,.0f} MB limit ({peak / limit:.0%}); "
+              f"idle worker {idle.get(addr, 0) / 1e6:,.0f} MB")
+    if restarted:
+        print(f"FAILED: {len(restarted)} worker process(es) died during the run (pids {restarted}): "
+              f"their memory limit was passed, or they crashed")
     if args.dir is None:
         shutil.rmtree(root)
-    return 0
+    return 1 if restarted or not out_of_core else 0
 
 
 if __name__ == "__main__":

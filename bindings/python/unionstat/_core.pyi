@@ -313,7 +313,7 @@ def batch_kernels() -> str:
 def validate_batch(
     batch: ReportBatch,
     previous: ReportBatch | None = None,
-    previous_rows: Sequence[int] = ...,
+    previous_rows: Sequence[int] | npt.NDArray[np.int64] = ...,
     levels: Sequence[str] = ...,
     keep_passes: bool = False,
     keep_skipped: bool = False,

@@ -15,8 +15,10 @@ Timed, in interleaved rounds (``--rounds``, medians printed):
 
 * single process — what a user without Dask runs: per period, the period's files read
   (``pyarrow.parquet.read_table``), ``form.check(table)`` and ``tree.rollup_table``;
-* Dask — ``unionstat.dask.read`` of the period's files, ``validate`` (its summary) and
-  ``rollup``, for every period, on ``--workers`` worker processes of one thread each.
+* Dask — ``unionstat.dask.read`` of the period's files and ``validate_rollup`` (validation
+  and roll-up in one pass, each file read once; ``--separate``: ``validate`` and ``rollup``,
+  each file read twice), for every period, on ``--workers`` worker processes of one thread
+  each.
 
 Printed: reports per second (wall) and per core — reports per CPU second: the single
 process's own, Dask's the workers' plus the client's with its in-process scheduler — and
@@ -133,7 +135,14 @@ def _worker_cpu() -> float:
 
 
 def _worker_peak() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    """The worker process's peak RSS (Linux VmHWM). Not ru_maxrss: that carries over an
+    exec, so a spawned worker reports the peak of the process it was forked from (here
+    the benchmark's own, which generated the data)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def _worker_rss() -> int:
@@ -142,7 +151,8 @@ def _worker_rss() -> int:
     return psutil.Process().memory_info().rss
 
 
-def distributed_run(client, folder: Path, tree, names: list[str]) -> tuple[float, float, float, float]:
+def distributed_run(client, folder: Path, tree, names: list[str], separate: bool = False
+                    ) -> tuple[float, float, float, float]:
     """(wall, cpu of the workers and the client with its scheduler, task compute seconds,
     client cpu) of the Dask path over every period."""
     from distributed import get_task_stream
@@ -157,9 +167,12 @@ def distributed_run(client, folder: Path, tree, names: list[str]) -> tuple[float
     with get_task_stream(client) as ts:
         for p in names:
             ddf = usd.read(str(folder / f"period={p}" / "*.parquet"), form)
-            res = usd.validate(ddf, form)
+            if separate:  # two computations: every file read twice
+                res = usd.validate(ddf, form)
+                totals = usd.rollup(ddf, tree, form, period=p)
+            else:  # one: each file read once for both, as the single process does
+                res, totals = usd.validate_rollup(ddf, tree, form, period=p)
             assert res.ok and res.rows > 0, res
-            totals = usd.rollup(ddf, tree, form, period=p)
             assert len(totals) > 0
     wall = time.perf_counter() - t0
     here = cpu_seconds() - here0
@@ -185,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-limit", type=float, default=1e9, help="bytes per worker (default 1 GB)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=None, help="where to write the data (default: a temporary folder)")
+    ap.add_argument("--separate", action="store_true",
+                    help="Dask: usd.validate and usd.rollup as two computations (default: usd.validate_rollup)")
     ap.add_argument("--compression", default="none", help="Parquet compression (default none; snappy, zstd …)")
     args = ap.parse_args(argv)
 
@@ -216,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         singles, dasks = [], []
         for r in range(args.rounds):  # interleaved: the shared machine's drift hits both alike
             singles.append(single(folder, tree, names))
-            dasks.append(distributed_run(client, folder, tree, names))
+            dasks.append(distributed_run(client, folder, tree, names, args.separate))
             print(f"  round {r + 1}: single {singles[-1][0]:.2f} s, dask {dasks[-1][0]:.2f} s", flush=True)
         peaks = client.run(_worker_peak)
         restarted = sorted(set(pids.values()) - set(client.run(os.getpid).values()))

@@ -113,6 +113,25 @@ def test_rollup_equals_one_machine(client, province, how, form_id) -> None:
             assert expected["reports"].max() > 0 and expected.notna().any().all()
 
 
+@pytest.mark.parametrize("how", ["county", "empty"])
+def test_validate_and_rollup_in_one_pass_equal_one_machine(client, province, how) -> None:
+    form = us.forms()["songnuan-2018"]
+    tree = province.tree.at("2018")
+    parts = splits(province.songnuan, tree)[how]
+    whole = pd.concat(parts, ignore_index=True)
+    with distributed.get_task_stream(client) as ts:
+        (checked, totals), told = warned(usd.validate_rollup, frame_of(parts), tree, form, split_every=3)
+    expected = form.check(whole)
+    pd.testing.assert_frame_equal(checked.violations.compute().reset_index(drop=True), expected.violations)
+    pd.testing.assert_frame_equal(checked.summary, expected.summary)
+    one, one_told = warned(tree.rollup, province.songnuan, form)
+    pd.testing.assert_frame_equal(totals, one)
+    assert told == one_told and len(expected.violations) > 0 and totals["reports"].max() > 0
+    # One task per partition did both (each partition imported once).
+    both = [t for t in ts.data if str(t["key"]).startswith("_both_part-")]
+    assert len(both) == len(parts)
+
+
 @pytest.mark.parametrize("how", SPLITS)
 def test_check_equals_one_machine(client, province, how) -> None:
     form = us.forms()["songnuan-2018"]

@@ -546,7 +546,8 @@ def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy,
 # Roll-up
 
 
-def _rollup_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, along: str, period: str, ignore_inner: bool) -> dict[str, Any]:
+def _rollup_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, along: str, period: str,
+                 ignore_inner: bool) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
     return _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner)
 

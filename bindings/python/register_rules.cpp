@@ -232,11 +232,14 @@ void register_rules(py::module_& m) {
     m.def("batch_kernels", &batch_kernels,
           "Instruction set of the batch kernels here: 'avx512', 'avx2' or 'baseline' (UNIONSTAT_SIMD lowers it).");
     m.def("validate_batch",
-          [](const report_batch& b, const report_batch* previous, std::vector<std::int64_t> previous_rows,
+          [](const report_batch& b, const report_batch* previous,
+             const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& previous_rows,
              const std::vector<std::string>& levels, bool keep_passes, bool keep_skipped, int threads) {
               batch_options opt;
               opt.previous = previous;
-              opt.previous_rows = std::move(previous_rows);
+              // A numpy array in one copy: a list of millions of Python ints would be
+              // converted one by one.
+              opt.previous_rows.assign(previous_rows.data(), previous_rows.data() + previous_rows.size());
               for (const auto& l : levels) {
                   auto lv = parse_level(l);
                   if (!lv) throw value_error("unknown level '" + l + "'");
@@ -248,7 +251,7 @@ void register_rules(py::module_& m) {
               py::gil_scoped_release release;
               return evaluate(b.form().compiled(), b, opt);
           },
-          py::arg("batch"), py::arg("previous") = nullptr, py::arg("previous_rows") = std::vector<std::int64_t>{},
+          py::arg("batch"), py::arg("previous") = nullptr, py::arg("previous_rows") = py::array_t<std::int64_t>(0),
           py::arg("levels") = std::vector<std::string>{}, py::arg("keep_passes") = false, py::arg("keep_skipped") = false,
           py::arg("threads") = 0, "Validates every row against every rule; the GIL is released while it runs.");
 }

@@ -113,6 +113,25 @@ def test_rollup_equals_one_machine(client, province, how, form_id) -> None:
             assert expected["reports"].max() > 0 and expected.notna().any().all()
 
 
+@pytest.mark.parametrize("how", ["county", "empty"])
+def test_validate_and_rollup_in_one_pass_equal_one_machine(client, province, how) -> None:
+    form = us.forms()["songnuan-2018"]
+    tree = province.tree.at("2018")
+    parts = splits(province.songnuan, tree)[how]
+    whole = pd.concat(parts, ignore_index=True)
+    with distributed.get_task_stream(client) as ts:
+        (checked, totals), told = warned(usd.validate_rollup, frame_of(parts), tree, form, split_every=3)
+    expected = form.check(whole)
+    pd.testing.assert_frame_equal(checked.violations.compute().reset_index(drop=True), expected.violations)
+    pd.testing.assert_frame_equal(checked.summary, expected.summary)
+    one, one_told = warned(tree.rollup, province.songnuan, form)
+    pd.testing.assert_frame_equal(totals, one)
+    assert told == one_told and len(expected.violations) > 0 and totals["reports"].max() > 0
+    # One task per partition did both (each partition imported once).
+    both = [t for t in ts.data if str(t["key"]).startswith("_both_part-")]
+    assert len(both) == len(parts)
+
+
 @pytest.mark.parametrize("how", SPLITS)
 def test_check_equals_one_machine(client, province, how) -> None:
     form = us.forms()["songnuan-2018"]
@@ -141,6 +160,129 @@ def test_completeness_equals_one_machine(client, province, how) -> None:
     pd.testing.assert_frame_equal(got.missing, expected.missing)
     pd.testing.assert_frame_equal(got.by_level, expected.by_level)
     pd.testing.assert_frame_equal(got.by_kind, expected.by_kind)
+
+
+PREV_RULES = """
+  - id: songnuan.workers_not_halved
+    check: "01A * 2 >= prev(01A)"
+    severity: warning
+    message: 职工总数{01A}人不足上期的一半
+    message_en: "Workers in total ({01A}) fell below half of the previous period's"
+  - id: songnuan.migrants_reported_again
+    check: "if prev(01B) > 0 then 01B > 0"
+    severity: warning
+    missing: never_skip
+    message: 上期有农民工，本期农民工为空或0
+    message_en: "Migrant workers reported last period, none or blank now"
+"""
+
+
+@pytest.fixture(scope="module")
+def prev_form(tmp_path_factory) -> us.Form:
+    """songnuan-2018 with two prev() rules, from a file (so that it travels to workers)."""
+    text = Path(us.forms()["songnuan-2018"].schema.file).read_text(encoding="utf-8")
+    text = text.replace("id: songnuan-2018", "id: songnuan-2099", 1).rstrip("\n") + "\n" + PREV_RULES.lstrip("\n")
+    path = tmp_path_factory.mktemp("prev") / "songnuan-2099.yaml"
+    path.write_text(text, encoding="utf-8")
+    return us.load_form(path)
+
+
+def two_periods(df: pd.DataFrame) -> pd.DataFrame:
+    """The sample's 2018 reports and a 2017 of them: every 7th unit did not report in 2017
+    (no previous), every 5th had more than twice its workers (fails workers_not_halved),
+    every 3rd had migrants where 2018 has none (fails migrants_reported_again)."""
+    old = df.copy()
+    old["period"] = "2017"
+    n = len(old)
+    i = np.arange(n)
+    a = old["01A"].astype("Int64")
+    old["01A"] = a.where(i % 5 != 0, a * 3 + 1)
+    b = old["01B"].astype("Int64")
+    old["01B"] = b.where(i % 3 != 0, b.fillna(0) + 2)
+    new = df.copy()
+    new["01B"] = new["01B"].astype("Int64").where(i % 3 != 0, 0)
+    old = old[i % 7 != 0]
+    return pd.concat([old, new], ignore_index=True)
+
+
+def period_splits(df: pd.DataFrame) -> dict[str, list[pd.DataFrame]]:
+    n = len(df)
+    shuffled = df.sample(frac=1.0, random_state=15)
+    return {
+        # each period whole, the later first: prev() reads another partition
+        "by period": [df[df["period"] == "2018"], df[df["period"] == "2017"]],
+        # both periods in every partition, units scattered, one partition empty
+        "mixed, one empty": [shuffled.iloc[: n // 3], shuffled.iloc[0:0], shuffled.iloc[n // 3: n // 2],
+                             shuffled.iloc[n // 2:]],
+        "one partition": [df],
+    }
+
+
+@pytest.mark.parametrize("how", ["by period", "mixed, one empty", "one partition"])
+def test_prev_rules_across_partitions_equal_one_machine(client, province, prev_form, how) -> None:
+    df = two_periods(province.songnuan)
+    parts = period_splits(df)[how]
+    whole = pd.concat(parts, ignore_index=True)
+    expected = prev_form.check(whole, previous=whole)
+    got = usd.validate(frame_of(parts), prev_form, previous=frame_of(parts))
+    pd.testing.assert_frame_equal(got.violations.compute().reset_index(drop=True), expected.violations)
+    pd.testing.assert_frame_equal(got.summary, expected.summary)
+    s = expected.summary.set_index("rule")
+    # The planted period-to-period failures are found; the 2017 reports and the units
+    # new in 2018 are skipped for want of a previous report (never_skip reads it as 0).
+    assert s.loc["songnuan.migrants_reported_again", "fails"] > 0
+    assert s.loc["songnuan.workers_not_halved", "fails"] > 0
+    assert s.loc["songnuan.workers_not_halved", "skipped"] >= (whole["period"] == "2017").sum() + 1
+    # Without the previous data the same rules only skip: prev() did read the other period.
+    alone = usd.validate(frame_of(parts), prev_form).summary.set_index("rule")
+    assert alone.loc["songnuan.workers_not_halved", "fails"] == 0
+    assert alone.loc["songnuan.workers_not_halved", "skipped"] == len(whole)
+
+
+def test_prev_rules_read_a_separate_previous_frame(client, province, prev_form) -> None:
+    df = two_periods(province.songnuan)
+    now, before = df[df["period"] == "2018"], df[df["period"] == "2017"]
+    expected = prev_form.check(now, previous=before)
+    n = len(before)
+    got = usd.validate(frame_of([now.iloc[: len(now) // 2], now.iloc[len(now) // 2:]]), prev_form,
+                       previous=frame_of([before.iloc[n // 2:], before.iloc[0:0], before.iloc[: n // 2]]))
+    pd.testing.assert_frame_equal(got.violations.compute().reset_index(drop=True), expected.violations)
+    pd.testing.assert_frame_equal(got.summary, expected.summary)
+    assert expected.summary.set_index("rule").loc["songnuan.workers_not_halved", "fails"] > 0
+
+
+def test_a_unit_twice_in_the_previous_period_is_an_error_naming_it(client, province, prev_form) -> None:
+    df = two_periods(province.songnuan)
+    before = df[df["period"] == "2017"]
+    twice = pd.concat([before, before.iloc[[4]]], ignore_index=True)
+    unit = before.iloc[4]["unit"]
+    with pytest.raises(us.InputError, match=f"unit {unit} reports twice in period 2017"):
+        prev_form.check(df, previous=twice)
+    with pytest.raises(us.InputError, match=f"unit {unit} reports twice in period 2017"):
+        usd.validate(frame_of([df]), prev_form, previous=frame_of([twice.iloc[:10], twice.iloc[10:]]))
+
+
+@pytest.mark.parametrize("how", ["county", "empty"])
+def test_timeliness_equals_one_machine(client, province, how) -> None:
+    from unionstat.sample import submission_times
+
+    form = us.forms()["songnuan-2018"]
+    tree = province.tree.at("2018")
+    df = province.songnuan
+    df = df.assign(submitted=df["unit"].map(submission_times()))
+    parts = splits(df, tree)[how]
+    expected, told = warned(tree.completeness, df, form)
+    got, got_told = warned(usd.completeness, frame_of(parts), tree, form)
+    assert got_told == told
+    assert expected.timed and len(expected.late) == 1  # the planted late county
+    assert (got.deadline, got.on_time) == (expected.deadline, expected.on_time)
+    pd.testing.assert_frame_equal(got.reports, expected.reports)
+    pd.testing.assert_frame_equal(got.late, expected.late)
+    pd.testing.assert_frame_equal(got.by_level, expected.by_level)
+    pd.testing.assert_frame_equal(got.by_kind, expected.by_kind)
+    # A later deadline given: nobody late, on both paths.
+    later = warned(usd.completeness, frame_of(parts), tree, form, deadline="2018-03-31")[0]
+    assert later.late.empty and later.on_time == warned(tree.completeness, df, form, deadline="2018-03-31")[0].on_time
 
 
 def _die_once(part: pd.DataFrame, marker: str) -> pd.DataFrame:

@@ -322,7 +322,7 @@ def batch_kernels() -> str:
 def validate_batch(
     batch: ReportBatch,
     previous: ReportBatch | None = None,
-    previous_rows: Sequence[int] = ...,
+    previous_rows: Sequence[int] | npt.NDArray[np.int64] = ...,
     levels: Sequence[str] = ...,
     keep_passes: bool = False,
     keep_skipped: bool = False,
@@ -350,7 +350,7 @@ class Hierarchy:
     @staticmethod
     def read(path: str) -> Hierarchy: ...
     @staticmethod
-    def parse_csv(text: str, name: str = "<string>") -> Hierarchy: ...
+    def parse_csv(text: str | bytes, name: str = "<string>") -> Hierarchy: ...
     @staticmethod
     def from_columns(
         ids: Sequence[str],

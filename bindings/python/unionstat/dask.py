@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["read", "validate", "rollup", "check", "completeness", "DaskValidation"]
+__all__ = ["read", "validate", "rollup", "validate_rollup", "check", "completeness", "DaskValidation"]
 
 #: Partials combined per task of the tree reduction.
 SPLIT_EVERY = 8
@@ -72,17 +74,65 @@ def _client() -> Any:
         return None
 
 
+@dataclass(frozen=True)
+class _TreeRef:
+    """A tree as it travels: its units file compressed (a few bytes a unit) and the
+    period of the view; each worker process builds the tree from it once (see
+    :func:`_tree`)."""
+
+    token: str
+    units: bytes
+    period: str
+
+
+#: Trees built in this process, by token (the last few: a worker serves one tree a run).
+_TREES: dict[str, Hierarchy] = {}
+_TREES_LOCK = threading.Lock()
+_TREES_KEPT = 2
+
+
+def _tree(t: Hierarchy | _TreeRef) -> Hierarchy:
+    """The tree of a task: a :class:`_TreeRef` is built on the first use in this
+    process and kept, so that a worker builds it once for every partition and every
+    computation (never a pickled copy from another worker: a million-unit tree is
+    hundreds of MB as objects, a few MB compressed)."""
+    if isinstance(t, Hierarchy):
+        return t
+    with _TREES_LOCK:
+        tree = _TREES.get(t.token)
+        if tree is None:
+            # The core parses the UTF-8 bytes as they are: no Python text of the whole
+            # file (a third less peak memory and three times faster for a million units).
+            tree = Hierarchy(_core.Hierarchy.parse_csv(zlib.decompress(t.units), "<shipped tree>"))
+            tree = tree.at(t.period) if t.period else tree
+            while len(_TREES) >= _TREES_KEPT:
+                _TREES.pop(next(iter(_TREES)))
+            _TREES[t.token] = tree
+        return tree
+
+
+def _tree_ref(units: bytes, period: str, token: str) -> _TreeRef:
+    return _TreeRef(token, units, period)
+
+
 def _shipped(tree: Hierarchy) -> Any:
     """The tree as one input of the graph, made once per computation and not carried by
-    every task. On a distributed cluster: one task that rebuilds it from its units file
-    (the text travels once, with the graph); the workers that need it fetch the built
-    tree from the one that made it, and should every worker holding it die, the task is
-    simply run again (scattered data would be lost for good). Locally: the object itself."""
+    every task. On a distributed cluster: one task holding its units file compressed
+    (the bytes travel once, with the graph, and once to each worker that needs them);
+    each worker process builds the tree from them once and keeps it across partitions
+    and computations. Should every worker holding the bytes die, the task is simply run
+    again (scattered data would be lost for good). Locally: the object itself."""
     dask = _dask()
     if _client() is None:
         return dask.delayed(tree, name=f"unionstat-tree-{id(tree):x}")
-    fn, args = tree.__reduce__()
-    return dask.delayed(fn, pure=True)(*args, dask_key_name=f"unionstat-tree-{dask.base.tokenize(*args)}")
+    shipped = tree.__dict__.get("_shipped")
+    if shipped is None:  # a tree never changes: compressed once per Hierarchy object
+        _fn, (text, period) = tree.__reduce__()
+        units = zlib.compress(text.encode("utf-8"), 1)
+        token = dask.base.tokenize(units, period)
+        shipped = tree.__dict__["_shipped"] = (units, period, token)
+    units, period, token = shipped
+    return dask.delayed(_tree_ref, pure=True)(units, period, token, dask_key_name=f"unionstat-tree-{token}")
 
 
 def _partitions(ddf: Any) -> list[Any]:
@@ -221,11 +271,121 @@ def _compute(obj: Any) -> Any:
 # Validation
 
 
-def _validate_part(part: Any, form: Form, index: int) -> dict[str, Any]:
+def _validate_part(part: Any, form: Form, index: int, before: list[dict[str, Any]] | None = None,
+                   held: list[str] | None = None) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
-    res = validate_batch(batch)
+    return _validated(batch, notices, form, index, before, held)
+
+
+def _validated(batch: _core.ReportBatch, notices: list[str], form: Form, index: int,
+               before: list[dict[str, Any]] | None = None, held: list[str] | None = None) -> dict[str, Any]:
+    if before is None:
+        res = validate_batch(batch)
+    else:
+        res = validate_batch(batch, previous=_previous_batch(before, form), previous_periods=held)
     table = res.violations_table()
     return {"index": index, "rows": len(batch), "counts": res._counts, "table": table, "notices": notices}
+
+
+# prev(): each partition's reports meet the previous period's reports of the same units,
+# wherever those sit. The previous data is read once and cut by period into its units and
+# the columns prev() reads (nothing else); each period's pieces are gathered into one
+# table, checked for a unit reported twice, and handed to the partitions whose reports
+# fall in the period after it — a broadcast per period, exact in any partitioning.
+
+
+def _prev_codes(form: Form) -> list[str]:
+    """The fields that prev() reads, in field order."""
+    at = sorted({f for r in _core.rule_asts(form.schema) for src, f in r["refs"] if src == "previous"})
+    return [form.schema.fields[i].code for i in at]
+
+
+def _period_names(cut: dict[str, Any]) -> list[str]:
+    return sorted(cut)
+
+
+def _periods_part(part: Any, form: Form) -> list[str]:
+    batch, _notes = _batch_of(part, form)
+    return sorted(set(batch.periods))
+
+
+def _previous_part(part: Any, form: Form, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """A partition of the previous data by period: units and the prev() columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    batch, _notes = _batch_of(part, form)
+    periods = pa.array(batch.periods, pa.string())
+    units = pa.array(batch.units, pa.string())
+    columns = {c: batch.raw_column(c) for c in codes}
+    out: dict[str, dict[str, Any]] = {}
+    for p in pc.unique(periods).to_pylist():
+        mask = pc.equal(periods, p)
+        keep = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+        out[p] = {"units": units.filter(mask), "columns": {c: (v[keep], m[keep]) for c, (v, m) in columns.items()}}
+    return out
+
+
+def _gather_period(parts: list[dict[str, dict[str, Any]]], period: str, codes: list[str]) -> dict[str, Any]:
+    """One period of the previous data from every partition holding it; a unit in it
+    twice is an error naming it (as on one machine)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pieces = [p[period] for p in parts if period in p]
+    units = pa.concat_arrays([x["units"] for x in pieces]) if pieces else pa.array([], pa.string())
+    if len(pc.unique(units)) != len(units):
+        counts = pc.value_counts(units)
+        unit = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0].as_py()
+        raise InputError(f"unit {unit} reports twice in period {period} of the previous period's data", unit=unit)
+    columns = {c: (np.concatenate([x["columns"][c][0] for x in pieces]) if pieces else np.zeros(0, np.int64),
+                   np.concatenate([x["columns"][c][1] for x in pieces]) if pieces else np.zeros(0, bool))
+               for c in codes}
+    return {"period": period, "units": units, "columns": columns}
+
+
+def _previous_batch(gathered: list[dict[str, Any]], form: Form) -> _core.ReportBatch:
+    """The gathered periods as one batch: units, periods and the prev() columns (the
+    other columns blank: prev() does not read them)."""
+    batch = _core.ReportBatch(form.schema)
+    units: list[str] = []
+    periods: list[str] = []
+    for g in gathered:
+        units += g["units"].to_pylist()
+        periods += [g["period"]] * len(g["units"])
+    batch.set_keys(units, periods)
+    codes = list(gathered[0]["columns"]) if gathered else []
+    for c in codes:
+        batch.set_column_raw(c, np.ascontiguousarray(np.concatenate([g["columns"][c][0] for g in gathered])),
+                             np.ascontiguousarray(np.concatenate([g["columns"][c][1] for g in gathered])))
+    return batch
+
+
+def _previous_inputs(ddf: Any, previous: Any, form: Form) -> tuple[list[list[Any]], list[str]]:
+    """Per partition of ``ddf``, the gathered previous periods its reports read, and
+    every period the previous data holds."""
+    dask = _dask()
+    codes = _prev_codes(form)
+    cut = list(dask.persist(*[dask.delayed(_previous_part, pure=True)(p, form, codes)
+                              for p in _partitions(previous)]))
+    held_by_part = _compute([dask.delayed(_period_names, pure=True)(c) for c in cut])
+    held = sorted({p for ps in held_by_part for p in ps})
+    if previous is ddf:
+        mine = held_by_part
+    else:
+        mine = _compute([dask.delayed(_periods_part, pure=True)(p, form) for p in _partitions(ddf)])
+    gathered = {p: dask.delayed(_gather_period, pure=True)(cut, p, codes) for p in held}
+    # Every period gathered (so a unit twice in any of them is named, as on one machine),
+    # each once, before the partitions read them.
+    gathered = dict(zip(gathered, dask.persist(*gathered.values())))
+    del cut
+    from .rules import previous_period
+
+    inputs = []
+    for ps in mine:
+        wanted = dict.fromkeys(q for q in (previous_period(p, held) for p in ps) if q is not None)
+        inputs.append([gathered[q] for q in wanted])
+    return inputs, held
 
 
 def _head(part: dict[str, Any]) -> tuple[int, np.ndarray, list[str]]:
@@ -279,16 +439,35 @@ class DaskValidation:
                 f"{failing} of {len(self.summary)} rules failed somewhere, {self.violations.npartitions} partition(s)>")
 
 
-def validate(ddf: dd.DataFrame, form: Form | str) -> DaskValidation:
+def validate(ddf: dd.DataFrame, form: Form | str, *, previous: dd.DataFrame | None = None) -> DaskValidation:
     """Validates every report of ``ddf`` against the form's rules, partition by
     partition on the workers. The violations and the summary equal ``form.check`` of
-    the whole frame on one machine (rows numbered across partitions)."""
+    the whole frame on one machine (rows numbered across partitions).
+
+    ``previous``: the reports of earlier periods that ``prev()`` rules read — a dask
+    DataFrame, or ``ddf`` itself when it holds several periods — as ``form.check(df,
+    previous=…)``: each report reads its unit's report of the period before its own,
+    whichever partition holds it. The previous data's units and the columns ``prev()``
+    reads (only those) are held in the cluster's memory during the run."""
+    dask = _dask()
+    f = _form(form)
+    if previous is None:
+        parts = [dask.delayed(_validate_part, pure=True)(p, f, i) for i, p in enumerate(_partitions(ddf))]
+    else:
+        _partitions(previous)
+        inputs, held = _previous_inputs(ddf, previous, f)
+        parts = [dask.delayed(_validate_part, pure=True)(p, f, i, inputs[i], held)
+                 for i, p in enumerate(_partitions(ddf))]
+    parts = list(dask.persist(*parts))  # each partition validated once; its violations stay on its worker
+    return _validation_of(parts, f)
+
+
+def _validation_of(parts: list[Any], f: Form) -> DaskValidation:
+    """The validation of persisted partition results: the summary summed on the client,
+    the violations left partitioned on the workers."""
     dask = _dask()
     import dask.dataframe as dd
 
-    f = _form(form)
-    parts = [dask.delayed(_validate_part, pure=True)(p, f, i) for i, p in enumerate(_partitions(ddf))]
-    parts = list(dask.persist(*parts))  # each partition validated once; its violations stay on its worker
     heads = _compute([dask.delayed(_head, pure=True)(p) for p in parts])
     rows = [h[0] for h in heads]
     _notices([h[2] for h in heads])
@@ -367,8 +546,14 @@ def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy,
 # Roll-up
 
 
-def _rollup_part(part: Any, tree: Hierarchy, form: Form, along: str, period: str, ignore_inner: bool) -> dict[str, Any]:
+def _rollup_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, along: str, period: str,
+                 ignore_inner: bool) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
+    return _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner)
+
+
+def _rolled(batch: _core.ReportBatch, notices: list[str], tree: Hierarchy, form: Form, along: str, period: str,
+            ignore_inner: bool) -> dict[str, Any]:
     out = _matched(tree, batch, period)
     r = _core.rollup(tree.core, batch, along=along, period=period, ignore_inner=ignore_inner, leaves=False)
     totals = r["totals"]
@@ -384,7 +569,8 @@ def _rollup_part(part: Any, tree: Hierarchy, form: Form, along: str, period: str
     return out
 
 
-def _combine_rollup(parts: list[dict[str, Any]], tree: Hierarchy, form: Form) -> dict[str, Any]:
+def _combine_rollup(parts: list[dict[str, Any]], tree: Hierarchy | _TreeRef, form: Form) -> dict[str, Any]:
+    tree = _tree(tree)
     out = {**parts[0], **_merge_keys(parts, tree)}
     fields = form.schema.fields
     codes = [f.code for f in fields]
@@ -428,19 +614,56 @@ def rollup(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, along: str =
     t = _shipped(tree)
     parts = [dask.delayed(_rollup_part, pure=True)(p, t, f, along, period, ignore_inner) for p in _partitions(ddf)]
     r = _compute(_tree_reduce(parts, _combine_rollup, split_every, t, f))
+    return _rollup_of(r, tree, f, exact)
+
+
+def _rollup_of(r: dict[str, Any], tree: Hierarchy, f: Form, exact: bool | str) -> pd.DataFrame:
     _notices([r["notices"]])
     _warn_unknown(r["unknown"], "roll-up")
     info = tree.core.columns(r["units"].tolist())
     return _totals_frame(_totals_batch(tree, f, r), info["name"], info["level"], r["reports"].astype(np.uint32), exact)
 
 
+def _both_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, index: int, along: str, period: str,
+               ignore_inner: bool) -> dict[str, Any]:
+    batch, notices = _batch_of(part, form)
+    return {"validation": _validated(batch, notices, form, index),
+            "rollup": _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner)}
+
+
+def _pick(both: dict[str, Any], which: str) -> Any:
+    return both[which]
+
+
+def validate_rollup(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, along: str = "primary",
+                    period: str = "", ignore_inner: bool = False, exact: bool | str = True,
+                    split_every: int = SPLIT_EVERY) -> tuple[DaskValidation, pd.DataFrame]:
+    """:func:`validate` and :func:`rollup` of the same data in one pass: each partition
+    is read and imported once for both (a file read twice costs more than validating
+    it). The same results as the two calls."""
+    dask = _dask()
+    f, tree = _form(form), _check_tree(tree)
+    t = _shipped(tree)
+    both = [dask.delayed(_both_part, pure=True)(p, t, f, i, along, period, ignore_inner)
+            for i, p in enumerate(_partitions(ddf))]
+    checked = [dask.delayed(_pick, pure=True)(b, "validation") for b in both]
+    rolled = _tree_reduce([dask.delayed(_pick, pure=True)(b, "rollup") for b in both], _combine_rollup,
+                          split_every, t, f)
+    # Persisted: each partition's validation (its violations stay on its worker) and the
+    # one summed roll-up; the partitions' roll-up partials go as soon as they are added.
+    *checked, rolled = dask.persist(*checked, rolled)
+    totals = _rollup_of(_compute(rolled), tree, f, exact)
+    return _validation_of(list(checked), f), totals
+
+
 # ---------------------------------------------------------------------------------------
 # Check
 
 
-def _check_part(part: Any, tree: Hierarchy, form: Form, period: str) -> dict[str, Any]:
+def _check_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, period: str) -> dict[str, Any]:
     import pyarrow as pa
 
+    tree = _tree(tree)
     batch, notices = _batch_of(part, form)
     out = _matched(tree, batch, period)
     s = _core.sum_leaves(tree.core, batch, period=period)
@@ -450,9 +673,10 @@ def _check_part(part: Any, tree: Hierarchy, form: Form, period: str) -> dict[str
     return out
 
 
-def _combine_check(parts: list[dict[str, Any]], tree: Hierarchy, form: Form) -> dict[str, Any]:
+def _combine_check(parts: list[dict[str, Any]], tree: Hierarchy | _TreeRef, form: Form) -> dict[str, Any]:
     import pyarrow as pa
 
+    tree = _tree(tree)
     out = {**parts[0], **_merge_keys(parts, tree)}
     codes = [f.code for f in form.schema.fields]
     total, count = parts[0]["sum"], parts[0]["count"]
@@ -489,22 +713,36 @@ def check(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str =
 # Completeness
 
 
-def _completeness_part(part: Any, tree: Hierarchy, form: Form, period: str) -> dict[str, Any]:
+def _completeness_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, period: str) -> dict[str, Any]:
+    tree = _tree(tree)
+    times = None
+    if hasattr(part, "columns") and "submitted" in part.columns:  # as one machine: the column is no field
+        times = part["submitted"].tolist()
+        part = part.drop(columns="submitted")
     batch, notices = _batch_of(part, form)
     out = _matched(tree, batch, period)
     out["notices"] = notices
+    # Timeliness reads every row's unit, period and time (a unit's earliest counts):
+    # only when the data has them.
+    out["rows"] = None if times is None else (list(batch.units), list(batch.periods), times)
     return out
 
 
-def _combine_completeness(parts: list[dict[str, Any]], tree: Hierarchy) -> dict[str, Any]:
-    return _merge_keys(parts, tree)
+def _combine_completeness(parts: list[dict[str, Any]], tree: Hierarchy | _TreeRef) -> dict[str, Any]:
+    tree = _tree(tree)
+    out = _merge_keys(parts, tree)
+    timed = [p["rows"] for p in parts if p["rows"] is not None]
+    out["rows"] = None if not timed else tuple([x for t in timed for x in t[i]] for i in range(3))
+    return out
 
 
 def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str = "", root: str = "",
-                 split_every: int = SPLIT_EVERY) -> Completeness:
+                 deadline: Any = None, split_every: int = SPLIT_EVERY) -> Completeness:
     """Who has not reported, as ``tree.completeness(whole_frame, form)`` tells it: each
     partition marks the units that reported in it, the marks are joined in a tree
-    reduction (a unit marked twice reports twice: an error)."""
+    reduction (a unit marked twice reports twice: an error). With a ``submitted``
+    column, who reported on time and who late, as on one machine (``deadline``
+    overrides the form's); the rows' units, periods and times then travel to the client."""
     dask = _dask()
     f, tree = _form(form), _check_tree(tree)
     t = _shipped(tree)
@@ -515,4 +753,9 @@ def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period
     keys = _core.ReportBatch(f.schema)  # the units that reported, keys only: all completeness reads
     ids = np.asarray(tree.ids, dtype=object)[r["reported"]].tolist()
     keys.set_keys(ids, [r["period"]] * len(ids))
-    return tree._completeness_of(_core.completeness(tree.core, keys, period=r["period"], root=root), form=f, root=root)
+    result = _core.completeness(tree.core, keys, period=r["period"], root=root)
+    if r["rows"] is None:
+        return tree._completeness_of(result, form=f, deadline=deadline, root=root)
+    rows = _core.ReportBatch(f.schema)  # every row's keys, for the times row by row
+    rows.set_keys(r["rows"][0], r["rows"][1])
+    return tree._completeness_of(result, batch=rows, form=f, submitted=r["rows"][2], deadline=deadline, root=root)

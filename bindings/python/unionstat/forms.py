@@ -143,17 +143,20 @@ class Form:
         return to_batch_any(data, self, what=what)
 
     def validate(
-        self, data: Any, *, level: str | None = None, previous: _core.Report | None = None
+        self, data: Any, *, level: str | None = None, previous: Any = None
     ) -> Union[ReportValidation, pd.DataFrame]:
         """Validates one report (→ :class:`ReportValidation`) or many (DataFrame, Arrow
         table, batch → a DataFrame with one row per violation; see :meth:`check` for
-        the summary too)."""
+        the summary too). ``previous``: what ``prev()`` reads — the unit's previous
+        report for one report, the earlier periods' reports for many."""
         if isinstance(data, _core.Report):
+            if previous is not None and not isinstance(previous, _core.Report):
+                raise UsageError(f"the previous of one report is one Report, not {type(previous).__name__}")
             require_form(self._schema, data.form, f"the report of unit {data.unit}")
             if previous is not None:
                 require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
             return ReportValidation(data, _core.validate_report(data, previous=previous, level=level), previous)
-        return self.check(data).violations
+        return self.check(data, previous=previous).violations
 
     def view(
         self, report: _core.Report, *, level: str | None = None, previous: _core.Report | None = None
@@ -168,9 +171,18 @@ class Form:
             require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
         return ReportValidation(report, _core.validate_report(report, previous=previous, level=level), previous)
 
-    def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0) -> BatchValidation:
-        """Validates many reports: violations and a per-rule summary (as R's validate)."""
-        return validate_batch(self.batch(data), levels=levels, threads=threads)
+    def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0,
+              previous: Any = None) -> BatchValidation:
+        """Validates many reports: violations and a per-rule summary (as R's validate).
+        ``previous``: reports of earlier periods (DataFrame, Arrow table, batch — or the
+        same data when it holds several periods) for ``prev()`` rules: each report reads
+        its unit's report of the period before its own (the latest earlier period the
+        previous data holds, periods compared as text)."""
+        batch = self.batch(data)
+        if previous is None:
+            return validate_batch(batch, levels=levels, threads=threads)
+        before = batch if previous is data else self.batch(previous, what="the previous period's data")
+        return validate_batch(batch, levels=levels, threads=threads, previous=before)
 
     def localise(
         self, data: Any, *, weights: Mapping[str, float] | None = None, totals: float | None = None,

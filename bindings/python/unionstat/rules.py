@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["Explanation", "ReportValidation", "BatchValidation", "validate_batch"]
+__all__ = ["Explanation", "ReportValidation", "BatchValidation", "validate_batch", "previous_rows", "previous_period"]
 
 
 class Explanation:
@@ -346,6 +347,43 @@ class BatchValidation:
         return batch_html(self)
 
 
+def previous_period(period: str, periods: Sequence[str]) -> str | None:
+    """The period before ``period`` among ``periods``: the latest that is earlier, periods
+    comparing as text (2017 < 2018, 2017-12 < 2018-01); None when none is."""
+    before = [p for p in periods if p < period]
+    return max(before) if before else None
+
+
+def previous_rows(batch: _core.ReportBatch, previous: _core.ReportBatch,
+                  periods: Sequence[str] | None = None) -> np.ndarray:
+    """For every row of ``batch``, the row of ``previous`` that ``prev()`` reads: the same
+    unit's report of the previous period (:func:`previous_period` of the row's period
+    among ``periods``, by default the periods ``previous`` holds); -1 where that unit did
+    not report then. A unit that reports twice in one period of ``previous`` is an
+    :class:`~unionstat.InputError` naming it (which of the two would be a guess).
+    Arrow kernels match the keys: no Python work per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .errors import InputError
+
+    p_units, p_periods = pa.array(previous.units, pa.string()), pa.array(previous.periods, pa.string())
+    held = sorted(set(pc.unique(p_periods).to_pylist()) if periods is None else set(periods))
+    sep = "\x1f"  # not in a unit id or a period: the two keys cannot run together
+    keys = pc.binary_join_element_wise(p_units, p_periods, sep)
+    if len(pc.unique(keys)) != len(keys):
+        counts = pc.value_counts(keys)
+        twice = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0].as_py()
+        unit, _, period = twice.partition(sep)
+        raise InputError(f"unit {unit} reports twice in period {period} of the previous period's data", unit=unit)
+    b_periods = pa.array(batch.periods, pa.string())
+    distinct = pc.unique(b_periods)
+    before = pa.array([previous_period(p, held) for p in distinct.to_pylist()], pa.string())
+    wanted = pc.take(before, pc.index_in(b_periods, value_set=distinct))
+    at = pc.index_in(pc.binary_join_element_wise(pa.array(batch.units, pa.string()), wanted, sep), value_set=keys)
+    return np.asarray(at.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def validate_batch(
     batch: _core.ReportBatch,
     *,
@@ -355,14 +393,29 @@ def validate_batch(
     threads: int = 0,
     tree: _core.Hierarchy | None = None,
     period: str = "",
+    previous: _core.ReportBatch | None = None,
+    previous_periods: Sequence[str] | None = None,
 ) -> BatchValidation:
     """Validates a batch in C++ (GIL released); the result's tables are made on
     request. With a ``tree``, each row gets its unit's level and its children's sums
-    (level-restricted and ``children_sum`` rules)."""
+    (level-restricted and ``children_sum`` rules). ``previous``: reports of earlier
+    periods (it may be the batch itself, when that holds several periods), which
+    ``prev(x)`` reads — each row's unit in the period before its own (see
+    :func:`previous_rows`); without it, ``prev()`` rules are skipped (``no_previous``)."""
+    if previous is not None and previous.form.id != batch.form.id:
+        from .errors import InputError
+
+        raise InputError(f"the previous period's reports are of form {previous.form.id}, not {batch.form.id}")
     if tree is not None:
+        if previous is not None:
+            from .errors import UsageError
+
+            raise UsageError("previous= and tree= together are not supported yet: validate with one of them")
         res = _core.validate_in_tree(tree, batch, period)
     else:
+        rows = previous_rows(batch, previous, previous_periods) if previous is not None else np.zeros(0, np.int64)
         res = _core.validate_batch(
-            batch, levels=levels or [], keep_passes=keep_passes, keep_skipped=keep_skipped, threads=threads
+            batch, previous=previous, previous_rows=rows, levels=levels or [], keep_passes=keep_passes,
+            keep_skipped=keep_skipped, threads=threads
         )
     return BatchValidation([(batch, res, None)])

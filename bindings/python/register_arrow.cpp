@@ -61,10 +61,11 @@ arrow_owner<T> take(const py::handle& capsule, const char* name) {
 
 
 py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object& data, bool strict,
-                     const std::string& row_column) {
+                     const std::string& row_column, std::size_t expected_rows) {
     arrow_import_options o;
     o.strict = strict;
     o.row_column = row_column;
+    o.expected_rows = expected_rows;
     std::optional<arrow_stream_owner> stream;
     std::optional<arrow_schema_owner> schema;
     std::optional<arrow_array_owner> array;
@@ -102,9 +103,10 @@ py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object&
 
 void register_arrow(py::module_& m) {
     m.def("read_arrow", &read_arrow, py::arg("form"), py::arg("data"), py::arg("strict") = false,
-          py::arg("row_column") = "",
+          py::arg("row_column") = "", py::arg("expected_rows") = 0,
           "Reads an Arrow table (any __arrow_c_stream__ / __arrow_c_array__ producer, or their capsules) into a "
-          "batch; returns (batch, problems as (row, column, unit, field, text, message), notices, ignored columns, \"\").");
+          "batch; returns (batch, problems as (row, column, unit, field, text, message), notices, ignored columns, \"\"). "
+          "expected_rows: the rows the stream is known to hold (room made at once), 0 when unknown.");
 
     py::class_<result_table, std::shared_ptr<result_table>>(
         m, "ArrowTable", "A columnar result built in C++, read by any Arrow consumer (pa.table(t), pl.from_arrow(t)).")

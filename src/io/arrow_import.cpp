@@ -759,7 +759,10 @@ public:
         // stream of many, so the columns are not copied at every chunk.
         const auto needed = builder_->size() + static_cast<std::size_t>(n);
         if (needed > reserved_) {
-            reserved_ = std::max(needed, 2 * reserved_);
+            // A hint past any real table (a damaged footer may claim anything) is ignored.
+            constexpr std::size_t largest_hint = std::size_t(1) << 26;
+            const std::size_t hint = options_.expected_rows <= largest_hint ? options_.expected_rows : 0;
+            reserved_ = std::max({needed, 2 * reserved_, hint});
             builder_->reserve(reserved_);
         }
         const std::int64_t pieces = (n + rows_per_chunk - 1) / rows_per_chunk;

@@ -920,6 +920,38 @@ TEST_CASE("a stream of record batches: rows numbered across batches, each batch 
     CHECK(test_stream::released == before + 2);  // released on the error path too
 }
 
+TEST_CASE("a stream's expected rows only make room: any hint gives the same batch", "[arrow]") {
+    // Exact, too few, too many, and one no table has (a damaged Parquet footer): the rows
+    // and values are the stream's whatever the hint.
+    auto stream_of = [](test_stream& t) {
+        for (int b = 0; b < 5; ++b) {
+            std::vector<std::optional<std::string>> u;
+            std::vector<std::optional<std::int64_t>> v;
+            for (int i = 0; i < 1000; ++i) {
+                u.push_back("u" + std::to_string(b * 1000 + i));
+                v.push_back(b * 1000 + i);
+            }
+            t.batches.push_back({utf8_col("unit", u), int64_col("01A", v)});
+        }
+    };
+    for (std::size_t hint : {std::size_t(0), std::size_t(5000), std::size_t(10), std::size_t(1) << 20,
+                             std::size_t(1) << 40}) {
+        test_stream t;
+        stream_of(t);
+        ArrowArrayStream s;
+        t.start(&s);
+        arrow_import_options o;
+        o.expected_rows = hint;
+        const auto r = import_arrow(test_form(), &s, o);
+        INFO("hint " << hint);
+        REQUIRE(r.batch.size() == 5000);
+        CHECK(r.batch.units()[4999] == "u4999");
+        CHECK(raw(r, 2500, "01A") == 2500);
+        CHECK(r.batch.row_number(4999) == 5000);
+        CHECK(r.problems.empty());
+    }
+}
+
 TEST_CASE("record batches larger than one chunk keep their order and row numbers", "[arrow]") {
     const std::size_t n = 150000;  // many chunks of 8,192 rows, the last one short
     std::vector<std::optional<std::int64_t>> v(n);

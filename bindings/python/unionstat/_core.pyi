@@ -554,7 +554,7 @@ _ReadProblem = tuple[int, int, str, str, str, str]
 row 0 for a problem of a column or of the header."""
 
 def read_arrow(
-    form: FormSchema, data: Any, strict: bool = False, row_column: str = ""
+    form: FormSchema, data: Any, strict: bool = False, row_column: str = "", expected_rows: int = 0
 ) -> tuple[ReportBatch, list[_ReadProblem], list[str], list[str], str]:
     """Reads an Arrow table (an object with ``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow,
     polars, duckdb; or such capsules) into a batch, parsing every cell in C++ with the GIL released.

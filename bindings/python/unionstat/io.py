@@ -71,12 +71,13 @@ def arrow_table(data: Any) -> pa.Table:
 
 def read_arrow(
     data: Any, schema: _core.FormSchema, *, what: str = "the data", strict: bool = False, row_column: str = "",
-    file: str | None = None,
+    file: str | None = None, expected_rows: int = 0,
 ) -> ReadResult:
     """Any Arrow producer (``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow,
     polars, DuckDB, a RecordBatchReader streaming a Parquet file …) into a batch, in C++
     with the GIL released. Raises :class:`InputError` listing every bad cell and row."""
-    batch, problems, notices, ignored, _encoding = _core.read_arrow(schema, data, strict=strict, row_column=row_column)
+    batch, problems, notices, ignored, _encoding = _core.read_arrow(schema, data, strict=strict, row_column=row_column,
+                                                                    expected_rows=expected_rows)
     if problems:
         raise InputError.from_problems(problems, what, file=file)
     return ReadResult(batch, list(notices), list(ignored))
@@ -204,7 +205,8 @@ def _read_parquet(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
         # pyarrow's decoded data grows with the batch size: 16k rows cost 80 MB less than
         # 64k at 1 M reports, and are no slower.
         reader = pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches(batch_size=16_384))
-        result = read_arrow(reader, schema, what=str(p), strict=strict, file=str(p))
+        result = read_arrow(reader, schema, what=str(p), strict=strict, file=str(p),
+                            expected_rows=pf.metadata.num_rows)
         del reader, pf
         return result
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .i18n import TEXTS, resolve, t, word
 
@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 # Views sit below the objects they show: forms, rules and graph call down into them for
 # their _repr_html_, so the views take those objects as they come and name their types
 # only here, as Any (importing them, even for type checking, would close an import cycle).
-Form = Hierarchy = Completeness = BatchValidation = ReportValidation = Any
+Form: TypeAlias = Any
+Hierarchy: TypeAlias = Any
+Completeness: TypeAlias = Any
+BatchValidation: TypeAlias = Any
+ReportValidation: TypeAlias = Any
 
 __all__ = [
     "form_text", "form_html", "report_html", "batch_html",

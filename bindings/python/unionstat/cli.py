@@ -245,7 +245,7 @@ def _emit(args: argparse.Namespace, data: Any, table: str, html: str, obj: Any =
 def _out(args: argparse.Namespace, *, binary: bool) -> Iterator[Any]:
     """--output opened (and closed), or stdout (flushed)."""
     if args.output:
-        with open(args.output, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+        with open(args.output, "wb") if binary else open(args.output, "w", encoding="utf-8") as f:
             yield f
         return
     sys.stdout.flush()

@@ -239,7 +239,7 @@ def new_highs() -> Any:
     import highspy
 
     with _quiet_stdout():
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's constructor has no annotations
     h.setOptionValue("output_flag", False)
     # One thread: the models are tiny, and batches run one process per core instead.
     # HiGHS's scheduler is per process and keeps the thread count of its first run.

@@ -60,8 +60,8 @@ class Row:
         mi = [int(x * den) for x in m]
         a = [mi[j] * unit_raw[local[f]] for j, f in enumerate(fields)]
         g = 0
-        for x in a:
-            g = gcd(g, abs(x))
+        for ai in a:
+            g = gcd(g, abs(ai))
         g = g or 1
         exact = {"le": cmp.bound - cmp.tol, "ge": cmp.bound + cmp.tol, "eq": 0}[cmp.op]
         return cls(cmp.op, [local[f] for f in fields], [x // g for x in a], mi, int(cmp.const * den), cmp.bound * den, g,

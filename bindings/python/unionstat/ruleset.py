@@ -137,7 +137,7 @@ class _Part:
 
     def feasible(self, active: set[int], fail: int | None = None) -> bool:
         """Whether a complete report passes the ``active`` rules (and fails rule ``fail``)."""
-        return self.solve(active, fail=fail)[1].status == "optimal"
+        return bool(self.solve(active, fail=fail)[1].status == "optimal")
 
     def near(self, fields: set[int], among: set[int]) -> set[int]:
         """Rules of ``among`` that read one of ``fields`` (local positions)."""

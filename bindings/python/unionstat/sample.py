@@ -474,7 +474,7 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
         # error severity still passing. The union with the smallest funds that fills at
         # least four amounts, so that the province's totals stay readable.
         money = ["05A", "05B", "05C", "05D", "05E", "05F", "06A", "06B", "06C", "07J", "08D", "11A"]
-        filled = sum((col[c] > 0).astype(np.int64) for c in money)
+        filled = np.sum([(col[c] > 0).astype(np.int64) for c in money], axis=0)
         free = [ids.index(g) for g in grass if g not in taken]
         i = min((j for j in free if filled[j] >= 4 and col["05A"][j] >= 10), key=lambda j: (int(col["05A"][j]), j))
         taken.add(ids[i])

@@ -260,8 +260,7 @@ def _one(wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, 
         if why:
             problems.append(Problem(sheet_name, ref, "", key, sheet.value(ref).text, f"the {key} cell {why}"))
         keys[key] = (sheet_name, ref, text)
-    if "unit" not in keys:
-        if "unit" not in names:
+    if "unit" not in keys and "unit" not in names:
             raise InputError(f"{path}{', sheet ' + repr(scope) if scope else ''}: no cell named unit (填报单位)",
                              file=str(path))
     unit_sheet, unit_ref, unit = keys.get("unit", (scope or "", "?", None))

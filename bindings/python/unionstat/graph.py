@@ -549,7 +549,7 @@ class Hierarchy:
         totals, unknown, _own = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner,
                                              leaves=leaves, exact=True)
         root = unit if unit is not None else self._h.id(self._h.roots()[0])
-        children = [c for c in self.children(root)]
+        children = list(self.children(root))
         return RollupView(totals=totals, form=_schema(form), unit=root, children=children, unknown_units=unknown,
                           ignore_inner=ignore_inner)
 
@@ -681,11 +681,11 @@ class Hierarchy:
                                                             targets=targets)
                 if st != "ok":
                     continue
-                cands.append(dict(unit=unit, candidate=cand, role=role, weight=w,
-                                  fields=[loc.codes[f] for f in ch],
-                                  values={loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
+                cands.append({"unit": unit, "candidate": cand, "role": role, "weight": w,
+                                  "fields": [loc.codes[f] for f in ch],
+                                  "values": {loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
                                           for f in ch},
-                                  gap_fields=[loc.codes[f] for f in fields], arises_at=arises))
+                                  "gap_fields": [loc.codes[f] for f in fields], "arises_at": arises})
             cands.sort(key=lambda c: (c["weight"], c["role"] != "parent"))
             for i, c in enumerate(cands):
                 same = sum(1 for d in cands if abs(d["weight"] - c["weight"]) < 1e-9) > 1

@@ -475,10 +475,10 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
         first = lines[0]
         err = InputError(f"{len(lines)} bad cell(s) in {what}:\n" + "\n".join(shown) + more,
                          file=first[0].split(", ")[0], unit=first[1] or None, field=first[2] or None)
-        err.problems = [dict(place=pl, unit=u, field=f, text=t, message=m) for pl, u, f, t, m in lines]
+        err.problems = [{"place": pl, "unit": u, "field": f, "text": t, "message": m} for pl, u, f, t, m in lines]
         raise err
     assert result is not None
-    result.notices = notices + [n for n in result.notices]
+    result.notices = notices + list(result.notices)
     result.submitted = [r.submitted for r in reports] if any(r.submitted for r in reports) else []
     return result
 

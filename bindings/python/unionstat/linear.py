@@ -258,10 +258,8 @@ def new_highs() -> Any:
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
     fd = 1  # C's stdout, whatever Python's sys.stdout is now (pytest swaps it)
-    try:
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # a closed stream
         sys.stdout.flush()
-    except (AttributeError, OSError, ValueError):  # pragma: no cover - a closed stream
-        pass
     saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
@@ -277,7 +275,5 @@ def _quiet_stdout() -> Iterator[None]:
 def _flush_c_stdout() -> None:
     import ctypes
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # no C library to ask
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
-        pass

@@ -400,7 +400,7 @@ class Problem:
 
     def deltas(self, x: np.ndarray) -> list[int]:
         """The changes δ_f (units) of a solution."""
-        return [int(round(x[p])) - int(round(x[m])) for p, m in zip(self.dp, self.dm)]
+        return [round(x[p]) - round(x[m]) for p, m in zip(self.dp, self.dm)]
 
     def changed(self, x: np.ndarray) -> list[int]:
         """The fields a solution changes (z_f = 1), as local positions."""

@@ -737,9 +737,9 @@ def outliers(
         _hb(found, batch, units, schema, previous, chosen, tiers, min_peers, hb, period)
     if stats:
         _magnitude(found, batch, schema, blocks, stats, n)
-    return _assemble(found, form, batch, units, period, schema, tiers, unknown, dict(
-        scale=scale, threshold=threshold, min_peers=min_peers, hb=hb, period=period, tree=tree is not None,
-        previous=previous is not None))
+    return _assemble(found, form, batch, units, period, schema, tiers, unknown, {
+        "scale": scale, "threshold": threshold, "min_peers": min_peers, "hb": hb, "period": period, "tree": tree is not None,
+        "previous": previous is not None})
 
 
 def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], min_peers: int, log: bool,
@@ -767,8 +767,8 @@ def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], m
     hit = np.flatnonzero(np.abs(np.nan_to_num(sc.z)) >= threshold)
     part = None
     if len(hit):
-        part = dict(rows=hit, method="robust_z", field=i, z=sc.z[hit], tier=sc.tier[hit], group=sc.group[hit],
-                    peers=sc.peers[hit], med2=m2[hit], value=v[hit])
+        part = {"rows": hit, "method": "robust_z", "field": i, "z": sc.z[hit], "tier": sc.tier[hit], "group": sc.group[hit],
+                    "peers": sc.peers[hit], "med2": m2[hit], "value": v[hit]}
     return part, level
 
 

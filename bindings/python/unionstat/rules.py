@@ -46,19 +46,19 @@ class ReportValidation:
 
         return pd.DataFrame(
             [
-                dict(
-                    unit=self.report.unit,
-                    period=self.report.period,
-                    rule=o.rule_id,
-                    severity=o.severity,
-                    status=o.status,
-                    lhs=o.lhs,
-                    rhs=o.rhs,
-                    difference=o.difference,
-                    message=o.message,
-                    message_en=o.message_en,
-                    fields=",".join(o.fields),
-                )
+                {
+                    "unit": self.report.unit,
+                    "period": self.report.period,
+                    "rule": o.rule_id,
+                    "severity": o.severity,
+                    "status": o.status,
+                    "lhs": o.lhs,
+                    "rhs": o.rhs,
+                    "difference": o.difference,
+                    "message": o.message,
+                    "message_en": o.message_en,
+                    "fields": ",".join(o.fields),
+                }
                 for o in self.violations
             ],
             columns=["unit", "period", "rule", "severity", "status", "lhs", "rhs", "difference", "message", "message_en", "fields"],

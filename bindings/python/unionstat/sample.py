@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -65,7 +65,7 @@ CAMPAIGN = "2018"
 #: Forms of the sample, by family.
 FORMS = {"songnuan": "songnuan-2018", "bangfu": "bangfu-2017"}
 
-TreeLike = Union[Hierarchy, str]
+TreeLike = Hierarchy | str
 
 
 @dataclass(frozen=True)
@@ -570,8 +570,8 @@ def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFra
             late = _submission_times(df, t, seed)[1]
             planted.append(Mistake(form_id, late, (), "逾期报送统计表（截止日期后3天）", "timeliness"))
         for m in planted:
-            rows.append(dict(form=m.form, unit=m.unit, name=names.get(m.unit, ""), fields=",".join(m.fields),
-                             what=m.what, found_by=m.found_by))
+            rows.append({"form": m.form, "unit": m.unit, "name": names.get(m.unit, ""), "fields": ",".join(m.fields),
+                             "what": m.what, "found_by": m.found_by})
     return pd.DataFrame(rows, columns=["form", "unit", "name", "fields", "what", "found_by"])
 
 

@@ -175,7 +175,7 @@ def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         if pd.api.types.is_timedelta64_dtype(dtype):  # 2 days 15:20:00 → 2 天 15:20
             out[col] = out[col].map(lambda d: d if pd.isna(d) else _duration(d, lang))
             continue
-        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or dtype == bool:
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or str(dtype) == "bool":
             out[col] = out[col].astype(object)
         if out[col].dtype == object:
             out[col] = out[col].map(lambda v: word(v, lang) if isinstance(v, (str, bool)) else v)

@@ -1022,7 +1022,10 @@ private:
                 if (!c.valid(r0 + i)) continue;
                 const got g = convert(r0 + i, raw, b);
                 if (g == got::value) ch.set(k, static_cast<std::size_t>(i), raw);
-                else if (g == got::bad) bad(i, std::move(b));
+                else if (g == got::bad) {
+                    bad(i, std::move(b));
+                    b = bad_cell{};  // moved from: the next bad cell starts from a defined state
+                }
             }
         };
         if (c.dict) {
@@ -1062,7 +1065,10 @@ private:
                         }
                         const got g = from_integer(f, v, raw, b);
                         if (g == got::value) ch.set(k, static_cast<std::size_t>(i), raw);
-                        else if (g == got::bad) bad(i, std::move(b));
+                        else if (g == got::bad) {
+                            bad(i, std::move(b));
+                            b = bad_cell{};  // moved from: the next bad cell starts from a defined state
+                        }
                     }
                     return;
                 }

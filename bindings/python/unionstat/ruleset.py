@@ -162,7 +162,8 @@ class _Part:
         prob, s = self.solve(active, cost={f: sign}, cap=cap)
         if s.status != "optimal":
             return None
-        return round(s.values[prob.dp[f]])
+        units: int = round(s.values[prob.dp[f]])  # HiGHS' values are floats: round gives an int
+        return units
 
 
 class _Analyser(RulePlan):

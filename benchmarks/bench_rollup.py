@@ -225,7 +225,7 @@ def memory_child(n_grass: int) -> dict:
     from unionstat import _core
 
     schema = us.forms()[FORM_ID].schema
-    tree, ids, codes, cols = setup(n_grass, schema)
+    tree, ids, _codes, cols = setup(n_grass, schema)
     h = _core.Hierarchy.from_columns(*tree_columns(tree, ids), "<bench>")
     batch = build_batch(schema, ids[tree["n_inner"]:], "2018", cols)
     del tree
@@ -376,7 +376,7 @@ def main(argv=None) -> int:
         pd_tot = None
         gc.collect()
         t0 = time.perf_counter()
-        pd_tot = pandas_rollup(frame, parent, depth)
+        pd_tot = pandas_rollup(frame, parent, depth)  # noqa: F821 - frame is deleted only after the runs
         pd_t.append(time.perf_counter() - t0)
 
     for i in range(rep):
@@ -419,7 +419,7 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     G = networkx_graph(sub_ids, sub_parent, codes, sub_cols, n_inner)
     t_nxg = time.perf_counter() - t
-    t_nx, nx_tot = timeit(lambda: networkx_rollup(G, codes), 1)
+    t_nx, nx_tot = timeit(lambda: networkx_rollup(G, codes), 1)  # noqa: F821 - G is deleted only after the run
     h_sub = _core.Hierarchy.from_columns(*tree_columns(
         {"n": n_inner + n_nx, "n_inner": n_inner, "n_grass": n_nx, "parent": sub_parent,
          "level": tree["level"][: n_inner + n_nx]}, sub_ids), "<bench subset>")

@@ -190,6 +190,7 @@ def generate(n: int, schema) -> tuple[pd.DataFrame, dict]:
     def k(i):
         return kinds[i]
 
+    # fmt: off  (a table of planted mistakes, one kind a line)
     r = k(0); c["01B"][r] = c["01A"][r] + ri(1, 100, len(r))                       # part > total
     def off(r, lo, hi):  # 05A moved by lo..hi-1 cents either way (never below 0)
         d = rng.choice([-1, 1], len(r)) * ri(lo, hi, len(r))
@@ -207,6 +208,7 @@ def generate(n: int, schema) -> tuple[pd.DataFrame, dict]:
     r = k(10); c["10B"][r] = ri(1, 3, len(r)); c["10C"][r] = 0                      # trains, no passengers
     r = k(11); c["03C"][r] = c["03A"][r] + 1                                         # causes exceed households
     r = k(12); missing["06C"][r] = True                                              # blank: dependent rules skip
+    # fmt: on
 
     codes = [f.code for f in schema.fields]
     money = {f.code for f in schema.fields if f.unit == "万元"}
@@ -429,7 +431,7 @@ def main(argv=None):
     # --- counts must agree ---
     mism = []
     for rid, *_ in RULES:
-        items, passes, fails, skipped, errors = us_counts[rid]
+        _items, _passes, fails, skipped, errors = us_counts[rid]
         nf, ns, _rows = np_out[rid]
         if (fails, skipped, errors) != (nf, ns, 0):
             mism.append((rid, fails, nf, skipped, ns, errors))

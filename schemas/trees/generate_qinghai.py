@@ -131,7 +131,7 @@ def main():
             else:
                 # The unit moves with its county: two listings with disjoint validity.
                 if not (start and start > MOVE_YEAR_OLD_TO):
-                    add(uid, name, "grassroots", kind, parent_code, secondary, start, MOVE_YEAR_OLD_TO if not end else end)
+                    add(uid, name, "grassroots", kind, parent_code, secondary, start, end if end else MOVE_YEAR_OLD_TO)
                 if not (end and end < MOVE_YEAR_NEW_FROM):
                     add(uid, name, "grassroots", kind, move_to, secondary,
                         MOVE_YEAR_NEW_FROM if not start or start < MOVE_YEAR_NEW_FROM else start, "")
@@ -139,14 +139,14 @@ def main():
     add(PROVINCE[0], PROVINCE[1], "province", "regional")
     for uid, name, _ in INDUSTRY:
         add(uid, name, "province", "industry", PROVINCE[0])
-    for code, name, counties in PREFECTURES:
+    for code, name, _counties in PREFECTURES:
         add(code, name, "city", "regional", PROVINCE[0])
     for uid, name, secondary in DIRECT:
         add(uid, name, "city", "direct", PROVINCE[0], secondary)
-    for code, name, counties in PREFECTURES:
+    for code, _name, counties in PREFECTURES:
         for ccode, cname, start, end in counties:
             add(ccode, cname + "总工会", "county", "regional", code, "", start, end)
-    for code, name, counties in PREFECTURES:
+    for code, _name, counties in PREFECTURES:
         urban = code == "630100"
         for ccode, cname, start, end in counties:
             if ccode in MOVES.values():

@@ -139,6 +139,7 @@ private:
 
     static std::vector<std::string> form_ids(const std::vector<occurrence>& occ) {
         std::vector<std::string> out;
+        out.reserve(occ.size());
         for (const auto& o : occ) out.push_back(o.form);
         return out;
     }

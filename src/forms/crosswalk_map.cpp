@@ -180,6 +180,7 @@ private:
 
 std::vector<std::string> codes(const form_schema& f, const std::vector<std::size_t>& idx) {
     std::vector<std::string> out;
+    out.reserve(idx.size());
     for (auto i : idx) out.push_back(f.fields[i].code);
     return out;
 }
@@ -259,7 +260,7 @@ crosswalk_result crosswalk::map(const report_batch& source, std::shared_ptr<cons
             throw lookup_error("crosswalk " + family + " covers " + join(forms) + ", not " + *id, l);
         }
     const form_schema& t = *target;
-    crosswalk_result res(target);
+    crosswalk_result res(std::move(target));  // t stays valid: res.batch now holds the form
     res.source_form = s.id;
     res.batch.set_keys(source.units(), source.periods());
     mapper mp(*this, source);

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 #define UNIONSTAT_SCHEMA_DIR_SOURCE ""
 #endif
 
-schema_registry::schema_registry(std::string directory) { add_directory(directory); }
+schema_registry::schema_registry(const std::string& directory) { add_directory(directory); }
 
 std::string schema_registry::default_directory() {
     // The installed copy wins; a build that was never installed uses its source tree.

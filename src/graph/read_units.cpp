@@ -510,7 +510,7 @@ struct yaml_unit_reader {
     }
 
     void key(const YAML::Node& k, const YAML::Node& value) {
-        const std::string key = k.Scalar();
+        const std::string& key = k.Scalar();
         if (key == "id") return;
         if (key == "name") u.name = scalar(file, value, "name", u.id);
         else if (key == "level") level(value);

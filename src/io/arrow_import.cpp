@@ -1063,7 +1063,10 @@ private:
                 if (!c.valid(r0 + i)) continue;
                 const got g = convert(r0 + i, raw, b);
                 if (g == got::value) ch.set(pl.k, static_cast<std::size_t>(i), raw);
-                else if (g == got::bad) bad(i, std::move(b));
+                else if (g == got::bad) {
+                    bad(i, std::move(b));
+                    b = bad_cell{};  // moved from: the next bad cell starts from a defined state
+                }
             }
         }
 
@@ -1104,7 +1107,10 @@ private:
                 }
                 const got g = from_integer(f, v, raw, b);
                 if (g == got::value) ch.set(pl.k, static_cast<std::size_t>(i), raw);
-                else if (g == got::bad) bad(i, std::move(b));
+                else if (g == got::bad) {
+                    bad(i, std::move(b));
+                    b = bad_cell{};  // moved from: the next bad cell starts from a defined state
+                }
             }
         }
 

@@ -1175,7 +1175,7 @@ read_result read_stream(byte_source& src, const std::string& file, std::shared_p
     header_notices(in, options, delim, header, *form, result);
     const layout lay = make_layout(*form, file, delim, in.passthrough(), header);
 
-    batch_builder builder(form, header.map.fields);
+    batch_builder builder(std::move(form), header.map.fields);  // its last use: the builder keeps it
     piece_feed feed(lay, builder, src, options);
     auto buf = std::make_shared<std::string>();
     buf->assign(text, header.end, std::string::npos);

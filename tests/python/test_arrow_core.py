@@ -149,13 +149,13 @@ def test_capsules_are_accepted_directly(songnuan: _core.FormSchema) -> None:
 
 def test_a_row_column_gives_the_users_row_numbers(songnuan: _core.FormSchema) -> None:
     t = pa.table({"sheet_row": pa.array([4, 5, 7], pa.int32()), "unit": ["a", "b", "c"], "01A": [1, -1, 2]})
-    batch, problems, notices, *_ = _core.read_arrow(songnuan, t, row_column="sheet_row")
+    _batch, problems, notices, *_ = _core.read_arrow(songnuan, t, row_column="sheet_row")
     assert [(p[0], p[1]) for p in problems] == [(5, 3)]
     assert notices == []
 
 
 def test_unreadable_tables_raise_input_errors_naming_the_column(songnuan: _core.FormSchema) -> None:
-    with pytest.raises(us.InputError, match="unit column.*name, 01A"):
+    with pytest.raises(us.InputError, match=r"unit column.*name, 01A"):
         _core.read_arrow(songnuan, pa.table({"name": ["a"], "01A": [1]}))
     with pytest.raises(us.InputError, match="01A"):
         _core.read_arrow(songnuan, pa.table({"unit": ["a"], "01A": pa.array([[1]])}))

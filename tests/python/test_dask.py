@@ -360,7 +360,7 @@ def test_a_total_that_overflows_across_partitions_names_unit_and_field(client) -
     df = pd.DataFrame({"unit": ["a", "b"], "period": "2018", "01A": [big, big]})
     with pytest.raises(us.ExactOverflowError, match="01A") as one:
         tree.rollup(df, form)
-    with pytest.raises(us.ExactOverflowError, match="01A.*C") as many:
+    with pytest.raises(us.ExactOverflowError, match=r"01A.*C") as many:
         usd.rollup(frame_of([df.iloc[:1], df.iloc[1:]]), tree, form)
     assert (many.value.unit, many.value.field) == ("C", "01A") and one.value.field == "01A"
     with pytest.raises(us.ExactOverflowError, match="01A"):
@@ -387,7 +387,7 @@ def test_partitions_of_different_periods_are_an_error(client, province) -> None:
     df = province.songnuan
     other = df.iloc[:10].assign(period="2019")
     with pytest.raises(us.InputError, match="several periods"):
-        tree.rollup(pd.concat([df, other]), form)  # noqa: the same on one machine
+        tree.rollup(pd.concat([df, other]), form)  # the same on one machine
     with pytest.raises(us.InputError, match=r"several periods \(2018, 2019\)"):
         usd.rollup(frame_of([df, other]), tree, form)
     # With the period named, the other period's reports are left out on both sides.

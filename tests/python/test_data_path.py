@@ -81,7 +81,7 @@ def test_the_encoding_can_be_forced_and_a_wrong_one_is_named(tmp_path: Path, cap
 
 def test_title_lines_above_the_header_are_skipped_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = write(tmp_path / "r.csv", "2018年工会送温暖活动统计表,,,\n填报单位：西宁市总工会,,,\nunit,period,01A,01B\na,2018,10,3\n")
-    status, out, err = run(["validate", str(f), "--form", FORM, "--format", "csv"], capsys)
+    status, _out, err = run(["validate", str(f), "--form", FORM, "--format", "csv"], capsys)
     assert status == 0 and "skipped 2 line(s) above the header" in err
     with pytest.warns(us.InputNotice, match="above the header"):
         batch = us.read_batch(f, form())

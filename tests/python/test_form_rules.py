@@ -518,7 +518,7 @@ def test_the_per_person_bounds_of_the_centres() -> None:
             node = parsed(fid)[r.id]
             found = _bound(form, node) if isinstance(node, Compare) else None
             if found:
-                (amount, count), per = found
+                (_amount, count), per = found
                 got[count] = per
         for prefix in ("assistance.", "migrant_assistance."):
             assert {k: got.get(prefix + k) for k in want} == want, (fid, prefix)

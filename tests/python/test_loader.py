@@ -181,16 +181,16 @@ def other() -> us.Form:
 def test_a_report_of_another_form_is_refused_naming_both(form: us.Form, other: us.Form) -> None:
     rep = other.report("630000", "2014", {"01A": 5})
     for call in (form.validate, form.view):
-        with pytest.raises(us.UsageError, match="songnuan-2014.*songnuan-2018"):
+        with pytest.raises(us.UsageError, match=r"songnuan-2014.*songnuan-2018"):
             call(rep)
-    with pytest.raises(us.UsageError, match="songnuan-2014.*songnuan-2018"):
+    with pytest.raises(us.UsageError, match=r"songnuan-2014.*songnuan-2018"):
         form.check([rep])
     batch = other.batch([rep])
     with pytest.raises(us.UsageError, match="the batch is of form songnuan-2014"):
         form.check(batch)
     tree = us.Hierarchy(_core.Hierarchy.parse_csv("id,name,level,kind,parent\n630000,p,province,regional,\n", "t.csv"))
     for call in (tree.rollup, tree.check):
-        with pytest.raises(us.UsageError, match="songnuan-2014.*songnuan-2018"):
+        with pytest.raises(us.UsageError, match=r"songnuan-2014.*songnuan-2018"):
             call(batch, form)
 
 

@@ -54,7 +54,7 @@ def _valid_base(form: us.Form) -> dict[str, Any]:
         s = prob.solve(an.highs, cost=cost, col_bounds={prob.dm[f]: (0.0, 0.0) for f in range(n)})
         assert s.status == "optimal", part.fields
         for f, g in enumerate(part.fields):
-            raw = floor[f] + int(round(s.values[prob.dp[f]])) * an.unit_raw[g]
+            raw = floor[f] + round(s.values[prob.dp[f]]) * an.unit_raw[g]
             values[an.codes[g]] = us.localise.value_of(an.kinds[g], an.scales[g], an.decimals[g], raw)
     return values
 
@@ -96,7 +96,7 @@ def _solver_breaking_only(form: us.Form, rule_id: str) -> _core.Report | None:
             return None
         values: dict[str, Any] = {code: 0 for code in an.codes}
         for f, g in enumerate(part.fields):
-            units = int(round(s.values[prob.dp[f]]))
+            units = round(s.values[prob.dp[f]])
             values[an.codes[g]] = us.localise.value_of(an.kinds[g], an.scales[g], an.decimals[g], units * an.unit_raw[g])
         return form.report("u1", "2018", values)
     return None

@@ -229,7 +229,7 @@ def test_bad_arguments_are_clear_errors(form: us.Form) -> None:
 
 
 def test_result_shows_itself_in_jupyter(slipped: tuple[pd.DataFrame, list[str], pd.DataFrame], form: us.Form) -> None:
-    df, units, _ = slipped
+    df, _units, _ = slipped
     res = us.outliers(df.head(3000), form)
     html = res._repr_html_()                 # the form's language: Chinese headings and methods
     assert "<table" in html and "稳健Z分数" in html and "<th>同级中位数</th>" in html

@@ -85,7 +85,7 @@ def test_planted_mistakes_are_listed_and_in_the_data(province: us.sample.SampleP
     m = planted_mistakes()
     assert len(m) == 11
     assert set(m["found_by"]) == {"validate", "check", "completeness", "rollup", "outliers", "timeliness"}
-    tree, songnuan, bangfu = province
+    tree, songnuan, _bangfu = province
     sn = songnuan.set_index("unit")
     part = m[m["what"].str.contains("农民工总数大于")].iloc[0]
     assert sn.loc[part["unit"], "01B"] > sn.loc[part["unit"], "01A"]

@@ -55,9 +55,9 @@ def test_public_python_api_has_docstrings() -> None:
                 undocumented.append(name)
             if inspect.isclass(obj) and obj.__module__.startswith("unionstat.") and obj.__module__ != "unionstat._core":
                 for attr, member in vars(obj).items():
-                    if not attr.startswith("_") and (inspect.isfunction(member) or isinstance(member, property)):
-                        if not (member.__doc__ or "").strip():
-                            undocumented.append(f"{name}.{attr}")
+                    if (not attr.startswith("_") and (inspect.isfunction(member) or isinstance(member, property))
+                            and not (member.__doc__ or "").strip()):
+                        undocumented.append(f"{name}.{attr}")
     assert not undocumented
 
 

@@ -62,7 +62,7 @@ def test_every_form_gives_a_template_with_a_named_validated_blank_per_field(tmp_
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
         rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
         for f in form.fields:
-            sheet, ref = names[f"f_{f.code}"]
+            _sheet, ref = names[f"f_{f.code}"]
             cell = ws[ref]
             assert cell.protection.locked is False, (form_id, f.code)      # the blank is open …
             assert ws.cell(cell.row, 3).protection.locked is not False     # … its label is not
@@ -183,7 +183,7 @@ def test_a_folder_of_filled_templates(tmp_path: Path, blank: Path, form: us.Form
     assert main(["completeness", str(folder), "--form", form.id, "--tree", "qinghai"]) == 1   # runs; units missing
     (folder / "other.xlsx").write_bytes((tmp_path / "in" / "630102.xlsx").read_bytes())
     openpyxl.Workbook().save(folder / "other.xlsx")
-    with pytest.raises(us.InputError, match="other.xlsx: not a filled template"):
+    with pytest.raises(us.InputError, match=r"other\.xlsx: not a filled template"):
         us.read_reports(folder, form)
 
 

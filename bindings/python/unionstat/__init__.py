@@ -10,7 +10,6 @@ True
 
 from __future__ import annotations
 
-from . import _core
 from ._core import FieldDef, FormSchema, Report, ReportBatch, RuleOutcome, __version__
 from .crosswalks import (
     ConceptMapping,

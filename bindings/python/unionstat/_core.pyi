@@ -422,7 +422,7 @@ class _Check(TypedDict):
     gap_within_tolerance: npt.NDArray[np.uint8]
     children: npt.NDArray[np.uint32]
     explained_by: list[list[str]]
-    traces: list[tuple[int, list[tuple[int, int]]]]
+    explained_rows: list[list[int]]  # per row: the rows that explain its gap (the drill-down's links)
     unknown_units: list[str]
 
 def check(
@@ -470,13 +470,6 @@ class _Completeness(TypedDict):
     unknown_units: list[str]
 
 def completeness(tree: Hierarchy, batch: ReportBatch, period: str = "", root: str = "") -> _Completeness: ...
-def sum_leaves(tree: Hierarchy, batch: ReportBatch, period: str = "") -> dict[str, Any]:
-    """Per inner unit and sum field: its leaf children's summed figures ('sum', fields × inner
-    units, int64) and how many reported ('count'); 'units', 'inner_rows', 'unknown_units',
-    'unknown_rows', 'period'."""
-def match_units(tree: Hierarchy, batch: ReportBatch, period: str = "") -> dict[str, Any]:
-    """Each unit's row in the batch for the period ('row', -1: none), 'unknown_units',
-    'unknown_rows', 'period'; value_error when a unit reports twice."""
 def validate_in_tree(tree: Hierarchy, batch: ReportBatch, period: str = "") -> BatchResult:
     """Validates with each unit's level and its children's sums from the tree."""
 

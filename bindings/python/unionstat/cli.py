@@ -280,7 +280,7 @@ def _emit_stream(args: argparse.Namespace, reader: Any, fmt: str) -> None:
 def _out(args: argparse.Namespace, *, binary: bool) -> Iterator[Any]:
     """--output opened (and closed), or stdout (flushed)."""
     if args.output:
-        with open(args.output, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+        with open(args.output, "wb") if binary else open(args.output, "w", encoding="utf-8") as f:
             yield f
         return
     sys.stdout.flush()
@@ -884,14 +884,14 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--threshold", type=float, default=3.5, help="|robust z| beyond which a figure is an outlier")
     o.add_argument("--min-peers", type=int, default=10, help="smallest peer group scored (default 10)")
     o.set_defaults(func=_cmd_outliers)
-    l = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
-    _data_args(l, tree_required=False)
-    l.add_argument("--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)")
-    l.add_argument("--totals", type=float, default=None,
-                   help="weight of every total of part_of fields or a group (default: the form's weights, 1 unless "
-                        "declared; 2: totals more reliable)")
-    l.add_argument("--workers", type=int, default=None, help="processes for large files (default: every core)")
-    l.set_defaults(func=_cmd_localise)
+    lo = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
+    _data_args(lo, tree_required=False)
+    lo.add_argument("--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)")
+    lo.add_argument("--totals", type=float, default=None,
+                    help="weight of every total of part_of fields or a group (default: the form's weights, 1 unless "
+                         "declared; 2: totals more reliable)")
+    lo.add_argument("--workers", type=int, default=None, help="processes for large files (default: every core)")
+    lo.set_defaults(func=_cmd_localise)
     a = sub.add_parser("analyse-rules", help="infeasible, redundant and bounding rules of a form")
     a.add_argument("form", help="a bundled form id or a form schema file (YAML)")
     a.add_argument("--format", choices=["table", "csv", "json"], default=None)

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .errors import InputError, UnknownNameError
@@ -185,7 +185,7 @@ def load_crosswalk(path: str | os.PathLike[str], registry: _core.SchemaRegistry 
     return _core.load_crosswalk(str(p), registry)
 
 
-FormLike = Union[str, Form, _core.FormSchema]
+FormLike = str | Form | _core.FormSchema
 
 
 def _schema(form: FormLike) -> _core.FormSchema:

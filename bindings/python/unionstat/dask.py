@@ -213,7 +213,9 @@ def read(path: str | os.PathLike[str] | list[Any], form: Form | str) -> dd.DataF
     else:
         meta = _frame_of_table(pa.table(_core.batch_to_arrow(_core.ReportBatch(f.schema))).drop_columns(["row"]))
     del dask
-    return dd.from_map(_read_one, files, form=f, meta=meta, enforce_metadata=False)
+    frame: dd.DataFrame = dd.from_map(  # type: ignore[no-untyped-call]  # dask's from_map has no annotations
+        _read_one, files, form=f, meta=meta, enforce_metadata=False)
+    return frame
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,7 +432,7 @@ class DaskValidation:
         ``path/summary.parquet``."""
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
-        self.violations.to_parquet(str(p / "violations"), write_index=False)
+        self.violations.to_parquet(str(p / "violations"), write_index=False)  # type: ignore[no-untyped-call]  # dask: no annotations
         self.summary.to_parquet(p / "summary.parquet", index=False)
 
     def __repr__(self) -> str:
@@ -498,7 +500,7 @@ def _merge_period(periods: list[str]) -> str:
 def _merge_reported(tree: Hierarchy, parts: list[dict[str, Any]], period: str) -> np.ndarray:
     """Who reported, over several partials; a unit that reports in two of them is an
     error naming it (as one machine's "reports twice")."""
-    reported = parts[0]["reported"].copy()
+    reported: np.ndarray = parts[0]["reported"].copy()
     for p in parts[1:]:
         twice = reported & p["reported"]
         if twice.any():
@@ -529,7 +531,7 @@ def _matched(tree: Hierarchy, batch: _core.ReportBatch, period: str) -> dict[str
 def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy, codes: list[str],
                what: str) -> np.ndarray:
     """a + b (int64, fields × units) or ExactOverflowError naming the first unit and field."""
-    s = a + b  # numpy wraps: an overflow shows as a sign both addends do not have
+    s: np.ndarray = a + b  # numpy wraps: an overflow shows as a sign both addends do not have
     bad = ((a ^ s) & (b ^ s)) < 0
     if bad.any():
         # As the core's pass in topological order: the first field, and in it the deepest

@@ -214,7 +214,10 @@ def demo_text(d: DemoResult, *, messages: int = 6, lang: str | None = None) -> s
 
     sn = d.forms[0]
     lang = resolve(lang, sn.form)
-    w = lambda v: word(v, lang)  # noqa: E731 - a word of the data in the reader's language
+
+    def w(v: Any) -> str:  # a word of the data in the reader's language
+        return word(v, lang)
+
     root = sn.tree.ids[0]
     units = sn.tree.to_frame()
     shape = []
@@ -370,7 +373,10 @@ def demo_html(d: DemoResult, lang: str | None = None) -> str:
     e = html.escape
     sn = d.forms[0]
     lang = resolve(lang, sn.form)
-    w = lambda v: word(v, lang)  # noqa: E731 - a word of the data in the reader's language
+
+    def w(v: Any) -> str:  # a word of the data in the reader's language
+        return word(v, lang)
+
     root = sn.tree.ids[0]
     en = lang == "en"
     parts = [

@@ -482,7 +482,9 @@ def _rows(lines: list[str], norm: list[str], body: list[int], review: list[str])
 
     for i in body:
         orig, n = lines[i], norm[i]
-        pos = _BULLET_RE.match(n).end()
+        bullet = _BULLET_RE.match(n)
+        assert bullet is not None  # the pattern matches the empty string too
+        pos = bullet.end()
         m = _ROW_RE.match(n, pos)
         if m and _row_number(m.group(1)) is not None:
             num = _row_number(m.group(1))

@@ -93,7 +93,7 @@ class InputError(Error, ValueError):
             f"{n} problem{'s' if n != 1 else ''} in {what}:\n" + "\n".join(lines) + more,
             file=file, row=row or None, column=column or None, unit=unit or None, field=field or None,
         )
-        err.problems = [dict(row=r, column=c, unit=u, field=f, text=t, message=m) for r, c, u, f, t, m in problems]
+        err.problems = [{"row": r, "column": c, "unit": u, "field": f, "text": t, "message": m} for r, c, u, f, t, m in problems]
         return err
 
 

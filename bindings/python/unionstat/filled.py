@@ -107,9 +107,9 @@ def number_text(text: str, scale: int) -> tuple[str | None, str]:
         shortest = Decimal(repr(float(t)))
     except (ValueError, InvalidOperation):
         return None, f"'{t}' is not a number"
-    sign, digits, exponent = shortest.as_tuple()
+    _sign, digit_tuple, exponent = shortest.as_tuple()
     if isinstance(exponent, int):
-        significant = len(str(int("".join(map(str, digits))))) if any(digits) else 1
+        significant = len(str(int("".join(map(str, digit_tuple))))) if any(digit_tuple) else 1
         if significant > 15:
             return None, (f"{t} has more than 15 significant digits: a spreadsheet keeps only 15 (a formula's result? "
                           "type the figure, or enter it as text)")
@@ -260,8 +260,7 @@ def _one(wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, 
         if why:
             problems.append(Problem(sheet_name, ref, "", key, sheet.value(ref).text, f"the {key} cell {why}"))
         keys[key] = (sheet_name, ref, text)
-    if "unit" not in keys:
-        if "unit" not in names:
+    if "unit" not in keys and "unit" not in names:
             raise InputError(f"{path}{', sheet ' + repr(scope) if scope else ''}: no cell named unit (填报单位)",
                              file=str(path))
     unit_sheet, unit_ref, unit = keys.get("unit", (scope or "", "?", None))

@@ -144,7 +144,7 @@ class Form:
 
     def validate(
         self, data: Any, *, level: str | None = None, previous: Any = None
-    ) -> Union[ReportValidation, pd.DataFrame]:
+    ) -> ReportValidation | pd.DataFrame:
         """Validates one report (→ :class:`ReportValidation`) or many (DataFrame, Arrow
         table, batch → a DataFrame with one row per violation; see :meth:`check` for
         the summary too). ``previous``: what ``prev()`` reads — the unit's previous

@@ -387,7 +387,8 @@ class Hierarchy:
             s = df[name]
             out = s.astype(str).to_numpy(dtype=object)
             out[s.isna().to_numpy()] = ""
-            return out.tolist()
+            texts: list[str] = out.tolist()
+            return texts
 
         return cls(
             _core.Hierarchy.from_columns(
@@ -556,7 +557,7 @@ class Hierarchy:
         totals, unknown, _own = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner,
                                              leaves=leaves, exact=True)
         root = unit if unit is not None else self._h.id(self._h.roots()[0])
-        children = [c for c in self.children(root)]
+        children = list(self.children(root))
         return RollupView(totals=totals, form=_schema(form), unit=root, children=children, unknown_units=unknown,
                           ignore_inner=ignore_inner)
 
@@ -574,7 +575,7 @@ class Hierarchy:
         _warn_unknown(r["unknown_units"], "check")
         return self._check_frame(r, _schema(form), imbalanced_only)
 
-    def _check_frame(self, r: dict[str, Any], schema: _core.FormSchema, imbalanced_only: bool) -> pd.DataFrame:
+    def _check_frame(self, r: _core._Check, schema: _core.FormSchema, imbalanced_only: bool) -> pd.DataFrame:
         """The DataFrame of :meth:`check` from the core's result (also used by the
         distributed check, which gives the core the leaf reports summed)."""
         import pandas as pd
@@ -694,11 +695,11 @@ class Hierarchy:
                                                             targets=targets)
                 if st != "ok":
                     continue
-                cands.append(dict(unit=unit, candidate=cand, role=role, weight=w,
-                                  fields=[loc.codes[f] for f in ch],
-                                  values={loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
+                cands.append({"unit": unit, "candidate": cand, "role": role, "weight": w,
+                                  "fields": [loc.codes[f] for f in ch],
+                                  "values": {loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
                                           for f in ch},
-                                  gap_fields=[loc.codes[f] for f in fields], arises_at=arises))
+                                  "gap_fields": [loc.codes[f] for f in fields], "arises_at": arises})
             cands.sort(key=lambda c: (c["weight"], c["role"] != "parent"))
             for i, c in enumerate(cands):
                 same = sum(1 for d in cands if abs(d["weight"] - c["weight"]) < 1e-9) > 1
@@ -728,7 +729,7 @@ class Hierarchy:
         _warn_unknown(r["unknown_units"], "completeness count")
         return self._completeness_of(r, batch=batch, form=form, submitted=submitted, deadline=deadline, root=root)
 
-    def _completeness_of(self, r: dict[str, Any], *, batch: _core.ReportBatch | None = None, form: Any = None,
+    def _completeness_of(self, r: _core._Completeness, *, batch: _core.ReportBatch | None = None, form: Any = None,
                          submitted: Any = None, deadline: Any = None, root: str = "") -> Completeness:
         """The :class:`Completeness` of the core's result; timeliness too with the batch's
         submission times (the merge of the Dask layer had left them out of this step)."""
@@ -848,7 +849,7 @@ class Hierarchy:
         if unknown == "error" or known.all():
             return validate_batch(batch, tree=self._h, period=period)
         _warn_unknown(list(dict.fromkeys(units[~known].tolist())), "tree's checks (validated by the form alone)")
-        parts = []
+        parts: list[tuple[_core.ReportBatch, _core.BatchResult, np.ndarray | None]] = []
         for mask, tree in ((known, self._h), (~known, None)):
             rows = np.flatnonzero(mask)
             if len(rows):

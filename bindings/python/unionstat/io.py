@@ -398,13 +398,13 @@ def _read_sheet(
 ) -> ReadResult:
     import numpy as np
 
-    start_row, formulas = facts
+    start_row, formula_cells = facts
     header_row = start_row + header_index
     what = f"{p}, sheet '{name}'"
     if found["problems"]:
         raise InputError.from_problems([(header_row, c, u, f, t, m) for _r, c, u, f, t, m in found["problems"]], what,
                                        file=str(p))
-    formulas = [c for c, row in formulas if row > header_row]
+    formulas = [c for c, row in formula_cells if row > header_row]
     if formulas:
         cells = ", ".join(f"{name}!{c}" for c in formulas[:20]) + (" …" if len(formulas) > 20 else "")
         raise InputError(f"{what}: {len(formulas)} formula cell(s) without a stored result (open and save the file in "
@@ -574,10 +574,10 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
         first = lines[0]
         err = InputError(f"{len(lines)} bad cell(s) in {what}:\n" + "\n".join(shown) + more,
                          file=first[0].split(", ")[0], unit=first[1] or None, field=first[2] or None)
-        err.problems = [dict(place=pl, unit=u, field=f, text=t, message=m) for pl, u, f, t, m in lines]
+        err.problems = [{"place": pl, "unit": u, "field": f, "text": t, "message": m} for pl, u, f, t, m in lines]
         raise err
     assert result is not None
-    result.notices = notices + [n for n in result.notices]
+    result.notices = notices + list(result.notices)
     result.submitted = [r.submitted for r in reports] if any(r.submitted for r in reports) else []
     return result
 
@@ -705,11 +705,11 @@ def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | No
     if suffix in (".xlsx", ".xlsm"):
         import fastexcel
 
-        reader = fastexcel.read_excel(str(p))
-        names = list(reader.sheet_names)
+        book = fastexcel.read_excel(str(p))
+        names = list(book.sheet_names)
         for sname in ([names[int(sheet)]] if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
                       and sheet not in names) else [sheet] if sheet is not None else names):
-            whole = reader.load_sheet(sname, header_row=None, dtypes="string").to_arrow()
+            whole = book.load_sheet(sname, header_row=None, dtypes="string").to_arrow()
             cols = [c.to_pylist() for c in whole.columns]
             start, _f = _sheet_facts(p, names.index(sname))
             for i in range(min(_HEADER_SEARCH_ROWS, whole.num_rows)):

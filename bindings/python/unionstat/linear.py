@@ -239,7 +239,7 @@ def new_highs() -> Any:
     import highspy
 
     with _quiet_stdout():
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's constructor has no annotations
     h.setOptionValue("output_flag", False)
     # One thread: the models are tiny, and batches run one process per core instead.
     # HiGHS's scheduler is per process and keeps the thread count of its first run.
@@ -259,10 +259,8 @@ def new_highs() -> Any:
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
     fd = 1  # C's stdout, whatever Python's sys.stdout is now (pytest swaps it)
-    try:
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # a closed stream
         sys.stdout.flush()
-    except (AttributeError, OSError, ValueError):  # pragma: no cover - a closed stream
-        pass
     saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
@@ -278,7 +276,5 @@ def _quiet_stdout() -> Iterator[None]:
 def _flush_c_stdout() -> None:
     import ctypes
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # no C library to ask
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
-        pass

@@ -131,8 +131,8 @@ class Localisations(Sequence[Localisation]):
 
         rows = []
         for x in self._items:
-            base = dict(unit=x.unit, period=x.period, row=x.row)
-            tail = dict(weight=x.weight, ties=x.ties, status=x.status, verified=x.verified)
+            base = {"unit": x.unit, "period": x.period, "row": x.row}
+            tail = {"weight": x.weight, "ties": x.ties, "status": x.status, "verified": x.verified}
             if not x.fields:
                 rows.append({**base, "field": None, "reported": None, "suggested": None, **tail})
             for c in x.fields:

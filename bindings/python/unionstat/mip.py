@@ -69,8 +69,8 @@ class Row:
         mi = [int(x * den) for x in m]
         a = [mi[j] * unit_raw[local[f]] for j, f in enumerate(fields)]
         g = 0
-        for x in a:
-            g = gcd(g, abs(x))
+        for ai in a:
+            g = gcd(g, abs(ai))
         g = g or 1
         exact = {"le": cmp.bound - cmp.tol, "ge": cmp.bound + cmp.tol, "eq": 0}[cmp.op]
         return cls(cmp.op, [local[f] for f in fields], [x // g for x in a], mi, int(cmp.const * den), cmp.bound * den, g,
@@ -424,7 +424,7 @@ class Problem:
 
     def deltas(self, x: np.ndarray) -> list[int]:
         """The changes δ_f (units) of a solution."""
-        return [int(round(x[p])) - int(round(x[m])) for p, m in zip(self.dp, self.dm)]
+        return [round(x[p]) - round(x[m]) for p, m in zip(self.dp, self.dm)]
 
     def changed(self, x: np.ndarray) -> list[int]:
         """The fields a solution changes (z_f = 1), as local positions."""

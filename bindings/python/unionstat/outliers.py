@@ -446,7 +446,7 @@ class OutlierResult:
     _tiers: list[_Tier] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def __repr__(self) -> str:
         units = len(set(self.table.column("unit").to_pylist())) if len(self) else 0
@@ -468,7 +468,7 @@ class OutlierResult:
     def records(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The findings as dicts, best first (counts' values as int, money as exact text)."""
         t = self.table if limit is None else self.table.slice(0, limit)
-        out = t.to_pylist()
+        out: list[dict[str, Any]] = t.to_pylist()
         for r in out:
             if r["method"] in ("robust_z", "hb", "magnitude") and r["value"] is not None and "." not in r["value"]:
                 r["value"] = int(r["value"]) if r["value"].lstrip("-").isdigit() else r["value"]
@@ -576,7 +576,7 @@ def _field_values(form: Any, batch: _core.ReportBatch, code: str) -> np.ndarray:
             return np.where(den > 0, num / den * ratio.factor, np.nan)
     f = schema.field(code)
     v, miss = batch.raw_column(f.code)
-    out = v.astype(np.float64) / 10.0 ** f.scale
+    out: np.ndarray = v.astype(np.float64) / 10.0 ** f.scale
     out[miss] = np.nan
     return out
 
@@ -705,6 +705,7 @@ def outliers(
             if part is not None:
                 found.add(**part)
             if i in block_of:
+                assert level is not None  # _score_field gives a level for each field of a block
                 key = block_of[i]
                 pending[key][i] = level
                 if len(pending[key]) == len(blocks[key]):
@@ -736,9 +737,9 @@ def outliers(
         _hb(found, batch, units, schema, previous, chosen, tiers, min_peers, hb, period)
     if stats:
         _magnitude(found, batch, schema, blocks, stats, n)
-    return _assemble(found, form, batch, units, period, schema, tiers, unknown, dict(
-        scale=scale, threshold=threshold, min_peers=min_peers, hb=hb, period=period, tree=tree is not None,
-        previous=previous is not None))
+    return _assemble(found, form, batch, units, period, schema, tiers, unknown, {
+        "scale": scale, "threshold": threshold, "min_peers": min_peers, "hb": hb, "period": period, "tree": tree is not None,
+        "previous": previous is not None})
 
 
 def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], min_peers: int, log: bool,
@@ -766,8 +767,8 @@ def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], m
     hit = np.flatnonzero(np.abs(np.nan_to_num(sc.z)) >= threshold)
     part = None
     if len(hit):
-        part = dict(rows=hit, method="robust_z", field=i, z=sc.z[hit], tier=sc.tier[hit], group=sc.group[hit],
-                    peers=sc.peers[hit], med2=m2[hit], value=v[hit])
+        part = {"rows": hit, "method": "robust_z", "field": i, "z": sc.z[hit], "tier": sc.tier[hit], "group": sc.group[hit],
+                    "peers": sc.peers[hit], "med2": m2[hit], "value": v[hit]}
     return part, level
 
 
@@ -885,7 +886,7 @@ def _block_stats(levels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _magnitude(found: _Findings, batch: _core.ReportBatch, schema: _core.FormSchema,
-               blocks: dict[tuple[str, str], list[int]], stats: dict[tuple[str, str], tuple[np.ndarray, ...]], n: int,
+               blocks: dict[tuple[str, str], list[int]], stats: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]], n: int,
                min_fields: int = 2, tol: float = 0.5) -> None:
     """Blocks of fields sharing a type and unit of measure ~10^2 or 10^4 off the report's
     other figures, relative to its peers."""
@@ -1041,6 +1042,9 @@ def _assemble(found: _Findings, form: Any, batch: _core.ReportBatch, units: list
         table = pa.table({c: pa.array([], type=getattr(pa, _TYPES[c])()) for c in _COLUMNS})
     order = np.argsort(-table.column("score").to_numpy(), kind="stable")
     table = table.take(pa.array(order))
-    cat = (lambda xs: np.concatenate(xs)[order] if xs else np.zeros(0, dtype=np.int64))
+
+    def cat(xs: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(xs)[order] if xs else np.zeros(0, dtype=np.int64)
+
     return OutlierResult(table, form, batch, params, unknown, cat(rows_all), cat(tier_all), cat(group_all), tiers)
 

@@ -77,9 +77,9 @@ def _svg(fig: Any) -> Svg:
     import matplotlib
 
     buf = io.StringIO()
-    rc = {"svg.fonttype": "none", "font.family": "sans-serif",
-          "font.sans-serif": [*_cjk_fonts(), "DejaVu Sans"], "svg.hashsalt": "unionstat"}
-    with matplotlib.rc_context(rc), warnings.catch_warnings():
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "sans-serif",
+                                "font.sans-serif": [*_cjk_fonts(), "DejaVu Sans"], "svg.hashsalt": "unionstat"}), \
+            warnings.catch_warnings():
         # Without a CJK font matplotlib measures Chinese text with DejaVu's metrics and
         # says so per glyph; the SVG keeps the text and the browser draws it.
         warnings.filterwarnings("ignore", message=r".*[Gg]lyph .* missing from.*")

@@ -181,19 +181,19 @@ class ReportValidation:
 
         return pd.DataFrame(
             [
-                dict(
-                    unit=self.report.unit,
-                    period=self.report.period,
-                    rule=o.rule_id,
-                    severity=o.severity,
-                    status=o.status,
-                    lhs=o.lhs,
-                    rhs=o.rhs,
-                    difference=o.difference,
-                    message=o.message,
-                    message_en=o.message_en,
-                    fields=",".join(o.fields),
-                )
+                {
+                    "unit": self.report.unit,
+                    "period": self.report.period,
+                    "rule": o.rule_id,
+                    "severity": o.severity,
+                    "status": o.status,
+                    "lhs": o.lhs,
+                    "rhs": o.rhs,
+                    "difference": o.difference,
+                    "message": o.message,
+                    "message_en": o.message_en,
+                    "fields": ",".join(o.fields),
+                }
                 for o in self.violations
             ],
             columns=["unit", "period", "rule", "severity", "status", "lhs", "rhs", "difference", "message", "message_en", "fields"],
@@ -231,8 +231,8 @@ class BatchValidation:
         # the part is the whole input). Validation in a tree splits known and unknown units.
         self._parts = parts
         self._form = parts[0][0].form
-        counts = sum(np.array(r.counts(), dtype=np.int64).reshape(-1, 5) for _b, r, _rows in parts)
-        self._counts = counts
+        # rules × (pass, fail, skipped, …) per part, summed over the parts
+        self._counts: np.ndarray = np.sum([np.array(r.counts(), dtype=np.int64).reshape(-1, 5) for _b, r, _rows in parts], axis=0)
         self._violations: Any = None
         self._summary: Any = None
         self._tables: dict[tuple[bool, int | None], Any] = {}

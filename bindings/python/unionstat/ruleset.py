@@ -137,7 +137,7 @@ class _Part:
 
     def feasible(self, active: set[int], fail: int | None = None) -> bool:
         """Whether a complete report passes the ``active`` rules (and fails rule ``fail``)."""
-        return self.solve(active, fail=fail)[1].status == "optimal"
+        return bool(self.solve(active, fail=fail)[1].status == "optimal")
 
     def near(self, fields: set[int], among: set[int]) -> set[int]:
         """Rules of ``among`` that read one of ``fields`` (local positions)."""
@@ -162,7 +162,8 @@ class _Part:
         prob, s = self.solve(active, cost={f: sign}, cap=cap)
         if s.status != "optimal":
             return None
-        return int(round(s.values[prob.dp[f]]))
+        units: int = round(s.values[prob.dp[f]])  # HiGHS' values are floats: round gives an int
+        return units
 
 
 class _Analyser(RulePlan):
@@ -224,7 +225,7 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
         judges = {k for k in kept - {j} if rule.severity == "warning" or an.rules[part.rules[k]].severity == "error"}
         if part.feasible(judges, fail=j):
             continue
-        why = part.minimal(judges, lambda s: not part.feasible(s, fail=j), part.near(part.reads[j], judges))
+        why = part.minimal(judges, lambda s, j=j: not part.feasible(s, fail=j), part.near(part.reads[j], judges))
         kept.discard(j)
         ids = _ids(an, part, why)
         if ids:
@@ -244,7 +245,7 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
         top = CAP if an.kinds[g] != "flag" else 1
         bounded = hi < top and part.extreme(f, everything, -1.0, cap=10 * CAP) == hi
         if bounded and lo == hi:
-            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo,
+            why = part.minimal(everything, lambda s, f=f, hi=hi, lo=lo: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo,
                                part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, hi)
@@ -252,13 +253,13 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
                                f"{code} can only be {v} in a report passing {', '.join(ids)}", [code], v, "=="))
             continue
         if bounded and an.kinds[g] != "flag":
-            why = part.minimal(everything, lambda s: part.extreme(f, s, -1.0) == hi, part.near({f}, everything))
+            why = part.minimal(everything, lambda s, f=f, hi=hi: part.extreme(f, s, -1.0) == hi, part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, hi)
             out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能超过{v}",
                                f"{', '.join(ids)} bound {code} to at most {v}", [code], v, "<="))
         if lo > 0:
-            why = part.minimal(everything, lambda s: part.extreme(f, s, 1.0) == lo, part.near({f}, everything))
+            why = part.minimal(everything, lambda s, f=f, lo=lo: part.extreme(f, s, 1.0) == lo, part.near({f}, everything))
             ids = _ids(an, part, why)
             v = an.value(g, lo)
             out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能小于{v}",

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -65,7 +65,7 @@ CAMPAIGN = "2018"
 #: Forms of the sample, by family.
 FORMS = {"songnuan": "songnuan-2018", "bangfu": "bangfu-2017"}
 
-TreeLike = Union[Hierarchy, str]
+TreeLike = Hierarchy | str
 
 
 @dataclass(frozen=True)
@@ -474,7 +474,7 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
         # error severity still passing. The union with the smallest funds that fills at
         # least four amounts, so that the province's totals stay readable.
         money = ["05A", "05B", "05C", "05D", "05E", "05F", "06A", "06B", "06C", "07J", "08D", "11A"]
-        filled = sum((col[c] > 0).astype(np.int64) for c in money)
+        filled = np.sum([(col[c] > 0).astype(np.int64) for c in money], axis=0)
         free = [ids.index(g) for g in grass if g not in taken]
         i = min((j for j in free if filled[j] >= 4 and col["05A"][j] >= 10), key=lambda j: (int(col["05A"][j]), j))
         taken.add(ids[i])
@@ -570,8 +570,8 @@ def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFra
             late = _submission_times(df, t, seed)[1]
             planted.append(Mistake(form_id, late, (), "逾期报送统计表（截止日期后3天）", "timeliness"))
         for m in planted:
-            rows.append(dict(form=m.form, unit=m.unit, name=names.get(m.unit, ""), fields=",".join(m.fields),
-                             what=m.what, found_by=m.found_by))
+            rows.append({"form": m.form, "unit": m.unit, "name": names.get(m.unit, ""), "fields": ",".join(m.fields),
+                             "what": m.what, "found_by": m.found_by})
     return pd.DataFrame(rows, columns=["form", "unit", "name", "fields", "what", "found_by"])
 
 

@@ -78,13 +78,14 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
             name = row[namecol].strip() if 0 <= namecol < len(row) else ""
             pairs.append((uid, name, f"{p}:{i}"))
     elif hasattr(units, "columns") and hasattr(units, "itertuples"):
-        cols = list(units.columns)
-        idcol = next((c for c in ("id", "unit", "单位代码") if c in cols), None)
-        if idcol is None:
+        frame: Any = units  # a DataFrame (pandas, polars…), known by its columns
+        cols = list(frame.columns)
+        id_name = next((c for c in ("id", "unit", "单位代码") if c in cols), None)
+        if id_name is None:
             raise InputError(f"units table has no id column (id or unit); columns: {', '.join(map(str, cols))}")
-        names = units["name"].tolist() if "name" in cols else [""] * len(units)
+        names = frame["name"].tolist() if "name" in cols else [""] * len(frame)
         pairs = [(strip_id(str(u)), "" if n is None else str(n), f"row {i}")
-                 for i, (u, n) in enumerate(zip(units[idcol].tolist(), names), 1)]
+                 for i, (u, n) in enumerate(zip(frame[id_name].tolist(), names), 1)]
     elif isinstance(units, Mapping):
         pairs = [(str(u), str(n), f"unit {u}") for u, n in units.items()]
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .i18n import TEXTS, resolve, t, word
 
@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 # Views sit below the objects they show: forms, rules and graph call down into them for
 # their _repr_html_, so the views take those objects as they come and name their types
 # only here, as Any (importing them, even for type checking, would close an import cycle).
-Form = Hierarchy = Completeness = BatchValidation = ReportValidation = Any
+Form: TypeAlias = Any
+Hierarchy: TypeAlias = Any
+Completeness: TypeAlias = Any
+BatchValidation: TypeAlias = Any
+ReportValidation: TypeAlias = Any
 
 __all__ = [
     "form_text", "form_html", "report_html", "batch_html",
@@ -171,7 +175,7 @@ def _localised(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         if pd.api.types.is_timedelta64_dtype(dtype):  # 2 days 15:20:00 → 2 天 15:20
             out[col] = out[col].map(lambda d: d if pd.isna(d) else _duration(d, lang))
             continue
-        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or dtype == bool:
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype) or str(dtype) == "bool":
             out[col] = out[col].astype(object)
         if out[col].dtype == object:
             out[col] = out[col].map(lambda v: word(v, lang) if isinstance(v, (str, bool)) else v)

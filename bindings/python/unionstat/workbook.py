@@ -47,7 +47,7 @@ def _text_of(el: ET.Element) -> str:
     t = _child(el, "t")
     if t is not None:
         return t.text or ""
-    return "".join((_child(r, "t").text or "") for r in _children(el, "r") if _child(r, "t") is not None)
+    return "".join((rt.text or "") for r in _children(el, "r") if (rt := _child(r, "t")) is not None)
 
 
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")

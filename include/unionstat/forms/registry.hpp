@@ -29,7 +29,7 @@ public:
     schema_registry() = default;
 
     /// A registry of every `*.yaml` in `directory` (loaded on first use of each id).
-    explicit schema_registry(std::string directory);
+    explicit schema_registry(const std::string& directory);
 
     /// The bundled forms: from $UNIONSTAT_SCHEMA_DIR if set, else the directory the
     /// library was installed or built with.

@@ -67,8 +67,9 @@ def decimal_column(raw: np.ndarray, blank: np.ndarray, scale: int):
     words[:, 0] = raw
     words[:, 1] = raw >> 63
     validity = pa.py_buffer(np.packbits(~blank, bitorder="little")) if blank.any() else None
-    return pa.Array.from_buffers(pa.decimal128(18, scale), len(raw), [validity, pa.py_buffer(words)],
-                                 null_count=int(blank.sum()))
+    return pa.Array.from_buffers(
+        pa.decimal128(18, scale), len(raw), [validity, pa.py_buffer(words)], null_count=int(blank.sum())
+    )
 
 
 def generate(folder: Path, reports: int, periods: int, files: int, seed: int = 2018, compression: str = "none"):
@@ -84,7 +85,7 @@ def generate(folder: Path, reports: int, periods: int, files: int, seed: int = 2
     n = max(1, reports // periods)
     units, values, blank = grassroots_columns(n, seed)
     tree = us.Hierarchy.from_pandas(units, source="bench tree")
-    leaves = units["unit"].to_numpy()[len(units) - n:]
+    leaves = units["unit"].to_numpy()[len(units) - n :]
     cols = {}
     for f in form.fields:
         if f.code not in values:
@@ -106,8 +107,12 @@ def generate(folder: Path, reports: int, periods: int, files: int, seed: int = 2
             # Uncompressed and without dictionaries by default: the generated values repeat
             # (every period the same), so compressed files would be a small fraction of
             # the data, and "more than the workers may hold" should hold on disk too.
-            pq.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), d / f"part-{i:03d}.parquet",
-                           compression=compression, use_dictionary=compression != "none")
+            pq.write_table(
+                table.slice(bounds[i], bounds[i + 1] - bounds[i]),
+                d / f"part-{i:03d}.parquet",
+                compression=compression,
+                use_dictionary=compression != "none",
+            )
     (folder.parent / "units.csv").write_text(tree.core.to_csv(), encoding="utf-8")
     return tree, names, n * periods * len(form.fields) * 8
 
@@ -163,8 +168,9 @@ def _warm_worker() -> int:
     return psutil.Process().memory_info().rss
 
 
-def distributed_run(client, folder: Path, units: Path, names: list[str], separate: bool = False
-                    ) -> tuple[float, float, float, float]:
+def distributed_run(
+    client, folder: Path, units: Path, names: list[str], separate: bool = False
+) -> tuple[float, float, float, float]:
     """(wall, cpu of the workers and the client with its scheduler, task compute seconds,
     client cpu) of the Dask path over every period, the tree read from its units file on
     the client and shipped to the workers included."""
@@ -212,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-limit", type=float, default=1e9, help="bytes per worker (default 1 GB)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=None, help="where to write the data (default: a temporary folder)")
-    ap.add_argument("--separate", action="store_true",
-                    help="Dask: usd.validate and usd.rollup as two computations (default: usd.validate_rollup)")
+    ap.add_argument(
+        "--separate",
+        action="store_true",
+        help="Dask: usd.validate and usd.rollup as two computations (default: usd.validate_rollup)",
+    )
     ap.add_argument("--compression", default="none", help="Parquet compression (default none; snappy, zstd …)")
     args = ap.parse_args(argv)
 
@@ -228,16 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     on_disk = sum(f.stat().st_size for f in folder.rglob("*.parquet"))
     limit = args.memory_limit
     reports = (args.reports // args.periods) * args.periods
-    print(f"{reports:,} reports in {args.periods} periods × {args.files} files; int64 size {data_bytes / 1e6:,.0f} MB, "
-          f"Parquet {on_disk / 1e6:,.0f} MB (written in {time.perf_counter() - t:.1f} s); tree of {len(tree):,} units")
+    print(
+        f"{reports:,} reports in {args.periods} periods × {args.files} files; int64 size {data_bytes / 1e6:,.0f} MB, "
+        f"Parquet {on_disk / 1e6:,.0f} MB (written in {time.perf_counter() - t:.1f} s); tree of {len(tree):,} units"
+    )
     held = args.workers * limit
     out_of_core = held < min(data_bytes, on_disk)
-    print(f"workers: {args.workers} × 1 thread, memory limit {limit / 1e6:,.0f} MB each: together {held / 1e6:,.0f} MB "
-          f"= {held / data_bytes:.0%} of the int64 size, {held / on_disk:.0%} of the Parquet size "
-          f"({'out of core' if out_of_core else 'NOT out of core: the workers may hold the data'})")
+    print(
+        f"workers: {args.workers} × 1 thread, memory limit {limit / 1e6:,.0f} MB each: together {held / 1e6:,.0f} MB "
+        f"= {held / data_bytes:.0%} of the int64 size, {held / on_disk:.0%} of the Parquet size "
+        f"({'out of core' if out_of_core else 'NOT out of core: the workers may hold the data'})"
+    )
 
-    cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=":0", memory_limit=int(limit))
+    cluster = distributed.LocalCluster(
+        n_workers=args.workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        memory_limit=int(limit),
+    )
     client = distributed.Client(cluster)
     try:
         idle = client.run(_warm_worker)  # a worker at rest: Python, pyarrow, pandas, dask, unionstat
@@ -263,22 +282,34 @@ def main(argv: list[str] | None = None) -> int:
     # says more about the neighbours than about the code; CPU seconds are what each path
     # costs. Dask's include the workers' and the client's with its scheduler.
     single_core, dask_core = reports / s_cpu, reports / d_cpu
-    print(f"single process: {s_wall:7.2f} s wall  {reports / s_wall / 1e6:6.2f} M reports/s; CPU {s_cpu:.2f} s "
-          f"→ {single_core / 1e6:.2f} M reports per CPU second (per core)")
-    print(f"dask          : {d_wall:7.2f} s wall  {reports / d_wall / 1e6:6.2f} M reports/s on {args.workers} workers; "
-          f"CPU {d_cpu:.2f} s (client and scheduler {d_client:.2f} s) → {dask_core / 1e6:.2f} M reports per CPU second")
+    print(
+        f"single process: {s_wall:7.2f} s wall  {reports / s_wall / 1e6:6.2f} M reports/s; CPU {s_cpu:.2f} s "
+        f"→ {single_core / 1e6:.2f} M reports per CPU second (per core)"
+    )
+    print(
+        f"dask          : {d_wall:7.2f} s wall  {reports / d_wall / 1e6:6.2f} M reports/s on {args.workers} workers; "
+        f"CPU {d_cpu:.2f} s (client and scheduler {d_client:.2f} s) → {dask_core / 1e6:.2f} M reports per CPU second"
+    )
     print(f"dask / single per core: {dask_core / single_core:.0%}  (target ≥ 60 %)")
-    print(f"by wall time (reports/s per worker vs per core the single process used): "
-          f"{(reports / d_wall / args.workers) / (reports / s_wall / (s_cpu / s_wall)):.0%}")
+    print(
+        f"by wall time (reports/s per worker vs per core the single process used): "
+        f"{(reports / d_wall / args.workers) / (reports / s_wall / (s_cpu / s_wall)):.0%}"
+    )
     overhead = d_wall - d_compute / args.workers
-    print(f"time in Dask overhead: {overhead:.2f} s of {d_wall:.2f} s ({overhead / d_wall:.0%}): wall time not covered "
-          f"by the workers' task computation ({d_compute:.2f} s over {args.workers} workers)")
+    print(
+        f"time in Dask overhead: {overhead:.2f} s of {d_wall:.2f} s ({overhead / d_wall:.0%}): wall time not covered "
+        f"by the workers' task computation ({d_compute:.2f} s over {args.workers} workers)"
+    )
     for addr, peak in sorted(peaks.items()):
-        print(f"peak RSS {addr}: {peak / 1e6:,.0f} MB of {limit / 1e6:,.0f} MB limit ({peak / limit:.0%}); "
-              f"at rest (modules imported, no tree) {idle.get(addr, 0) / 1e6:,.0f} MB")
+        print(
+            f"peak RSS {addr}: {peak / 1e6:,.0f} MB of {limit / 1e6:,.0f} MB limit ({peak / limit:.0%}); "
+            f"at rest (modules imported, no tree) {idle.get(addr, 0) / 1e6:,.0f} MB"
+        )
     if restarted:
-        print(f"FAILED: {len(restarted)} worker process(es) died during the run (pids {restarted}): "
-              f"their memory limit was passed, or they crashed")
+        print(
+            f"FAILED: {len(restarted)} worker process(es) died during the run (pids {restarted}): "
+            f"their memory limit was passed, or they crashed"
+        )
     if args.dir is None:
         shutil.rmtree(root)
     return 1 if restarted or not out_of_core else 0

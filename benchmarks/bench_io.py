@@ -62,6 +62,7 @@ Not a timed test: ``python benchmarks/bench_io.py [--scale 0.05] [--rounds 5]
 ``python benchmarks/run_all.py``. Needs the ``bench`` extras (polars, duckdb, fastexcel,
 python-calamine, xlsxwriter, pyarrow).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,9 +73,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -86,8 +88,24 @@ FULL = {"reports": 1_000_000, "grassroots": 2_800_000, "xlsx": 100_000}
 PROVINCES, INDUSTRY, CITIES, COUNTIES = 31, 10, 410, 2_900  # 41 province-level unions
 TO_CITY, TO_PROVINCE = 0.035, 0.015  # grassroots attached higher up
 SECONDARY = 0.01  # grassroots also under a national industry union
-SMALL_COUNTS = ["03F", "04C", "04G", "07A", "07B", "07C", "07D", "07E", "07F", "07G", "07H", "07K", "08A", "08B",
-                "10L", "10M"]  # read by no rule of songnuan-2018
+SMALL_COUNTS = [
+    "03F",
+    "04C",
+    "04G",
+    "07A",
+    "07B",
+    "07C",
+    "07D",
+    "07E",
+    "07F",
+    "07G",
+    "07H",
+    "07K",
+    "08A",
+    "08B",
+    "10L",
+    "10M",
+]  # read by no rule of songnuan-2018
 JOBS = ["csv", "parquet", "tree", "rollup", "xlsx"]
 MB = 1_000_000
 
@@ -141,8 +159,9 @@ class Spawner:
     """Runs whole processes from the small spawner process (see :data:`SPAWNER`)."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-S", "-c", SPAWNER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", SPAWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def run(self, argv: list[str], timeout: float) -> Run:
         """Wall time from spawn to exit (stdout to /dev/null) and the child's peak RSS."""
@@ -212,14 +231,22 @@ def summarise(job: Job) -> dict[str, Any]:
         ratios = [a.seconds / b.seconds for a, b in zip(us_c.runs, c.runs) if a is not None and b is not None]
         ratio = statistics.median(ratios) if ratios and c is not us_c else None
         failed = None if c.failed is None else {"status": c.failed.status, "stderr_tail": c.failed.stderr[-2000:]}
-        rec = {"name": c.name, "median_s": med, "median_cpu_s": cpu,
-               "seconds": [r.seconds if r else None for r in c.runs],
-               "ratio": ratio, "peak_rss_mb": peak / MB if peak else None, "failed": failed}
+        rec = {
+            "name": c.name,
+            "median_s": med,
+            "median_cpu_s": cpu,
+            "seconds": [r.seconds if r else None for r in c.runs],
+            "ratio": ratio,
+            "peak_rss_mb": peak / MB if peak else None,
+            "failed": failed,
+        }
         out["contenders"].append(rec)
         rows.append(rec)
     w = max(len(r["name"]) for r in rows)
-    print(f"  {'contender':{w}}  {'median s':>9}  {'unionstat/x':>11}  {'peak RSS':>10}  {'cpu s':>7}"
-          "  wall s of the rounds")
+    print(
+        f"  {'contender':{w}}  {'median s':>9}  {'unionstat/x':>11}  {'peak RSS':>10}  {'cpu s':>7}"
+        "  wall s of the rounds"
+    )
     for r in rows:
         med = f"{r['median_s']:9.2f}" if r["median_s"] is not None else f"{'failed':>9}"
         ratio = f"{r['ratio']:10.2f}x" if r["ratio"] is not None else f"{'—':>11}"
@@ -247,8 +274,9 @@ def summarise(job: Job) -> dict[str, Any]:
         else:
             met = peak * MB <= job.rss_limit
             out["rss_met"] = met
-            verdicts.append(f"unionstat peak RSS ≤ {job.rss_limit / MB:,.0f} MB: {peak:,.0f} MB — "
-                            f"{'met' if met else 'MISSED'}")
+            verdicts.append(
+                f"unionstat peak RSS ≤ {job.rss_limit / MB:,.0f} MB: {peak:,.0f} MB — {'met' if met else 'MISSED'}"
+            )
         out["rss_limit_mb"] = job.rss_limit / MB
     for v in verdicts:
         print(f"  target: {v}")
@@ -347,8 +375,16 @@ def generate_units(n_grass: int, seed: int = SEED) -> dict[str, Any]:
     gid = parent * 1_000_000 + _seq_within(parent) + 1
     assert (gid < 10**12).all()
     secondary = np.where(rng.random(n_grass) < SECONDARY, prov[PROVINCES + rng.integers(0, INDUSTRY, n_grass)], -1)
-    return {"prov": prov, "city": city, "city_parent": prov[city_p], "county": county,
-            "county_parent": city[county_c], "grass": gid, "grass_parent": parent, "grass_secondary": secondary}
+    return {
+        "prov": prov,
+        "city": city,
+        "city_parent": prov[city_p],
+        "county": county,
+        "county_parent": city[county_c],
+        "grass": gid,
+        "grass_parent": parent,
+        "grass_secondary": secondary,
+    }
 
 
 def write_units_csv(path: Path, n_grass: int, seed: int = SEED) -> None:
@@ -361,37 +397,101 @@ def write_units_csv(path: Path, n_grass: int, seed: int = SEED) -> None:
     def code(a: np.ndarray) -> pl.Series:
         return pl.Series(a).cast(pl.String).str.zfill(6)
 
-    inner = pl.concat([
-        pl.DataFrame({"id": ["000000"], "name": ["中华全国总工会"], "level": ["national"], "kind": ["regional"],
-                      "parent": [None]}, schema_overrides={"parent": pl.String}),
-        pl.DataFrame({"id": code(t["prov"]),
-                      "name": [f"第{i + 1}省总工会" if i < PROVINCES else f"第{i + 1 - PROVINCES}全国产业工会"
-                               for i in range(n_prov)],
-                      "level": "province", "kind": ["regional"] * PROVINCES + ["industry"] * INDUSTRY,
-                      "parent": "000000"}),
-        pl.DataFrame({"id": code(t["city"]), "name": code(t["city"]) + "市总工会", "level": "city",
-                      "kind": "regional", "parent": code(t["city_parent"])}),
-        pl.DataFrame({"id": code(t["county"]), "name": code(t["county"]) + "县总工会", "level": "county",
-                      "kind": "regional", "parent": code(t["county_parent"])}),
-    ], how="vertical")
+    inner = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "id": ["000000"],
+                    "name": ["中华全国总工会"],
+                    "level": ["national"],
+                    "kind": ["regional"],
+                    "parent": [None],
+                },
+                schema_overrides={"parent": pl.String},
+            ),
+            pl.DataFrame(
+                {
+                    "id": code(t["prov"]),
+                    "name": [
+                        f"第{i + 1}省总工会" if i < PROVINCES else f"第{i + 1 - PROVINCES}全国产业工会"
+                        for i in range(n_prov)
+                    ],
+                    "level": "province",
+                    "kind": ["regional"] * PROVINCES + ["industry"] * INDUSTRY,
+                    "parent": "000000",
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "id": code(t["city"]),
+                    "name": code(t["city"]) + "市总工会",
+                    "level": "city",
+                    "kind": "regional",
+                    "parent": code(t["city_parent"]),
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "id": code(t["county"]),
+                    "name": code(t["county"]) + "县总工会",
+                    "level": "county",
+                    "kind": "regional",
+                    "parent": code(t["county_parent"]),
+                }
+            ),
+        ],
+        how="vertical",
+    )
     rng = np.random.default_rng(seed + 7)
-    words = pl.Series(["机械", "纺织", "电力", "煤业", "建设", "交通", "商贸", "食品", "化工", "医药",
-                       "电子", "钢铁", "建材", "物流", "信息", "教育", "卫生", "农业", "水利", "邮政"])
+    words = pl.Series(
+        [
+            "机械",
+            "纺织",
+            "电力",
+            "煤业",
+            "建设",
+            "交通",
+            "商贸",
+            "食品",
+            "化工",
+            "医药",
+            "电子",
+            "钢铁",
+            "建材",
+            "物流",
+            "信息",
+            "教育",
+            "卫生",
+            "农业",
+            "水利",
+            "邮政",
+        ]
+    )
     suffix = pl.Series(["有限公司工会", "股份有限公司工会", "集团工会", "厂工会", "联合工会"])
     n = len(t["grass"])
     gid = pl.Series(t["grass"]).cast(pl.String)
-    grass = pl.DataFrame({
-        "id": gid,
-        "name": (words.gather(rng.integers(0, len(words), n)) + gid.str.slice(6)
-                 + suffix.gather(rng.integers(0, len(suffix), n))),
-        "level": pl.Series(["grassroots"] * n, dtype=pl.String),
-        "kind": pl.Series(np.where(rng.random(n) < 0.85, "enterprise", "regional"), dtype=pl.String),
-        "parent": code(t["grass_parent"]),
-        "sec": t["grass_secondary"],
-    }).with_columns(
-        secondary_parents=pl.when(pl.col("sec") >= 0)
-        .then(pl.col("sec").cast(pl.String).str.zfill(6)).otherwise(pl.lit(""))
-    ).drop("sec")
+    grass = (
+        pl.DataFrame(
+            {
+                "id": gid,
+                "name": (
+                    words.gather(rng.integers(0, len(words), n))
+                    + gid.str.slice(6)
+                    + suffix.gather(rng.integers(0, len(suffix), n))
+                ),
+                "level": pl.Series(["grassroots"] * n, dtype=pl.String),
+                "kind": pl.Series(np.where(rng.random(n) < 0.85, "enterprise", "regional"), dtype=pl.String),
+                "parent": code(t["grass_parent"]),
+                "sec": t["grass_secondary"],
+            }
+        )
+        .with_columns(
+            secondary_parents=pl.when(pl.col("sec") >= 0)
+            .then(pl.col("sec").cast(pl.String).str.zfill(6))
+            .otherwise(pl.lit(""))
+        )
+        .drop("sec")
+    )
     inner = inner.with_columns(secondary_parents=pl.lit(""))
     units = pl.concat([inner, grass], how="vertical")
     units = units.with_columns(valid_from=pl.lit(""), valid_to=pl.lit(""))
@@ -412,8 +512,9 @@ def units_file(data: Path, n_grass: int, made: list[Path], prefix: str = "") -> 
         fn = getattr(gen_units, "generate", None)
         if callable(fn):
             digest = hashlib.sha1(helper.read_bytes()).hexdigest()[:12]
-            return cached(path, {"units": n_grass, "by": f"gen_units.py {digest}"},
-                          lambda p: fn(p, grassroots=n_grass), made)
+            return cached(
+                path, {"units": n_grass, "by": f"gen_units.py {digest}"}, lambda p: fn(p, grassroots=n_grass), made
+            )
         print("  benchmarks/gen_units.py has no generate(path, grassroots=n): using bench_io's generator")
     return cached(path, {"units": n_grass, "by": "bench_io", "seed": SEED}, lambda p: write_units_csv(p, n_grass), made)
 
@@ -440,8 +541,10 @@ def reports_frame(n: int, units: Any = None, seed_shift: int = 0):
     frame = pl.from_pandas(df, nan_to_null=True)
     rng = np.random.default_rng(SEED + 13 + seed_shift)
     # columns no rule reads: a grassroots union's small counts (0 … 399 人次, a third 0)
-    small = {c: np.where(rng.random(n) < 0.3, 0, np.floor(np.exp(rng.uniform(0, np.log(400), n))).astype(np.int64) - 1)
-             for c in SMALL_COUNTS}
+    small = {
+        c: np.where(rng.random(n) < 0.3, 0, np.floor(np.exp(rng.uniform(0, np.log(400), n))).astype(np.int64) - 1)
+        for c in SMALL_COUNTS
+    }
     frame = frame.with_columns(**{c: pl.Series(v) for c, v in small.items()})
     blanks = {c: pl.Series(rng.random(n) < 0.003) for c in ("03F", "10L")}  # rules skip over these
     frame = frame.with_columns(
@@ -488,16 +591,17 @@ def write_xlsx(path: Path, frame) -> None:
 # ---------------------------------------------------------------------------------------
 PL_READ_CSV = "import sys, polars as pl; df = pl.read_csv(sys.argv[1]); assert df.height"
 PL_READ_PARQUET = "import sys, polars as pl; df = pl.read_parquet(sys.argv[1]); assert df.height"
-DUCK_READ_CSV = ("import sys, duckdb; t = duckdb.read_csv(sys.argv[1]).to_arrow_table(); assert t.num_rows")
-DUCK_READ_PARQUET = ("import sys, duckdb; t = duckdb.read_parquet(sys.argv[1]).to_arrow_table(); assert t.num_rows")
+DUCK_READ_CSV = "import sys, duckdb; t = duckdb.read_csv(sys.argv[1]).to_arrow_table(); assert t.num_rows"
+DUCK_READ_PARQUET = "import sys, duckdb; t = duckdb.read_parquet(sys.argv[1]).to_arrow_table(); assert t.num_rows"
 US_READ_TREE = "import sys, unionstat as us; t = us.Hierarchy.read(sys.argv[1]); assert len(t)"
-FASTEXCEL = ("import sys, fastexcel; t = fastexcel.read_excel(sys.argv[1]).load_sheet(0).to_arrow(); "
-             "assert t.num_rows")
-CALAMINE = ("import sys; from python_calamine import CalamineWorkbook; "
-            "rows = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).to_python(); assert rows")
+FASTEXCEL = "import sys, fastexcel; t = fastexcel.read_excel(sys.argv[1]).load_sheet(0).to_arrow(); assert t.num_rows"
+CALAMINE = (
+    "import sys; from python_calamine import CalamineWorkbook; "
+    "rows = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).to_python(); assert rows"
+)
 
 #: Roll-up in polars: every unit's totals of all fields, written as CSV (argv: units, reports, out).
-PL_ROLLUP = r'''
+PL_ROLLUP = r"""
 import sys
 import polars as pl
 
@@ -537,7 +641,7 @@ totals = pl.concat([leaf_rep.select(["unit", *fields]),
                     tot.select(pl.col("id").alias("unit"), *[pl.col(f).cast(leaf_rep.schema[f]) for f in fields])],
                    how="vertical")
 totals.write_csv(out)
-'''
+"""
 
 #: Roll-up in duckdb SQL: ancestor closure of the inner units, then one GROUP BY.
 DUCK_ROLLUP = r'''
@@ -598,13 +702,26 @@ def verify_rollup(data: Path, made: list[Path], timeout: float) -> str:
 
     n = 20_000
     units = units_file(data, n, made, prefix="verify_")
-    leaves = cached(data / f"verify_leaves_{n}.parquet", {"leaves": n, "units": meta_of(units), "seed": SEED},
-                    lambda p: write_parquet(p, leaves_frame(units)), made)
+    leaves = cached(
+        data / f"verify_leaves_{n}.parquet",
+        {"leaves": n, "units": meta_of(units), "seed": SEED},
+        lambda p: write_parquet(p, leaves_frame(units)),
+        made,
+    )
     outs = {k: data / f"verify_{k}.csv" for k in ("unionstat", "polars", "duckdb")}
     made += list(outs.values())
     cmds = {
-        "unionstat": [*unionstat_cmd(), "rollup", str(leaves), "--tree", str(units), "--form", FORM_ID,
-                      "--format", "csv"],
+        "unionstat": [
+            *unionstat_cmd(),
+            "rollup",
+            str(leaves),
+            "--tree",
+            str(units),
+            "--form",
+            FORM_ID,
+            "--format",
+            "csv",
+        ],
         "polars": py(PL_ROLLUP, str(units), str(leaves), str(outs["polars"])),
         "duckdb": py(DUCK_ROLLUP, str(units), str(leaves), str(outs["duckdb"])),
     }
@@ -637,9 +754,12 @@ def verify_rollup(data: Path, made: list[Path], timeout: float) -> str:
         bad = [(f, int((df[f] - ref[f]).abs().gt(0.004).sum())) for f in fields]
         bad = [b for b in bad if b[1]]
         top = ref.filter(pl.col("unit").is_in(u.filter(pl.col("parent").is_null())["id"].to_list()))
-        lines.append(f"{k}: {'agrees' if not bad else 'DIFFERS'} with unionstat on {ref.height} inner units × "
-                     f"{len(fields)} fields" + (f" (fields differing: {bad[:5]})" if bad else "")
-                     + (f"; root 01A {int(top['01A'][0])}, 05A {top['05A'][0]}" if top.height else ""))
+        lines.append(
+            f"{k}: {'agrees' if not bad else 'DIFFERS'} with unionstat on {ref.height} inner units × "
+            f"{len(fields)} fields"
+            + (f" (fields differing: {bad[:5]})" if bad else "")
+            + (f"; root 01A {int(top['01A'][0])}, 05A {top['05A'][0]}" if top.height else "")
+        )
     return "; ".join(lines)
 
 
@@ -672,66 +792,109 @@ def build_job(key: str, data: Path, scale: float, made: list[Path], state: dict[
             return frame_cache
 
         if key == "csv":
-            path = cached(data / f"reports_{n_rep}.csv", {"reports": n_rep, "seed": SEED},
-                          lambda p: write_reports_csv(p, frame()), made)
-            readers = [Contender("polars read_csv", py(PL_READ_CSV, str(path))),
-                       Contender("duckdb read_csv→arrow", py(DUCK_READ_CSV, str(path)))]
+            path = cached(
+                data / f"reports_{n_rep}.csv",
+                {"reports": n_rep, "seed": SEED},
+                lambda p: write_reports_csv(p, frame()),
+                made,
+            )
+            readers = [
+                Contender("polars read_csv", py(PL_READ_CSV, str(path))),
+                Contender("duckdb read_csv→arrow", py(DUCK_READ_CSV, str(path))),
+            ]
         else:
-            path = cached(data / f"reports_{n_rep}.parquet", {"reports": n_rep, "seed": SEED},
-                          lambda p: write_parquet(p, frame()), made)
-            readers = [Contender("polars read_parquet", py(PL_READ_PARQUET, str(path))),
-                       Contender("duckdb read_parquet→arrow", py(DUCK_READ_PARQUET, str(path)))]
+            path = cached(
+                data / f"reports_{n_rep}.parquet",
+                {"reports": n_rep, "seed": SEED},
+                lambda p: write_parquet(p, frame()),
+                made,
+            )
+            readers = [
+                Contender("polars read_parquet", py(PL_READ_PARQUET, str(path))),
+                Contender("duckdb read_parquet→arrow", py(DUCK_READ_PARQUET, str(path))),
+            ]
         size = path.stat().st_size / MB
         cmd = [*us_cmd, "validate", str(path), "--form", FORM_ID, "--format", "csv", *out_flag]
-        job = Job(key, f"validate {n_rep:,} songnuan-2018 reports from {key.upper()} ({size:,.0f} MB)",
-                  [Contender("unionstat validate", cmd, validate_ok), *readers],
-                  target=(readers[0].name, 1.0), rss_limit=600 * MB)
+        job = Job(
+            key,
+            f"validate {n_rep:,} songnuan-2018 reports from {key.upper()} ({size:,.0f} MB)",
+            [Contender("unionstat validate", cmd, validate_ok), *readers],
+            target=(readers[0].name, 1.0),
+            rss_limit=600 * MB,
+        )
         if not out_flag:
             job.notes.append("unionstat validate has no --output: its stdout goes to /dev/null")
         return job, [path]
     if key == "tree":
         path = units_file(data, n_grass, made)
         size = path.stat().st_size / MB
-        job = Job(key, f"read a units file of {n_grass:,} grassroots + inner units ({size:,.0f} MB)",
-                  [Contender("unionstat Hierarchy.read", py(US_READ_TREE, str(path))),
-                   Contender("polars read_csv", py(PL_READ_CSV, str(path)))])
+        job = Job(
+            key,
+            f"read a units file of {n_grass:,} grassroots + inner units ({size:,.0f} MB)",
+            [
+                Contender("unionstat Hierarchy.read", py(US_READ_TREE, str(path))),
+                Contender("polars read_csv", py(PL_READ_CSV, str(path))),
+            ],
+        )
         return job, [path]
     if key == "rollup":
         units = units_file(data, n_grass, made)
-        leaves = cached(data / f"leaves_{n_grass}.parquet", {"leaves": n_grass, "units": meta_of(units), "seed": SEED},
-                        lambda p: write_parquet(p, leaves_frame(units)), made)
+        leaves = cached(
+            data / f"leaves_{n_grass}.parquet",
+            {"leaves": n_grass, "units": meta_of(units), "seed": SEED},
+            lambda p: write_parquet(p, leaves_frame(units)),
+            made,
+        )
         t = time.perf_counter()
         check = verify_rollup(data, made, timeout=600)
         print(f"  roll-up check on a small tree ({time.perf_counter() - t:.1f} s): {check}", flush=True)
         cmd = [*us_cmd, "rollup", str(leaves), "--tree", str(units), "--form", FORM_ID, "--format", "csv"]
-        job = Job(key, f"roll up {n_grass:,} grassroots reports (Parquet) over the units file, "
-                  "every unit's totals as CSV",
-                  [Contender("unionstat rollup", cmd, (0, 1)),
-                   Contender("polars roll-up", py(PL_ROLLUP, str(units), str(leaves), os.devnull)),
-                   Contender("duckdb SQL roll-up", py(DUCK_ROLLUP, str(units), str(leaves), os.devnull))],
-                  target=("polars roll-up", 0.5), notes=[f"small-tree check: {check}"])
+        job = Job(
+            key,
+            f"roll up {n_grass:,} grassroots reports (Parquet) over the units file, every unit's totals as CSV",
+            [
+                Contender("unionstat rollup", cmd, (0, 1)),
+                Contender("polars roll-up", py(PL_ROLLUP, str(units), str(leaves), os.devnull)),
+                Contender("duckdb SQL roll-up", py(DUCK_ROLLUP, str(units), str(leaves), os.devnull)),
+            ],
+            target=("polars roll-up", 0.5),
+            notes=[f"small-tree check: {check}"],
+        )
         return job, [units, leaves]
     if key == "xlsx":
-        path = cached(data / f"reports_{n_xlsx}.xlsx", {"reports": n_xlsx, "seed": SEED},
-                      lambda p: write_xlsx(p, reports_frame(n_xlsx)), made)
+        path = cached(
+            data / f"reports_{n_xlsx}.xlsx",
+            {"reports": n_xlsx, "seed": SEED},
+            lambda p: write_xlsx(p, reports_frame(n_xlsx)),
+            made,
+        )
         size = path.stat().st_size / MB
         cmd = [*us_cmd, "validate", str(path), "--form", FORM_ID, *out_flag]
-        job = Job(key, f"validate {n_xlsx:,} songnuan-2018 reports from XLSX ({size:,.1f} MB)",
-                  [Contender("unionstat validate", cmd, validate_ok),
-                   Contender("fastexcel →arrow", py(FASTEXCEL, str(path))),
-                   Contender("python-calamine to_python", py(CALAMINE, str(path)))],
-                  target=("fastexcel →arrow", 1.5))
+        job = Job(
+            key,
+            f"validate {n_xlsx:,} songnuan-2018 reports from XLSX ({size:,.1f} MB)",
+            [
+                Contender("unionstat validate", cmd, validate_ok),
+                Contender("fastexcel →arrow", py(FASTEXCEL, str(path))),
+                Contender("python-calamine to_python", py(CALAMINE, str(path))),
+            ],
+            target=("fastexcel →arrow", 1.5),
+        )
         return job, [path]
     raise ValueError(key)
 
 
 def startup_job() -> Job:
-    return Job("startup", "process start-up alone (part of every figure below)", [
-        Contender("python -c 'import unionstat'", py("import unionstat")),
-        Contender("unionstat forms", [*unionstat_cmd(), "forms"]),
-        Contender("python -c 'import polars'", py("import polars")),
-        Contender("python -c 'import duckdb'", py("import duckdb")),
-    ])
+    return Job(
+        "startup",
+        "process start-up alone (part of every figure below)",
+        [
+            Contender("python -c 'import unionstat'", py("import unionstat")),
+            Contender("unionstat forms", [*unionstat_cmd(), "forms"]),
+            Contender("python -c 'import polars'", py("import polars")),
+            Contender("python -c 'import duckdb'", py("import duckdb")),
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -739,8 +902,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds per job (median; default 5)")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (e.g. 0.05 for a quick run)")
     ap.add_argument("--jobs", default=",".join(JOBS), help=f"comma-separated, of {','.join(JOBS)}")
-    ap.add_argument("--data", type=Path, default=HERE / ".data",
-                    help="folder of the generated files (default benchmarks/.data)")
+    ap.add_argument(
+        "--data", type=Path, default=HERE / ".data", help="folder of the generated files (default benchmarks/.data)"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated files (reused by the next run)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before a process is killed (default 1800)")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -784,9 +948,11 @@ def main(argv: list[str] | None = None) -> int:
             return "?"
 
     built = build()
-    print(f"bench_io: whole processes, {args.rounds} interleaved rounds, scale {args.scale:g}; "
-          f"unionstat {getattr(us, '__version__', '?')}, polars {pl.__version__}, duckdb {duckdb.__version__}; "
-          f"{os.cpu_count()} cores; data in {args.data}; installed {built}")
+    print(
+        f"bench_io: whole processes, {args.rounds} interleaved rounds, scale {args.scale:g}; "
+        f"unionstat {getattr(us, '__version__', '?')}, polars {pl.__version__}, duckdb {duckdb.__version__}; "
+        f"{os.cpu_count()} cores; data in {args.data}; installed {built}"
+    )
     print("  (a shared machine: figures are noisy; the medians of interleaved rounds are what to read)")
     made: list[Path] = []
     state: dict[str, Any] = {}
@@ -824,8 +990,9 @@ def main(argv: list[str] | None = None) -> int:
             rss = f"{c['peak_rss_mb']:7,.0f} MB" if c["peak_rss_mb"] else "        —"
             print(f"  {r['job']:8} {c['name']:30} {med} {ratio} {rss}")
     if args.json:
-        args.json.write_text(json.dumps({"scale": args.scale, "rounds": args.rounds, "results": results}, indent=1,
-                                        ensure_ascii=False))
+        args.json.write_text(
+            json.dumps({"scale": args.scale, "rounds": args.rounds, "results": results}, indent=1, ensure_ascii=False)
+        )
     return 0
 
 

@@ -34,6 +34,7 @@ same parent's peers are compared (printed).
 Not a timed test: ``python benchmarks/bench_outliers.py [--rows N] [--rounds 5]
 [--data DIR] [--keep] [--json out.json]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,7 @@ SEED = 2018
 GEN_VERSION = 1
 SLIPS = 50
 
-POLARS = r'''
+POLARS = r"""
 import sys, json, polars as pl
 reports, units, fields_json = sys.argv[1], sys.argv[2], sys.argv[3]
 fields = json.loads(fields_json)  # [[code, unit of the last digit]]
@@ -89,9 +90,9 @@ wide = j.select(["unit", *exprs])
 long = wide.unpivot(index="unit", variable_name="field", value_name="z").filter(pl.col("z").abs() >= 3.5)
 out = long.with_columns(pl.col("z").abs().alias("score")).sort("score", descending=True).collect()
 out.write_csv(sys.stdout.buffer if len(sys.argv) < 5 else sys.argv[4])
-'''
+"""
 
-PANDAS = r'''
+PANDAS = r"""
 import sys, json, numpy as np, pandas as pd
 reports, units, fields_json = sys.argv[1], sys.argv[2], sys.argv[3]
 fields = json.loads(fields_json)
@@ -121,7 +122,7 @@ for code, unit in fields:
 out = pd.concat(found, ignore_index=True)
 out["score"] = out["z"].abs()
 out.sort_values("score", ascending=False, kind="stable").to_csv(sys.stdout if len(sys.argv) < 5 else sys.argv[4], index=False)
-'''
+"""
 
 
 def generate(data: Path, n: int, made: list[Path]) -> tuple[Path, Path, list[str]]:
@@ -141,7 +142,7 @@ def generate(data: Path, n: int, made: list[Path]) -> tuple[Path, Path, list[str
     t = time.perf_counter()
     unit_table, values, blank = grassroots_columns(n, SEED)
     form = forms()[FORM_ID]
-    leaves = unit_table["unit"].to_numpy()[len(unit_table) - n:]
+    leaves = unit_table["unit"].to_numpy()[len(unit_table) - n :]
     rng = np.random.default_rng(SEED)
     slip_rows = np.sort(rng.choice(n, SLIPS, replace=False))
     cols: dict[str, Any] = {"unit": leaves, "period": ["2018"] * n}
@@ -149,7 +150,7 @@ def generate(data: Path, n: int, made: list[Path]) -> tuple[Path, Path, list[str
         v = values[f.code].copy()
         if f.type == "money":
             v[slip_rows] *= 10_000
-            text = (pl.Series(v // 100).cast(pl.Utf8) + "." + pl.Series(v % 100).cast(pl.Utf8).str.zfill(2))
+            text = pl.Series(v // 100).cast(pl.Utf8) + "." + pl.Series(v % 100).cast(pl.Utf8).str.zfill(2)
             cols[f.code] = text.set(pl.Series(blank[f.code]), None)
         else:
             cols[f.code] = pl.Series(v).set(pl.Series(blank[f.code]), None)
@@ -159,8 +160,11 @@ def generate(data: Path, n: int, made: list[Path]) -> tuple[Path, Path, list[str
     meta.with_suffix(".slips").write_text(json.dumps(slips))
     meta.write_text(json.dumps(params))
     made.extend([reports, units, meta, meta.with_suffix(".slips")])
-    print(f"  generated {n:,} reports in {time.perf_counter() - t:.0f} s: {reports} "
-          f"({reports.stat().st_size / 1e6:,.0f} MB)", flush=True)
+    print(
+        f"  generated {n:,} reports in {time.perf_counter() - t:.0f} s: {reports} "
+        f"({reports.stat().st_size / 1e6:,.0f} MB)",
+        flush=True,
+    )
     return reports, units, slips
 
 
@@ -168,8 +172,9 @@ def fields_arg() -> str:
     from unionstat.forms import forms
 
     form = forms()[FORM_ID]
-    return json.dumps([[f.code, 1 if f.type == "count" else 10.0 ** -f.decimals] for f in form.fields
-                       if f.type in ("count", "money")])
+    return json.dumps(
+        [[f.code, 1 if f.type == "count" else 10.0**-f.decimals] for f in form.fields if f.type in ("count", "money")]
+    )
 
 
 def verify(data: Path, made: list[Path]) -> str:
@@ -178,8 +183,11 @@ def verify(data: Path, made: list[Path]) -> str:
 
     reports, units, slips = generate(data, 20_000, made)
     out_us, out_pl = data / "verify_us.csv", data / "verify_pl.csv"
-    subprocess.run([*unionstat_cmd(), "outliers", str(reports), "--form", FORM_ID, "--tree", str(units), "-o",
-                    str(out_us)], check=False, capture_output=True)
+    subprocess.run(
+        [*unionstat_cmd(), "outliers", str(reports), "--form", FORM_ID, "--tree", str(units), "-o", str(out_us)],
+        check=False,
+        capture_output=True,
+    )
     subprocess.run(py(POLARS, str(reports), str(units), fields_arg(), str(out_pl)), check=True)
     made.extend([out_us, out_pl])
     a = pl.read_csv(out_us, infer_schema_length=0).filter(pl.col("method") == "robust_z")
@@ -190,9 +198,11 @@ def verify(data: Path, made: list[Path]) -> str:
     sa = set(zip(parent["unit"], parent["field"]))
     sb = set(zip(b["unit"], b["field"]))
     first = pl.read_csv(out_us, infer_schema_length=0)["unit"].unique(maintain_order=True).head(len(slips)).to_list()
-    return (f"robust z on 20,000 reports, peers of the same parent: unionstat {len(sa):,} findings, polars "
-            f"{len(sb):,}, both {len(sa & sb):,} (unionstat also {len(a) - len(parent):,} at its fallback tier); "
-            f"the {len(slips)} planted slips are unionstat's first {len(slips)} units: {set(first) == set(slips)}")
+    return (
+        f"robust z on 20,000 reports, peers of the same parent: unionstat {len(sa):,} findings, polars "
+        f"{len(sb):,}, both {len(sa & sb):,} (unionstat also {len(a) - len(parent):,} at its fallback tier); "
+        f"the {len(slips)} planted slips are unionstat's first {len(slips)} units: {set(first) == set(slips)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,18 +232,38 @@ def main(argv: list[str] | None = None) -> int:
     args.data.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
     try:
-        print(f"bench_outliers: {args.rows:,} songnuan-2018 reports, {args.rounds} interleaved rounds, "
-              f"{os.cpu_count()} cores", flush=True)
+        print(
+            f"bench_outliers: {args.rows:,} songnuan-2018 reports, {args.rounds} interleaved rounds, "
+            f"{os.cpu_count()} cores",
+            flush=True,
+        )
         print("  " + verify(args.data, made), flush=True)
         reports, units, _slips = generate(args.data, args.rows, made)
         warm([reports, units])
         fields = fields_arg()
-        job = Job("outliers", f"robust z over {args.rows:,} reports from a CSV file, findings as CSV", [
-            Contender("unionstat", [*unionstat_cmd(), "outliers", str(reports), "--form", FORM_ID, "--tree", str(units),
-                                    "--format", "csv"], ok_status=(0, 1)),
-            Contender("polars", py(POLARS, str(reports), str(units), fields)),
-            Contender("pandas", py(PANDAS, str(reports), str(units), fields)),
-        ])
+        job = Job(
+            "outliers",
+            f"robust z over {args.rows:,} reports from a CSV file, findings as CSV",
+            [
+                Contender(
+                    "unionstat",
+                    [
+                        *unionstat_cmd(),
+                        "outliers",
+                        str(reports),
+                        "--form",
+                        FORM_ID,
+                        "--tree",
+                        str(units),
+                        "--format",
+                        "csv",
+                    ],
+                    ok_status=(0, 1),
+                ),
+                Contender("polars", py(POLARS, str(reports), str(units), fields)),
+                Contender("pandas", py(PANDAS, str(reports), str(units), fields)),
+            ],
+        )
         print(f"\n== {job.title}", flush=True)
         run_job(job, args.rounds, args.timeout, spawner)
         result = summarise(job)

@@ -31,6 +31,7 @@ below them) compare as 0; there are no blank cells in the generated reports.
 Not a timed test: ``python benchmarks/bench_rollup.py [--units N | --quick]`` or
 ``python benchmarks/run_all.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,8 +91,15 @@ def generate_tree(n_grass: int, seed: int = SEED) -> dict:
     for i in range(1, n_inner):  # inner units: parents are listed before children
         depth[i] = depth[parent[i]] + 1
     depth[g0:] = depth[gp] + 1
-    return {"n": n, "n_inner": n_inner, "n_grass": n_grass, "parent": parent, "level": level, "depth": depth,
-            "attached_higher": int(n_grass - to_county.sum())}
+    return {
+        "n": n,
+        "n_inner": n_inner,
+        "n_grass": n_grass,
+        "parent": parent,
+        "level": level,
+        "depth": depth,
+        "attached_higher": int(n_grass - to_county.sum()),
+    }
 
 
 def unit_ids(tree: dict) -> list[str]:
@@ -227,7 +235,7 @@ def memory_child(n_grass: int) -> dict:
     schema = us.forms()[FORM_ID].schema
     tree, ids, _codes, cols = setup(n_grass, schema)
     h = _core.Hierarchy.from_columns(*tree_columns(tree, ids), "<bench>")
-    batch = build_batch(schema, ids[tree["n_inner"]:], "2018", cols)
+    batch = build_batch(schema, ids[tree["n_inner"] :], "2018", cols)
     del tree
     gc.collect()
     leaf_bytes = sum(v.nbytes for v in cols.values())
@@ -268,13 +276,16 @@ def memory_child(n_grass: int) -> dict:
         method = "psutil RSS sampled every 1 ms"
     after = _rss_now()
     assert len(res["totals"]) == len(ids)
-    return {"before": before, "peak": peak, "after": after, "leaf_bytes": leaf_bytes, "seconds": secs,
-            "method": method}
+    return {"before": before, "peak": peak, "after": after, "leaf_bytes": leaf_bytes, "seconds": secs, "method": method}
 
 
 def measure_memory(n_grass: int) -> dict:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", str(n_grass)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--memory-child", str(n_grass)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError("memory subprocess failed:\n" + out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -332,13 +343,17 @@ def main(argv=None) -> int:
     tree, ids, codes, cols = setup(n_grass, schema)
     n, n_inner = tree["n"], tree["n_inner"]
     parent, depth = tree["parent"], tree["depth"]
-    print(f"bench_rollup: {FORM_ID}, {len(codes)} fields; tree of {n:,} units: 1 national, {PROVINCES} provinces, "
-          f"{CITIES} cities, {COUNTIES:,} counties, {n_grass:,} grassroots ({tree['attached_higher']:,} = "
-          f"{tree['attached_higher'] / n_grass:.1%} attached to a city or province); depth <= {int(depth.max())}; "
-          f"seed {SEED}")
+    print(
+        f"bench_rollup: {FORM_ID}, {len(codes)} fields; tree of {n:,} units: 1 national, {PROVINCES} provinces, "
+        f"{CITIES} cities, {COUNTIES:,} counties, {n_grass:,} grassroots ({tree['attached_higher']:,} = "
+        f"{tree['attached_higher'] / n_grass:.1%} attached to a city or province); depth <= {int(depth.max())}; "
+        f"seed {SEED}"
+    )
     leaf_bytes = sum(v.nbytes for v in cols.values())
-    print(f"  generated in {time.perf_counter() - t:.1f} s; leaf data {n_grass:,} x {len(codes)} int64 = "
-          f"{leaf_bytes / 1e9:.2f} GB")
+    print(
+        f"  generated in {time.perf_counter() - t:.1f} s; leaf data {n_grass:,} x {len(codes)} int64 = "
+        f"{leaf_bytes / 1e9:.2f} GB"
+    )
 
     # --- unionstat ---
     args_cols = tree_columns(tree, ids)
@@ -380,7 +395,7 @@ def main(argv=None) -> int:
         pd_t.append(time.perf_counter() - t0)
 
     for i in range(rep):
-        for run in ((run_us, run_pd) if i % 2 == 0 else (run_pd, run_us)):
+        for run in (run_us, run_pd) if i % 2 == 0 else (run_pd, run_us):
             run()
     t_us, t_pd = statistics.median(us_t), statistics.median(pd_t)
     TIMES["unionstat"], TIMES["pandas"] = us_t, pd_t
@@ -388,8 +403,10 @@ def main(argv=None) -> int:
     assert len(totals) == n and list(res["unknown_units"]) == []
     pd_raw = pd_tot.to_numpy()
     del pd_tot, frame
-    print(f"  unionstat roll-up: {t_us:.3f} s (median of {', '.join(f'{x:.3f}' for x in us_t)}; CPU user+sys "
-          f"{', '.join(f'{u:.2f}+{s_:.2f}' for u, s_ in us_cpu)} s)")
+    print(
+        f"  unionstat roll-up: {t_us:.3f} s (median of {', '.join(f'{x:.3f}' for x in us_t)}; CPU user+sys "
+        f"{', '.join(f'{u:.2f}+{s_:.2f}' for u, s_ in us_cpu)} s)"
+    )
 
     def us_frame():
         return pd.DataFrame({c: totals.raw_column(c)[0] for c in codes}, index=pd.Index(totals.units, name="unit"))
@@ -401,15 +418,20 @@ def main(argv=None) -> int:
     bad = np.argwhere(pd_raw != got)
     if len(bad):
         i, j = bad[0]
-        print(f"MISMATCH pandas vs unionstat at {len(bad)} cells, first: unit {ids[i]} field {codes[j]}: "
-              f"pandas {pd_raw[i, j]}, unionstat {got[i, j]}", file=sys.stderr)
+        print(
+            f"MISMATCH pandas vs unionstat at {len(bad)} cells, first: unit {ids[i]} field {codes[j]}: "
+            f"pandas {pd_raw[i, j]}, unionstat {got[i, j]}",
+            file=sys.stderr,
+        )
     assert len(bad) == 0, "pandas totals differ from unionstat's"
     # every total is the column sum at the root, and blank exactly where no report is below
     assert (got[0] == np.array([cols[c].sum() for c in codes])).all()
     blank = np.array([totals.is_missing(i, 0) for i in range(n_inner)])
     assert (blank == (reports[:n_inner] == 0)).all()
-    print(f"  pandas level-wise groupby: {t_pd:.2f} s (median of {', '.join(f'{x:.2f}' for x in pd_t)}); "
-          f"totals == unionstat's for all {n:,} units x {len(codes)} fields")
+    print(
+        f"  pandas level-wise groupby: {t_pd:.2f} s (median of {', '.join(f'{x:.2f}' for x in pd_t)}); "
+        f"totals == unionstat's for all {n:,} units x {len(codes)} fields"
+    )
     del pd_raw
 
     # --- networkx on a subset ---
@@ -420,9 +442,19 @@ def main(argv=None) -> int:
     G = networkx_graph(sub_ids, sub_parent, codes, sub_cols, n_inner)
     t_nxg = time.perf_counter() - t
     t_nx, nx_tot = timeit(lambda: networkx_rollup(G, codes), 1)  # noqa: F821 - G is deleted only after the run
-    h_sub = _core.Hierarchy.from_columns(*tree_columns(
-        {"n": n_inner + n_nx, "n_inner": n_inner, "n_grass": n_nx, "parent": sub_parent,
-         "level": tree["level"][: n_inner + n_nx]}, sub_ids), "<bench subset>")
+    h_sub = _core.Hierarchy.from_columns(
+        *tree_columns(
+            {
+                "n": n_inner + n_nx,
+                "n_inner": n_inner,
+                "n_grass": n_nx,
+                "parent": sub_parent,
+                "level": tree["level"][: n_inner + n_nx],
+            },
+            sub_ids,
+        ),
+        "<bench subset>",
+    )
     b_sub = build_batch(schema, sub_ids[n_inner:], "2018", sub_cols)
     t_us_sub, r_sub = timeit(lambda: _core.rollup(h_sub, b_sub), rep)
     got_sub = us_raw(r_sub["totals"], codes)
@@ -430,8 +462,10 @@ def main(argv=None) -> int:
     assert (nx_raw == got_sub).all(), "networkx totals differ from unionstat's"
     scale = n / len(sub_ids)
     t_nx_scaled = t_nx * scale
-    print(f"  networkx on {len(sub_ids):,} units ({n_nx:,} grassroots): graph {t_nxg:.2f} s, roll-up {t_nx:.2f} s; "
-          f"totals == unionstat's on that subset; unionstat on the subset {t_us_sub:.4f} s")
+    print(
+        f"  networkx on {len(sub_ids):,} units ({n_nx:,} grassroots): graph {t_nxg:.2f} s, roll-up {t_nx:.2f} s; "
+        f"totals == unionstat's on that subset; unionstat on the subset {t_us_sub:.4f} s"
+    )
     del G, nx_tot, nx_raw
 
     # --- memory ---
@@ -441,10 +475,12 @@ def main(argv=None) -> int:
         gc.collect()
         mem = measure_memory(n_grass)
         extra = mem["peak"] - mem["before"]
-        print(f"  memory (subprocess, {mem['method']}): RSS before roll-up {mem['before'] / 1e9:.2f} GB, peak "
-              f"{mem['peak'] / 1e9:.2f} GB, after {mem['after'] / 1e9:.2f} GB; peak extra {extra / 1e9:.2f} GB "
-              f"(result alone: {n:,} x {len(codes)} int64 = {n * len(codes) * 8 / 1e9:.2f} GB); "
-              f"that single first call took {mem['seconds']:.3f} s")
+        print(
+            f"  memory (subprocess, {mem['method']}): RSS before roll-up {mem['before'] / 1e9:.2f} GB, peak "
+            f"{mem['peak'] / 1e9:.2f} GB, after {mem['after'] / 1e9:.2f} GB; peak extra {extra / 1e9:.2f} GB "
+            f"(result alone: {n:,} x {len(codes)} int64 = {n * len(codes) * 8 / 1e9:.2f} GB); "
+            f"that single first call took {mem['seconds']:.3f} s"
+        )
 
     # --- table ---
     def row(name, value, base, target=None, ok_if_ge=True, unit="s"):
@@ -467,7 +503,7 @@ def main(argv=None) -> int:
     row(f"networkx, measured on {len(sub_ids):,} units (vs unionstat there)", t_nx, t_us_sub)
     if mem is not None:
         extra = mem["peak"] - mem["before"]
-        print(f"\npeak memory of the unionstat roll-up (ratio = peak extra / leaf data)")
+        print("\npeak memory of the unionstat roll-up (ratio = peak extra / leaf data)")
         row("peak extra RSS during _core.rollup", extra, mem["leaf_bytes"], 1.3, ok_if_ge=False, unit="B")
         print(f"  {'leaf data (' + f'{n_grass:,} x {len(codes)} int64)':58} {mem['leaf_bytes'] / 1e9:9.2f} GB")
     return 0

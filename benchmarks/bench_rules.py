@@ -22,6 +22,7 @@ numpy's fail and skip counts per rule must equal unionstat's (asserted; a mismat
 is printed first). Not a timed test: run ``python benchmarks/bench_rules.py [--rows N | --quick]``
 or ``./run bench``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,56 +54,112 @@ CENT = 10**4  # raw units per 0.01 万元 (2 reported decimals)
 # The check text is compared with form.rules so that the two lists cannot drift apart.
 # ---------------------------------------------------------------------------------------
 P = "songnuan."
-RULES = [
-    (P + "hardship_workers_within_workers", "02A <= 01A", "le", (["02A"], ["01A"], 1, 1, 0)),
-    (P + "hardship_migrants_within_migrants", "02B <= 01B", "le", (["02B"], ["01B"], 1, 1, 0)),
-    (P + "hardship_households_within_hardship_workers", "03A * 1 <= 02A", "le", (["03A"], ["02A"], 1, 1, 0)),
-    (P + "hardship_migrant_households_within_hardship_migrants", "03B * 1 <= 02B", "le", (["03B"], ["02B"], 1, 1, 0)),
-    (P + "visited_migrants_within_visited_workers", "04F <= 04E", "le", (["04F"], ["04E"], 1, 1, 0)),
-    (P + "heating_amount_needs_households", "if 07J > 0 then 07I > 0", "imp", ("07J", "07I")),
-    (P + "heating_households_need_amount", "if 07I > 0 then 07J > 0", "imp", ("07I", "07J")),
-    # 07J [万元] * 10000 <= 5000 * 07I [户]: lhs in raw 1e-6 万元 → compare at that denominator
-    (P + "heating_per_household", "07J * 10000 <= 5000 * 07I", "le", (["07J"], ["07I"], 10000, 5000 * MONEY_SCALE, 0)),
-    (P + "wages_amount_needs_workers", "if 08D > 0 then 08C > 0", "imp", ("08D", "08C")),
-    (P + "wages_workers_need_amount", "if 08C > 0 then 08D > 0", "imp", ("08C", "08D")),
-    # 08D [万元] * 10000 <= 100000 * 08C [人次], as heating_per_household
-    (P + "wages_per_worker", "08D * 10000 <= 100000 * 08C", "le", (["08D"], ["08C"], 10000, 100000 * MONEY_SCALE, 0)),
-    (P + "paid_within_raised", "06A <= 05A", "le", (["06A"], ["05A"], 1, 1, 0)),
-    (P + "special_train_passengers_need_trains", "if 10C > 0 then 10B > 0", "imp", ("10C", "10B")),
-    (P + "special_trains_need_passengers", "if 10B > 0 then 10C > 0", "imp", ("10B", "10C")),
-    (P + "carriage_passengers_need_carriages", "if 10E > 0 then 10D > 0", "imp", ("10E", "10D")),
-    (P + "carriages_need_passengers", "if 10D > 0 then 10E > 0", "imp", ("10D", "10E")),
-    (P + "bus_passengers_need_buses", "if 10G > 0 then 10F > 0", "imp", ("10G", "10F")),
-    (P + "buses_need_passengers", "if 10F > 0 then 10G > 0", "imp", ("10F", "10G")),
-    (P + "ship_passengers_need_ships", "if 10I > 0 then 10H > 0", "imp", ("10I", "10H")),
-    (P + "ships_need_passengers", "if 10H > 0 then 10I > 0", "imp", ("10H", "10I")),
-    (P + "plane_passengers_need_planes", "if 10K > 0 then 10J > 0", "imp", ("10K", "10J")),
-    (P + "planes_need_passengers", "if 10J > 0 then 10K > 0", "imp", ("10J", "10K")),
-    (P + "bus_load_plausible", "10G <= 200 * 10F", "le", (["10G"], ["10F"], 1, 200, 0)),
-    (P + "special_train_load_plausible", "10C <= 2000 * 10B", "le", (["10C"], ["10B"], 1, 2000, 0)),
-    (P + "carriage_load_plausible", "10E <= 150 * 10D", "le", (["10E"], ["10D"], 1, 150, 0)),
-    (P + "plane_load_plausible", "10K <= 400 * 10J", "le", (["10K"], ["10J"], 1, 400, 0)),
-] + [
-    (P + f"part_of.{part}", f"{part} <= {total}", "le", ([part], [total], 1, 1, 0))
-    for part, total in [
-        ("01B", "01A"), ("02B", "02A"), ("03B", "03A"), ("03C", "03A"), ("03D", "03A"), ("03E", "03A"),
-        ("04B", "04A"), ("04E", "04D"), ("04F", "04D"),
-        ("05B", "05A"), ("05C", "05A"), ("05D", "05A"), ("05E", "05A"), ("05F", "05A"),
-        ("06B", "06A"), ("06C", "06A"),
-        ("09B", "09A"), ("09C", "09A"), ("09D", "09A"), ("09E", "09A"),
-        ("10C", "10A"), ("10E", "10A"), ("10G", "10A"), ("10I", "10A"), ("10K", "10A"),
+RULES = (
+    [
+        (P + "hardship_workers_within_workers", "02A <= 01A", "le", (["02A"], ["01A"], 1, 1, 0)),
+        (P + "hardship_migrants_within_migrants", "02B <= 01B", "le", (["02B"], ["01B"], 1, 1, 0)),
+        (P + "hardship_households_within_hardship_workers", "03A * 1 <= 02A", "le", (["03A"], ["02A"], 1, 1, 0)),
+        (
+            P + "hardship_migrant_households_within_hardship_migrants",
+            "03B * 1 <= 02B",
+            "le",
+            (["03B"], ["02B"], 1, 1, 0),
+        ),
+        (P + "visited_migrants_within_visited_workers", "04F <= 04E", "le", (["04F"], ["04E"], 1, 1, 0)),
+        (P + "heating_amount_needs_households", "if 07J > 0 then 07I > 0", "imp", ("07J", "07I")),
+        (P + "heating_households_need_amount", "if 07I > 0 then 07J > 0", "imp", ("07I", "07J")),
+        # 07J [万元] * 10000 <= 5000 * 07I [户]: lhs in raw 1e-6 万元 → compare at that denominator
+        (
+            P + "heating_per_household",
+            "07J * 10000 <= 5000 * 07I",
+            "le",
+            (["07J"], ["07I"], 10000, 5000 * MONEY_SCALE, 0),
+        ),
+        (P + "wages_amount_needs_workers", "if 08D > 0 then 08C > 0", "imp", ("08D", "08C")),
+        (P + "wages_workers_need_amount", "if 08C > 0 then 08D > 0", "imp", ("08C", "08D")),
+        # 08D [万元] * 10000 <= 100000 * 08C [人次], as heating_per_household
+        (
+            P + "wages_per_worker",
+            "08D * 10000 <= 100000 * 08C",
+            "le",
+            (["08D"], ["08C"], 10000, 100000 * MONEY_SCALE, 0),
+        ),
+        (P + "paid_within_raised", "06A <= 05A", "le", (["06A"], ["05A"], 1, 1, 0)),
+        (P + "special_train_passengers_need_trains", "if 10C > 0 then 10B > 0", "imp", ("10C", "10B")),
+        (P + "special_trains_need_passengers", "if 10B > 0 then 10C > 0", "imp", ("10B", "10C")),
+        (P + "carriage_passengers_need_carriages", "if 10E > 0 then 10D > 0", "imp", ("10E", "10D")),
+        (P + "carriages_need_passengers", "if 10D > 0 then 10E > 0", "imp", ("10D", "10E")),
+        (P + "bus_passengers_need_buses", "if 10G > 0 then 10F > 0", "imp", ("10G", "10F")),
+        (P + "buses_need_passengers", "if 10F > 0 then 10G > 0", "imp", ("10F", "10G")),
+        (P + "ship_passengers_need_ships", "if 10I > 0 then 10H > 0", "imp", ("10I", "10H")),
+        (P + "ships_need_passengers", "if 10H > 0 then 10I > 0", "imp", ("10H", "10I")),
+        (P + "plane_passengers_need_planes", "if 10K > 0 then 10J > 0", "imp", ("10K", "10J")),
+        (P + "planes_need_passengers", "if 10J > 0 then 10K > 0", "imp", ("10J", "10K")),
+        (P + "bus_load_plausible", "10G <= 200 * 10F", "le", (["10G"], ["10F"], 1, 200, 0)),
+        (P + "special_train_load_plausible", "10C <= 2000 * 10B", "le", (["10C"], ["10B"], 1, 2000, 0)),
+        (P + "carriage_load_plausible", "10E <= 150 * 10D", "le", (["10E"], ["10D"], 1, 150, 0)),
+        (P + "plane_load_plausible", "10K <= 400 * 10J", "le", (["10K"], ["10J"], 1, 400, 0)),
     ]
-] + [
-    (P + "group.hardship_households_by_cause", "03C + 03D + 03E <= 03A", "le", (["03C", "03D", "03E"], ["03A"], 1, 1, 0)),
-    # 5 money terms on the right: tolerance 5 × 0.005 万元 = 0.025 万元
-    (P + "group.funds_raised_by_source", "05A == 05B + 05C + 05D + 05E + 05F", "eq",
-     (["05A"], ["05B", "05C", "05D", "05E", "05F"], 5 * CENT // 2)),
-    # 2 money terms on the left: tolerance 2 × 0.005 万元 = 0.01 万元
-    (P + "group.funds_paid_to_groups", "06B + 06C <= 06A", "le", (["06B", "06C"], ["06A"], 1, 1, 2 * CENT // 2)),
-    (P + "group.worker_services_by_kind", "09A == 09B + 09C + 09D + 09E", "eq", (["09A"], ["09B", "09C", "09D", "09E"], 0)),
-    (P + "group.journey_home_by_transport", "10C + 10E + 10G + 10I + 10K <= 10A", "le",
-     (["10C", "10E", "10G", "10I", "10K"], ["10A"], 1, 1, 0)),
-]
+    + [
+        (P + f"part_of.{part}", f"{part} <= {total}", "le", ([part], [total], 1, 1, 0))
+        for part, total in [
+            ("01B", "01A"),
+            ("02B", "02A"),
+            ("03B", "03A"),
+            ("03C", "03A"),
+            ("03D", "03A"),
+            ("03E", "03A"),
+            ("04B", "04A"),
+            ("04E", "04D"),
+            ("04F", "04D"),
+            ("05B", "05A"),
+            ("05C", "05A"),
+            ("05D", "05A"),
+            ("05E", "05A"),
+            ("05F", "05A"),
+            ("06B", "06A"),
+            ("06C", "06A"),
+            ("09B", "09A"),
+            ("09C", "09A"),
+            ("09D", "09A"),
+            ("09E", "09A"),
+            ("10C", "10A"),
+            ("10E", "10A"),
+            ("10G", "10A"),
+            ("10I", "10A"),
+            ("10K", "10A"),
+        ]
+    ]
+    + [
+        (
+            P + "group.hardship_households_by_cause",
+            "03C + 03D + 03E <= 03A",
+            "le",
+            (["03C", "03D", "03E"], ["03A"], 1, 1, 0),
+        ),
+        # 5 money terms on the right: tolerance 5 × 0.005 万元 = 0.025 万元
+        (
+            P + "group.funds_raised_by_source",
+            "05A == 05B + 05C + 05D + 05E + 05F",
+            "eq",
+            (["05A"], ["05B", "05C", "05D", "05E", "05F"], 5 * CENT // 2),
+        ),
+        # 2 money terms on the left: tolerance 2 × 0.005 万元 = 0.01 万元
+        (P + "group.funds_paid_to_groups", "06B + 06C <= 06A", "le", (["06B", "06C"], ["06A"], 1, 1, 2 * CENT // 2)),
+        (
+            P + "group.worker_services_by_kind",
+            "09A == 09B + 09C + 09D + 09E",
+            "eq",
+            (["09A"], ["09B", "09C", "09D", "09E"], 0),
+        ),
+        (
+            P + "group.journey_home_by_transport",
+            "10C + 10E + 10G + 10I + 10K <= 10A",
+            "le",
+            (["10C", "10E", "10G", "10I", "10K"], ["10A"], 1, 1, 0),
+        ),
+    ]
+)
 
 
 def rule_refs(kind, args):
@@ -171,9 +228,13 @@ def generate(n: int, schema) -> tuple[pd.DataFrame, dict]:
     for k in ["09B", "09C", "09D", "09E"]:
         c[k] = ri(0, 5000)
     c["09A"] = c["09B"] + c["09C"] + c["09D"] + c["09E"]
-    for veh, pax, lo, hi, vmax in [("10B", "10C", 100, 1000, 5), ("10D", "10E", 10, 100, 40),
-                                   ("10F", "10G", 10, 60, 100), ("10H", "10I", 20, 300, 10),
-                                   ("10J", "10K", 50, 200, 5)]:
+    for veh, pax, lo, hi, vmax in [
+        ("10B", "10C", 100, 1000, 5),
+        ("10D", "10E", 10, 100, 40),
+        ("10F", "10G", 10, 60, 100),
+        ("10H", "10I", 20, 300, 10),
+        ("10J", "10K", 50, 200, 5),
+    ]:
         c[veh] = zero_some(ri(1, vmax + 1), 0.2)
         c[pax] = c[veh] * ri(lo, hi)
     c["10A"] = c["10C"] + c["10E"] + c["10G"] + c["10I"] + c["10K"] + ri(0, 1000)
@@ -191,23 +252,40 @@ def generate(n: int, schema) -> tuple[pd.DataFrame, dict]:
         return kinds[i]
 
     # fmt: off  (a table of planted mistakes, one kind a line)
-    r = k(0); c["01B"][r] = c["01A"][r] + ri(1, 100, len(r))                       # part > total
+    r = k(0)
+    c["01B"][r] = c["01A"][r] + ri(1, 100, len(r))  # part > total
+
     def off(r, lo, hi):  # 05A moved by lo..hi-1 cents either way (never below 0)
         d = rng.choice([-1, 1], len(r)) * ri(lo, hi, len(r))
         c["05A"][r] = np.where(c["05A"][r] + d < 0, c["05A"][r] - d, c["05A"][r] + d)
 
-    off(k(1), 3, 500)                                                                # balance off ≥ 0.03 万元
-    off(k(2), 1, 3)                                                                  # off ≤ 0.02 万元: passes
-    r = k(3); c["07I"][r] = 0; c["07J"][r] = ri(1, 10_000, len(r))                 # heating money, no households
-    r = k(4); c["07I"][r] = ri(1, 100, len(r)); missing["07J"][r] = True           # households, amount blank
-    r = k(5); c["09A"][r] += ri(1, 10, len(r))                                      # 09A != sum of parts
-    r = k(6); c["04F"][r] = c["04D"][r] + ri(1, 50, len(r))                         # part > total (two rules)
-    r = k(7); c["10F"][r] = ri(1, 5, len(r)); c["10G"][r] = c["10F"][r] * 250 + 1   # implausible bus load
-    r = k(8); c["06A"][r] = np.maximum(0, c["06B"][r] + c["06C"][r] - ri(1, 3, len(r)))           # 06B+06C over 06A by 0.01/0.02
-    r = k(9); c["08C"][r] = 0; c["08D"][r] = ri(1, 5000, len(r))                   # wages money, no workers
-    r = k(10); c["10B"][r] = ri(1, 3, len(r)); c["10C"][r] = 0                      # trains, no passengers
-    r = k(11); c["03C"][r] = c["03A"][r] + 1                                         # causes exceed households
-    r = k(12); missing["06C"][r] = True                                              # blank: dependent rules skip
+    off(k(1), 3, 500)  # balance off ≥ 0.03 万元
+    off(k(2), 1, 3)  # off ≤ 0.02 万元: passes
+    r = k(3)
+    c["07I"][r] = 0
+    c["07J"][r] = ri(1, 10_000, len(r))  # heating money, no households
+    r = k(4)
+    c["07I"][r] = ri(1, 100, len(r))
+    missing["07J"][r] = True  # households, amount blank
+    r = k(5)
+    c["09A"][r] += ri(1, 10, len(r))  # 09A != sum of parts
+    r = k(6)
+    c["04F"][r] = c["04D"][r] + ri(1, 50, len(r))  # part > total (two rules)
+    r = k(7)
+    c["10F"][r] = ri(1, 5, len(r))
+    c["10G"][r] = c["10F"][r] * 250 + 1  # implausible bus load
+    r = k(8)
+    c["06A"][r] = np.maximum(0, c["06B"][r] + c["06C"][r] - ri(1, 3, len(r)))  # 06B+06C over 06A by 0.01/0.02
+    r = k(9)
+    c["08C"][r] = 0
+    c["08D"][r] = ri(1, 5000, len(r))  # wages money, no workers
+    r = k(10)
+    c["10B"][r] = ri(1, 3, len(r))
+    c["10C"][r] = 0  # trains, no passengers
+    r = k(11)
+    c["03C"][r] = c["03A"][r] + 1  # causes exceed households
+    r = k(12)
+    missing["06C"][r] = True  # blank: dependent rules skip
     # fmt: on
 
     codes = [f.code for f in schema.fields]
@@ -262,7 +340,9 @@ def numpy_validate(raw, miss, missing_of):
             cond = lhs <= rhs + tol if tol else lhs <= rhs
         else:  # eq
             L, R, tol = args
-            d = functools.reduce(operator.add, (raw[x] for x in L)) - functools.reduce(operator.add, (raw[x] for x in R))
+            d = functools.reduce(operator.add, (raw[x] for x in L)) - functools.reduce(
+                operator.add, (raw[x] for x in R)
+            )
             cond = np.abs(d) <= tol if tol else d == 0
         skip = None
         if missing_of[rid] == "skip_if_any_missing":
@@ -288,7 +368,7 @@ EPS = 1e-9
 
 def pandas_conditions(df: pd.DataFrame, missing_of, rules=None):
     """Yields (rule id, condition Series (True = holds or skipped), skipped Series or None)."""
-    for rid, _text, kind, args in (RULES if rules is None else rules):
+    for rid, _text, kind, args in RULES if rules is None else rules:
         refs = rule_refs(kind, args)
         never = missing_of[rid] == "never_skip"
         d = df[refs].fillna(0) if never else df[refs]
@@ -333,6 +413,7 @@ def pandera_schema(missing_of):
         def fn(frame):
             for _rid, cond, _skipped in pandas_conditions(frame, missing_of, [rule]):
                 return cond
+
         return fn
 
     checks = [pa.Check(make(rule), name=rule[0]) for rule in RULES]
@@ -376,8 +457,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="100,000 rows (smoke test)")
-    ap.add_argument("--repeat", type=int, default=5,
-                    help="rounds of the fast methods, timed in turns (median); the slow ones run 2 times")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="rounds of the fast methods, timed in turns (median); the slow ones run 2 times",
+    )
     ap.add_argument("--no-pandera", action="store_true")
     args = ap.parse_args(argv)
     n = 100_000 if args.quick else args.rows
@@ -395,8 +480,10 @@ def main(argv=None):
     codes = [f.code for f in schema.fields]
     referenced = sorted({x for _, _, kind, a in RULES for x in rule_refs(kind, a)})
 
-    print(f"bench_rules: {FORM_ID}, {n:,} reports, {len(RULES)} rules, "
-          f"{len(referenced)} referenced columns, seed {SEED}; batch kernels: {_core.batch_kernels()}")
+    print(
+        f"bench_rules: {FORM_ID}, {n:,} reports, {len(RULES)} rules, "
+        f"{len(referenced)} referenced columns, seed {SEED}; batch kernels: {_core.batch_kernels()}"
+    )
     t = time.perf_counter()
     df, money = generate(n, schema)
     print(f"  generated in {time.perf_counter() - t:.2f} s")
@@ -415,13 +502,16 @@ def main(argv=None):
     # the same columns at the width the batch holds them (narrow ones as int32)
     narrow = [x for x in referenced if batch.value_bits(x) == 32]
     stored_arrays = [raw[x].astype(np.int32) if x in narrow else raw[x] for x in referenced]
-    fast = interleaved({
-        "unionstat": lambda: _core.validate_batch(batch),
-        "numpy": lambda: numpy_validate(raw, miss, missing_of),
-        # (in each array's own dtype: numpy would sum int32 in int64, a cast on the way)
-        "read": lambda: [np.add.reduce(a, dtype=a.dtype) for a in ref_arrays],
-        "read_stored": lambda: [np.add.reduce(a, dtype=a.dtype) for a in stored_arrays],
-    }, rep)
+    fast = interleaved(
+        {
+            "unionstat": lambda: _core.validate_batch(batch),
+            "numpy": lambda: numpy_validate(raw, miss, missing_of),
+            # (in each array's own dtype: numpy would sum int32 in int64, a cast on the way)
+            "read": lambda: [np.add.reduce(a, dtype=a.dtype) for a in ref_arrays],
+            "read_stored": lambda: [np.add.reduce(a, dtype=a.dtype) for a in stored_arrays],
+        },
+        rep,
+    )
     t_val, val_times, res = fast["unionstat"]
     t_np, np_times, np_out = fast["numpy"]
     t_read, _, _ = fast["read"]
@@ -436,8 +526,10 @@ def main(argv=None):
         if (fails, skipped, errors) != (nf, ns, 0):
             mism.append((rid, fails, nf, skipped, ns, errors))
     total_fails = sum(v[2] for v in us_counts.values())
-    print(f"  unionstat: {total_fails:,} failed (rule, report) pairs"
-          + (f" in {n_bad_rows:,} reports ({n_bad_rows / n:.2%})" if n_bad_rows is not None else ""))
+    print(
+        f"  unionstat: {total_fails:,} failed (rule, report) pairs"
+        + (f" in {n_bad_rows:,} reports ({n_bad_rows / n:.2%})" if n_bad_rows is not None else "")
+    )
     if mism:
         print("\nMISMATCH numpy vs unionstat (fails, skipped):")
         print(f"  {'rule':58} {'us fail':>8} {'np fail':>8} {'us skip':>8} {'np skip':>8} {'us err':>7}")
@@ -460,15 +552,19 @@ def main(argv=None):
                 pa, pschema = pandera_schema(missing_of)
                 t_pa, pa_out = timeit(lambda: pandera_validate(pa, pschema, df), 1)
             pa_mism = [rid for rid, *_ in RULES if pa_out.get(rid, 0) != us_counts[rid][2]]
-            print(f"  pandera failing-row counts differ from unionstat on {len(pa_mism)} rules"
-                  + (f": {pa_mism}" if pa_mism else ""))
+            print(
+                f"  pandera failing-row counts differ from unionstat on {len(pa_mism)} rules"
+                + (f": {pa_mism}" if pa_mism else "")
+            )
         except ImportError as e:
             print(f"  pandera not available ({e}); skipped")
 
     # --- one report ---
     row = df.iloc[0]
-    values = {c: (None if (c in money and np.isnan(row[c])) else (float(row[c]) if c in money else int(row[c])))
-              for c in codes}
+    values = {
+        c: (None if (c in money and np.isnan(row[c])) else (float(row[c]) if c in money else int(row[c])))
+        for c in codes
+    }
     report = form.report("U0000000", "2018", values)
     form.validate(report)
     one = []
@@ -501,32 +597,40 @@ def main(argv=None):
         print(f"  {name:44} {secs:12.6f} {ratio:10.2f}x  {tgt:>9} {met:>4}")
 
     t_frames = max(t_check - t_val, 0.0)
-    print(f"\nrule validation, {n:,} reports (seconds; ratio = method / unionstat validation; "
-          f"unionstat, numpy and read once: median of {rep} rounds timed in turns)")
+    print(
+        f"\nrule validation, {n:,} reports (seconds; ratio = method / unionstat validation; "
+        f"unionstat, numpy and read once: median of {rep} rounds timed in turns)"
+    )
     print(f"  {'method':44} {'seconds':>12} {'ratio':>11}  {'target':>9} {'met':>4}")
     row_("unionstat validation (_core.validate_batch)", t_val, t_val, None)
     row_("unionstat conversion (to_batch)", t_conv, t_val, None)
     row_("unionstat violations+summary DataFrames", t_frames, t_val, None)
     row_("numpy hand-written (int64 raw)", t_np, t_val, 3)
-    print(f"  {'':44} {'':12} {'':11}  numpy / unionstat round by round: "
-          f"{', '.join(f'{r:.2f}x' for r in round_ratios)}")
+    print(
+        f"  {'':44} {'':12} {'':11}  numpy / unionstat round by round: {', '.join(f'{r:.2f}x' for r in round_ratios)}"
+    )
     row_("numpy conversion float->int64 raw", t_nprep, t_val, None)
     row_("pandas idiomatic", t_pd, t_val, 10)
     if t_pa is not None:
         row_("pandera lazy DataFrameSchema", t_pa, t_val, 30)
+
     # read once: unionstat must be within 2x of it → read_once / unionstat >= 0.5. Two
     # readings: the referenced columns as the data has them (int64, what numpy reads: the
     # issue's target), and as the batch stores them (fewer bytes where narrow: stricter).
     def read_row(label, secs):
-        print(f"  {label:44} {secs:12.6f} {secs / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * secs else 'NO':>4}"
-              f"   (unionstat = {t_val / secs:.2f}x read-once; target <= 2x)")
+        print(
+            f"  {label:44} {secs:12.6f} {secs / t_val:10.2f}x  {'>= 0.5x':>9} {'yes' if t_val <= 2 * secs else 'NO':>4}"
+            f"   (unionstat = {t_val / secs:.2f}x read-once; target <= 2x)"
+        )
 
     read_row(f"read once (np.add.reduce, {len(referenced)} int64 columns)", t_read)
     read_row(f"read once, as stored ({len(narrow)} int32 + {len(referenced) - len(narrow)} int64)", t_read_stored)
-    print(f"\none report from Python (seconds per report; ratio = pandas / unionstat)")
+    print("\none report from Python (seconds per report; ratio = pandas / unionstat)")
     print(f"  {'unionstat form.validate(report)':44} {t_one_us:12.6f}")
-    print(f"  {'pandas rules on a one-row DataFrame':44} {t_one_pd:12.6f} {t_one_pd / t_one_us:10.2f}x  "
-          f"{'>= 100x':>9} {'yes' if t_one_pd >= 100 * t_one_us else 'NO':>4}")
+    print(
+        f"  {'pandas rules on a one-row DataFrame':44} {t_one_pd:12.6f} {t_one_pd / t_one_us:10.2f}x  "
+        f"{'>= 100x':>9} {'yes' if t_one_pd >= 100 * t_one_us else 'NO':>4}"
+    )
     return 1 if mism else 0
 
 

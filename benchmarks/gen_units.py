@@ -19,8 +19,15 @@ import random
 from pathlib import Path
 
 
-def generate(path: str | Path, *, grassroots: int = 2_800_000, provinces: int = 41, cities: int = 410,
-             counties: int = 2_900, seed: int = 2018) -> dict[str, int]:
+def generate(
+    path: str | Path,
+    *,
+    grassroots: int = 2_800_000,
+    provinces: int = 41,
+    cities: int = 410,
+    counties: int = 2_900,
+    seed: int = 2018,
+) -> dict[str, int]:
     """Writes the units file; returns the number of units per level (and of secondary links)."""
     rng = random.Random(seed)
     regional = min(31, provinces)

@@ -12,6 +12,7 @@ prints their tables. Arguments (e.g. ``--quick``, ``--rows N``) are passed to ea
 * ``bench_rules.py``  validation kernel vs numpy, pandas and pandera.
 
 Exit status: non-zero if any bench failed."""
+
 from __future__ import annotations
 
 import subprocess

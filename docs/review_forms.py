@@ -81,8 +81,21 @@ _WIDTH = str.maketrans("（）：；，。", "():;,.")
 
 
 #: printed unit → schema unit (traditional script, measure words the schema records otherwise)
-_UNIT_OF = {"戶": "户", "個": "个", "節": "节", "輛": "辆", "張": "张", "對": "对", "萬元": "万元", "名": "人",
-            "人（次）": "人次", "人、次": "人次", "企业": "家", "（是/否）": "是/否", "(是/否)": "是/否"}
+_UNIT_OF = {
+    "戶": "户",
+    "個": "个",
+    "節": "节",
+    "輛": "辆",
+    "張": "张",
+    "對": "对",
+    "萬元": "万元",
+    "名": "人",
+    "人（次）": "人次",
+    "人、次": "人次",
+    "企业": "家",
+    "（是/否）": "是/否",
+    "(是/否)": "是/否",
+}
 
 
 def unit_order(form: us.Form, found: list[tuple[int, str, str]]) -> list[str]:
@@ -96,7 +109,10 @@ def unit_order(form: us.Form, found: list[tuple[int, str, str]]) -> list[str]:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=seed, b=fields, autojunk=False).get_opcodes():
         if op == "equal":
             continue
-        where = ", ".join(f"line {found[i][0]}" for i in range(i1, i2)) or f"before line {found[i1][0] if i1 < len(found) else 'end'}"
+        where = (
+            ", ".join(f"line {found[i][0]}" for i in range(i1, i2))
+            or f"before line {found[i1][0] if i1 < len(found) else 'end'}"
+        )
         codes = ", ".join(form.fields[j].code for j in range(j1, j2)) or "-"
         out.append(f"{op}: seed {seed[i1:i2]} ({where}) vs fields {fields[j1:j2]} ({codes})")
     return out

@@ -39,8 +39,7 @@ inline void scan_digit(number_scan& n, char c, std::string_view input) {
 
 // Thousands separator: the first group has 1-3 digits, every later one exactly 3.
 inline void scan_comma(number_scan& n, std::string_view input) {
-    if (n.int_digits == 0 || (n.seen_comma && n.group != 3) || (!n.seen_comma && n.int_digits > 3))
-        misplaced_separator(input);
+    if (n.int_digits == 0 || (n.seen_comma && n.group != 3) || (!n.seen_comma && n.int_digits > 3)) misplaced_separator(input);
     n.seen_comma = true;
     n.group = 0;
 }
@@ -57,8 +56,8 @@ void check_scan_end(const number_scan& n, std::string_view input, int max_scale)
     if (n.int_digits == 0 && n.frac_digits == 0) throw value_error("'" + std::string(input) + "' is not a number");
     if (n.seen_point && n.frac_digits == 0) throw value_error("'" + std::string(input) + "' ends with a decimal point");
     if (n.frac_digits > max_scale)
-        throw value_error("'" + std::string(input) + "' has " + std::to_string(n.frac_digits) +
-                          " decimals; at most " + std::to_string(max_scale) + " allowed");
+        throw value_error("'" + std::string(input) + "' has " + std::to_string(n.frac_digits) + " decimals; at most " +
+                          std::to_string(max_scale) + " allowed");
 }
 
 }  // namespace
@@ -96,8 +95,7 @@ decimal decimal::rescaled(int new_scale) const {
         return decimal(out, new_scale);
     }
     const std::int64_t f = detail::pow10(scale_ - new_scale);
-    if (raw_ % f != 0)
-        throw value_error("value " + to_string() + " has more than " + std::to_string(new_scale) + " decimals");
+    if (raw_ % f != 0) throw value_error("value " + to_string() + " has more than " + std::to_string(new_scale) + " decimals");
     return decimal(raw_ / f, new_scale);
 }
 
@@ -106,8 +104,8 @@ decimal decimal::combine(const decimal& a, const decimal& b, bool subtract) {
     const decimal x = a.rescaled(s), y = b.rescaled(s);
     std::int64_t out;
     if (subtract ? !detail::sub_ok(x.raw_, y.raw_, out) : !detail::add_ok(x.raw_, y.raw_, out))
-        throw overflow_error("decimal " + std::string(subtract ? "difference" : "sum") + " of " + a.to_string() +
-                             " and " + b.to_string() + " leaves the int64 range");
+        throw overflow_error("decimal " + std::string(subtract ? "difference" : "sum") + " of " + a.to_string() + " and " +
+                             b.to_string() + " leaves the int64 range");
     return decimal(out, s);
 }
 

@@ -44,7 +44,7 @@ void parallel_for(std::size_t count, unsigned threads, Body&& body) {
     };
     threads = std::max(1u, static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(count, 1))));
     std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> failed{count};  // lowest task that threw so far (count: none)
+    std::atomic<std::size_t> failed{count};                         // lowest task that threw so far (count: none)
     std::vector<failure> errors(threads, failure{count, nullptr});  // per worker: the task it failed at
     auto work = [&](unsigned worker) {
         for (std::size_t task; (task = next.fetch_add(1)) < count;) {

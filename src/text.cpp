@@ -10,10 +10,22 @@ bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 bool is_space_at(std::string_view s, std::size_t i, std::size_t& len) {
     const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
     const std::size_t n = s.size() - i;
-    if (n >= 2 && b(0) == 0xC2 && b(1) == 0xA0) { len = 2; return true; }                      // U+00A0
-    if (n >= 3 && b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) { len = 3; return true; }      // U+3000
-    if (n >= 3 && b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) { len = 3; return true; }      // U+FEFF
-    if (n >= 3 && b(0) == 0xE2 && b(1) == 0x80 && b(2) == 0x8B) { len = 3; return true; }      // U+200B
+    if (n >= 2 && b(0) == 0xC2 && b(1) == 0xA0) {
+        len = 2;
+        return true;
+    }  // U+00A0
+    if (n >= 3 && b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) {
+        len = 3;
+        return true;
+    }  // U+3000
+    if (n >= 3 && b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) {
+        len = 3;
+        return true;
+    }  // U+FEFF
+    if (n >= 3 && b(0) == 0xE2 && b(1) == 0x80 && b(2) == 0x8B) {
+        len = 3;
+        return true;
+    }  // U+200B
     return false;
 }
 
@@ -54,11 +66,31 @@ std::string fold_number_text(std::string_view in) {
         // (U+FF0B + , U+FF0C , U+FF0D - U+FF0E . U+FF10..FF19 digits) all sit in EF BC xx.
         if (c == 0xEF && i + 2 < in.size() && static_cast<unsigned char>(in[i + 1]) == 0xBC) {
             const auto d = static_cast<unsigned char>(in[i + 2]);
-            if (d >= 0x90 && d <= 0x99) { out += static_cast<char>('0' + (d - 0x90)); i += 2; continue; }
-            if (d == 0x8B) { out += '+'; i += 2; continue; }
-            if (d == 0x8C) { out += ','; i += 2; continue; }
-            if (d == 0x8D) { out += '-'; i += 2; continue; }
-            if (d == 0x8E) { out += '.'; i += 2; continue; }
+            if (d >= 0x90 && d <= 0x99) {
+                out += static_cast<char>('0' + (d - 0x90));
+                i += 2;
+                continue;
+            }
+            if (d == 0x8B) {
+                out += '+';
+                i += 2;
+                continue;
+            }
+            if (d == 0x8C) {
+                out += ',';
+                i += 2;
+                continue;
+            }
+            if (d == 0x8D) {
+                out += '-';
+                i += 2;
+                continue;
+            }
+            if (d == 0x8E) {
+                out += '.';
+                i += 2;
+                continue;
+            }
         }
         out += static_cast<char>(c);
     }
@@ -76,10 +108,20 @@ std::size_t display_width(std::string_view s) noexcept {
     std::size_t w = 0;
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) { w += 1; i += 1; }
-        else if ((c & 0xE0) == 0xC0) { w += 1; i += 2; }
-        else if ((c & 0xF0) == 0xE0) { w += 2; i += 3; }  // CJK, full-width forms
-        else { w += 2; i += 4; }
+        if (c < 0x80) {
+            w += 1;
+            i += 1;
+        } else if ((c & 0xE0) == 0xC0) {
+            w += 1;
+            i += 2;
+        } else if ((c & 0xF0) == 0xE0) {
+            w += 2;
+            i += 3;
+        }  // CJK, full-width forms
+        else {
+            w += 2;
+            i += 4;
+        }
     }
     return w;
 }

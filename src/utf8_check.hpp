@@ -64,8 +64,7 @@ inline std::string not_utf8_message(std::string_view s, std::size_t offset, cons
         const unsigned char c = static_cast<unsigned char>(s[k]);
         bytes += std::string(bytes.empty() ? "" : " ") + "0x" + hex[c >> 4] + hex[c & 15];
     }
-    return std::string(what) + " is not UTF-8 (bytes " + bytes +
-           "; a file saved as GBK or GB18030?): save it as UTF-8";
+    return std::string(what) + " is not UTF-8 (bytes " + bytes + "; a file saved as GBK or GB18030?): save it as UTF-8";
 }
 
 }  // namespace unionstat::detail

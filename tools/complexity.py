@@ -7,6 +7,7 @@ Exits 1 when a function over the limits is not one of the known exceptions liste
 list), 0 otherwise. Run: ``python tools/complexity.py [--top N] [ROOT]`` (lizard comes
 with the ``dev`` extra).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import sys
 
 import lizard
 
-__all__ = ["MAX_LENGTH", "MAX_CCN", "KNOWN", "measure", "main"]
+__all__ = ["KNOWN", "MAX_CCN", "MAX_LENGTH", "main", "measure"]
 
 MAX_LENGTH = 80
 MAX_CCN = 25

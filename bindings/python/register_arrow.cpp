@@ -59,9 +59,8 @@ arrow_owner<T> take(const py::handle& capsule, const char* name) {
     return arrow_owner<T>(p);
 }
 
-
-py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object& data, bool strict,
-                     const std::string& row_column, std::size_t expected_rows) {
+py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object& data, bool strict, const std::string& row_column,
+                     std::size_t expected_rows) {
     arrow_import_options o;
     o.strict = strict;
     o.row_column = row_column;
@@ -85,9 +84,10 @@ py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object&
     } else if (py::isinstance<py::tuple>(data)) {
         take_pair(data);
     } else {
-        throw py::type_error("read_arrow takes an Arrow table: an object with __arrow_c_stream__ or __arrow_c_array__ "
-                             "(pyarrow, polars, duckdb) or their capsules, got " +
-                             py::str(py::type::of(data)).cast<std::string>());
+        throw py::type_error(
+            "read_arrow takes an Arrow table: an object with __arrow_c_stream__ or __arrow_c_array__ "
+            "(pyarrow, polars, duckdb) or their capsules, got " +
+            py::str(py::type::of(data)).cast<std::string>());
     }
     std::optional<read_result> r;
     {
@@ -102,8 +102,8 @@ py::tuple read_arrow(const std::shared_ptr<form_schema>& form, const py::object&
 }  // namespace
 
 void register_arrow(py::module_& m) {
-    m.def("read_arrow", &read_arrow, py::arg("form"), py::arg("data"), py::arg("strict") = false,
-          py::arg("row_column") = "", py::arg("expected_rows") = 0,
+    m.def("read_arrow", &read_arrow, py::arg("form"), py::arg("data"), py::arg("strict") = false, py::arg("row_column") = "",
+          py::arg("expected_rows") = 0,
           "Reads an Arrow table (any __arrow_c_stream__ / __arrow_c_array__ producer, or their capsules) into a "
           "batch; returns (batch, problems as (row, column, unit, field, text, message), notices, ignored columns, \"\"). "
           "expected_rows: the rows the stream is known to hold (room made at once), 0 when unknown.");

@@ -81,58 +81,71 @@ void register_crosswalk(py::module_& m) {
         .def_readonly("forms", &crosswalk::forms, "The ids of the form versions it covers.")
         .def_readonly("note", &crosswalk::note, "What the crosswalk says about the family as a whole.")
         .def_readonly("file", &crosswalk::file, "The crosswalk file it was loaded from.")
-        .def_property_readonly("sums", [](const crosswalk& cw) {
-            py::list out;
-            for (const auto& s : cw.sums) {
-                py::dict d;
-                d["key"] = s.key;
-                d["label"] = s.label;
-                d["label_en"] = s.label_en;
-                d["parts"] = s.parts;
-                d["note"] = s.note;
-                d["line"] = s.line;
-                out.append(d);
-            }
-            return out;
-        }, "Sum concepts (a concept that split): dicts of key, label, label_en, parts, note and line.")
-        .def_property_readonly("unit_changes", [](const crosswalk& cw) {
-            py::list out;
-            for (const auto& u : cw.unit_changes) {
-                py::dict d;
-                d["key"] = u.key;
-                d["method"] = to_string(u.method);
-                d["note"] = u.note;
-                d["line"] = u.line;
-                out.append(d);
-            }
-            return out;
-        }, "Concepts printed in different units on different forms: dicts of key, method (rescale or copy), note and line.")
-        .def_property_readonly("same", [](const crosswalk& cw) {
-            py::list out;
-            for (const auto& s : cw.same) {
-                py::dict d;
-                d["key"] = s.key;
-                d["aliases"] = s.aliases;
-                d["note"] = s.note;
-                d["line"] = s.line;
-                out.append(d);
-            }
-            return out;
-        }, "Keys that name one concept: dicts of key, aliases, note and line.")
-        .def_property_readonly("only_in", [](const crosswalk& cw) {
-            py::list out;
-            for (const auto& o : cw.only_in) {
-                py::dict d;
-                d["keys"] = o.keys;
-                d["forms"] = o.forms;
-                d["note"] = o.note;
-                d["line"] = o.line;
-                out.append(d);
-            }
-            return out;
-        }, "Concepts printed only on some forms: dicts of keys, forms, note and line.")
+        .def_property_readonly(
+            "sums",
+            [](const crosswalk& cw) {
+                py::list out;
+                for (const auto& s : cw.sums) {
+                    py::dict d;
+                    d["key"] = s.key;
+                    d["label"] = s.label;
+                    d["label_en"] = s.label_en;
+                    d["parts"] = s.parts;
+                    d["note"] = s.note;
+                    d["line"] = s.line;
+                    out.append(d);
+                }
+                return out;
+            },
+            "Sum concepts (a concept that split): dicts of key, label, label_en, parts, note and line.")
+        .def_property_readonly(
+            "unit_changes",
+            [](const crosswalk& cw) {
+                py::list out;
+                for (const auto& u : cw.unit_changes) {
+                    py::dict d;
+                    d["key"] = u.key;
+                    d["method"] = to_string(u.method);
+                    d["note"] = u.note;
+                    d["line"] = u.line;
+                    out.append(d);
+                }
+                return out;
+            },
+            "Concepts printed in different units on different forms: dicts of key, method (rescale or copy), note and line.")
+        .def_property_readonly(
+            "same",
+            [](const crosswalk& cw) {
+                py::list out;
+                for (const auto& s : cw.same) {
+                    py::dict d;
+                    d["key"] = s.key;
+                    d["aliases"] = s.aliases;
+                    d["note"] = s.note;
+                    d["line"] = s.line;
+                    out.append(d);
+                }
+                return out;
+            },
+            "Keys that name one concept: dicts of key, aliases, note and line.")
+        .def_property_readonly(
+            "only_in",
+            [](const crosswalk& cw) {
+                py::list out;
+                for (const auto& o : cw.only_in) {
+                    py::dict d;
+                    d["keys"] = o.keys;
+                    d["forms"] = o.forms;
+                    d["note"] = o.note;
+                    d["line"] = o.line;
+                    out.append(d);
+                }
+                return out;
+            },
+            "Concepts printed only on some forms: dicts of keys, forms, note and line.")
         .def("covers", &crosswalk::covers, py::arg("form_id"), "True when the crosswalk covers the form version of this id.")
-        .def("canonical", &crosswalk::canonical, py::arg("key"), "The concept key an alias stands for (the key itself when it is no alias).")
+        .def("canonical", &crosswalk::canonical, py::arg("key"),
+             "The concept key an alias stands for (the key itself when it is no alias).")
         .def(
             "map",
             [](const crosswalk& cw, const report_batch& source, std::shared_ptr<form_schema> target) {
@@ -152,14 +165,16 @@ void register_crosswalk(py::module_& m) {
             return "<Crosswalk " + cw.family + ": " + forms + ">";
         });
 
-    m.def("load_crosswalk",
-          [](const std::string& path, const schema_registry& forms) {
-              return std::const_pointer_cast<crosswalk>(load_crosswalk(path, forms));
-          },
-          py::arg("path"), py::arg("forms"), "Loads a crosswalk file, checked against the forms; errors name file:line:column.");
-    m.def("load_crosswalk_text",
-          [](const std::string& text, const schema_registry& forms, const std::string& name) {
-              return std::const_pointer_cast<crosswalk>(load_crosswalk_text(text, forms, name));
-          },
-          py::arg("text"), py::arg("forms"), py::arg("name") = "<string>");
+    m.def(
+        "load_crosswalk",
+        [](const std::string& path, const schema_registry& forms) {
+            return std::const_pointer_cast<crosswalk>(load_crosswalk(path, forms));
+        },
+        py::arg("path"), py::arg("forms"), "Loads a crosswalk file, checked against the forms; errors name file:line:column.");
+    m.def(
+        "load_crosswalk_text",
+        [](const std::string& text, const schema_registry& forms, const std::string& name) {
+            return std::const_pointer_cast<crosswalk>(load_crosswalk_text(text, forms, name));
+        },
+        py::arg("text"), py::arg("forms"), py::arg("name") = "<string>");
 }

@@ -56,11 +56,10 @@ void register_graph(py::module_& m) {
         .def_static("parse_csv", &hierarchy::parse_csv, py::arg("text"), py::arg("name") = "<string>")
         .def_static(
             "from_columns",
-            [](const std::vector<std::string>& ids, const std::vector<std::string>& names,
-               const std::vector<std::string>& levels, const std::vector<std::string>& kinds,
-               const std::vector<std::string>& parents, const std::vector<std::string>& secondary,
-               const std::vector<std::string>& valid_from, const std::vector<std::string>& valid_to,
-               const std::string& source) {
+            [](const std::vector<std::string>& ids, const std::vector<std::string>& names, const std::vector<std::string>& levels,
+               const std::vector<std::string>& kinds, const std::vector<std::string>& parents,
+               const std::vector<std::string>& secondary, const std::vector<std::string>& valid_from,
+               const std::vector<std::string>& valid_to, const std::string& source) {
                 const std::size_t n = ids.size();
                 for (const auto* col : {&names, &levels, &kinds, &parents, &secondary, &valid_from, &valid_to})
                     if (col->size() != n) throw value_error("unit columns differ in length");
@@ -99,10 +98,11 @@ void register_graph(py::module_& m) {
         .def("name", [](const hierarchy& h, std::size_t i) { return std::string(h.name(i)); })
         .def("level", [](const hierarchy& h, std::size_t i) { return to_string(h.level(i)); })
         .def("kind", [](const hierarchy& h, std::size_t i) { return to_string(h.kind(i)); })
-        .def("parent", [](const hierarchy& h, std::size_t i) -> py::object {
-            const auto p = h.parent(i);
-            return p == hierarchy::npos ? py::none() : py::cast(p);
-        })
+        .def("parent",
+             [](const hierarchy& h, std::size_t i) -> py::object {
+                 const auto p = h.parent(i);
+                 return p == hierarchy::npos ? py::none() : py::cast(p);
+             })
         .def("children", &hierarchy::children)
         .def("secondary_parents", &hierarchy::secondary_parents)
         .def("ancestors", &hierarchy::ancestors)
@@ -114,36 +114,37 @@ void register_graph(py::module_& m) {
         .def_property_readonly("versioned", &hierarchy::versioned,
                                "True when some unit has a validity bound or several versions.")
         .def("to_csv", &hierarchy::to_csv)
-        .def("columns",
-             [](const hierarchy& h, const std::optional<std::vector<std::size_t>>& units) {
-                 // Unit table as columns (one Python list each) for a DataFrame: every unit,
-                 // or the units given (the rows of a roll-up), in that order.
-                 const std::size_t n = units ? units->size() : h.size();
-                 std::vector<std::string> ids(n), names(n), levels(n), kinds(n), parents(n);
-                 std::vector<std::int64_t> depth(n);
-                 for (std::size_t k = 0; k < n; ++k) {
-                     const std::size_t i = units ? (*units)[k] : k;
-                     if (i >= h.size())
-                         throw lookup_error("unit index " + std::to_string(i) + " out of range (" +
-                                            std::to_string(h.size()) + " units)");
-                     ids[k] = h.id(i);
-                     names[k] = std::string(h.name(i));
-                     levels[k] = to_string(h.level(i));
-                     kinds[k] = to_string(h.kind(i));
-                     const auto p = h.parent(i);
-                     parents[k] = p == hierarchy::npos ? std::string() : h.id(p);
-                     depth[k] = static_cast<std::int64_t>(h.depth(i));
-                 }
-                 py::dict d;
-                 d["unit"] = ids;
-                 d["name"] = names;
-                 d["level"] = levels;
-                 d["kind"] = kinds;
-                 d["parent"] = parents;
-                 d["depth"] = to_array(depth);
-                 return d;
-             },
-             py::arg("units") = py::none());
+        .def(
+            "columns",
+            [](const hierarchy& h, const std::optional<std::vector<std::size_t>>& units) {
+                // Unit table as columns (one Python list each) for a DataFrame: every unit,
+                // or the units given (the rows of a roll-up), in that order.
+                const std::size_t n = units ? units->size() : h.size();
+                std::vector<std::string> ids(n), names(n), levels(n), kinds(n), parents(n);
+                std::vector<std::int64_t> depth(n);
+                for (std::size_t k = 0; k < n; ++k) {
+                    const std::size_t i = units ? (*units)[k] : k;
+                    if (i >= h.size())
+                        throw lookup_error("unit index " + std::to_string(i) + " out of range (" + std::to_string(h.size()) +
+                                           " units)");
+                    ids[k] = h.id(i);
+                    names[k] = std::string(h.name(i));
+                    levels[k] = to_string(h.level(i));
+                    kinds[k] = to_string(h.kind(i));
+                    const auto p = h.parent(i);
+                    parents[k] = p == hierarchy::npos ? std::string() : h.id(p);
+                    depth[k] = static_cast<std::int64_t>(h.depth(i));
+                }
+                py::dict d;
+                d["unit"] = ids;
+                d["name"] = names;
+                d["level"] = levels;
+                d["kind"] = kinds;
+                d["parent"] = parents;
+                d["depth"] = to_array(depth);
+                return d;
+            },
+            py::arg("units") = py::none());
 
     m.def(
         "rollup",
@@ -169,8 +170,8 @@ void register_graph(py::module_& m) {
             d["ignored_rows"] = index_array(r->ignored_rows);
             return d;
         },
-        py::arg("tree"), py::arg("batch"), py::arg("along") = "primary", py::arg("period") = "",
-        py::arg("ignore_inner") = false, py::arg("leaves") = false,
+        py::arg("tree"), py::arg("batch"), py::arg("along") = "primary", py::arg("period") = "", py::arg("ignore_inner") = false,
+        py::arg("leaves") = false,
         "Consolidated totals of the inner units (every unit with leaves=True); 'units' gives the tree index of each "
         "row of 'totals' and 'reports' the reports counted per row (GIL released while it runs).");
 

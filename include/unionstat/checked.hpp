@@ -16,17 +16,11 @@ using wide_int = boost::multiprecision::checked_int128_t;
 namespace detail {
 
 /// a + b; returns false on overflow (out untouched is not guaranteed).
-inline bool add_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept {
-    return !__builtin_add_overflow(a, b, &out);
-}
+inline bool add_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept { return !__builtin_add_overflow(a, b, &out); }
 /// a - b; returns false on overflow.
-inline bool sub_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept {
-    return !__builtin_sub_overflow(a, b, &out);
-}
+inline bool sub_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept { return !__builtin_sub_overflow(a, b, &out); }
 /// a * b; returns false on overflow.
-inline bool mul_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept {
-    return !__builtin_mul_overflow(a, b, &out);
-}
+inline bool mul_ok(std::int64_t a, std::int64_t b, std::int64_t& out) noexcept { return !__builtin_mul_overflow(a, b, &out); }
 
 /// 10^n for 0 <= n <= 18.
 inline std::int64_t pow10(int n) noexcept {
@@ -54,8 +48,7 @@ inline std::int64_t pow10(int n) noexcept {
 
 /// True when a wide value fits back into int64.
 inline bool fits_int64(const wide_int& v) {
-    return v >= wide_int((std::numeric_limits<std::int64_t>::min)()) &&
-           v <= wide_int((std::numeric_limits<std::int64_t>::max)());
+    return v >= wide_int((std::numeric_limits<std::int64_t>::min)()) && v <= wide_int((std::numeric_limits<std::int64_t>::max)());
 }
 
 }  // namespace detail

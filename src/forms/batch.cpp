@@ -43,8 +43,7 @@ std::shared_ptr<std::int64_t> zeroed_int64(std::size_t n, bool huge) {
         ::madvise(base, size, MADV_HUGEPAGE);  // a hint: without it the pages are 4 KiB
 #endif
     }
-    return std::shared_ptr<std::int64_t>(reinterpret_cast<std::int64_t*>(base),
-                                         [size](std::int64_t* q) { ::munmap(q, size); });
+    return std::shared_ptr<std::int64_t>(reinterpret_cast<std::int64_t*>(base), [size](std::int64_t* q) { ::munmap(q, size); });
 #else
     (void)huge;
     void* p = std::calloc(bytes / sizeof(std::int64_t), sizeof(std::int64_t));
@@ -105,13 +104,15 @@ bool narrow_copy(const std::int64_t* v, const std::uint64_t* missing, std::size_
 
 }  // namespace
 
-report_batch::report_batch(std::shared_ptr<const form_schema> form)
-    : form_(std::move(form)), columns_(form_->size()) {
+report_batch::report_batch(std::shared_ptr<const form_schema> form) : form_(std::move(form)), columns_(form_->size()) {
     for (auto& c : columns_) c.data32 = c.own32.data();
 }
 
 report_batch::report_batch(const report_batch& other)
-    : form_(other.form_), units_(other.units_), periods_(other.periods_), row_numbers_(other.row_numbers_),
+    : form_(other.form_),
+      units_(other.units_),
+      periods_(other.periods_),
+      row_numbers_(other.row_numbers_),
       columns_(other.columns_) {
     repoint();
 }
@@ -350,8 +351,8 @@ void report_batch::set_row_numbers(std::vector<std::int64_t> numbers) {
 
 void report_batch::set_keys(std::vector<std::string> units, std::vector<std::string> periods) {
     if (!periods.empty() && periods.size() != units.size())
-        throw value_error("periods has " + std::to_string(periods.size()) + " entries for " +
-                          std::to_string(units.size()) + " units");
+        throw value_error("periods has " + std::to_string(periods.size()) + " entries for " + std::to_string(units.size()) +
+                          " units");
     const std::size_t n = units.size();
     if (periods.empty()) periods.assign(n, std::string());
     if (n != size()) {

@@ -33,8 +33,8 @@ std::int64_t to_raw(const field_def& f, const decimal& v) {
             try {
                 return v.rescaled(f.scale).raw();
             } catch (const value_error&) {
-                throw value_error("amount " + v.to_string() + " has more than " + std::to_string(f.scale) +
-                                  " decimals (" + f.unit + " is stored to the 分)");
+                throw value_error("amount " + v.to_string() + " has more than " + std::to_string(f.scale) + " decimals (" +
+                                  f.unit + " is stored to the 分)");
             }
         }
     }
@@ -46,8 +46,10 @@ cell parse_cell(const field_def& f, std::string_view text) {
     if (t.empty()) return {cell_state::blank, 0};
     if (any_of(t, {"—", "-", "/", "－", "／", "——", "--", "N/A", "n/a"})) return {cell_state::not_applicable, 0};
     if (f.type == field_type::flag) {
-        if (any_of(t, {"是", "√", "✓", "✔", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1"})) return {cell_state::value, 1};
-        if (any_of(t, {"否", "×", "✗", "✘", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0"})) return {cell_state::value, 0};
+        if (any_of(t, {"是", "√", "✓", "✔", "Y", "y", "yes", "Yes", "YES", "true", "True", "TRUE", "1"}))
+            return {cell_state::value, 1};
+        if (any_of(t, {"否", "×", "✗", "✘", "N", "n", "no", "No", "NO", "false", "False", "FALSE", "0"}))
+            return {cell_state::value, 0};
         throw value_error("'" + std::string(t) + "' is not 是/否");
     }
     decimal d;

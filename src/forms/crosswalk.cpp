@@ -41,8 +41,7 @@ public:
     crosswalk_reader(std::string file, const schema_registry& forms) : yaml_reader(std::move(file)), registry_(forms) {}
 
     std::shared_ptr<crosswalk> read(const YAML::Node& root) {
-        keys(root, "crosswalk", {"family", "forms", "note", "sums", "unit_changes", "same", "only_in"},
-             {"family", "forms"});
+        keys(root, "crosswalk", {"family", "forms", "note", "sums", "unit_changes", "same", "only_in"}, {"family", "forms"});
         auto cw = std::make_shared<crosswalk>();
         cw->file = file_;
         cw->family = str(root, "family");
@@ -162,8 +161,7 @@ private:
             for (std::size_t a = 0; a < s.aliases.size(); ++a) {
                 const YAML::Mark m = n["aliases"][a].Mark();
                 const auto& alias = s.aliases[a];
-                if (alias == s.key || !declared.insert(alias).second)
-                    fail(m, "alias '" + alias + "' is declared more than once");
+                if (alias == s.key || !declared.insert(alias).second) fail(m, "alias '" + alias + "' is declared more than once");
                 bool used = false;
                 for (const auto& f : forms_) {
                     const bool has_alias = f->find(alias).has_value() && f->field(alias).key == alias;
@@ -194,8 +192,7 @@ private:
     void check_sum(const crosswalk& cw, std::size_t i, std::set<std::string>& sum_keys) {
         const auto& s = cw.sums[i];
         const YAML::Node& n = sum_nodes_[i];
-        if (!sum_keys.insert(cw.canonical(s.key)).second)
-            fail(n["key"].Mark(), "sum '" + s.key + "' is declared twice");
+        if (!sum_keys.insert(cw.canonical(s.key)).second) fail(n["key"].Mark(), "sum '" + s.key + "' is declared twice");
         std::optional<field_type> type;
         std::string count_unit;
         auto agree = [&](const field_def& f, const YAML::Mark& m, const std::string& what) {
@@ -238,14 +235,15 @@ private:
             std::set<std::string> units;
             for (const auto& o : occ) units.insert(o.field->unit);
             if (units.size() < 2)
-                fail(n["key"].Mark(), "'" + u.key + "' is printed in " + *units.begin() + " on every form that carries it; "
-                                      "there is no unit change to declare");
+                fail(n["key"].Mark(), "'" + u.key + "' is printed in " + *units.begin() +
+                                          " on every form that carries it; "
+                                          "there is no unit change to declare");
             const field_type t = occ.front().field->type;
             if (u.method == unit_method::rescale && t != field_type::money)
                 fail(n["method"].Mark(), "method rescale is for money; '" + u.key + "' is a " + to_string(t) + " field");
             if (u.method == unit_method::copy && t != field_type::count)
-                fail(n["method"].Mark(), "method copy is for counts whose measure word changed; '" + u.key + "' is a " +
-                                             to_string(t) + " field");
+                fail(n["method"].Mark(),
+                     "method copy is for counts whose measure word changed; '" + u.key + "' is a " + to_string(t) + " field");
         }
         return unit_keys;
     }
@@ -259,12 +257,14 @@ private:
             std::set<std::string> listed;
             for (std::size_t f = 0; f < o.forms.size(); ++f) {
                 if (!cw.covers(o.forms[f]))
-                    fail(n["forms"][f].Mark(), "form '" + o.forms[f] + "' is not among this crosswalk's forms (" + join(cw.forms) + ")");
+                    fail(n["forms"][f].Mark(),
+                         "form '" + o.forms[f] + "' is not among this crosswalk's forms (" + join(cw.forms) + ")");
                 listed.insert(o.forms[f]);
             }
             for (std::size_t k = 0; k < o.keys.size(); ++k) {
                 const YAML::Mark m = n["keys"][k].Mark();
-                if (!only_keys.insert(cw.canonical(o.keys[k])).second) fail(m, "concept '" + o.keys[k] + "' is listed twice under only_in");
+                if (!only_keys.insert(cw.canonical(o.keys[k])).second)
+                    fail(m, "concept '" + o.keys[k] + "' is listed twice under only_in");
                 const auto ids = form_ids(where(cw, o.keys[k]));
                 const std::set<std::string> actual(ids.begin(), ids.end());
                 if (actual.empty()) fail(m, "concept '" + o.keys[k] + "' is the key of no field on " + join(cw.forms));
@@ -308,8 +308,8 @@ private:
                 fail(root["forms"].Mark(), "concept '" + key + "' changes type between forms (" + join(types) +
                                                "); a count and an amount are different concepts: give them different keys");
             if (units.size() > 1 && !unit_keys.count(key))
-                fail(root["forms"].Mark(), "concept '" + key + "' is printed in " + join(units) +
-                                               " on different forms; declare it under unit_changes");
+                fail(root["forms"].Mark(),
+                     "concept '" + key + "' is printed in " + join(units) + " on different forms; declare it under unit_changes");
         }
     }
 
@@ -334,9 +334,7 @@ private:
 
 }  // namespace
 
-bool crosswalk::covers(std::string_view form_id) const {
-    return std::find(forms.begin(), forms.end(), form_id) != forms.end();
-}
+bool crosswalk::covers(std::string_view form_id) const { return std::find(forms.begin(), forms.end(), form_id) != forms.end(); }
 
 std::string crosswalk::canonical(std::string_view key) const {
     for (const auto& s : same)

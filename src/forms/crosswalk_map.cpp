@@ -38,7 +38,7 @@ struct column_values {
     std::vector<std::int64_t> values;
     std::vector<std::uint64_t> missing;  // bit set = blank
     mapping_method method = mapping_method::copy;
-    std::vector<std::size_t> sources;    // source field indices read
+    std::vector<std::size_t> sources;  // source field indices read
     std::string note;
 };
 
@@ -119,7 +119,8 @@ private:
         const std::string key = cw_.canonical(like.key.empty() ? from.key : like.key);
         const unit_change* uc = cw_.unit_change_of(from.key);
         if (from.type != like.type) {
-            why = s_.id + " " + from.code + " is a " + to_string(from.type) + " field, the target a " + to_string(like.type) + " field";
+            why = s_.id + " " + from.code + " is a " + to_string(from.type) + " field, the target a " + to_string(like.type) +
+                  " field";
             return std::nullopt;
         }
         column_values out;
@@ -187,8 +188,8 @@ std::vector<std::string> codes(const form_schema& f, const std::vector<std::size
 
 // A mapped column in the result; its source fields marked as read.
 template <class Column>
-void record(crosswalk_result& res, std::vector<bool>& used, const form_schema& s, const std::string& key,
-            const std::string& code, const Column& col) {
+void record(crosswalk_result& res, std::vector<bool>& used, const form_schema& s, const std::string& key, const std::string& code,
+            const Column& col) {
     for (auto i : col.sources) used[i] = true;
     res.mapped.push_back({key, code, col.method, codes(s, col.sources), col.note});
 }
@@ -196,8 +197,8 @@ void record(crosswalk_result& res, std::vector<bool>& used, const form_schema& s
 // A sum concept over the target's own concepts that the target does not print: derived
 // when it can be, else an extra column of blanks with the reason. Nothing when the
 // target lacks a part.
-void add_sum_concept(const crosswalk& cw, mapper& mp, const concept_sum& sum, const report_batch& source,
-                     const form_schema& t, crosswalk_result& res, std::vector<bool>& used) {
+void add_sum_concept(const crosswalk& cw, mapper& mp, const concept_sum& sum, const report_batch& source, const form_schema& t,
+                     crosswalk_result& res, std::vector<bool>& used) {
     std::vector<const field_def*> parts;
     for (const auto& p : sum.parts)
         if (auto i = cw.find(t, p)) parts.push_back(&t.fields[*i]);

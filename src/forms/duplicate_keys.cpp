@@ -56,9 +56,8 @@ std::vector<duplicate_key> find_duplicate_keys(const report_batch& batch) {
         keyed_row* hi_p = grouped.data() + start[k + 1];
         if (hi_p - lo_p < 2) continue;
         // Stable by row within a hash, so the first of equal keys is the earliest row.
-        std::sort(lo_p, hi_p, [](const keyed_row& x, const keyed_row& y) {
-            return x.hash != y.hash ? x.hash < y.hash : x.row < y.row;
-        });
+        std::sort(lo_p, hi_p,
+                  [](const keyed_row& x, const keyed_row& y) { return x.hash != y.hash ? x.hash < y.hash : x.row < y.row; });
         for (keyed_row* lo = lo_p; lo < hi_p;) {
             keyed_row* hi = lo + 1;
             while (hi < hi_p && hi->hash == lo->hash) ++hi;

@@ -106,7 +106,8 @@ public:
     }
     /// Fails when a required text is empty.
     void nonempty(const YAML::Node& map, const char* key, const char* what, const std::string& field = {}) const {
-        if (str(map, key).empty()) fail(map[key] ? map[key].Mark() : map.Mark(), std::string(what) + " '" + key + "' is empty", field);
+        if (str(map, key).empty())
+            fail(map[key] ? map[key].Mark() : map.Mark(), std::string(what) + " '" + key + "' is empty", field);
     }
 
     std::optional<decimal> tolerance(const YAML::Node& map) const {
@@ -140,14 +141,13 @@ public:
         if (s == "skip_if_any_missing") return missing_strategy::skip_if_any_missing;
         if (s == "skip_if_all_missing") return missing_strategy::skip_if_all_missing;
         if (s == "never_skip") return missing_strategy::never_skip;
-        fail(map["missing"].Mark(),
-             "missing must be skip_if_any_missing, skip_if_all_missing or never_skip, got '" + s + "'");
+        fail(map["missing"].Mark(), "missing must be skip_if_any_missing, skip_if_all_missing or never_skip, got '" + s + "'");
     }
 
     field_def field(const YAML::Node& n) const {
         keys(n, "field",
-             {"code", "row", "letter", "key", "label", "label_en", "type", "unit", "decimals", "part_of",
-              "aggregation", "printed", "note", "weight"},
+             {"code", "row", "letter", "key", "label", "label_en", "type", "unit", "decimals", "part_of", "aggregation",
+              "printed", "note", "weight"},
              {"code", "row", "key", "label", "label_en", "type", "unit"});
         field_def f;
         f.line = n.Mark().line + 1;
@@ -162,16 +162,19 @@ public:
         f.part_of = str(n, "part_of");
         f.printed = str(n, "printed");
         f.note = str(n, "note");
-        if (!valid_code(f.code)) fail(n["code"].Mark(), "field code '" + f.code + "' is not of the form 01A, 04A_2 or 05_total", f.code);
+        if (!valid_code(f.code))
+            fail(n["code"].Mark(), "field code '" + f.code + "' is not of the form 01A, 04A_2 or 05_total", f.code);
         match(n, "row", shape::row, "a two-digit row number such as \"03\"", f.code);
         match(n, "letter", shape::letter, "one capital letter", f.code);
         match(n, "key", shape::key, "a dotted concept key such as workers.total", f.code);
         nonempty(n, "label", "field", f.code);
         nonempty(n, "label_en", "field", f.code);
         if (f.code.compare(0, 2, f.row) != 0)
-            fail(n["row"].Mark(), "field " + f.code + " is given row " + f.row + ", but its code starts with row " + f.code.substr(0, 2), f.code);
+            fail(n["row"].Mark(),
+                 "field " + f.code + " is given row " + f.row + ", but its code starts with row " + f.code.substr(0, 2), f.code);
         if (!f.letter.empty() && (f.code.size() < 3 || f.code.substr(2, 1) != f.letter))
-            fail(n["letter"].Mark(), "field " + f.code + " is given letter " + f.letter + ", which its code does not carry", f.code);
+            fail(n["letter"].Mark(), "field " + f.code + " is given letter " + f.letter + ", which its code does not carry",
+                 f.code);
         if (n["part_of"] && !valid_code(f.part_of))
             fail(n["part_of"].Mark(), "part_of '" + f.part_of + "' is not a field code such as 01A", f.code);
         const std::string type = str(n, "type");
@@ -179,7 +182,7 @@ public:
         else if (type == "money") f.type = field_type::money;
         else if (type == "flag") f.type = field_type::flag;
         else fail(n["type"].Mark(), "type must be count, money or flag, got '" + type + "'", f.code);
-        static const std::set<std::string> units = {"人", "户", "人次", "家", "个", "列", "节", "辆", "艘", "架", "张",
+        static const std::set<std::string> units = {"人", "户", "人次", "家", "个", "列", "节", "辆",   "艘", "架",   "张",
                                                     "对", "场", "场次", "幅", "件", "支", "次", "万元", "元", "是/否"};
         if (!units.count(f.unit)) fail(n["unit"].Mark(), "unknown unit '" + f.unit + "'", f.code);
         const bool money_unit = f.unit == "万元" || f.unit == "元";
@@ -239,7 +242,8 @@ public:
 
     static bool valid_code(const std::string& c) {
         // ^[0-9]{2}[A-Z]?(_[0-9a-z]+)?$
-        if (c.size() < 2 || !isdigit(static_cast<unsigned char>(c[0])) || !isdigit(static_cast<unsigned char>(c[1]))) return false;
+        if (c.size() < 2 || !isdigit(static_cast<unsigned char>(c[0])) || !isdigit(static_cast<unsigned char>(c[1])))
+            return false;
         std::size_t i = 2;
         if (i < c.size() && c[i] >= 'A' && c[i] <= 'Z') ++i;
         if (i == c.size()) return true;
@@ -251,8 +255,8 @@ public:
 
     std::shared_ptr<form_schema> form(const YAML::Node& root) const {
         keys(root, "form",
-             {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "signature", "notes", "quirks",
-              "review", "missing", "rows", "fields", "groups", "rules", "localisation"},
+             {"id", "family", "year", "title", "title_en", "script", "source", "period", "deadline", "signature", "notes",
+              "quirks", "review", "missing", "rows", "fields", "groups", "rules", "localisation"},
              {"id", "family", "year", "title", "title_en", "script", "source", "period", "rows", "fields"});
         auto s = std::make_shared<form_schema>();
         s->file = file_;
@@ -279,7 +283,8 @@ public:
         if (s->family != "songnuan" && s->family != "bangfu")
             fail(root["family"].Mark(), "family must be songnuan or bangfu, got '" + s->family + "'");
         s->year = integer(root, "year", 0);
-        if (s->year < 1990 || s->year > 2100) fail(root["year"].Mark(), "year " + std::to_string(s->year) + " is not between 1990 and 2100");
+        if (s->year < 1990 || s->year > 2100)
+            fail(root["year"].Mark(), "year " + std::to_string(s->year) + " is not between 1990 and 2100");
         nonempty(root, "title", "form");
         nonempty(root, "title_en", "form");
         s->title = str(root, "title");
@@ -318,7 +323,9 @@ public:
             if (!codes.insert(s->fields.back().code).second)
                 fail(n["code"].Mark(), "duplicate field code '" + s->fields.back().code + "'", s->fields.back().code);
             if (!rows.count(s->fields.back().row))
-                fail(n["row"].Mark(), "field " + s->fields.back().code + " is in row " + s->fields.back().row + ", which is not listed under rows", s->fields.back().code);
+                fail(n["row"].Mark(),
+                     "field " + s->fields.back().code + " is in row " + s->fields.back().row + ", which is not listed under rows",
+                     s->fields.back().code);
         }
         if (s->fields.empty()) fail(root.Mark(), "a form needs at least one field");
     }
@@ -431,7 +438,8 @@ public:
             bool known = false;
             for (const auto& f : s.fields) known |= f.code == name || (!f.key.empty() && f.key == name);
             if (!known)
-                fail(rule[key].Mark(), "rule " + str(rule, "id") + ": message placeholder {" + name + "} names no field of " + s.id, name);
+                fail(rule[key].Mark(),
+                     "rule " + str(rule, "id") + ": message placeholder {" + name + "} names no field of " + s.id, name);
         }
     }
 
@@ -477,8 +485,7 @@ private:
     /// How many bytes of the source from `p`, on one line, equal `text` from `t`.
     std::size_t common_run(std::size_t p, const std::string& text, std::size_t t) const {
         std::size_t len = 0;
-        while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' &&
-               source_[p + len] == text[t + len])
+        while (t + len < text.size() && p + len < source_.size() && source_[p + len] != '\n' && source_[p + len] == text[t + len])
             ++len;
         return len;
     }

@@ -5,10 +5,19 @@
 
 namespace unionstat {
 
+namespace {
+// `s` by the readers' rule (detail::trim), moved when there is nothing to strip.
+std::string stripped(std::string s) {
+    const std::string_view t = detail::trim(s);
+    if (t.size() == s.size()) return s;
+    return std::string(t);
+}
+}  // namespace
+
 // The unit id and period are stripped by the readers' rule (detail::trim): a report made
 // by hand for " 630100" belongs to the unit a units file lists as "630100".
 report::report(std::shared_ptr<const form_schema> form, std::string unit, std::string period)
-    : form_(std::move(form)), unit_(detail::trim(unit)), period_(detail::trim(period)), values_(form_->size()) {}
+    : form_(std::move(form)), unit_(stripped(std::move(unit))), period_(stripped(std::move(period))), values_(form_->size()) {}
 
 namespace {
 location where(const report& r, const field_def& f) {

@@ -45,10 +45,10 @@ rule_def part_of_rule(const form_schema& s, const field_def& f, const field_def&
     rule_def r;
     r.id = s.family + ".part_of." + f.code;
     r.check = f.code + " <= " + total.code;
-    r.message = f.code + "「" + f.label + "」{" + f.code + "}" + f.unit + "，超过" + total.code + "「" + total.label +
-                "」{" + total.code + "}" + total.unit + "（其中项不能大于总数）";
-    r.message_en = f.code + " (" + f.label_en + ") = {" + f.code + "} exceeds " + total.code + " (" + total.label_en +
-                   ") = {" + total.code + "}; a part cannot exceed its total";
+    r.message = f.code + "「" + f.label + "」{" + f.code + "}" + f.unit + "，超过" + total.code + "「" + total.label + "」{" +
+                total.code + "}" + total.unit + "（其中项不能大于总数）";
+    r.message_en = f.code + " (" + f.label_en + ") = {" + f.code + "} exceeds " + total.code + " (" + total.label_en + ") = {" +
+                   total.code + "}; a part cannot exceed its total";
     r.origin = rule_origin::part_of;
     r.file = s.file;
     r.line = f.line;
@@ -73,10 +73,10 @@ rule_def group_rule(const form_schema& s, const field_group& g, int line) {
         r.message_en = total.code + " (" + total.label_en + ") = {" + total.code + "} does not equal the sum of its parts (" +
                        join(valued, ", ") + ")";
     } else {
-        r.message = "分项之和（" + join(valued, "，") + "）超过" + total.code + "「" + total.label + "」{" + total.code +
-                    "}" + total.unit;
-        r.message_en = "The parts (" + join(valued, ", ") + ") add up to more than " + total.code + " (" +
-                       total.label_en + ") = {" + total.code + "}";
+        r.message = "分项之和（" + join(valued, "，") + "）超过" + total.code + "「" + total.label + "」{" + total.code + "}" +
+                    total.unit;
+        r.message_en = "The parts (" + join(valued, ", ") + ") add up to more than " + total.code + " (" + total.label_en +
+                       ") = {" + total.code + "}";
     }
     r.origin = rule_origin::group;
     r.file = s.file;
@@ -93,12 +93,11 @@ void check_part_of(const form_schema& s) {
             throw schema_error("field " + f.code + " is part_of '" + f.part_of + "', which is not a field of " + s.id,
                                at(s, f.line, f.column, f.code));
         const field_def& total = s.fields[*t];
-        if (&total == &f)
-            throw schema_error("field " + f.code + " is part_of itself", at(s, f.line, f.column, f.code));
+        if (&total == &f) throw schema_error("field " + f.code + " is part_of itself", at(s, f.line, f.column, f.code));
         if (total.unit != f.unit)
-            throw schema_error("field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit +
-                                   "): units differ",
-                               at(s, f.line, f.column, f.code));
+            throw schema_error(
+                "field " + f.code + " (" + f.unit + ") is part_of " + total.code + " (" + total.unit + "): units differ",
+                at(s, f.line, f.column, f.code));
     }
 }
 
@@ -145,8 +144,7 @@ void check_placeholders(const form_schema& s) {
                 if (!s.find(name)) {
                     location l = at(s, r.line, r.column, name);
                     l.rule = r.id;
-                    throw schema_error("rule " + r.id + ": message placeholder {" + name + "} names no field of " + s.id,
-                                       l);
+                    throw schema_error("rule " + r.id + ": message placeholder {" + name + "} names no field of " + s.id, l);
                 }
             }
         }
@@ -156,9 +154,9 @@ void check_placeholders(const form_schema& s) {
 // Generated rules are rebuilt from scratch so finalize() can run again after edits.
 void generate_rules(form_schema& s) {
     auto& rules = s.rules;
-    rules.erase(std::remove_if(rules.begin(), rules.end(),
-                               [](const rule_def& r) { return r.origin != rule_origin::explicit_rule; }),
-                rules.end());
+    rules.erase(
+        std::remove_if(rules.begin(), rules.end(), [](const rule_def& r) { return r.origin != rule_origin::explicit_rule; }),
+        rules.end());
     for (auto& r : rules)
         if (r.file.empty()) r.file = s.file;
     for (const auto& f : s.fields)
@@ -166,9 +164,11 @@ void generate_rules(form_schema& s) {
     for (const auto& g : s.groups) {
         for (const auto& name : g.parts)
             if (!s.find(name))
-                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + s.id, at(s, g.line, g.column, name));
+                throw schema_error("group " + g.id + " names '" + name + "', which is not a field of " + s.id,
+                                   at(s, g.line, g.column, name));
         if (!s.find(g.total))
-            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + s.id, at(s, g.line, g.column, g.total));
+            throw schema_error("group " + g.id + " has total '" + g.total + "', which is not a field of " + s.id,
+                               at(s, g.line, g.column, g.total));
         rules.push_back(group_rule(s, g, g.line));
         rules.back().column = g.column;
     }
@@ -203,8 +203,7 @@ void form_schema::finalize() {
         auto [it, fresh] = by_name_.emplace(f.key, i);
         if (!fresh) {
             const field_def& other = fields[it->second];
-            throw schema_error("concept key '" + f.key + "' of field " + f.code + " is already used by field " +
-                                   other.code,
+            throw schema_error("concept key '" + f.key + "' of field " + f.code + " is already used by field " + other.code,
                                at(*this, f.line, f.column, f.code));
         }
     }

@@ -30,9 +30,8 @@ std::int64_t per_child_tolerance(const field_def& f, const check_options& o) {
         } catch (const error& e) {
             location l;
             l.field = f.code;
-            throw value_error("money tolerance " + o.money_per_child->to_string() + " does not fit field " + f.code +
-                                  ": " + e.message(),
-                              l);
+            throw value_error(
+                "money tolerance " + o.money_per_child->to_string() + " does not fit field " + f.code + ": " + e.message(), l);
         }
     }
     const int finer = f.scale - f.decimals;
@@ -49,15 +48,15 @@ void check_leaf_sums(const hierarchy& tree, const report_batch& batch, const lea
     for (std::size_t u = 0; u < n && fits; ++u)
         if (!tree.is_leaf(u)) fits = inner < leaves.units.size() && leaves.units[inner++] == u;
     if (!fits || inner != leaves.units.size())
-        throw value_error("the leaf sums given to check are not of this tree and form (" +
-                          std::to_string(leaves.units.size()) + " inner units × " + std::to_string(leaves.width) +
-                          " fields)");
+        throw value_error("the leaf sums given to check are not of this tree and form (" + std::to_string(leaves.units.size()) +
+                          " inner units × " + std::to_string(leaves.width) + " fields)");
     for (std::size_t u = 0; u < n; ++u)
         if (row_at[u] >= 0 && tree.is_leaf(u)) {
             location l;
             l.row = row_at[u];
             l.unit = tree.id(u);
-            throw value_error("unit " + tree.id(u) + " is a leaf: its report is in the leaf sums given to check, not in the batch (row " +
+            throw value_error("unit " + tree.id(u) +
+                                  " is a leaf: its report is in the leaf sums given to check, not in the batch (row " +
                                   std::to_string(row_at[u] + 1) + ")",
                               l);
         }
@@ -70,8 +69,17 @@ class field_pass {
 public:
     field_pass(const hierarchy& tree, const report_batch& batch, const check_options& options,
                const std::vector<std::int64_t>& row_at, check_result& out)
-        : tree_(tree), batch_(batch), options_(options), row_at_(row_at), out_(out), loc_(tree.size()),
-          low_(tree.size()), tcum_(tree.size()), loc_has_(tree.size()), low_has_(tree.size()), terms_(tree.size()),
+        : tree_(tree),
+          batch_(batch),
+          options_(options),
+          row_at_(row_at),
+          out_(out),
+          loc_(tree.size()),
+          low_(tree.size()),
+          tcum_(tree.size()),
+          loc_has_(tree.size()),
+          low_has_(tree.size()),
+          terms_(tree.size()),
           row_of_(tree.size(), -1) {}
 
     void run(std::size_t f) {
@@ -147,8 +155,7 @@ private:
         pass_up(u, x, total_tol);
     }
 
-    void add_row(std::size_t u, const figures& x, std::int64_t tol, std::int64_t gap, std::int64_t total_tol,
-                 bool gap_ok) {
+    void add_row(std::size_t u, const figures& x, std::int64_t tol, std::int64_t gap, std::int64_t total_tol, bool gap_ok) {
         check_row row;
         row.unit = u;
         row.field = f_;
@@ -244,8 +251,7 @@ std::optional<std::size_t> check_result::find(std::size_t unit, std::size_t fiel
 
 std::vector<check_step> check_result::trace(std::size_t row) const {
     if (row >= rows.size())
-        throw lookup_error("check row " + std::to_string(row) + " out of range (" + std::to_string(rows.size()) +
-                           " rows)");
+        throw lookup_error("check row " + std::to_string(row) + " out of range (" + std::to_string(rows.size()) + " rows)");
     std::vector<check_step> out;
     std::vector<check_step> stack{{row, 0}};
     while (!stack.empty()) {

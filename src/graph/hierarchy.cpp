@@ -41,9 +41,7 @@ bool period_overlaps(std::string_view period, std::string_view from, std::string
 
 bool is_period_bound(std::string_view t) noexcept {
     if (t.empty()) return true;
-    auto digits = [](std::string_view s) {
-        return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
+    auto digits = [](std::string_view s) { return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }); };
     if (t.size() == 4) return digits(t);
     if (t.size() == 7 && t[4] == '-' && digits(t.substr(0, 4)) && digits(t.substr(5, 2))) {
         const int m = (t[5] - '0') * 10 + (t[6] - '0');
@@ -90,10 +88,8 @@ std::string bound_text(const unit_listing& u) {
 
 bool validity_overlaps(const unit_listing& a, const unit_listing& b) {
     // [a.from, a.to] and [b.from, b.to] overlap unless one ends before the other starts.
-    if (!a.valid_to.empty() && !b.valid_from.empty() && detail::compare_period_prefix(a.valid_to, b.valid_from) < 0)
-        return false;
-    if (!b.valid_to.empty() && !a.valid_from.empty() && detail::compare_period_prefix(b.valid_to, a.valid_from) < 0)
-        return false;
+    if (!a.valid_to.empty() && !b.valid_from.empty() && detail::compare_period_prefix(a.valid_to, b.valid_from) < 0) return false;
+    if (!b.valid_to.empty() && !a.valid_from.empty() && detail::compare_period_prefix(b.valid_to, a.valid_from) < 0) return false;
     return true;
 }
 
@@ -112,8 +108,7 @@ org_unit to_org_unit(const unit_listing& u, const std::vector<std::string_view>&
     o.level = u.level;
     o.kind = u.kind;
     o.parent = std::string(u.parent);
-    for (std::uint32_t k = 0; k < u.secondary_count; ++k)
-        o.secondary_parents.emplace_back(secondary[u.secondary_begin + k]);
+    for (std::uint32_t k = 0; k < u.secondary_count; ++k) o.secondary_parents.emplace_back(secondary[u.secondary_begin + k]);
     o.valid_from = std::string(u.valid_from);
     o.valid_to = std::string(u.valid_to);
     o.line = u.line;
@@ -163,7 +158,8 @@ std::string_view hierarchy_builder::keep(std::string s) {
 namespace {
 std::string stripped_id(std::string s) {
     const std::string_view t = detail::trim(s);
-    return t.size() == s.size() ? s : std::string(t);
+    if (t.size() == s.size()) return s;  // moved out, not copied
+    return std::string(t);
 }
 }  // namespace
 
@@ -183,9 +179,8 @@ void hierarchy_builder::add_unit(org_unit unit) {
     units_.push_back(u);
 }
 
-void hierarchy_builder::add_unit(std::string id, std::string name, unit_level level, unit_kind kind,
-                                 std::string parent, std::vector<std::string> secondary_parents,
-                                 std::string valid_from, std::string valid_to) {
+void hierarchy_builder::add_unit(std::string id, std::string name, unit_level level, unit_kind kind, std::string parent,
+                                 std::vector<std::string> secondary_parents, std::string valid_from, std::string valid_to) {
     org_unit u;
     u.id = std::move(id);
     u.name = std::move(name);
@@ -238,12 +233,12 @@ bool check_listings(const std::vector<unit_listing>& units, const std::string& s
         if (u.valid_from.empty() && u.valid_to.empty()) continue;
         for (const std::string_view* b : {&u.valid_from, &u.valid_to})
             if (!detail::is_period_bound(*b))
-                throw hierarchy_error("unit " + std::string(u.id) + " has validity bound '" + std::string(*b) +
-                                          "'; expected YYYY or YYYY-MM",
-                                      {std::string(u.id)}, at_unit(source, u));
+                throw hierarchy_error(
+                    "unit " + std::string(u.id) + " has validity bound '" + std::string(*b) + "'; expected YYYY or YYYY-MM",
+                    {std::string(u.id)}, at_unit(source, u));
         if (!u.valid_from.empty() && !u.valid_to.empty() && detail::compare_period_prefix(u.valid_from, u.valid_to) > 0)
-            throw hierarchy_error("unit " + std::string(u.id) + " is valid from " + std::string(u.valid_from) +
-                                      " to " + std::string(u.valid_to) + ", which ends before it starts",
+            throw hierarchy_error("unit " + std::string(u.id) + " is valid from " + std::string(u.valid_from) + " to " +
+                                      std::string(u.valid_to) + ", which ends before it starts",
                                   {std::string(u.id)}, at_unit(source, u));
         bounded = true;
     }
@@ -252,20 +247,20 @@ bool check_listings(const std::vector<unit_listing>& units, const std::string& s
 
 // Listing i repeats the id of the versions first, next[first], …: it must not overlap
 // any of them in validity (and overlapping ones with other parents are two parents).
-void check_version(const std::vector<unit_listing>& units, const std::string& source, std::uint32_t i,
-                   std::uint32_t first, const std::vector<std::uint32_t>& next) {
+void check_version(const std::vector<unit_listing>& units, const std::string& source, std::uint32_t i, std::uint32_t first,
+                   const std::vector<std::uint32_t>& next) {
     const unit_listing& u = units[i];
     const std::string id(u.id);
     for (std::uint32_t j = first; j != no_unit; j = next[j]) {
         const unit_listing& v = units[j];
         if (!validity_overlaps(u, v)) continue;
         if (u.parent != v.parent)
-            throw hierarchy_error("unit " + id + " has two primary parents: " +
-                                      (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
-                                      " and " + (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
-                                      lines_text(v.line, u.line) +
-                                      "; to move a unit, give each listing a disjoint valid_from/valid_to",
-                                  {id, std::string(v.parent), std::string(u.parent)}, at_unit(source, u));
+            throw hierarchy_error(
+                "unit " + id +
+                    " has two primary parents: " + (v.parent.empty() ? std::string("none (a root)") : std::string(v.parent)) +
+                    " and " + (u.parent.empty() ? std::string("none (a root)") : std::string(u.parent)) +
+                    lines_text(v.line, u.line) + "; to move a unit, give each listing a disjoint valid_from/valid_to",
+                {id, std::string(v.parent), std::string(u.parent)}, at_unit(source, u));
         std::string why = v.valid_from.empty() && v.valid_to.empty() && u.valid_from.empty() && u.valid_to.empty()
                               ? std::string()
                               : " with overlapping validity " + bound_text(v) + " and " + bound_text(u);
@@ -395,18 +390,16 @@ struct hierarchy_builder::stages {
         for (const auto& v : h.versions_) elsewhere |= v.id == pid;
         const std::string id(u.id), parent(pid);
         if (elsewhere && !in.period.empty())
-            throw hierarchy_error("unit " + id + " is valid in " + in.period + " but its " + what + " " + parent +
-                                      " is not",
+            throw hierarchy_error("unit " + id + " is valid in " + in.period + " but its " + what + " " + parent + " is not",
                                   {id, parent}, at_unit(in.source, u));
-        throw hierarchy_error("unit " + id + " names " + what + " " + parent + ", which is not a unit of the tree",
-                              {id, parent}, at_unit(in.source, u));
+        throw hierarchy_error("unit " + id + " names " + what + " " + parent + ", which is not a unit of the tree", {id, parent},
+                              at_unit(in.source, u));
     }
 
-    static void check_level(const hierarchy& h, const input& in, const unit_listing& u, std::uint32_t p,
-                            const char* what) {
+    static void check_level(const hierarchy& h, const input& in, const unit_listing& u, std::uint32_t p, const char* what) {
         if (static_cast<int>(u.level) < static_cast<int>(h.levels_[p]))
-            throw hierarchy_error("unit " + std::string(u.id) + " (" + to_string(u.level) + ") is above its " + what +
-                                      " " + h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
+            throw hierarchy_error("unit " + std::string(u.id) + " (" + to_string(u.level) + ") is above its " + what + " " +
+                                      h.ids_[p] + " (" + to_string(h.levels_[p]) + ")",
                                   {std::string(u.id), h.ids_[p]}, at_unit(in.source, u));
     }
 
@@ -442,11 +435,11 @@ struct hierarchy_builder::stages {
         const std::string_view pid = in.secondary[u.secondary_begin + k];
         const std::string id(u.id), parent(pid);
         if (pid == u.parent)
-            throw hierarchy_error("unit " + id + " lists " + parent + " both as primary and as secondary parent",
-                                  {id, parent}, at_unit(in.source, u));
+            throw hierarchy_error("unit " + id + " lists " + parent + " both as primary and as secondary parent", {id, parent},
+                                  at_unit(in.source, u));
         if (pid == u.id)
-            throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own secondary parent)",
-                                  {id, id}, at_unit(in.source, u));
+            throw hierarchy_error("cycle: " + id + " → " + id + " (unit " + id + " is its own secondary parent)", {id, id},
+                                  at_unit(in.source, u));
         for (std::uint32_t j = 0; j < k; ++j)
             if (in.secondary[u.secondary_begin + j] == pid)
                 throw hierarchy_error("unit " + id + " lists secondary parent " + parent + " twice", {id, parent},
@@ -490,9 +483,8 @@ struct hierarchy_builder::stages {
         vis.pred = &pred;
         std::vector<boost::default_color_type> colors(n);
         try {
-            boost::depth_first_search(
-                h.graph_, boost::visitor(vis).color_map(boost::make_iterator_property_map(
-                              colors.begin(), boost::get(boost::vertex_index, h.graph_))));
+            boost::depth_first_search(h.graph_, boost::visitor(vis).color_map(boost::make_iterator_property_map(
+                                                    colors.begin(), boost::get(boost::vertex_index, h.graph_))));
         } catch (found_cycle& c) {
             throw cycle_error(h, in, c.path);
         }
@@ -576,11 +568,9 @@ struct hierarchy_builder::stages {
     }
 };
 
-hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
-                                        const std::vector<std::string_view>& secondary,
+hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units, const std::vector<std::string_view>& secondary,
                                         const std::vector<std::uint32_t>& view, const std::string& source,
-                                        std::vector<org_unit> versions, const std::string& period,
-                                        detail::id_index* index) {
+                                        std::vector<org_unit> versions, const std::string& period, detail::id_index* index) {
     const stages::input in{units, secondary, view, source, period};
     const std::size_t n = view.size();
     hierarchy h;
@@ -596,8 +586,8 @@ hierarchy hierarchy_builder::build_view(const std::vector<unit_listing>& units,
         along.reserve(n);
         stages::primary_links(h, in, edges, along);
         stages::secondary_links(h, in, edges, along);
-        h.graph_ = hierarchy::graph_type(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(),
-                                         along.begin(), static_cast<std::uint32_t>(n));
+        h.graph_ = hierarchy::graph_type(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), along.begin(),
+                                         static_cast<std::uint32_t>(n));
     }
     stages::check_cycles(h, in);
     stages::primary_preorder(h);
@@ -612,8 +602,9 @@ hierarchy::hierarchy() = default;
 
 void hierarchy::build_index() {
     slots_ = id_index(ids_.size());
-    slots_.insert_all(static_cast<std::uint32_t>(ids_.size()), [this](std::uint32_t i) -> std::string_view { return ids_[i]; },
-                      [](std::uint32_t, std::uint32_t) {});  // ids are distinct here
+    slots_.insert_all(
+        static_cast<std::uint32_t>(ids_.size()), [this](std::uint32_t i) -> std::string_view { return ids_[i]; },
+        [](std::uint32_t, std::uint32_t) {});  // ids are distinct here
 }
 
 std::optional<std::size_t> hierarchy::find(std::string_view id) const noexcept {
@@ -622,8 +613,7 @@ std::optional<std::size_t> hierarchy::find(std::string_view id) const noexcept {
     return i;
 }
 
-void hierarchy::find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which,
-                         std::uint32_t* out) const {
+void hierarchy::find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which, std::uint32_t* out) const {
     slots_.find_all(
         which.size(), [&](std::size_t k) -> std::string_view { return ids[which.at(k)]; }, out,
         [this](std::uint32_t k) -> std::string_view { return ids_[k]; });
@@ -761,8 +751,7 @@ hierarchy hierarchy::at(std::string_view period) const {
 
 namespace {
 std::string csv_quote(const std::string& s) {
-    if (s.find_first_of(",\"\n\r;#") == std::string::npos && (s.empty() || (s.front() != ' ' && s.back() != ' ')))
-        return s;
+    if (s.find_first_of(",\"\n\r;#") == std::string::npos && (s.empty() || (s.front() != ' ' && s.back() != ' '))) return s;
     std::string out = "\"";
     for (char c : s) {
         if (c == '"') out += '"';
@@ -778,9 +767,8 @@ std::string hierarchy::to_csv() const {
     auto write = [&](const org_unit& u) {
         std::string secondary;
         for (const auto& p : u.secondary_parents) secondary += (secondary.empty() ? "" : ";") + p;
-        out << csv_quote(u.id) << ',' << csv_quote(u.name) << ',' << to_string(u.level) << ','
-            << to_string(u.kind) << ',' << csv_quote(u.parent) << ',' << csv_quote(secondary) << ','
-            << u.valid_from << ',' << u.valid_to << '\n';
+        out << csv_quote(u.id) << ',' << csv_quote(u.name) << ',' << to_string(u.level) << ',' << to_string(u.kind) << ','
+            << csv_quote(u.parent) << ',' << csv_quote(secondary) << ',' << u.valid_from << ',' << u.valid_to << '\n';
     };
     if (versioned())
         for (const auto& u : versions_) write(u);

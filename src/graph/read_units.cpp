@@ -34,8 +34,7 @@ struct open_file {
     std::size_t size = 0;
     open_file(const std::string& path) {
         fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            throw hierarchy_error("cannot open units file " + path + ": " + std::strerror(errno), {}, place(path, 0));
+        if (fd < 0) throw hierarchy_error("cannot open units file " + path + ": " + std::strerror(errno), {}, place(path, 0));
         struct stat st {};
         if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
             ::close(fd);
@@ -285,8 +284,7 @@ private:
 };
 
 enum csv_col { c_id, c_name, c_level, c_kind, c_parent, c_secondary, c_from, c_to, c_count };
-const char* const csv_names[c_count] = {"id", "name", "level", "kind", "parent", "secondary_parents", "valid_from",
-                                        "valid_to"};
+const char* const csv_names[c_count] = {"id", "name", "level", "kind", "parent", "secondary_parents", "valid_from", "valid_to"};
 
 // Where each column is in a units CSV header.
 struct csv_header {
@@ -295,17 +293,18 @@ struct csv_header {
 };
 
 // Parses the records of one piece of the text into listings (views into the text).
-void parse_units_piece(csv_reader& reader, const csv_header& h, const std::string& name,
-                       detail::unit_listings& out) {
+void parse_units_piece(csv_reader& reader, const csv_header& h, const std::string& name, detail::unit_listings& out) {
     std::vector<csv_cell> cells;
     int line = 0;
     const int* where = h.where;
     while (reader.next(cells, line)) {
         if (cells.size() != h.width)
-            throw hierarchy_error("line has " + std::to_string(cells.size()) + " fields; the header has " +
-                                      std::to_string(h.width),
-                                  {}, place(name, line));
-        auto cell = [&](int c) -> std::string_view { return where[c] < 0 ? std::string_view() : detail::trim(cells[where[c]].text); };
+            throw hierarchy_error(
+                "line has " + std::to_string(cells.size()) + " fields; the header has " + std::to_string(h.width), {},
+                place(name, line));
+        auto cell = [&](int c) -> std::string_view {
+            return where[c] < 0 ? std::string_view() : detail::trim(cells[where[c]].text);
+        };
         detail::unit_listing u;
         u.line = line;
         u.id = cell(c_id);
@@ -315,17 +314,15 @@ void parse_units_piece(csv_reader& reader, const csv_header& h, const std::strin
         const auto level = parse_level(cell(c_level));
         if (!level) {
             const std::string id(u.id);
-            throw hierarchy_error("unit " + id + " has level '" + std::string(cell(c_level)) + "'; expected " +
-                                      level_choices,
+            throw hierarchy_error("unit " + id + " has level '" + std::string(cell(c_level)) + "'; expected " + level_choices,
                                   {id}, place(name, cells[where[c_level]].line, reader.column_of(cells[where[c_level]]), id));
         }
         u.level = *level;
         const auto kind = parse_kind(cell(c_kind));
         if (!kind) {
             const std::string id(u.id);
-            throw hierarchy_error("unit " + id + " has kind '" + std::string(cell(c_kind)) + "'; expected " +
-                                      kind_choices,
-                                  {id}, place(name, cells[where[c_kind]].line, reader.column_of(cells[where[c_kind]]), id));
+            throw hierarchy_error("unit " + id + " has kind '" + std::string(cell(c_kind)) + "'; expected " + kind_choices, {id},
+                                  place(name, cells[where[c_kind]].line, reader.column_of(cells[where[c_kind]]), id));
         }
         u.kind = *kind;
         u.parent = cell(c_parent);
@@ -336,9 +333,9 @@ void parse_units_piece(csv_reader& reader, const csv_header& h, const std::strin
             const std::string_view b = cell(c);
             if (!detail::is_period_bound(b)) {
                 const std::string id(u.id);
-                throw hierarchy_error("unit " + id + " has " + csv_names[c] + " '" + std::string(b) +
-                                          "'; expected YYYY or YYYY-MM",
-                                      {id}, place(name, cells[where[c]].line, reader.column_of(cells[where[c]]), id));
+                throw hierarchy_error(
+                    "unit " + id + " has " + csv_names[c] + " '" + std::string(b) + "'; expected YYYY or YYYY-MM", {id},
+                    place(name, cells[where[c]].line, reader.column_of(cells[where[c]]), id));
             }
         }
         u.valid_from = cell(c_from);
@@ -435,11 +432,10 @@ location mark_of(const std::string& file, const YAML::Node& node, const std::str
     return place(file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0, unit);
 }
 
-std::string scalar(const std::string& file, const YAML::Node& node, const std::string& what,
-                   const std::string& unit = {}) {
+std::string scalar(const std::string& file, const YAML::Node& node, const std::string& what, const std::string& unit = {}) {
     if (!node.IsScalar())
-        throw hierarchy_error(what + " must be a single value", unit.empty() ? std::vector<std::string>{}
-                                                                             : std::vector<std::string>{unit},
+        throw hierarchy_error(what + " must be a single value",
+                              unit.empty() ? std::vector<std::string>{} : std::vector<std::string>{unit},
                               mark_of(file, node, unit));
     return std::string(detail::trim(node.Scalar()));
 }
@@ -530,9 +526,9 @@ struct yaml_unit_reader {
         if (!has_level) fail("unit " + u.id + " has no level", node);
         if (!has_kind) fail("unit " + u.id + " has no kind", node);
         if (primaries.size() > 1)
-            throw hierarchy_error("unit " + u.id + " has two primary parents: " + primaries[0].first + " and " +
-                                      primaries[1].first,
-                                  {u.id, primaries[0].first, primaries[1].first}, mark_of(file, primaries[1].second, u.id));
+            throw hierarchy_error(
+                "unit " + u.id + " has two primary parents: " + primaries[0].first + " and " + primaries[1].first,
+                {u.id, primaries[0].first, primaries[1].first}, mark_of(file, primaries[1].second, u.id));
         if (!primaries.empty()) u.parent = primaries[0].first;
     }
 };
@@ -561,8 +557,8 @@ hierarchy read_yaml_text(std::string_view text, const std::string& name) {
     try {
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        throw hierarchy_error(e.msg, {}, place(name, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                                               e.mark.column >= 0 ? e.mark.column + 1 : 0));
+        throw hierarchy_error(e.msg, {},
+                              place(name, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0));
     }
     if (!root.IsMap()) throw hierarchy_error("a units YAML file must be a map with a 'units' list", {}, place(name, 1));
     YAML::Node units;

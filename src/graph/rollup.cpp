@@ -61,9 +61,9 @@ constexpr std::uint32_t min_siblings = 16;
 
 // What every field of one roll-up shares: made once, read by all the threads.
 struct rollup_plan {
-    std::size_t n = 0;         // units in the tree
-    std::size_t inner = 0;     // inner slots: units with children along the line
-    bool all = false;          // every unit is a row of the result (rollup_options::leaves)
+    std::size_t n = 0;                     // units in the tree
+    std::size_t inner = 0;                 // inner slots: units with children along the line
+    bool all = false;                      // every unit is a row of the result (rollup_options::leaves)
     std::vector<std::size_t> units;        // result row → unit (ascending)
     std::vector<std::uint32_t> slot;       // unit → inner slot, or none for a leaf
     std::vector<std::uint32_t> row_slot;   // result row → inner slot, or none (leaf rows, when `all`)
@@ -72,13 +72,13 @@ struct rollup_plan {
     std::vector<std::uint64_t> blank_sub;  // per result row: no report counted in its total
     std::vector<std::uint64_t> blank_own;  // per result row: its own report is not counted
     // The reference pass.
-    std::vector<source_row> sources;  // (unit, row) counted along the primary scatter, by row
-    std::vector<source_row> special;  // secondary line: (unit, row) with a secondary parent above, by row
+    std::vector<source_row> sources;            // (unit, row) counted along the primary scatter, by row
+    std::vector<source_row> special;            // secondary line: (unit, row) with a secondary parent above, by row
     std::vector<std::uint32_t> anc_begin, anc;  // each special unit's distinct ancestors (itself first)
     // The leaves pass and the inner pass.
-    std::vector<source_row> own;           // (slot, row): inner units' own counted reports
-    std::vector<leaf_run> runs;            // the leaves' reports, in row order
-    std::vector<std::uint32_t> mixed_dst;  // slots of the rows of mixed runs
+    std::vector<source_row> own;                              // (slot, row): inner units' own counted reports
+    std::vector<leaf_run> runs;                               // the leaves' reports, in row order
+    std::vector<std::uint32_t> mixed_dst;                     // slots of the rows of mixed runs
     std::vector<std::pair<std::uint32_t, std::uint32_t>> up;  // (slot, parent's slot) in topological order
 };
 
@@ -104,8 +104,7 @@ std::vector<std::uint8_t> plain_units(const hierarchy& tree) {
     for (std::uint32_t u : tree.preorder()) {
         const std::size_t q = tree.parent(u);
         bool secondary = q != hierarchy::npos && !plain[q];
-        for (auto [e, end] = boost::in_edges(u, g); e != end && !secondary; ++e)
-            secondary = g[*e].along == line::secondary;
+        for (auto [e, end] = boost::in_edges(u, g); e != end && !secondary; ++e) secondary = g[*e].along == line::secondary;
         plain[u] = !secondary;
     }
     return plain;
@@ -360,8 +359,8 @@ bool leaves_pass(const rollup_plan& p, const hierarchy& tree, const field_def& f
 // `has` gets, per unit, whether any report counted in it is not blank (only when the
 // field has blank cells). Throws overflow_error at the first partial sum that overflows.
 template <class T>
-void reference_pass(const rollup_plan& p, const hierarchy& tree, const report_batch& batch, std::size_t f,
-                    const T* values, std::vector<std::int64_t>& a, std::vector<std::uint8_t>& has) {
+void reference_pass(const rollup_plan& p, const hierarchy& tree, const report_batch& batch, std::size_t f, const T* values,
+                    std::vector<std::int64_t>& a, std::vector<std::uint8_t>& has) {
     const field_def& field = batch.form().fields[f];
     const std::uint64_t* missing = batch.missing_bits(f);
     const bool count_true = field.agg == aggregation::count_true;
@@ -405,8 +404,8 @@ struct scratch {
 
 // One field's column of totals (`col`, one entry per result row) and its blanks.
 template <class T>
-std::vector<std::uint64_t> run_field(const rollup_plan& p, const hierarchy& tree, const report_batch& batch,
-                                     std::size_t f, const T* in, std::int64_t* col, scratch& s) {
+std::vector<std::uint64_t> run_field(const rollup_plan& p, const hierarchy& tree, const report_batch& batch, std::size_t f,
+                                     const T* in, std::int64_t* col, scratch& s) {
     const field_def& field = batch.form().fields[f];
     const std::uint64_t* missing = batch.missing_bits(f);
     const std::size_t rows = p.units.size();
@@ -431,8 +430,8 @@ std::vector<std::uint64_t> run_field(const rollup_plan& p, const hierarchy& tree
             s.acc.resize(p.inner);
             acc = s.acc.data();
         }
-        const bool ok = count_true ? leaves_pass<true, T>(p, tree, field, in, acc)
-                                   : leaves_pass<false, T>(p, tree, field, in, acc);
+        const bool ok =
+            count_true ? leaves_pass<true, T>(p, tree, field, in, acc) : leaves_pass<false, T>(p, tree, field, in, acc);
         if (ok) {
             if (p.all)  // the leaves' totals are their own reports
                 for (std::size_t r = 0; r < rows; ++r) {
@@ -493,8 +492,7 @@ rollup_result rollup(const hierarchy& tree, const report_batch& batch, const rol
                                 : run_field(plan, tree, batch, f, in.int64(), col, scratches[worker]);
     });
 
-    for (std::size_t f = 0; f < width; ++f)
-        out.totals.borrow_column(f, buffer.get() + f * stride, buffer, std::move(blanks[f]));
+    for (std::size_t f = 0; f < width; ++f) out.totals.borrow_column(f, buffer.get() + f * stride, buffer, std::move(blanks[f]));
     out.units = plan.units;
     return out;
 }

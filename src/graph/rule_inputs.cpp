@@ -47,8 +47,7 @@ rule_inputs make_rule_inputs(const hierarchy& tree, const report_batch& batch, s
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t u = order[k];
                 const std::int64_t r = m.row[u];
-                const bool reported =
-                    r >= 0 && !(missing && ((missing[static_cast<std::size_t>(r) >> 6] >> (r & 63)) & 1u));
+                const bool reported = r >= 0 && !(missing && ((missing[static_cast<std::size_t>(r) >> 6] >> (r & 63)) & 1u));
                 if (r >= 0 && has[u]) {
                     column[static_cast<std::size_t>(r)] = loc[u];
                     blank[static_cast<std::size_t>(r) >> 6] &= ~(std::uint64_t(1) << (r & 63));
@@ -63,9 +62,7 @@ rule_inputs make_rule_inputs(const hierarchy& tree, const report_batch& batch, s
                     location l;
                     l.unit = tree.id(q);
                     l.field = field.code;
-                    throw overflow_error("the children's total of field " + field.code + " overflows at unit " +
-                                             tree.id(q),
-                                         l);
+                    throw overflow_error("the children's total of field " + field.code + " overflows at unit " + tree.id(q), l);
                 }
                 has[q] = 1;
             }

@@ -22,8 +22,8 @@ unit_rows match_rows(const hierarchy& tree, const report_batch& batch, std::stri
         if (seen.size() > 1) {
             std::string list;
             for (const auto& p : seen) list += (list.empty() ? "" : ", ") + p;
-            throw value_error("the batch holds reports of several periods (" + list +
-                              (seen.size() > 8 ? ", …" : "") + "); choose one");
+            throw value_error("the batch holds reports of several periods (" + list + (seen.size() > 8 ? ", …" : "") +
+                              "); choose one");
         }
         if (!seen.empty()) m.period = seen.front();
     } else {

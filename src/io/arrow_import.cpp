@@ -109,9 +109,9 @@ bool format_int(std::string_view s, int& out) {
 // The kind of a one-character format string ("l" is int64), or false for none.
 bool primitive_kind(char f, kind& k) noexcept {
     static constexpr std::pair<char, kind> table[] = {
-        {'n', kind::null},    {'b', kind::boolean}, {'c', kind::int8},    {'s', kind::int16},  {'i', kind::int32},
-        {'l', kind::int64},   {'C', kind::uint8},   {'S', kind::uint16},  {'I', kind::uint32}, {'L', kind::uint64},
-        {'f', kind::float32}, {'g', kind::float64}, {'u', kind::utf8},    {'U', kind::large_utf8}};
+        {'n', kind::null},    {'b', kind::boolean}, {'c', kind::int8},   {'s', kind::int16},     {'i', kind::int32},
+        {'l', kind::int64},   {'C', kind::uint8},   {'S', kind::uint16}, {'I', kind::uint32},    {'L', kind::uint64},
+        {'f', kind::float32}, {'g', kind::float64}, {'u', kind::utf8},   {'U', kind::large_utf8}};
     for (const auto& [ch, kd] : table)
         if (ch == f) {
             k = kd;
@@ -192,22 +192,18 @@ struct column_data {
     const value_type* type = nullptr;
     kind k = kind::null;
     std::int64_t base = 0;
-    std::int64_t rows = 0;                       // logical rows that may be read
-    const std::uint8_t* validity = nullptr;      // nullptr: every value is valid
+    std::int64_t rows = 0;                          // logical rows that may be read
+    const std::uint8_t* validity = nullptr;         // nullptr: every value is valid
     const std::uint8_t* struct_validity = nullptr;  // the record batch's own, at struct_base + i
     std::int64_t struct_base = 0;
-    const std::uint8_t* data = nullptr;          // values, views or offsets
-    const char* chars = nullptr;                 // utf8 / large_utf8 bytes
+    const std::uint8_t* data = nullptr;             // values, views or offsets
+    const char* chars = nullptr;                    // utf8 / large_utf8 bytes
     const std::uint8_t* const* variadic = nullptr;  // utf8_view data buffers
     std::int64_t n_variadic = 0;
-    std::unique_ptr<column_data> dict;           // the dictionary's values (rows = its length)
+    std::unique_ptr<column_data> dict;  // the dictionary's values (rows = its length)
 
-    bool row_present(std::int64_t i) const noexcept {
-        return !struct_validity || bit(struct_validity, struct_base + i);
-    }
-    bool valid(std::int64_t i) const noexcept {
-        return (!validity || bit(validity, base + i)) && row_present(i);
-    }
+    bool row_present(std::int64_t i) const noexcept { return !struct_validity || bit(struct_validity, struct_base + i); }
+    bool valid(std::int64_t i) const noexcept { return (!validity || bit(validity, base + i)) && row_present(i); }
     std::string_view text(std::int64_t i) const noexcept {
         const std::int64_t j = base + i;
         if (k == kind::utf8) {
@@ -264,8 +260,9 @@ struct column_data {
     std::int64_t index(std::int64_t i, const column_info& c, std::int64_t position) const {
         const i128 v = integer(i);
         if (v < 0 || v >= dict->rows)
-            malformed(c, "dictionary index " + std::to_string(static_cast<long long>(v)) + " is out of range (the dictionary has " +
-                             std::to_string(dict->rows) + " values)",
+            malformed(c,
+                      "dictionary index " + std::to_string(static_cast<long long>(v)) + " is out of range (the dictionary has " +
+                          std::to_string(dict->rows) + " values)",
                       position);
         return static_cast<std::int64_t>(v);
     }
@@ -307,8 +304,8 @@ std::int64_t check_array_shape(const ArrowArray* a, const column_type& t, const 
         malformed(c, std::string(what) + " has null_count " + std::to_string(a->null_count) + " for length " +
                          std::to_string(a->length));
     std::int64_t end = 0, own_end = 0;
-    if (__builtin_add_overflow(a->offset, a->length, &own_end) ||
-        __builtin_add_overflow(a->offset, parent_offset, &d.base) || __builtin_add_overflow(d.base, rows, &end))
+    if (__builtin_add_overflow(a->offset, a->length, &own_end) || __builtin_add_overflow(a->offset, parent_offset, &d.base) ||
+        __builtin_add_overflow(d.base, rows, &end))
         malformed(c, std::string(what) + ": offset + length overflows");
     if (a->length - rows < parent_offset)
         malformed(c, std::string(what) + " has " + std::to_string(a->length) + " values; the record batch needs " +
@@ -364,8 +361,9 @@ void check_string_views(const ArrowArray* a, column_data& d, std::int64_t rows, 
         const auto buf = load<std::int32_t>(v + 8, 0), off = load<std::int32_t>(v + 12, 0);
         if (buf < 0 || buf >= d.n_variadic || off < 0 ||
             static_cast<std::int64_t>(off) + len > size[static_cast<std::size_t>(buf)])
-            malformed(c, "a string view points outside its data buffers (buffer " + std::to_string(buf) + ", offset " +
-                             std::to_string(off) + ", length " + std::to_string(len) + ")",
+            malformed(c,
+                      "a string view points outside its data buffers (buffer " + std::to_string(buf) + ", offset " +
+                          std::to_string(off) + ", length " + std::to_string(len) + ")",
                       i);
     }
 }
@@ -627,11 +625,10 @@ got from_decimal(const field_def& f, i128 v, int scale, std::int64_t& raw, bad_c
         b.message = f.type == field_type::count   ? "count cannot be negative, got " + text
                     : f.type == field_type::money ? "amount cannot be negative, got " + text
                                                   : "flag field takes 是/否 (1/0), got " + text;
-    else if (!exact)
-        b.message = "value " + text + " has more than " + std::to_string(fs) + " decimals";
+    else if (!exact) b.message = "value " + text + " has more than " + std::to_string(fs) + " decimals";
     else
-        b.message = text + " is too large (at most " + std::to_string(std::numeric_limits<std::int64_t>::max()) +
-                    " at scale " + std::to_string(fs) + ")";
+        b.message = text + " is too large (at most " + std::to_string(std::numeric_limits<std::int64_t>::max()) + " at scale " +
+                    std::to_string(fs) + ")";
     return got::bad;
 }
 
@@ -667,9 +664,9 @@ got read_value(const column_data& c, std::int64_t i, const field_def& f, std::in
 struct column_plan {
     column_info info;
     column_type type;
-    std::size_t k = 0;               // the builder's field index, for field columns
+    std::size_t k = 0;  // the builder's field index, for field columns
     const field_def* field = nullptr;
-    bool skip = false;               // refused as a whole (a problem says why): not read
+    bool skip = false;  // refused as a whole (a problem says why): not read
 };
 
 // A problem found while parsing a chunk, with the chunk row it belongs to (for ordering).
@@ -698,8 +695,8 @@ public:
             input_of_.push_back(static_cast<int>(i));
         }
         if (!options_.row_column.empty() && row_col_ < 0)
-            throw value_error("the row-number column '" + options_.row_column + "' is not in the table (its columns: " +
-                              joined(all_) + ")");
+            throw value_error("the row-number column '" + options_.row_column +
+                              "' is not in the table (its columns: " + joined(all_) + ")");
         auto map = column_map::from_header(*form_, names, 0, options_.strict);
         if (!map)
             throw value_error("the table needs a unit column (unit, 单位代码, 填报单位, …) and field columns of " + form_->id +
@@ -720,8 +717,7 @@ public:
     // Appends the rows of one record batch (a struct array of the schema's columns).
     void add(const ArrowArray* batch) {
         if (!batch->release) throw value_error("the record batch is released");
-        if (batch->length < 0 || batch->offset < 0)
-            throw value_error("the record batch has a negative length or offset");
+        if (batch->length < 0 || batch->offset < 0) throw value_error("the record batch has a negative length or offset");
         if (batch->n_children != n_columns_)
             throw value_error("the record batch has " + std::to_string(batch->n_children) + " columns, its schema " +
                               std::to_string(n_columns_));
@@ -734,8 +730,7 @@ public:
         if (__builtin_add_overflow(batch->offset, batch->length, &end))
             throw value_error("the record batch's offset + length overflows");
         const std::int64_t n = batch->length;
-        const auto* struct_validity =
-            batch->null_count != 0 ? static_cast<const std::uint8_t*>(batch->buffers[0]) : nullptr;
+        const auto* struct_validity = batch->null_count != 0 ? static_cast<const std::uint8_t*>(batch->buffers[0]) : nullptr;
         if (!struct_validity && batch->null_count > 0) throw value_error("the record batch has nulls but no validity buffer");
 
         auto view = [&](column_plan& pl) {
@@ -844,8 +839,8 @@ private:
             read_problem p;
             p.column = pl.info.index + 1;
             p.field = pl.field->code;
-            p.message = "a true/false column cannot hold " + std::string(to_string(pl.field->type)) + " field " +
-                        pl.field->code + " (" + pl.field->unit + "); the column is not read";
+            p.message = "a true/false column cannot hold " + std::string(to_string(pl.field->type)) + " field " + pl.field->code +
+                        " (" + pl.field->unit + "); the column is not read";
             problems_.push_back(std::move(p));
             pl.skip = true;
         }
@@ -941,9 +936,8 @@ private:
     // dictionary memo: a dictionary entry may be parsed once per core, never shared
     // mid-write. An exception (a malformed dictionary index) is rethrown for the first
     // piece that had one, as the one-core order would have met it.
-    void parse_in_waves(const column_data& unit, const std::optional<column_data>& period,
-                        const std::optional<column_data>& row, const std::vector<column_data>& fields, std::int64_t n,
-                        std::int64_t pieces, unsigned threads) {
+    void parse_in_waves(const column_data& unit, const std::optional<column_data>& period, const std::optional<column_data>& row,
+                        const std::vector<column_data>& fields, std::int64_t n, std::int64_t pieces, unsigned threads) {
         const std::int64_t wave = 4 * static_cast<std::int64_t>(threads);
         std::vector<memos> memo(threads, memos(fields.size()));
         for (std::int64_t w0 = 0; w0 < pieces; w0 += wave) {
@@ -1136,8 +1130,7 @@ private:
                 case kind::large_utf8:
                 case kind::utf8_view:
                     return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return from_text(f, c.text(r), raw, b); });
-                default:
-                    return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return read_value(c, r, f, raw, b); });
+                default: return each([&](std::int64_t r, std::int64_t& raw, bad_cell& b) { return read_value(c, r, f, raw, b); });
             }
         }
     };
@@ -1154,8 +1147,8 @@ private:
     column_plan unit_;
     std::optional<column_plan> period_, row_;
     const ArrowSchema* schema_ = nullptr;  // the stream's schema (alive while start() plans)
-    std::vector<std::string> all_;          // every input column's name
-    std::vector<int> input_of_;             // header-map column → input column
+    std::vector<std::string> all_;         // every input column's name
+    std::vector<int> input_of_;            // header-map column → input column
     std::vector<column_plan> fields_, unnamed_;
     std::vector<bool> unnamed_bad_;
     std::vector<std::string> ignored_;
@@ -1172,8 +1165,7 @@ std::string stream_error(ArrowArrayStream* s, int code) {
 
 }  // namespace
 
-read_result import_arrow(std::shared_ptr<const form_schema> form, ArrowArrayStream* stream,
-                         const arrow_import_options& options) {
+read_result import_arrow(std::shared_ptr<const form_schema> form, ArrowArrayStream* stream, const arrow_import_options& options) {
     arrow_stream_owner s(stream);
     if (!form) throw value_error("import_arrow needs a form");
     if (!s.valid()) throw value_error("the Arrow stream is missing or released");

@@ -17,10 +17,10 @@ struct result_table::column {
     column_type type = column_type::int64;
     std::string format;
     bool nullable = true;
-    std::shared_ptr<const void> owner;     // holds the values (and offsets) below
-    const void* data = nullptr;            // values; bits for booleans; offsets for utf8
-    std::string chars;                     // utf8 bytes
-    std::vector<std::uint64_t> validity;   // Arrow validity (bit set = valid); empty: no null
+    std::shared_ptr<const void> owner;    // holds the values (and offsets) below
+    const void* data = nullptr;           // values; bits for booleans; offsets for utf8
+    std::string chars;                    // utf8 bytes
+    std::vector<std::uint64_t> validity;  // Arrow validity (bit set = valid); empty: no null
     std::size_t nulls = 0;
 };
 
@@ -48,8 +48,8 @@ void set_validity(column& c, std::vector<std::uint64_t> missing, std::size_t n) 
     c.nulls = 0;
     if (missing.empty()) return;
     if (missing.size() != (n + 63) / 64)
-        throw value_error("column '" + c.name + "': missing bitmap of " + std::to_string(missing.size()) +
-                          " words for " + std::to_string(n) + " rows");
+        throw value_error("column '" + c.name + "': missing bitmap of " + std::to_string(missing.size()) + " words for " +
+                          std::to_string(n) + " rows");
     for (std::size_t w = 0; w < missing.size(); ++w) {
         std::uint64_t m = missing[w];
         if (w + 1 == missing.size() && n % 64) m &= (std::uint64_t(1) << (n % 64)) - 1;  // bits past the end are no rows
@@ -281,8 +281,8 @@ std::shared_ptr<column> make_column(std::string name, result_table::column_type 
 
 // A column of fixed-width values held as they are (one buffer besides the validity).
 template <class T>
-std::shared_ptr<column> fixed_column(std::string name, result_table::column_type t, const char* format,
-                                     std::vector<T>&& values, std::vector<std::uint64_t>&& missing, bool nullable) {
+std::shared_ptr<column> fixed_column(std::string name, result_table::column_type t, const char* format, std::vector<T>&& values,
+                                     std::vector<std::uint64_t>&& missing, bool nullable) {
     auto c = make_column(std::move(name), t, format, nullable);
     set_validity(*c, std::move(missing), values.size());
     hold(*c, std::move(values));
@@ -308,8 +308,7 @@ void result_table::add_uint32(std::string name, std::vector<std::uint32_t> value
     add(fixed_column(std::move(name), column_type::uint32, "I", std::move(values), std::move(missing), nullable), n);
 }
 
-void result_table::add_float64(std::string name, std::vector<double> values, std::vector<std::uint64_t> missing,
-                               bool nullable) {
+void result_table::add_float64(std::string name, std::vector<double> values, std::vector<std::uint64_t> missing, bool nullable) {
     const std::size_t n = values.size();
     add(fixed_column(std::move(name), column_type::float64, "g", std::move(values), std::move(missing), nullable), n);
 }
@@ -354,8 +353,8 @@ void result_table::add_utf8(std::string name, const std::vector<std::string>& va
     add_utf8(std::move(name), views, std::move(missing), nullable);
 }
 
-void result_table::add_utf8(std::string name, const std::vector<std::string_view>& values,
-                            std::vector<std::uint64_t> missing, bool nullable) {
+void result_table::add_utf8(std::string name, const std::vector<std::string_view>& values, std::vector<std::uint64_t> missing,
+                            bool nullable) {
     std::vector<std::int64_t> offsets;
     offsets.reserve(values.size() + 1);
     std::size_t total = 0;

@@ -91,8 +91,7 @@ void batch_builder::append(batch_chunk&& chunk) {
         c.blanks += blanks;
     };
     for (std::size_t k = 0; k < columns_.size(); ++k)
-        if (chunk.values[k].size() != n || chunk.blank[k].size() != n)
-            throw value_error("a chunk column of the wrong length");
+        if (chunk.values[k].size() != n || chunk.blank[k].size() != n) throw value_error("a chunk column of the wrong length");
     // The columns are independent: taken in turn by two cores when the chunk is large
     // (the reader threads feed chunks too, so more would only compete with them).
     const bool large = n * columns_.size() >= (1u << 18);

@@ -102,8 +102,8 @@ std::optional<column_map> column_map::from_header(const form_schema& form, const
     }
     if (m.unit < 0 || fields_named == 0) return std::nullopt;
 
-    std::map<std::size_t, int> field_at;      // form field → first input column naming it
-    std::map<std::string, int> name_at;       // folded name → first input column
+    std::map<std::size_t, int> field_at;  // form field → first input column naming it
+    std::map<std::string, int> name_at;   // folded name → first input column
     auto problem = [&](int col, const std::string& name, std::string message) {
         read_problem p;
         p.row = row;
@@ -122,8 +122,9 @@ std::optional<column_map> column_map::from_header(const form_schema& form, const
         }
         auto [it, fresh] = name_at.emplace(name, col);
         if (!fresh) {
-            problem(col, name, "column '" + name + "' is given twice (columns " + std::to_string(it->second + 1) + " and " +
-                                   std::to_string(col + 1) + ")");
+            problem(col, name,
+                    "column '" + name + "' is given twice (columns " + std::to_string(it->second + 1) + " and " +
+                        std::to_string(col + 1) + ")");
             continue;
         }
         if (is_unit_name(name)) {
@@ -132,15 +133,18 @@ std::optional<column_map> column_map::from_header(const form_schema& form, const
         }
         if (is_period_name(name)) {
             if (m.period < 0) m.period = col;
-            else problem(col, name, "a second period column '" + name + "' (the first is column " + std::to_string(m.period + 1) + ")");
+            else
+                problem(col, name,
+                        "a second period column '" + name + "' (the first is column " + std::to_string(m.period + 1) + ")");
             continue;
         }
         if (auto f = form.find(name)) {
             auto [at, first] = field_at.emplace(*f, col);
             if (!first) {
-                problem(col, name, "columns " + std::to_string(at->second + 1) + " ('" + folded(names[static_cast<std::size_t>(at->second)]) +
-                                       "') and " + std::to_string(col + 1) + " ('" + name + "') are the same field " +
-                                       form.fields[*f].code);
+                problem(col, name,
+                        "columns " + std::to_string(at->second + 1) + " ('" +
+                            folded(names[static_cast<std::size_t>(at->second)]) + "') and " + std::to_string(col + 1) + " ('" +
+                            name + "') are the same field " + form.fields[*f].code);
                 continue;
             }
             m.fields.push_back(*f);

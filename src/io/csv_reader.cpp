@@ -40,7 +40,7 @@ bool parse_cell_fast(const field_def& field, std::string_view text, cell& out) n
         return true;
     }
     if (field.type == field_type::flag || text.size() > 19) return false;
-    std::uint64_t acc = 0;  // unsigned: 19 digits fit (and are then refused below)
+    std::uint64_t acc = 0;      // unsigned: 19 digits fit (and are then refused below)
     int digits = 0, frac = -1;  // frac: digits after the '.', -1 without one
     for (char ch : text) {
         if (ch >= '0' && ch <= '9') {
@@ -135,9 +135,9 @@ public:
             const ssize_t r = ::pread(fd_, dst + got, n - got, static_cast<off_t>(offset_));
             if (r < 0) {
                 if (errno == EINTR) continue;
-                throw value_error("cannot read '" + path_ + "' at byte offset " + std::to_string(offset_) + ": " +
-                                      std::strerror(errno),
-                                  at_file(path_));
+                throw value_error(
+                    "cannot read '" + path_ + "' at byte offset " + std::to_string(offset_) + ": " + std::strerror(errno),
+                    at_file(path_));
             }
             if (r == 0) break;
             got += static_cast<std::size_t>(r);
@@ -315,8 +315,7 @@ private:
 
     // The quoted field opening at text[s] (the record starting at `pos`): `record` with
     // `s` past its closing quote, or `incomplete`/`unterminated` as parse() returns them.
-    status quoted_field(const char* text, std::size_t pos, std::size_t& s, std::size_t end, bool at_eof,
-                        raw_field& f) {
+    status quoted_field(const char* text, std::size_t pos, std::size_t& s, std::size_t end, bool at_eof, raw_field& f) {
         const std::size_t open = s;
         ++s;
         std::size_t start = s;
@@ -457,11 +456,11 @@ struct layout {
     char delim = ',';
     bool validate_utf8 = false;
     enum kind : std::int32_t { ignored = -1, unnamed = -2, unit = -3, period = -4 };
-    std::vector<std::int32_t> action;  // per header column: the chunk's field index k, or a kind
-    std::vector<std::string> names;    // header names as written (trimmed)
+    std::vector<std::int32_t> action;      // per header column: the chunk's field index k, or a kind
+    std::vector<std::string> names;        // header names as written (trimmed)
     std::vector<const field_def*> fields;  // per chunk field k
-    std::size_t width = 0;      // header columns
-    std::size_t width_eff = 0;  // up to the last named one
+    std::size_t width = 0;                 // header columns
+    std::size_t width_eff = 0;             // up to the last named one
     int unit_col = -1, period_col = -1;
 };
 
@@ -469,10 +468,10 @@ struct layout {
 struct piece {
     std::shared_ptr<const std::string> text;
     std::size_t begin = 0, end = 0;
-    std::int64_t first_line = 1;   // the line of the file where the piece starts
+    std::int64_t first_line = 1;    // the line of the file where the piece starts
     std::uint64_t file_offset = 0;  // of text[begin], for UTF-8 errors
-    std::int64_t lines = 0;        // newlines in the piece (counted by the dispatcher)
-    bool last = false;             // ends the file (may end without a newline, or in a quote)
+    std::int64_t lines = 0;         // newlines in the piece (counted by the dispatcher)
+    bool last = false;              // ends the file (may end without a newline, or in a quote)
 };
 
 struct piece_result {
@@ -503,8 +502,7 @@ bool blank_text(std::string_view s) noexcept { return detail::trim(s).empty(); }
 std::string too_large_message(const field_def& f, std::string_view text) {
     const std::string t(detail::trim(text));
     const std::string max = format_scaled(std::numeric_limits<std::int64_t>::max(), f.scale);
-    if (!t.empty() && (t[0] == '-' || t.rfind("－", 0) == 0))
-        return "'" + t + "' is out of range (at least -" + max + ")";
+    if (!t.empty() && (t[0] == '-' || t.rfind("－", 0) == 0)) return "'" + t + "' is out of range (at least -" + max + ")";
     return "'" + t + "' is too large (at most " + max + (f.unit.empty() ? "" : " " + f.unit) + ")";
 }
 
@@ -553,8 +551,7 @@ inline bool fast_number(const field_def& fd, char d, const char*& s, std::int64_
         return true;
     }
     std::int64_t raw;
-    if (frac > fd.scale || !detail::mul_ok(static_cast<std::int64_t>(acc), detail::pow10(fd.scale - frac), raw))
-        return false;
+    if (frac > fd.scale || !detail::mul_ok(static_cast<std::int64_t>(acc), detail::pow10(fd.scale - frac), raw)) return false;
     v = raw;
     b = 0;
     return true;
@@ -563,8 +560,7 @@ inline bool fast_number(const field_def& fd, char d, const char*& s, std::int64_
 // The cell from `f` that fast_number did not take (full-width digits, "1,234", "—", …):
 // parse_cell, as the general path would. False for a quote or a bad cell, which the
 // general path lists.
-inline bool parsed_cell(const field_def& fd, char d, const char* f, const char*& s, std::int64_t& v,
-                        std::uint8_t& b) noexcept {
+inline bool parsed_cell(const field_def& fd, char d, const char* f, const char*& s, std::int64_t& v, std::uint8_t& b) noexcept {
     if (!skip_field(s, d)) return false;
     try {
         const cell c = parse_cell(fd, stripped(f, s));
@@ -578,8 +574,7 @@ inline bool parsed_cell(const field_def& fd, char d, const char* f, const char*&
 
 // A column that is not a field (action `a`): ignored, unnamed (must be empty), or the
 // unit or period (taken when not blank and without surrounding space).
-inline bool other_column(std::int32_t a, char d, const char*& s, std::string_view& unit,
-                         std::string_view& period) noexcept {
+inline bool other_column(std::int32_t a, char d, const char*& s, std::string_view& unit, std::string_view& period) noexcept {
     const char* f = s;
     if (!skip_field(s, d)) return false;
     if (a == layout::ignored) return true;
@@ -597,8 +592,8 @@ inline bool other_column(std::int32_t a, char d, const char*& s, std::string_vie
 // Returns the position past the record's '\n', or nullptr for any other record, which
 // the general path then parses again from the start: problems are found and worded in
 // one place only. `s` must start a record with a '\n' at or after it in the text.
-const char* fast_record(const layout& lay, const char* s, std::int64_t* const* col_v, std::uint8_t* const* col_b,
-                        std::size_t row, std::string_view& unit, std::string_view& period) noexcept {
+const char* fast_record(const layout& lay, const char* s, std::int64_t* const* col_v, std::uint8_t* const* col_b, std::size_t row,
+                        std::string_view& unit, std::string_view& period) noexcept {
     const char d = lay.delim;  // a copy: a store to a byte column could alias lay.delim
     std::size_t c = 0;
     for (;;) {
@@ -661,8 +656,7 @@ struct piece_columns {
         return rows++;
     }
 
-    void problem(std::int64_t row, int column, std::string unit, std::string field, std::string cell_text,
-                 std::string message) {
+    void problem(std::int64_t row, int column, std::string unit, std::string field, std::string cell_text, std::string message) {
         read_problem p;
         p.row = row;
         p.column = column;
@@ -689,15 +683,15 @@ bool bad_utf8(const layout& lay, const piece& pc, piece_result& res) {
     const std::size_t ok = utf8_valid_prefix(span);
     if (ok == span.size()) return false;
     const std::int64_t line = pc.first_line + std::count(span.begin(), span.begin() + ok, '\n');
-    res.fatal = value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(pc.file_offset + ok) +
-                                " (line " + std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
+    res.fatal = value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(pc.file_offset + ok) + " (line " +
+                                std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
                             at_file(lay.file, line));
     return true;
 }
 
 // A cell of a field in row i of a record the slow path read; its problems reported.
-void slow_cell(const layout& lay, const record_parser& rp, std::size_t c, std::int64_t here, std::string_view unit,
-               std::size_t i, piece_columns& out) {
+void slow_cell(const layout& lay, const record_parser& rp, std::size_t c, std::int64_t here, std::string_view unit, std::size_t i,
+               piece_columns& out) {
     const auto a = static_cast<std::size_t>(lay.action[c]);
     const field_def& f = *lay.fields[a];
     const std::string_view t = rp.field(c);
@@ -739,8 +733,8 @@ void slow_record(const layout& lay, const record_parser& rp, std::int64_t here, 
     if (last_filled == 0) return;  // an empty line, or only commas and spaces
     if (last_filled > lay.width)
         return out.problem(here, 0, {}, {}, {},
-                           L + " has " + std::to_string(last_filled) + " fields, the header has " +
-                               std::to_string(lay.width) + "; the row was not read");
+                           L + " has " + std::to_string(last_filled) + " fields, the header has " + std::to_string(lay.width) +
+                               "; the row was not read");
     if (n < lay.width_eff)
         return out.problem(here, 0, {}, {}, {},
                            L + " has " + std::to_string(n) + " fields, the header has " + std::to_string(lay.width_eff) +
@@ -895,16 +889,16 @@ private:
 struct header_found {
     column_map map;
     std::vector<std::string> names;
-    std::size_t end = 0;     // text position after the header record
-    std::int64_t line = 0;   // the header's line
+    std::size_t end = 0;    // text position after the header record
+    std::int64_t line = 0;  // the header's line
     std::int64_t next_line = 0;
     std::vector<std::pair<std::int64_t, std::string>> skipped;  // non-empty lines above it
 };
 
 // Looks for the header among the first records of text[0, size) with `delim`; sets
 // `need_more` when the records ran past the text read so far.
-std::optional<header_found> find_header(const std::string& text, bool at_eof, char delim, const form_schema& form,
-                                        bool strict, bool& need_more) {
+std::optional<header_found> find_header(const std::string& text, bool at_eof, char delim, const form_schema& form, bool strict,
+                                        bool& need_more) {
     record_parser rp(delim);
     std::size_t pos = 0;
     std::int64_t line = 1;
@@ -954,9 +948,11 @@ public:
         std::size_t whole = 0;
         const std::size_t ok = utf8_valid_prefix(rest, !at_eof, &whole);
         if (ok != rest.size()) {
-            const std::int64_t line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(validated_ + ok), '\n');
-            throw value_error("bytes that are not valid UTF-8 at byte offset " + std::to_string(in_.file_offset(validated_ + ok)) +
-                                  " (line " + std::to_string(line) + "); pass the file's encoding (gb18030, utf-16…)",
+            const std::int64_t line =
+                1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(validated_ + ok), '\n');
+            throw value_error("bytes that are not valid UTF-8 at byte offset " +
+                                  std::to_string(in_.file_offset(validated_ + ok)) + " (line " + std::to_string(line) +
+                                  "); pass the file's encoding (gb18030, utf-16…)",
                               at_file(file_, line));
         }
         validated_ += whole;
@@ -992,16 +988,17 @@ header_found locate_header(text_stream& in, std::string& text, const std::string
     if (!header)
         throw value_error("no header row found in the first " + std::to_string(header_search_records) +
                               " lines: a header names the unit column (unit, 单位代码, 填报单位, 单位, …) and at least one "
-                              "field of " + form.id + " by code (e.g. " + (form.fields.empty() ? std::string("01A") : form.fields.front().code) +
-                              ") or concept key",
+                              "field of " +
+                              form.id + " by code (e.g. " +
+                              (form.fields.empty() ? std::string("01A") : form.fields.front().code) + ") or concept key",
                           at_file(file));
     return std::move(*header);
 }
 
 // What the reader says about the file besides its rows: the encoding, the delimiter,
 // lines skipped above the header, columns ignored; the header's problems.
-void header_notices(const text_stream& in, const csv_options& options, char delim, header_found& header,
-                    const form_schema& form, read_result& result) {
+void header_notices(const text_stream& in, const csv_options& options, char delim, header_found& header, const form_schema& form,
+                    read_result& result) {
     result.encoding = in.encoding().name;
     const detected_encoding& enc = in.encoding();
     if (enc.name != "utf-8" && enc.name != "utf-8-sig" && options.encoding.empty())
@@ -1032,8 +1029,7 @@ void header_notices(const text_stream& in, const csv_options& options, char deli
 }
 
 // What each column of a record is (a field, the unit, the period, ignored, unnamed).
-layout make_layout(const form_schema& form, const std::string& file, char delim, bool validate_utf8,
-                   const header_found& header) {
+layout make_layout(const form_schema& form, const std::string& file, char delim, bool validate_utf8, const header_found& header) {
     const column_map& map = header.map;
     layout lay;
     lay.form = &form;
@@ -1126,7 +1122,8 @@ void feed_pieces(text_stream& in, const byte_source& src, std::shared_ptr<std::s
         pc.end = end;
         pc.first_line = line;
         pc.file_offset = buf_offset + begin;
-        pc.lines = std::count(buf->begin() + static_cast<std::ptrdiff_t>(begin), buf->begin() + static_cast<std::ptrdiff_t>(end), '\n');
+        pc.lines =
+            std::count(buf->begin() + static_cast<std::ptrdiff_t>(begin), buf->begin() + static_cast<std::ptrdiff_t>(end), '\n');
         line += pc.lines;
         return pc;
     };

@@ -110,8 +110,8 @@ result_table summary_table(const rules::rule_set& rules, const rules::batch_resu
 
 result_table check_table(const hierarchy& tree, const form_schema& form, const check_result& res) {
     const std::size_t n = res.rows.size();
-    std::vector<std::string> unit(n), field(n), reported(n), computed(n), difference(n), tolerance(n), gap(n),
-        gap_tolerance(n), explained(n);
+    std::vector<std::string> unit(n), field(n), reported(n), computed(n), difference(n), tolerance(n), gap(n), gap_tolerance(n),
+        explained(n);
     std::vector<std::uint8_t> within(n), gap_within(n);
     std::vector<std::int64_t> children(n);
     std::vector<std::uint64_t> no_report;

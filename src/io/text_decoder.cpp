@@ -29,9 +29,7 @@ const char* iconv_name(const std::string& encoding) noexcept {
     return nullptr;  // UTF-8: passed through
 }
 
-bool is_gb(const std::string& encoding) noexcept {
-    return encoding == "gb18030" || encoding == "gbk" || encoding == "gb2312";
-}
+bool is_gb(const std::string& encoding) noexcept { return encoding == "gb18030" || encoding == "gbk" || encoding == "gb2312"; }
 
 // Past the ASCII from p[i], eight bytes at a time: data files are mostly digits and commas.
 inline std::size_t skip_ascii(const unsigned char* p, std::size_t i, std::size_t n) noexcept {

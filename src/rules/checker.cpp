@@ -97,8 +97,7 @@ private:
         } else if (a.money) {
             diag(i, verb + "万元 and 元 without a factor; scale one side (x 10000)");
         } else {
-            diag(i, verb + a.unit + (comparing ? " with " : " to ") + b.unit +
-                        " without an explicit factor (different units)");
+            diag(i, verb + a.unit + (comparing ? " with " : " to ") + b.unit + " without an explicit factor (different units)");
         }
     }
 
@@ -147,16 +146,10 @@ private:
         node& n = at(i);
         node_info& x = inf(i);
         switch (n.kind) {
-            case node_kind::number:
-                x.den = detail::pow10(n.value.scale());
-                return true;
-            case node_kind::boolean:
-                x.boolean = true;
-                return true;
+            case node_kind::number: x.den = detail::pow10(n.value.scale()); return true;
+            case node_kind::boolean: x.boolean = true; return true;
             case node_kind::field: return visit_field(i);
-            case node_kind::range:
-                diag(i, "a range 'a:b' is only allowed inside sum(), min() or max()");
-                return false;
+            case node_kind::range: diag(i, "a range 'a:b' is only allowed inside sum(), min() or max()"); return false;
             case node_kind::neg:
             case node_kind::abs: return visit_sign(i, in_is_missing);
             case node_kind::logical_and:
@@ -204,8 +197,7 @@ private:
             diag(i, "abs() takes exactly one argument");
             return false;
         }
-        if (!visit(n.args[0], in_is_missing) || !need_number(n.args[0], n.kind == node_kind::neg ? "'-'" : "abs()"))
-            return false;
+        if (!visit(n.args[0], in_is_missing) || !need_number(n.args[0], n.kind == node_kind::neg ? "'-'" : "abs()")) return false;
         x = inf(n.args[0]);
         x.field = -1;
         if (n.kind == node_kind::abs) x.money_terms = 0, x.half_units = 0;
@@ -267,9 +259,7 @@ private:
         if (!(need_number(a, what) & need_number(b, what))) return false;
         switch (n.kind) {
             case node_kind::add:
-            case node_kind::sub:
-                combine(i, a, b, false);
-                return ok_;
+            case node_kind::sub: combine(i, a, b, false); return ok_;
             case node_kind::mul: {
                 const node_info &l = inf(a), &r = inf(b);
                 if (!detail::mul_ok(l.den, r.den, x.den) || x.den > detail::pow10(18)) {
@@ -351,8 +341,8 @@ private:
             // HiGHS), so what all of a rule's ranges expand to is bounded too.
             expanded_ += *f2 - *f1 + 1;
             if (expanded_ > max_expanded) {
-                diag(a, "the ranges of this rule expand to more than " + std::to_string(max_expanded) +
-                            " fields; split the rule");
+                diag(a,
+                     "the ranges of this rule expand to more than " + std::to_string(max_expanded) + " fields; split the rule");
                 return false;
             }
             for (std::size_t f = *f1; f <= *f2; ++f) {
@@ -425,8 +415,7 @@ private:
 
 }  // namespace
 
-std::optional<checked_rule> check(const form_schema& form, const rule_def& def, ast tree,
-                                  std::vector<diagnostic>& diags) {
+std::optional<checked_rule> check(const form_schema& form, const rule_def& def, ast tree, std::vector<diagnostic>& diags) {
     checked_rule out;
     out.def = def;
     out.tree = std::move(tree);

@@ -77,12 +77,12 @@ struct within_form {
 
 constexpr within_form within_of(opcode op) noexcept {
     switch (op) {
-        case opcode::eq: return {true, false, true, false, false};  // -t <= d <= t
-        case opcode::ne: return {true, false, true, false, true};   // not (-t <= d <= t)
-        case opcode::lt: return {true, true, false, false, false};  // not d >= t
-        case opcode::le: return {true, false, false, false, false}; // not d > t
-        case opcode::gt: return {false, false, true, true, false};  // not d <= -t
-        default: return {false, false, true, false, false};         // ge: not d < -t
+        case opcode::eq: return {true, false, true, false, false};   // -t <= d <= t
+        case opcode::ne: return {true, false, true, false, true};    // not (-t <= d <= t)
+        case opcode::lt: return {true, true, false, false, false};   // not d >= t
+        case opcode::le: return {true, false, false, false, false};  // not d > t
+        case opcode::gt: return {false, false, true, true, false};   // not d <= -t
+        default: return {false, false, true, false, false};          // ge: not d < -t
     }
 }
 

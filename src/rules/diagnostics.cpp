@@ -10,8 +10,8 @@ std::string diagnostic::to_string() const {
     if (!file.empty())
         out += file + (line > 0 ? ":" + std::to_string(line) : std::string()) +
                (line > 0 && file_column > 0 ? ":" + std::to_string(file_column) : std::string()) + ": ";
-    out += std::string(warning ? "warning" : "error") + ": rule " + rule + ", column " + std::to_string(column) + ": " +
-           message + "\n    " + text + "\n    ";
+    out += std::string(warning ? "warning" : "error") + ": rule " + rule + ", column " + std::to_string(column) + ": " + message +
+           "\n    " + text + "\n    ";
     // Caret under the column; the rule text is mostly ASCII, CJK counts as one column here
     // because columns are counted in characters.
     out += std::string(static_cast<std::size_t>(column > 0 ? column - 1 : 0), ' ');
@@ -19,8 +19,7 @@ std::string diagnostic::to_string() const {
     return out;
 }
 
-rule_error::rule_error(std::vector<diagnostic> diags)
-    : schema_error(summarize(diags), place(diags)), diags_(std::move(diags)) {}
+rule_error::rule_error(std::vector<diagnostic> diags) : schema_error(summarize(diags), place(diags)), diags_(std::move(diags)) {}
 
 std::string rule_error::summarize(const std::vector<diagnostic>& diags) {
     std::string out = std::to_string(diags.size()) + " rule problem" + (diags.size() == 1 ? "" : "s");

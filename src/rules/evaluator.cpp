@@ -52,7 +52,8 @@ std::vector<const rule_outcome*> report_result::violations() const {
 }
 
 std::size_t report_result::count(status s) const noexcept {
-    return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), [s](const rule_outcome& o) { return o.st == s; }));
+    return static_cast<std::size_t>(
+        std::count_if(outcomes.begin(), outcomes.end(), [s](const rule_outcome& o) { return o.st == s; }));
 }
 
 bool batch_result::ok(const rule_set& rules) const noexcept {
@@ -119,7 +120,12 @@ struct walker {
     std::vector<const instruction*> code_of;  // node → its planned instruction
 
     walker(const compiled_rule& r, const report& rp, const eval_context& c)
-        : rule(r), rep(rp), ctx(c), value(r.checked().tree.nodes.size()), done(value.size()), err(value.size()),
+        : rule(r),
+          rep(rp),
+          ctx(c),
+          value(r.checked().tree.nodes.size()),
+          done(value.size()),
+          err(value.size()),
           code_of(value.size(), nullptr) {
         for (const auto& ins : r.code()) code_of[static_cast<std::size_t>(ins.dst)] = &ins;
     }
@@ -194,8 +200,8 @@ void report_sides(const compiled_rule& rule, walker& w, rule_outcome& o) {
 void set_messages(const compiled_rule& rule, const report& r, rule_outcome& o) {
     const rule_def& def = rule.def();
     o.message = def.message.empty() ? def.check : fill_message(def.message, r);
-    o.message_en = def.message_en.empty() ? def.check
-                                          : fill(def.message_en, r.form(), true, [&](std::size_t f) { return r.raw()[f]; });
+    o.message_en =
+        def.message_en.empty() ? def.check : fill(def.message_en, r.form(), true, [&](std::size_t f) { return r.raw()[f]; });
     if (o.st == status::error) {
         o.message += "（计算溢出）";
         o.message_en += " (arithmetic overflow)";
@@ -325,10 +331,10 @@ private:
     // A rule as this call runs it: what would otherwise be looked up every chunk.
     struct rule_plan {
         std::size_t rule = 0;
-        bool may_skip = false;  // some value the rule reads can be blank
-        int lhs = -1, rhs = -1;  // registers of the reported sides
+        bool may_skip = false;                      // some value the rule reads can be blank
+        int lhs = -1, rhs = -1;                     // registers of the reported sides
         std::vector<const std::int64_t*> constant;  // per instruction: a constant's chunk of copies
-        std::vector<int> shared;  // per instruction: slot of a comparison shared across rules, or -1
+        std::vector<int> shared;                    // per instruction: slot of a comparison shared across rules, or -1
         // Sums: `a + b + c + …` is a chain of adds, each feeding only the next. The last
         // add of a chain runs it in one pass (sum_of: the operands' registers, in order);
         // the others are skipped (folded). Overflow is flagged as the chain would.
@@ -370,8 +376,7 @@ private:
                 continue;
             simd::cmp_kind kind = simd::kind_of(in.op);
             if (!number_right) kind = simd::mirror(kind);
-            const comparison_key key{static_cast<int>(side->source), side->field, static_cast<int>(kind), k,
-                                     zero_blanks};
+            const comparison_key key{static_cast<int>(side->source), side->field, static_cast<int>(kind), k, zero_blanks};
             p.shared.back() = slots.emplace(key, static_cast<int>(slots.size())).first->second;
         }
         return p;
@@ -498,7 +503,8 @@ private:
 
     // A register as the kernels read it.
     simd::operand arg(int r) const {
-        return r < 0 ? simd::operand() : simd::operand(ptr_[static_cast<std::size_t>(r)], narrow_[static_cast<std::size_t>(r)] != 0);
+        return r < 0 ? simd::operand()
+                     : simd::operand(ptr_[static_cast<std::size_t>(r)], narrow_[static_cast<std::size_t>(r)] != 0);
     }
 
     // The bit words of a condition register: its own words, or a flag field's values
@@ -569,8 +575,7 @@ private:
 
     // The instructions that read no register: a field, its blanks, a number. False for
     // the others.
-    bool exec_leaf(const rule_plan& p, std::size_t at, const instruction& in, std::size_t c0, std::size_t n,
-                   bool zero_blanks) {
+    bool exec_leaf(const rule_plan& p, std::size_t at, const instruction& in, std::size_t c0, std::size_t n, bool zero_blanks) {
         const auto di = static_cast<std::size_t>(in.dst);
         switch (in.op) {
             case opcode::load: load(in, c0, n, zero_blanks); return true;
@@ -616,10 +621,18 @@ private:
         const std::uint64_t* x = condition(in.a, n, scratch_a_);
         const std::uint64_t* y = in.b >= 0 ? condition(in.b, n, scratch_b_) : nullptr;
         switch (in.op) {
-            case opcode::logical_and: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] & y[w]; break;
-            case opcode::logical_or: for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] | y[w]; break;
-            case opcode::implies: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w] | y[w]; break;
-            default: for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w]; break;
+            case opcode::logical_and:
+                for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] & y[w];
+                break;
+            case opcode::logical_or:
+                for (std::size_t w = 0; w < nw; ++w) dw[w] = x[w] | y[w];
+                break;
+            case opcode::implies:
+                for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w] | y[w];
+                break;
+            default:
+                for (std::size_t w = 0; w < nw; ++w) dw[w] = ~x[w];
+                break;
         }
         bits_[static_cast<std::size_t>(in.dst)] = true;
     }
@@ -697,8 +710,7 @@ private:
     }
 
     // The rows whose unit is not at a level the rule is restricted to.
-    const std::uint64_t* level_words(const compiled_rule& rule, std::size_t c0, std::size_t n,
-                                     std::uint64_t* level_w) const {
+    const std::uint64_t* level_words(const compiled_rule& rule, std::size_t c0, std::size_t n, std::uint64_t* level_w) const {
         const auto& lv = rule.def().levels;
         if (lv.empty()) return zeros_;
         std::fill(level_w, level_w + (n + 63) / 64, std::uint64_t(0));
@@ -791,13 +803,15 @@ private:
     std::vector<char> narrow_;
     std::uint64_t err_[words];
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> constants_;
-    std::vector<rule_plan> plans_;  // one per rule run, in order
-    std::vector<std::uint64_t> shared_;  // bit words of the shared comparisons, `words` each
+    std::vector<rule_plan> plans_;           // one per rule run, in order
+    std::vector<std::uint64_t> shared_;      // bit words of the shared comparisons, `words` each
     std::vector<std::size_t> shared_chunk_;  // first row of the chunk each slot holds
-    std::vector<char> bits_, is_const_;  // per register: holds bit words; is a constant
+    std::vector<char> bits_, is_const_;      // per register: holds bit words; is a constant
     std::uint64_t scratch_a_[words], scratch_b_[words];
     const std::uint64_t zeros_[words] = {};
-    std::int64_t in_k(int r) const { return static_cast<const std::int64_t*>(ptr_[static_cast<std::size_t>(r)])[0]; }  // a constant's value
+    std::int64_t in_k(int r) const {
+        return static_cast<const std::int64_t*>(ptr_[static_cast<std::size_t>(r)])[0];
+    }                                           // a constant's value
     std::int64_t tmp_a_[chunk], tmp_b_[chunk];  // scaled operands
     bool err_used_ = false;
 

@@ -18,19 +18,13 @@ inline std::int64_t apply(const instruction& in, std::int64_t a, std::int64_t b,
     std::int64_t x = 0, y = 0, r = 0;
     switch (in.op) {
         case opcode::constant: return in.k;
-        case opcode::scale:
-            err |= !detail::mul_ok(a, in.k, r);
-            return r;
-        case opcode::neg:
-            err |= !detail::sub_ok(0, a, r);
-            return r;
+        case opcode::scale: err |= !detail::mul_ok(a, in.k, r); return r;
+        case opcode::neg: err |= !detail::sub_ok(0, a, r); return r;
         case opcode::abs:
             if (a >= 0) return a;
             err |= !detail::sub_ok(0, a, r);
             return r;
-        case opcode::mul:
-            err |= !detail::mul_ok(a, b, r);
-            return r;
+        case opcode::mul: err |= !detail::mul_ok(a, b, r); return r;
         case opcode::logical_and: return (a != 0) & (b != 0);
         case opcode::logical_or: return (a != 0) | (b != 0);
         case opcode::logical_not: return a == 0;

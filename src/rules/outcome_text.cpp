@@ -6,9 +6,7 @@ namespace unionstat {
 namespace rules {
 
 namespace {
-bool has_values(const batch_result& r, std::size_t i) {
-    return r.st[i] != status::skipped && r.st[i] != status::error;
-}
+bool has_values(const batch_result& r, std::size_t i) { return r.st[i] != status::skipped && r.st[i] != status::error; }
 
 std::string side(const rule_set& rules, const batch_result& r, std::size_t i, bool lhs) {
     const compiled_rule& rule = rules[r.rule[i]];
@@ -31,8 +29,7 @@ std::string difference_text(const rule_set& rules, const batch_result& r, std::s
     return detail::fits_int64(d) ? format_ratio(static_cast<std::int64_t>(d), x.common_den) : std::string();
 }
 
-std::string message_text(const rule_set& rules, const batch_result& r, const report_batch& b, std::size_t i,
-                         bool english) {
+std::string message_text(const rule_set& rules, const batch_result& r, const report_batch& b, std::size_t i, bool english) {
     const rule_def& def = rules[r.rule[i]].def();
     const std::string& t = english ? def.message_en : def.message;
     std::string msg = t.empty() ? def.check : fill_message(t, b, r.row[i]);

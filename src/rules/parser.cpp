@@ -144,8 +144,8 @@ private:
     int comparison() {
         const int l = additive();
         static const std::pair<const char*, node_kind> ops[] = {{"==", node_kind::eq}, {"!=", node_kind::ne},
-                                                               {"<=", node_kind::le}, {">=", node_kind::ge},
-                                                               {"<", node_kind::lt},  {">", node_kind::gt}};
+                                                                {"<=", node_kind::le}, {">=", node_kind::ge},
+                                                                {"<", node_kind::lt},  {">", node_kind::gt}};
         for (const auto& [text, kind] : ops) {
             if (is_op(text)) {
                 take();
@@ -236,10 +236,13 @@ private:
             n.length = t.length;
             return add(std::move(n));
         }
-        static const std::pair<const char*, node_kind> funcs[] = {
-            {"sum", node_kind::sum},   {"abs", node_kind::abs},   {"min", node_kind::min},
-            {"max", node_kind::max},   {"is_missing", node_kind::is_missing},
-            {"prev", node_kind::prev}, {"children_sum", node_kind::children_sum}};
+        static const std::pair<const char*, node_kind> funcs[] = {{"sum", node_kind::sum},
+                                                                  {"abs", node_kind::abs},
+                                                                  {"min", node_kind::min},
+                                                                  {"max", node_kind::max},
+                                                                  {"is_missing", node_kind::is_missing},
+                                                                  {"prev", node_kind::prev},
+                                                                  {"children_sum", node_kind::children_sum}};
         for (const auto& [name, kind] : funcs) {
             if (t.text != name) continue;
             if (!is_op("(")) fail(peek(), std::string("expected '(' after ") + name);

@@ -52,8 +52,9 @@ std::mt19937_64 rng(20260417);
 // Values that find the edges: small numbers, the int32 and int64 extremes and their
 // neighbours, and random ones of every magnitude.
 std::int64_t value(bool narrow) {
-    static const std::int64_t edges[] = {0, 1, -1, 2, -2, 7, 5000, -5000, max32, min32, max32 - 1, min32 + 1,
-                                         max64, min64, max64 - 1, min64 + 1, max64 / 2, min64 / 2, max64 / 3};
+    static const std::int64_t edges[] = {0,         1,         -1,        2,         -2,        7,     5000,
+                                         -5000,     max32,     min32,     max32 - 1, min32 + 1, max64, min64,
+                                         max64 - 1, min64 + 1, max64 / 2, min64 / 2, max64 / 3};
     const std::uint64_t pick = rng() % 4;
     std::int64_t v;
     if (pick == 0) v = edges[rng() % (sizeof edges / sizeof edges[0])];

@@ -152,8 +152,8 @@ col view_col(std::string name, const std::vector<std::optional<std::string>>& v)
     c.buffers.push_back(validity_of(v, c.null_count));
     c.buffers.push_back(views);
     for (auto& d : data) c.buffers.push_back(std::vector<std::uint8_t>(d.begin(), d.end()));
-    c.buffers.push_back(bytes_of(std::vector<std::int64_t>{static_cast<std::int64_t>(data[0].size()),
-                                                           static_cast<std::int64_t>(data[1].size())}));
+    c.buffers.push_back(bytes_of(
+        std::vector<std::int64_t>{static_cast<std::int64_t>(data[0].size()), static_cast<std::int64_t>(data[1].size())}));
     return c;
 }
 
@@ -187,8 +187,7 @@ col index_col(std::string name, std::string format, const std::vector<std::optio
     return prim(std::move(name), std::move(format), v);
 }
 
-col dict_col(std::string name, std::string index_format, const std::vector<std::optional<std::int32_t>>& indices,
-             col values) {
+col dict_col(std::string name, std::string index_format, const std::vector<std::optional<std::int32_t>>& indices, col values) {
     col c = index_format == "c"   ? index_col<std::int8_t>(std::move(name), index_format, indices)
             : index_format == "s" ? index_col<std::int16_t>(std::move(name), index_format, indices)
             : index_format == "I" ? index_col<std::uint32_t>(std::move(name), index_format, indices)
@@ -380,9 +379,9 @@ void expect_malformed(const std::vector<col>& cols, const std::string& column, c
 // --- import ---------------------------------------------------------------------------------
 
 TEST_CASE("int64 columns give counts, money in its unit and flags; nulls are blanks", "[arrow]") {
-    const auto r = read({utf8_col("unit", units(3)), utf8_col("period", {"2018", "2018", "2018"}),
-                         int64_col("01A", {100, std::nullopt, 0}), int64_col("05A", {12, 0, std::nullopt}),
-                         int64_col("06A", {1, 0, std::nullopt})});
+    const auto r =
+        read({utf8_col("unit", units(3)), utf8_col("period", {"2018", "2018", "2018"}), int64_col("01A", {100, std::nullopt, 0}),
+              int64_col("05A", {12, 0, std::nullopt}), int64_col("06A", {1, 0, std::nullopt})});
     INFO(show(r));
     REQUIRE(r.problems.empty());
     REQUIRE(r.batch.size() == 3);
@@ -416,8 +415,7 @@ TEST_CASE("a negative count is a problem naming row, column, unit and field", "[
 
 TEST_CASE("every integer width is read, and a uint64 past 2^63 is too large, not negative", "[arrow]") {
     const std::uint64_t big = (std::uint64_t(1) << 63) + 7;
-    const auto r = read({utf8_col("unit", units(2)),
-                         prim<std::int8_t>("01A", "c", {std::int8_t(-1), std::int8_t(127)}),
+    const auto r = read({utf8_col("unit", units(2)), prim<std::int8_t>("01A", "c", {std::int8_t(-1), std::int8_t(127)}),
                          prim<std::int16_t>("01B", "s", {std::int16_t(300), std::nullopt}),
                          prim<std::uint8_t>("05A", "C", {std::uint8_t(255), std::uint8_t(1)}),
                          prim<std::uint16_t>("05B", "S", {std::uint16_t(65535), std::uint16_t(2)}),
@@ -450,14 +448,14 @@ TEST_CASE("every integer width is read, and a uint64 past 2^63 is too large, not
 }
 
 TEST_CASE("decimal128 is exact: extra decimals only when zeros, negatives refused", "[arrow]") {
-    const auto r = read({utf8_col("unit", units(5)),
-                         // 05A (万元, stored to 6 decimals) from decimal(38, 8)
-                         decimal_col("05A", "d:38,8",
-                                     {i128(123456700), i128(123456789), i128(-100000000), std::nullopt, i128(1)}),
-                         // 01A (count) from decimal(10, 2)
-                         decimal_col("01A", "d:10,2", {i128(500), i128(550), i128(0), i128(12300), std::nullopt}),
-                         // 05B (元, 2 decimals) from decimal(38, 0, 128)
-                         decimal_col("05B", "d:38,0,128", {i128(7), std::nullopt, std::nullopt, std::nullopt, i128(1)})});
+    const auto r =
+        read({utf8_col("unit", units(5)),
+              // 05A (万元, stored to 6 decimals) from decimal(38, 8)
+              decimal_col("05A", "d:38,8", {i128(123456700), i128(123456789), i128(-100000000), std::nullopt, i128(1)}),
+              // 01A (count) from decimal(10, 2)
+              decimal_col("01A", "d:10,2", {i128(500), i128(550), i128(0), i128(12300), std::nullopt}),
+              // 05B (元, 2 decimals) from decimal(38, 0, 128)
+              decimal_col("05B", "d:38,0,128", {i128(7), std::nullopt, std::nullopt, std::nullopt, i128(1)})});
     INFO(show(r));
     CHECK(raw(r, 0, "05A") == 1234567);  // 1.23456700 → 1.234567
     const read_problem* extra = problem_at(r, 2, "05A");
@@ -489,7 +487,7 @@ TEST_CASE("a float is read as its shortest text in its own precision", "[arrow]"
     CHECK(raw(r, 0, "05A") == 100000);  // float32 0.1 is 0.1 万元, not 0.10000000149011612
     CHECK(raw(r, 1, "05A") == 1234500000);
     CHECK_FALSE(raw(r, 2, "05A"));
-    CHECK_FALSE(raw(r, 3, "05A"));      // NaN is pandas' missing value: blank
+    CHECK_FALSE(raw(r, 3, "05A"));  // NaN is pandas' missing value: blank
     CHECK(raw(r, 4, "05A") == 3300000);
     CHECK(raw(r, 0, "01A") == 10000000000000000);  // 1e16, not "1e+16 is not a number"
     CHECK(raw(r, 1, "01A") == 12);
@@ -503,7 +501,7 @@ TEST_CASE("a float is read as its shortest text in its own precision", "[arrow]"
     const read_problem* sum = problem_at(r, 2, "05B");  // 0.1 + 0.2 came from arithmetic: refused, not rounded
     REQUIRE(sum);
     CHECK(sum->text == "0.30000000000000004");
-    CHECK(problem_at(r, 3, "05B"));  // -inf
+    CHECK(problem_at(r, 3, "05B"));                                                 // -inf
     CHECK(problem_at(r, 4, "05B")->message.find("decimals") != std::string::npos);  // 0.001 元 is below the 分
     CHECK_FALSE(raw(r, 3, "05B"));
     CHECK(raw(r, 4, "05B") == 0);
@@ -511,8 +509,8 @@ TEST_CASE("a float is read as its shortest text in its own precision", "[arrow]"
 }
 
 TEST_CASE("booleans fill flags; a boolean column for a count is refused as a column", "[arrow]") {
-    const auto r = read({utf8_col("unit", units(3)), bool_col("06A", {true, false, std::nullopt}),
-                         bool_col("01A", {true, true, false})});
+    const auto r =
+        read({utf8_col("unit", units(3)), bool_col("06A", {true, false, std::nullopt}), bool_col("01A", {true, true, false})});
     CHECK(raw(r, 0, "06A") == 1);
     CHECK(raw(r, 1, "06A") == 0);
     CHECK_FALSE(raw(r, 2, "06A"));
@@ -563,8 +561,8 @@ TEST_CASE("text cells follow the CSV rules in utf8, large_utf8 and string_view",
 }
 
 TEST_CASE("string_view values inline and in several data buffers", "[arrow]") {
-    const std::vector<std::optional<std::string>> ids{"630100", "630100000000000001", std::nullopt, "123456789012",
-                                                      "1234567890123", "630100000000000002"};
+    const std::vector<std::optional<std::string>> ids{"630100",       "630100000000000001", std::nullopt,
+                                                      "123456789012", "1234567890123",      "630100000000000002"};
     const auto r = read({view_col("unit", ids), view_col("01A", {"1", "22", "333", "000000000000000444", "5", "6"})});
     INFO(show(r));
     CHECK(r.batch.units()[0] == "630100");
@@ -647,8 +645,8 @@ TEST_CASE("sliced arrays: each column's offset and the record batch's offset cou
 }
 
 TEST_CASE("unit ids and periods from integer columns; null or blank keys name the row", "[arrow]") {
-    const auto r = read({int64_col("unit", {630100, std::nullopt, 630300}), prim<std::int32_t>("period", "i", {2018, 2018, std::nullopt}),
-                         int64_col("01A", {1, 2, 3})});
+    const auto r = read({int64_col("unit", {630100, std::nullopt, 630300}),
+                         prim<std::int32_t>("period", "i", {2018, 2018, std::nullopt}), int64_col("01A", {1, 2, 3})});
     CHECK(r.batch.units()[0] == "630100");
     CHECK(r.batch.periods()[0] == "2018");
     REQUIRE(r.problems.size() == 2);
@@ -834,9 +832,7 @@ struct test_stream {
         ++current->batches_released;
         release_test_array(a);
     }
-    static const char* last_error(ArrowArrayStream* s) {
-        return static_cast<test_stream*>(s->private_data)->error.c_str();
-    }
+    static const char* last_error(ArrowArrayStream* s) { return static_cast<test_stream*>(s->private_data)->error.c_str(); }
     static void release(ArrowArrayStream* s) {
         ++released;
         s->release = nullptr;
@@ -934,8 +930,7 @@ TEST_CASE("a stream's expected rows only make room: any hint gives the same batc
             t.batches.push_back({utf8_col("unit", u), int64_col("01A", v)});
         }
     };
-    for (std::size_t hint : {std::size_t(0), std::size_t(5000), std::size_t(10), std::size_t(1) << 20,
-                             std::size_t(1) << 40}) {
+    for (std::size_t hint : {std::size_t(0), std::size_t(5000), std::size_t(10), std::size_t(1) << 20, std::size_t(1) << 40}) {
         test_stream t;
         stream_of(t);
         ArrowArrayStream s;
@@ -977,8 +972,7 @@ TEST_CASE("a batch exported as Arrow and imported again is the same batch", "[ar
     INFO(show(r));
     REQUIRE(r.problems.empty());
     const result_table table = batch_to_table(r.batch);
-    CHECK(table.column_names() ==
-          std::vector<std::string>{"row", "unit", "period", "01A", "01B", "05A", "05B", "06A"});
+    CHECK(table.column_names() == std::vector<std::string>{"row", "unit", "period", "01A", "01B", "05A", "05B", "06A"});
     CHECK(table.type(5) == result_table::column_type::decimal128);
     CHECK(table.type(7) == result_table::column_type::boolean);
 

@@ -151,8 +151,8 @@ TEST_CASE("a 2012 Dalian report maps onto 2018 concepts", "[crosswalk]") {
         CHECK(listed(r.unmapped, "08A_2")->values == 1);  // the report had a value there
         CHECK(listed(r.unmapped, "12_2")->values == 0);   // blank: nothing lost
         // 2018-only concepts are listed as unfilled.
-        CHECK(listed(r.unfilled, "04C"));   // 慰问一线职工
-        CHECK(listed(r.unfilled, "10M"));   // 开设购票窗口的帮扶中心
+        CHECK(listed(r.unfilled, "04C"));  // 慰问一线职工
+        CHECK(listed(r.unfilled, "10M"));  // 开设购票窗口的帮扶中心
     }
 
     SECTION("nothing is dropped silently") {
@@ -266,7 +266,8 @@ TEST_CASE("a bad crosswalk file names file, line and column", "[crosswalk]") {
         }
     }
     SECTION("a unit change that is not declared") {
-        const std::string bad = with(good, "  - key: heating.amount\n    method: rescale\n", "  - key: heating.households\n    method: copy\n");
+        const std::string bad =
+            with(good, "  - key: heating.amount\n    method: rescale\n", "  - key: heating.households\n    method: copy\n");
         CHECK_THROWS_AS(load_crosswalk_text(bad, reg, "bad.yaml"), schema_error);
     }
     SECTION("YAML syntax") {
@@ -332,8 +333,9 @@ TEST_CASE("an alias declares that two keys name one concept", "[crosswalk]") {
         CHECK(e.message().find("visits.frontline") != std::string::npos);
     }
 
-    auto cw = load_crosswalk_text(base + "same:\n  - key: visits.frontline_workers\n    aliases: [visits.frontline_staff]\n"
-                                         "    note: renamed in one year\n",
+    auto cw = load_crosswalk_text(base +
+                                      "same:\n  - key: visits.frontline_workers\n    aliases: [visits.frontline_staff]\n"
+                                      "    note: renamed in one year\n",
                                   reg, "alias.yaml");
     CHECK(cw->canonical("visits.frontline_staff") == "visits.frontline_workers");
     report rep(reg.get("songnuan-2015"), "u", "2015");

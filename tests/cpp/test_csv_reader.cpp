@@ -156,7 +156,9 @@ TEST_CASE("CSV: UTF-8 with and without BOM, UTF-16LE/BE with BOM, GB18030 detect
         check(r, "utf-16le");
         CHECK(has_notice(r, "read as utf-16le"));
     }
-    SECTION("UTF-16BE with BOM") { check(read_csv_text("\xFE\xFF" + encode(utf8, "UTF-16BE"), "u16.csv", songnuan()), "utf-16be"); }
+    SECTION("UTF-16BE with BOM") {
+        check(read_csv_text("\xFE\xFF" + encode(utf8, "UTF-16BE"), "u16.csv", songnuan()), "utf-16be");
+    }
     SECTION("GBK bytes are detected as GB18030, with a notice") {
         const auto r = read_csv_text(encode(utf8, "GBK"), "gbk.csv", songnuan());
         check(r, "gb18030");
@@ -273,7 +275,8 @@ TEST_CASE("CSV: header problems, ignored text columns and strict", "[csv]") {
     CHECK(problem_with(r, "same field 01A").column == 7);
     CHECK(problem_with(r, "'备注' is given twice").column == 9);
     CHECK(r.ignored_columns == std::vector<std::string>{"备注", "填报人", "联系电话"});
-    CHECK(has_notice(r, "ignored 3 column(s) that are no field of songnuan-2018: column 5 '备注', column 6 '填报人', column 8 '联系电话'"));
+    CHECK(has_notice(
+        r, "ignored 3 column(s) that are no field of songnuan-2018: column 5 '备注', column 6 '填报人', column 8 '联系电话'"));
     REQUIRE(r.batch.size() == 1);
     CHECK(at(r, 0, "01A") == 1);
 
@@ -294,16 +297,16 @@ TEST_CASE("CSV: a submission-time column is left out, not refused, even under st
     REQUIRE(s.batch.size() == 1);
     CHECK(at(s, 0, "01A") == 10);
     const auto t = read_csv_text("unit,01A,备注\nA1,1,x\n", "t.csv", songnuan(), strict);
-    CHECK(problem_with(t, "'备注' is not a field").column == 3);   // other text columns still are
+    CHECK(problem_with(t, "'备注' is not a field").column == 3);  // other text columns still are
 }
 
 TEST_CASE("CSV: trailing empty fields are ignored and values stay in their columns; wrong widths are problems", "[csv]") {
     const std::string text =
         "unit,period,01A,01B,05A\n"
-        "A1,2018,10,2,1.5,\n"           // Excel's trailing comma
+        "A1,2018,10,2,1.5,\n"  // Excel's trailing comma
         "A2,2018,11,3,2.5,,,\n"
-        "A3,2018,12,4,3.5,9\n"          // a value beyond the header
-        "A4,2018,13,5\n"                // too few
+        "A3,2018,12,4,3.5,9\n"  // a value beyond the header
+        "A4,2018,13,5\n"        // too few
         ",,,,\n"
         "   \n"
         "\n"
@@ -418,12 +421,53 @@ TEST_CASE("CSV: the fast cell path gives exactly what parse_cell gives", "[csv]"
         CHECK(fast.raw == slow.raw);
         return true;
     };
-    const std::vector<std::string> tricky = {
-        "", "0", "00", "007", "1", "12", "12.", ".5", "0.5", "1.5", "12.34", "12.345678", "12.3456789", "1.000000000",
-        "999999999999999999", "9999999999999999999", "9223372036854775807", "9223372036854775808", "9223372036854",
-        "9223372036853", "92233720368547.75807", "92233720368.54", "000000000000000000000001", "1,234", "1.2.3", "-1",
-        "+1", " 1", "1 ", "１２", "12万", "0.0", "12.0", "12.50", "0.000001", "0.0000001", "1e5", "0x10", "١", "\t",
-        "\r", "12\r", "-", "—", "1..2", "..", "."};
+    const std::vector<std::string> tricky = {"",
+                                             "0",
+                                             "00",
+                                             "007",
+                                             "1",
+                                             "12",
+                                             "12.",
+                                             ".5",
+                                             "0.5",
+                                             "1.5",
+                                             "12.34",
+                                             "12.345678",
+                                             "12.3456789",
+                                             "1.000000000",
+                                             "999999999999999999",
+                                             "9999999999999999999",
+                                             "9223372036854775807",
+                                             "9223372036854775808",
+                                             "9223372036854",
+                                             "9223372036853",
+                                             "92233720368547.75807",
+                                             "92233720368.54",
+                                             "000000000000000000000001",
+                                             "1,234",
+                                             "1.2.3",
+                                             "-1",
+                                             "+1",
+                                             " 1",
+                                             "1 ",
+                                             "１２",
+                                             "12万",
+                                             "0.0",
+                                             "12.0",
+                                             "12.50",
+                                             "0.000001",
+                                             "0.0000001",
+                                             "1e5",
+                                             "0x10",
+                                             "١",
+                                             "\t",
+                                             "\r",
+                                             "12\r",
+                                             "-",
+                                             "—",
+                                             "1..2",
+                                             "..",
+                                             "."};
     int fast_taken = 0;
     for (const auto& f : fields)
         for (const auto& t : tricky) fast_taken += same(f, t);
@@ -448,7 +492,7 @@ TEST_CASE("CSV: one thread and two threads give the same result, problems in the
         std::string row = full_row(i);
         const unsigned r = rng() % 1000;
         if (r == 0) row += ",\"a note\nover two lines\"";
-        else if (r == 1) row = row.substr(0, row.rfind(','));  // too few fields
+        else if (r == 1) row = row.substr(0, row.rfind(','));          // too few fields
         else if (r == 2) row.replace(row.find(",2018,") + 6, 1, "x");  // a bad cell
         else if (r == 3) row += ",,x";
         else row += ",";

@@ -87,12 +87,21 @@ TEST_CASE("money leaves with the reported decimals, more only where the value ha
 TEST_CASE("ids are stripped of the spaces office files put around them, and only at the ends", "[text]") {
     using unionstat::detail::trim;
     CHECK(trim(" \t630100\r\n") == "630100");
-    CHECK(trim("\xE3\x80\x80" "630100" "\xE3\x80\x80") == "630100");   // U+3000
-    CHECK(trim("\xC2\xA0" "630100" "\xC2\xA0") == "630100");           // U+00A0
-    CHECK(trim("\xEF\xBB\xBF" "630100") == "630100");                   // U+FEFF
-    CHECK(trim("630100" "\xE2\x80\x8B") == "630100");                   // U+200B
+    CHECK(trim("\xE3\x80\x80"
+               "630100"
+               "\xE3\x80\x80") == "630100");  // U+3000
+    CHECK(trim("\xC2\xA0"
+               "630100"
+               "\xC2\xA0") == "630100");  // U+00A0
+    CHECK(trim("\xEF\xBB\xBF"
+               "630100") == "630100");  // U+FEFF
+    CHECK(trim("630100"
+               "\xE2\x80\x8B") == "630100");  // U+200B
     CHECK(trim("63 01") == "63 01");
     CHECK(trim("\xC2\xA0 \xE3\x80\x80") == "");
     CHECK(trim("\xE5\x85\xA8") == "\xE5\x85\xA8");  // 全: a character ending in 0x80-0xBF bytes is kept
-    CHECK(trim("\xE2\x80\x83" "x") == "\xE2\x80\x83" "x");  // an em space is not what office files hold
+    CHECK(trim("\xE2\x80\x83"
+               "x") ==
+          "\xE2\x80\x83"
+          "x");  // an em space is not what office files hold
 }

@@ -121,15 +121,18 @@ TEST_CASE("schema mistakes are refused with the place named", "[forms][errors]")
     const std::string base = songnuan_2018_text();
     SECTION("a duplicate field code") {
         const std::string text = with(base, "{code: 01B, row: \"01\", letter: B,", "{code: 01A, row: \"01\", letter: A,");
-        CHECK_THROWS_WITH(load_form_text(text, "dup.yaml"), Catch::Contains("dup.yaml:") && Catch::Contains("duplicate field code '01A'"));
+        CHECK_THROWS_WITH(load_form_text(text, "dup.yaml"),
+                          Catch::Contains("dup.yaml:") && Catch::Contains("duplicate field code '01A'"));
     }
     SECTION("a part_of naming no field") {
         const std::string text = with(base, "part_of: 01A}", "part_of: 01Z}");
-        CHECK_THROWS_WITH(load_form_text(text, "p.yaml"), Catch::Contains("p.yaml:") && Catch::Contains("'01Z' is not a field code"));
+        CHECK_THROWS_WITH(load_form_text(text, "p.yaml"),
+                          Catch::Contains("p.yaml:") && Catch::Contains("'01Z' is not a field code"));
     }
     SECTION("a wrong type") {
         const std::string text = with(base, "type: count, unit: 人}", "type: counter, unit: 人}");
-        CHECK_THROWS_WITH(load_form_text(text, "t.yaml"), Catch::Contains("t.yaml:") && Catch::Contains("type must be count, money or flag"));
+        CHECK_THROWS_WITH(load_form_text(text, "t.yaml"),
+                          Catch::Contains("t.yaml:") && Catch::Contains("type must be count, money or flag"));
     }
     SECTION("a money field in a count unit") {
         const std::string text = with(base, "type: money, unit: 万元}", "type: money, unit: 人}");
@@ -148,7 +151,8 @@ TEST_CASE("schema mistakes are refused with the place named", "[forms][errors]")
         }
     }
     SECTION("broken YAML") {
-        CHECK_THROWS_WITH(load_form_text("id: [unclosed\n", "y.yaml"), Catch::Contains("y.yaml:") && Catch::Contains("YAML syntax"));
+        CHECK_THROWS_WITH(load_form_text("id: [unclosed\n", "y.yaml"),
+                          Catch::Contains("y.yaml:") && Catch::Contains("YAML syntax"));
     }
 }
 

@@ -66,7 +66,7 @@ std::int64_t wan(double v) { return static_cast<std::int64_t>(v * 1e6 + (v >= 0 
 
 // Adds a report: values in field order, nullopt = blank.
 std::size_t add_report(report_batch& b, const std::string& unit, std::vector<std::optional<std::int64_t>> values,
-                   const std::string& period = "2018") {
+                       const std::string& period = "2018") {
     const std::size_t r = b.add_row(unit, period);
     for (std::size_t f = 0; f < values.size(); ++f)
         if (values[f]) b.set_raw(r, f, *values[f]);
@@ -74,8 +74,7 @@ std::size_t add_report(report_batch& b, const std::string& unit, std::vector<std
 }
 
 // The total of `unit` in a roll-up; the unit must be a row of the result.
-std::optional<std::int64_t> total(const rollup_result& r, const hierarchy& t, const std::string& unit,
-                                  std::size_t field) {
+std::optional<std::int64_t> total(const rollup_result& r, const hierarchy& t, const std::string& unit, std::size_t field) {
     const auto row = r.row(t.index(unit));
     INFO("unit " << unit << " is a row of the roll-up");
     REQUIRE(row);
@@ -207,15 +206,16 @@ TEST_CASE("a unit listed twice with different primary parents has two primary pa
 TEST_CASE("a YAML unit giving parent twice or two primary parents is rejected", "[hierarchy]") {
     SECTION("parent given twice") {
         auto e = load_error([] {
-            hierarchy::parse_yaml("units:\n"
-                                  "  - {id: P, name: p, level: province, kind: regional}\n"
-                                  "  - {id: Q, name: q, level: province, kind: regional}\n"
-                                  "  - id: a\n"
-                                  "    level: city\n"
-                                  "    kind: regional\n"
-                                  "    parent: P\n"
-                                  "    parent: Q\n",
-                                  "twice.yaml");
+            hierarchy::parse_yaml(
+                "units:\n"
+                "  - {id: P, name: p, level: province, kind: regional}\n"
+                "  - {id: Q, name: q, level: province, kind: regional}\n"
+                "  - id: a\n"
+                "    level: city\n"
+                "    kind: regional\n"
+                "    parent: P\n"
+                "    parent: Q\n",
+                "twice.yaml");
         });
         CHECK(e.units() == std::vector<std::string>{"a", "P", "Q"});
         CHECK(e.where().file == "twice.yaml");
@@ -223,16 +223,17 @@ TEST_CASE("a YAML unit giving parent twice or two primary parents is rejected", 
     }
     SECTION("a parents list with two primaries") {
         auto e = load_error([] {
-            hierarchy::parse_yaml("units:\n"
-                                  "  - {id: P, name: p, level: province, kind: regional}\n"
-                                  "  - {id: Q, name: q, level: province, kind: regional}\n"
-                                  "  - id: a\n"
-                                  "    level: city\n"
-                                  "    kind: regional\n"
-                                  "    parents:\n"
-                                  "      - {id: P, line: primary}\n"
-                                  "      - {id: Q, line: primary}\n",
-                                  "list.yaml");
+            hierarchy::parse_yaml(
+                "units:\n"
+                "  - {id: P, name: p, level: province, kind: regional}\n"
+                "  - {id: Q, name: q, level: province, kind: regional}\n"
+                "  - id: a\n"
+                "    level: city\n"
+                "    kind: regional\n"
+                "    parents:\n"
+                "      - {id: P, line: primary}\n"
+                "      - {id: Q, line: primary}\n",
+                "list.yaml");
         });
         CHECK(e.units() == std::vector<std::string>{"a", "P", "Q"});
         CHECK(e.where().line == 9);
@@ -249,16 +250,18 @@ TEST_CASE("an unknown parent is rejected naming the unit and the parent", "[hier
     }
     SECTION("secondary") {
         auto e = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\n"
-                                 "a,x,city,regional,P,P;nowhere\n",
-                                 "u.csv");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\n"
+                "a,x,city,regional,P,P;nowhere\n",
+                "u.csv");
         });
         CHECK(e.units() == std::vector<std::string>{"a", "P"});
         CHECK_THAT(e.what(), Catch::Contains("both as primary and as secondary"));
         auto e2 = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\n"
-                                 "a,x,city,regional,P,nowhere\n",
-                                 "u.csv");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\n"
+                "a,x,city,regional,P,nowhere\n",
+                "u.csv");
         });
         CHECK(e2.units() == std::vector<std::string>{"a", "nowhere"});
     }
@@ -267,9 +270,10 @@ TEST_CASE("an unknown parent is rejected naming the unit and the parent", "[hier
 TEST_CASE("a cycle is rejected with its path", "[hierarchy]") {
     SECTION("a → b → c → a") {
         auto e = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent\nR,r,province,regional,\na,x,city,regional,b\n"
-                                 "b,y,city,regional,c\nc,z,city,regional,a\n",
-                                 "cycle.csv");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent\nR,r,province,regional,\na,x,city,regional,b\n"
+                "b,y,city,regional,c\nc,z,city,regional,a\n",
+                "cycle.csv");
         });
         CHECK(e.units() == std::vector<std::string>{"a", "b", "c", "a"});
         CHECK_THAT(e.what(), Catch::Contains("a → b → c → a"));
@@ -281,17 +285,17 @@ TEST_CASE("a cycle is rejected with its path", "[hierarchy]") {
     }
     SECTION("through a secondary parent") {
         auto e = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent,secondary_parents\nR,r,city,regional,,\n"
-                                 "a,x,city,industry,R,b\nb,y,city,industry,R,a\n");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent,secondary_parents\nR,r,city,regional,,\n"
+                "a,x,city,industry,R,b\nb,y,city,industry,R,a\n");
         });
         CHECK(e.units() == std::vector<std::string>{"a", "b", "a"});
     }
 }
 
 TEST_CASE("a province under a city is rejected", "[hierarchy]") {
-    auto e = load_error([] {
-        hierarchy::parse_csv("id,name,level,kind,parent\nC,c,city,regional,\nP,p,province,regional,C\n", "lvl.csv");
-    });
+    auto e = load_error(
+        [] { hierarchy::parse_csv("id,name,level,kind,parent\nC,c,city,regional,\nP,p,province,regional,C\n", "lvl.csv"); });
     CHECK(e.units() == std::vector<std::string>{"P", "C"});
     CHECK(e.where().line == 3);
     CHECK_THAT(e.what(), Catch::Contains("P (province) is above its parent C (city)"));
@@ -300,9 +304,10 @@ TEST_CASE("a province under a city is rejected", "[hierarchy]") {
 TEST_CASE("a bad level or kind names the line and the column", "[hierarchy]") {
     SECTION("CSV, columns counted in characters") {
         auto e = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent\nP,p,province,regional,\n"
-                                 "g,\"平顶山, 一厂\",villa,enterprise,P\n",
-                                 "bad.csv");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent\nP,p,province,regional,\n"
+                "g,\"平顶山, 一厂\",villa,enterprise,P\n",
+                "bad.csv");
         });
         CHECK(e.units() == std::vector<std::string>{"g"});
         CHECK(e.where().line == 3);
@@ -310,9 +315,8 @@ TEST_CASE("a bad level or kind names the line and the column", "[hierarchy]") {
         CHECK_THAT(e.what(), Catch::Contains("level 'villa'"));
     }
     SECTION("YAML") {
-        auto e = load_error([] {
-            hierarchy::parse_yaml("units:\n  - id: P\n    level: province\n    kind: regionall\n", "bad.yaml");
-        });
+        auto e = load_error(
+            [] { hierarchy::parse_yaml("units:\n  - id: P\n    level: province\n    kind: regionall\n", "bad.yaml"); });
         CHECK(e.units() == std::vector<std::string>{"P"});
         CHECK(e.where().line == 4);
         CHECK(e.where().column == 11);
@@ -339,12 +343,13 @@ TEST_CASE("a bad level or kind names the line and the column", "[hierarchy]") {
 }
 
 TEST_CASE("quoted CSV fields with commas, quotes and a BOM load", "[hierarchy]") {
-    auto t = hierarchy::parse_csv("\xEF\xBB\xBFid,name,level,kind,parent,secondary_parents\r\n"
-                                  "# a comment\r\n"
-                                  "P,\"河南省总工会, \"\"省总\"\"\",province,regional,,\r\n"
-                                  "I,产业,city,industry,P,\r\n"
-                                  "J,产业,city,industry,P,\r\n"
-                                  "a,\"多行\n名称\",city,regional,P,\"I; J\"\r\n");
+    auto t = hierarchy::parse_csv(
+        "\xEF\xBB\xBFid,name,level,kind,parent,secondary_parents\r\n"
+        "# a comment\r\n"
+        "P,\"河南省总工会, \"\"省总\"\"\",province,regional,,\r\n"
+        "I,产业,city,industry,P,\r\n"
+        "J,产业,city,industry,P,\r\n"
+        "a,\"多行\n名称\",city,regional,P,\"I; J\"\r\n");
     REQUIRE(t.size() == 4);
     CHECK(t.name(0) == "河南省总工会, \"省总\"");
     CHECK(t.name(3) == "多行\n名称");
@@ -365,8 +370,9 @@ namespace {
 // order), some of them also under an industry union; larger than the size above which
 // the reader parses two halves on two threads.
 std::string big_units_csv(int n, const std::string& extra = {}) {
-    std::string text = "id,name,level,kind,parent,secondary_parents\nP,某省总工会,province,regional,,\n"
-                       "I,某产业工会,city,industry,P,\n";
+    std::string text =
+        "id,name,level,kind,parent,secondary_parents\nP,某省总工会,province,regional,,\n"
+        "I,某产业工会,city,industry,P,\n";
     for (int c = 0; c < 40; ++c) text += "C" + std::to_string(c) + ",市总工会" + std::to_string(c) + ",city,regional,P,\n";
     for (int g = 0; g < n; ++g) {
         text += "G" + std::to_string(g) + ",某某有限公司工会委员会第" + std::to_string(g) + "号,grassroots,enterprise,C" +
@@ -453,17 +459,18 @@ TEST_CASE("reports in any order match their units", "[hierarchy]") {
 }
 
 TEST_CASE("a YAML tree reads Chinese levels, a parents list and validity", "[hierarchy]") {
-    auto t = hierarchy::parse_yaml("name: small\n"
-                                   "units:\n"
-                                   "  - {id: P, name: 省总工会, level: 省级, kind: 地方}\n"
-                                   "  - {id: I, name: 产业工会, level: city, kind: industry, parent: P}\n"
-                                   "  - {id: 410400, name: 市总工会, level: city, kind: regional, parent: P}\n"
-                                   "  - id: g\n"
-                                   "    name: 厂工会\n"
-                                   "    level: grassroots\n"
-                                   "    kind: enterprise\n"
-                                   "    parents: [{id: 410400, line: primary}, {id: I, line: secondary}]\n"
-                                   "    valid_from: '2016'\n");
+    auto t = hierarchy::parse_yaml(
+        "name: small\n"
+        "units:\n"
+        "  - {id: P, name: 省总工会, level: 省级, kind: 地方}\n"
+        "  - {id: I, name: 产业工会, level: city, kind: industry, parent: P}\n"
+        "  - {id: 410400, name: 市总工会, level: city, kind: regional, parent: P}\n"
+        "  - id: g\n"
+        "    name: 厂工会\n"
+        "    level: grassroots\n"
+        "    kind: enterprise\n"
+        "    parents: [{id: 410400, line: primary}, {id: I, line: secondary}]\n"
+        "    valid_from: '2016'\n");
     REQUIRE(t.size() == 4);
     CHECK(t.level(0) == unit_level::province);
     CHECK(t.id(t.parent(t.index("g"))) == "410400");
@@ -552,7 +559,7 @@ TEST_CASE("a roll-up on a small ragged tree matches the hand computation", "[hie
     CHECK(total(r, t, "C1", workers) == 135);
     CHECK(total(r, t, "C2", workers) == 7);
     CHECK(total(r, t, "P", workers) == 143);
-    CHECK(total(r, t, "I", workers) == std::nullopt);  // nobody reports along the primary line
+    CHECK(total(r, t, "I", workers) == std::nullopt);   // nobody reports along the primary line
     CHECK(total(r, t, "K2", workers) == std::nullopt);  // reported, but blank
 
     CHECK(total(r, t, "K1", funds) == wan(1.25));  // g2's blank counts as 0
@@ -687,9 +694,7 @@ TEST_CASE("an overflowing total is an error naming the unit and the field", "[hi
         CHECK(e.where().unit == "K1");
         CHECK(e.where().field == "05A");
     }
-    SECTION("on the secondary line too") {
-        CHECK_THROWS_AS(rollup(t, b, line::secondary), overflow_error);
-    }
+    SECTION("on the secondary line too") { CHECK_THROWS_AS(rollup(t, b, line::secondary), overflow_error); }
     SECTION("and with the leaves' rows") {
         rollup_options o;
         o.leaves = true;
@@ -860,7 +865,8 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
     const hierarchy t = build(units);
     naive_tree ref(units);
 
-    const auto layout = GENERATE(as<std::string>{}, "tree order", "shuffled", "tree order, one negative value", "inner units report too");
+    const auto layout =
+        GENERATE(as<std::string>{}, "tree order", "shuffled", "tree order, one negative value", "inner units report too");
     CAPTURE(layout);
     std::vector<const org_unit*> reporting;
     for (const auto& u : units)
@@ -869,16 +875,15 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
     report_batch b(test_form());
     std::vector<std::map<std::string, std::optional<std::int64_t>>> own(4);
     for (const org_unit* u : reporting) {
-        std::vector<std::optional<std::int64_t>> vals{static_cast<std::int64_t>(rng() % 1000),
-                                                      static_cast<std::int64_t>(rng() % 100000000),
-                                                      static_cast<std::int64_t>(rng() % 2),
-                                                      static_cast<std::int64_t>(rng() % 50)};
+        std::vector<std::optional<std::int64_t>> vals{
+            static_cast<std::int64_t>(rng() % 1000), static_cast<std::int64_t>(rng() % 100000000),
+            static_cast<std::int64_t>(rng() % 2), static_cast<std::int64_t>(rng() % 50)};
         if (layout == "tree order, one negative value" && u->id == "G100") vals[workers] = -5;
         for (std::size_t f = 0; f < 4; ++f) own[f][u->id] = vals[f];
         add_report(b, u->id, vals);
     }
     for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.missing_bits(f) == nullptr);  // complete columns
-    for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.column(f).narrow());  // (as built: every value fits in 32 bits)
+    for (std::size_t f = 0; f < 4; ++f) REQUIRE(b.column(f).narrow());          // (as built: every value fits in 32 bits)
     for (auto kind : {testing::storage::as_built, testing::storage::wide}) {
         CAPTURE(testing::to_string(kind));
         const auto r = rollup_all(t, testing::with_storage(b, kind));
@@ -894,7 +899,8 @@ TEST_CASE("complete columns roll up alike whether siblings report together or sc
 TEST_CASE("an overflow in a long run of siblings names their parent", "[hierarchy]") {
     std::vector<org_unit> units{make_unit("R", "", unit_level::city), make_unit("K0", "R", unit_level::county),
                                 make_unit("K1", "R", unit_level::county)};
-    for (int i = 0; i < 40; ++i) units.push_back(make_unit("G" + std::to_string(i), i < 20 ? "K0" : "K1", unit_level::grassroots));
+    for (int i = 0; i < 40; ++i)
+        units.push_back(make_unit("G" + std::to_string(i), i < 20 ? "K0" : "K1", unit_level::grassroots));
     const hierarchy t = build(units);
     report_batch b(test_form());
     const std::int64_t big = std::numeric_limits<std::int64_t>::max() / 15;  // 20 of them overflow
@@ -973,7 +979,8 @@ namespace {
 report_batch consistent_reports(const hierarchy& t, std::mt19937_64& rng) {
     report_batch leaves(test_form());
     for (std::size_t i = 0; i < t.size(); ++i)
-        if (t.is_leaf(i)) add_report(leaves, t.id(i), {static_cast<std::int64_t>(rng() % 500), wan(0.01 * (rng() % 10000)), 1, 1});
+        if (t.is_leaf(i))
+            add_report(leaves, t.id(i), {static_cast<std::int64_t>(rng() % 500), wan(0.01 * (rng() % 10000)), 1, 1});
     auto r = rollup_all(t, leaves);
     report_batch all(test_form());
     for (std::size_t i = 0; i < t.size(); ++i) add_report(all, t.id(i), {r.totals.raw(i, workers), r.totals.raw(i, funds), 1, 1});
@@ -1057,8 +1064,9 @@ TEST_CASE("a discrepancy planted in one grassroots report is traced at every lev
 }
 
 TEST_CASE("a money total off by at most 0.005 万元 per child passes, a count must be exact", "[hierarchy]") {
-    auto t = hierarchy::parse_csv("id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n"
-                                  "b,b,grassroots,enterprise,K\nc,c,grassroots,enterprise,K\n");
+    auto t = hierarchy::parse_csv(
+        "id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n"
+        "b,b,grassroots,enterprise,K\nc,c,grassroots,enterprise,K\n");
     report_batch b(test_form());
     add_report(b, "a", {1, wan(1.004), 1, 1});
     add_report(b, "b", {1, wan(1.004), 1, 1});
@@ -1158,15 +1166,17 @@ TEST_CASE("a unit that moved is taken at its place in each period", "[hierarchy]
     }
     SECTION("overlapping versions are a duplicate") {
         auto e = load_error([] {
-            hierarchy::parse_csv("id,name,level,kind,parent,valid_from,valid_to\nQ,q,province,regional,,,\n"
-                                 "g,x,grassroots,enterprise,Q,2015,2019\ng,x,grassroots,enterprise,Q,2019,\n");
+            hierarchy::parse_csv(
+                "id,name,level,kind,parent,valid_from,valid_to\nQ,q,province,regional,,,\n"
+                "g,x,grassroots,enterprise,Q,2015,2019\ng,x,grassroots,enterprise,Q,2019,\n");
         });
         CHECK(e.units() == std::vector<std::string>{"g"});
         CHECK_THAT(e.what(), Catch::Contains("overlapping validity"));
     }
     SECTION("a unit outliving its parent breaks the tree of that period") {
-        auto bad = hierarchy::parse_csv("id,name,level,kind,parent,valid_from,valid_to\nQ,q,province,regional,,,2019\n"
-                                        "g,x,grassroots,enterprise,Q,,\n");
+        auto bad = hierarchy::parse_csv(
+            "id,name,level,kind,parent,valid_from,valid_to\nQ,q,province,regional,,,2019\n"
+            "g,x,grassroots,enterprise,Q,,\n");
         auto e = load_error([&] { bad.at("2020"); });
         CHECK(e.units() == std::vector<std::string>{"g", "Q"});
     }
@@ -1285,8 +1295,8 @@ TEST_CASE("roll-up at national size against one pass over the leaf columns", "[.
     // 2.8M grassroots under ~3,400 inner units (41 provinces, 410 cities, 2,900
     // counties; 90% under counties, 8% under cities, 2% under provinces), every leaf
     // reporting the songnuan-2018 form, complete columns, listed in tree order.
-    const std::size_t leaves = std::getenv("UNIONSTAT_BENCH_LEAVES") ? std::stoul(std::getenv("UNIONSTAT_BENCH_LEAVES"))
-                                                                      : 2800000;
+    const std::size_t leaves =
+        std::getenv("UNIONSTAT_BENCH_LEAVES") ? std::stoul(std::getenv("UNIONSTAT_BENCH_LEAVES")) : 2800000;
     hierarchy_builder tb;
     std::vector<std::string> leaf_ids;
     leaf_ids.reserve(leaves);
@@ -1356,8 +1366,7 @@ TEST_CASE("roll-up at national size against one pass over the leaf columns", "[.
         std::sort(v.begin(), v.end());
         return v[v.size() / 2];
     };
-    WARN("units " << t.size() << ", leaves " << b.size() << ", fields " << b.width() << ", inner rows "
-                  << r.units.size());
+    WARN("units " << t.size() << ", leaves " << b.size() << ", fields " << b.width() << ", inner rows " << r.units.size());
     WARN("one pass summing the leaf columns (1 thread): " << median(sum_t) * 1e3 << " ms");
     WARN("rollup (inner units): " << median(roll_t) * 1e3 << " ms = " << median(roll_t) / median(sum_t) << "x");
     WARN("rollup (leaves too):  " << median(all_t) * 1e3 << " ms");
@@ -1450,8 +1459,9 @@ TEST_CASE("a check of the inner reports against leaf sums added over parts is th
 }
 
 TEST_CASE("leaf sums are exact and name the parent on overflow", "[hierarchy]") {
-    auto t = hierarchy::parse_csv("id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n"
-                                  "b,b,grassroots,enterprise,K\nc,c,grassroots,enterprise,K\n");
+    auto t = hierarchy::parse_csv(
+        "id,name,level,kind,parent\nK,县,county,regional,\na,a,grassroots,enterprise,K\n"
+        "b,b,grassroots,enterprise,K\nc,c,grassroots,enterprise,K\n");
     report_batch b(test_form());
     add_report(b, "a", {5, wan(1.25), 1, 7});
     add_report(b, "b", {std::nullopt, wan(2.5), 0, 8});

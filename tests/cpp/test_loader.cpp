@@ -57,8 +57,8 @@ rules::diagnostic only_diagnostic(const std::string& text) {
 struct scratch_dir {
     fs::path path;
     scratch_dir() {
-        path = fs::temp_directory_path() / ("unionstat-loader-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+        path = fs::temp_directory_path() /
+               ("unionstat-loader-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
         fs::create_directories(path);
     }
     ~scratch_dir() {
@@ -185,12 +185,12 @@ TEST_CASE("part_of cycles and bad groups are refused naming them", "[loader][str
     const std::string base = songnuan_2018();
     SECTION("a field part_of itself") {
         const std::string text = with(base, "unit: 人, part_of: 01A}", "unit: 人, part_of: 01B}");
-        CHECK_THROWS_WITH(load_form_text(text, "self.yaml"), Catch::Contains("self.yaml:") && Catch::Contains("01B is part_of itself"));
+        CHECK_THROWS_WITH(load_form_text(text, "self.yaml"),
+                          Catch::Contains("self.yaml:") && Catch::Contains("01B is part_of itself"));
     }
     SECTION("a part_of cycle") {
         std::string text = with(base, "type: count, unit: 人}", "type: count, unit: 人, part_of: 01B}");
-        CHECK_THROWS_WITH(load_form_text(text, "cycle.yaml"),
-                          Catch::Contains("part_of makes a cycle: 01A → 01B → 01A"));
+        CHECK_THROWS_WITH(load_form_text(text, "cycle.yaml"), Catch::Contains("part_of makes a cycle: 01A → 01B → 01A"));
     }
     SECTION("a group naming a part twice") {
         const std::string text = with(base, "parts: [03C, 03D, 03E]", "parts: [03C, 03D, 03C]");
@@ -228,20 +228,23 @@ TEST_CASE("the loader enforces the patterns of form-schema.json", "[loader][patt
     refused("id: songnuan-2018", "id: Songnuan_2018", "not a form id");
     refused("key: workers.total,", "key: Workers,", "not a dotted concept key");
     refused("row: \"01\", letter: A, key: workers.total", "row: \"1\", letter: A, key: workers.total", "two-digit row");
-    refused("row: \"01\", letter: A, key: workers.total", "row: \"02\", letter: A, key: workers.total", "its code starts with row 01");
-    refused("row: \"01\", letter: A, key: workers.total", "row: \"01\", letter: B, key: workers.total", "letter B, which its code does not carry");
+    refused("row: \"01\", letter: A, key: workers.total", "row: \"02\", letter: A, key: workers.total",
+            "its code starts with row 01");
+    refused("row: \"01\", letter: A, key: workers.total", "row: \"01\", letter: B, key: workers.total",
+            "letter B, which its code does not carry");
     refused("label: 当地职工总数,", "label: \"\",", "'label' is empty");
     refused("- id: hardship_households_by_cause", "- id: Hardship-Households", "not a group id");
     refused("- id: songnuan.hardship_workers_within_workers", "- id: hardship", "not a dotted rule id");
-    refused("\n  - id: funds_raised_by_source", "\n    tolerance: 0.01\n  - id: funds_raised_by_source",
-            "must be quoted text", 1);
+    refused("\n  - id: funds_raised_by_source", "\n    tolerance: 0.01\n  - id: funds_raised_by_source", "must be quoted text",
+            1);
     refused("message: 困难职工总数{02A}人", "message: 困难职工总数{02Z}人", "placeholder {02Z} names no field");
-    refused("message_en: \"Workers in difficulty ({02A})", "message_en: \"Workers in difficulty ({workers})", "placeholder {workers}");
+    refused("message_en: \"Workers in difficulty ({02A})", "message_en: \"Workers in difficulty ({workers})",
+            "placeholder {workers}");
     // Quoted tolerances and placeholders by concept key are fine.
-    CHECK_NOTHROW(load_form_text(with(base, "\n  - id: funds_raised_by_source",
-                                      "\n    tolerance: \"0.01\"\n  - id: funds_raised_by_source"),
-                                 "ok.yaml"));
-    CHECK_NOTHROW(load_form_text(with(base, "message: 困难职工总数{02A}人", "message: 困难职工总数{hardship_workers.total}人"), "ok.yaml"));
+    CHECK_NOTHROW(load_form_text(
+        with(base, "\n  - id: funds_raised_by_source", "\n    tolerance: \"0.01\"\n  - id: funds_raised_by_source"), "ok.yaml"));
+    CHECK_NOTHROW(
+        load_form_text(with(base, "message: 困难职工总数{02A}人", "message: 困难职工总数{hardship_workers.total}人"), "ok.yaml"));
 }
 
 TEST_CASE("localisation weights load from the form and bad ones are refused at their place", "[loader][weights]") {

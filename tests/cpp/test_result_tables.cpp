@@ -40,8 +40,7 @@ std::string utf8_at(const result_table& t, std::size_t column, std::int64_t i) {
 }
 }  // namespace
 
-TEST_CASE("violations leave as an Arrow table with the user's row numbers and messages for the rows held",
-          "[io][arrow]") {
+TEST_CASE("violations leave as an Arrow table with the user's row numbers and messages for the rows held", "[io][arrow]") {
     auto f = songnuan();
     report_batch b(f);
     for (const char* u : {"a", "b", "c"}) b.add_row(u, "2018");

@@ -82,34 +82,34 @@ void require_paths_agree(const rule_set& rules, const report_batch& built, const
     using testing::storage;
     std::vector<std::int64_t> lhs, rhs;  // of the first run: every other must report the same sides
     for (storage kind : {storage::as_built, storage::wide, storage::compact})
-    for (unsigned threads : {1u, 2u}) {
-        const report_batch batch = testing::with_storage(built, kind);
-        CAPTURE(testing::to_string(kind), batch_kernels());
-        batch_options opt;
-        opt.keep_passes = true;
-        opt.keep_skipped = true;
-        opt.threads = threads;
-        const batch_result res = evaluate(rules, batch, opt);
-        REQUIRE(res.size() == singles.size() * rules.size());
-        if (lhs.empty()) lhs = res.lhs, rhs = res.rhs;
-        CHECK(res.lhs == lhs);
-        CHECK(res.rhs == rhs);
-        std::vector<std::array<std::size_t, 4>> seen(rules.size());
-        for (std::size_t i = 0; i < res.size(); ++i) {
-            const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
-            if (one.st != res.st[i]) {
-                CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
-                FAIL("paths disagree");
+        for (unsigned threads : {1u, 2u}) {
+            const report_batch batch = testing::with_storage(built, kind);
+            CAPTURE(testing::to_string(kind), batch_kernels());
+            batch_options opt;
+            opt.keep_passes = true;
+            opt.keep_skipped = true;
+            opt.threads = threads;
+            const batch_result res = evaluate(rules, batch, opt);
+            REQUIRE(res.size() == singles.size() * rules.size());
+            if (lhs.empty()) lhs = res.lhs, rhs = res.rhs;
+            CHECK(res.lhs == lhs);
+            CHECK(res.rhs == rhs);
+            std::vector<std::array<std::size_t, 4>> seen(rules.size());
+            for (std::size_t i = 0; i < res.size(); ++i) {
+                const rule_outcome& one = singles[res.row[i]].outcomes[res.rule[i]];
+                if (one.st != res.st[i]) {
+                    CAPTURE(threads, res.row[i], rules[res.rule[i]].def().check, to_string(one.st), to_string(res.st[i]));
+                    FAIL("paths disagree");
+                }
+                ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
             }
-            ++seen[res.rule[i]][static_cast<std::size_t>(one.st)];
+            for (std::size_t r = 0; r < rules.size(); ++r) {  // both outcomes occur for every rule
+                CAPTURE(rules[r].def().check);
+                CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
+                if (!overflowing.count(rules[r].def().check)) CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
+                else CHECK(seen[r][static_cast<std::size_t>(status::error)] > 0);
+            }
         }
-        for (std::size_t r = 0; r < rules.size(); ++r) {  // both outcomes occur for every rule
-            CAPTURE(rules[r].def().check);
-            CHECK(seen[r][static_cast<std::size_t>(status::pass)] > 0);
-            if (!overflowing.count(rules[r].def().check)) CHECK(seen[r][static_cast<std::size_t>(status::fail)] > 0);
-            else CHECK(seen[r][static_cast<std::size_t>(status::error)] > 0);
-        }
-    }
 }
 
 }  // namespace
@@ -182,15 +182,12 @@ TEST_CASE("a product with a constant overflows exactly at the int64 bounds, in b
         status expect;
     };
     const product cases[] = {
-        {"01A * 2 <= 01B", lo / 2, status::pass},          // exactly INT64_MIN
-        {"01A * 2 <= 01B", lo / 2 - 1, status::error},
-        {"01A * 2 <= 01B", hi / 2, status::fail},            // hi - 1 > 0
-        {"01A * 2 <= 01B", hi / 2 + 1, status::error},
-        {"01A * -1 <= 01B", lo, status::error},
-        {"01A * -1 <= 01B", lo + 1, status::fail},         // -(lo + 1) = hi > 0
-        {"-2 * 01A <= 01B", hi / 2 + 1, status::pass},     // -hi - 1 = INT64_MIN
-        {"-2 * 01A <= 01B", hi / 2 + 2, status::error},
-        {"-2 * 01A <= 01B", lo / 2, status::error},
+        {"01A * 2 <= 01B", lo / 2, status::pass},                                                  // exactly INT64_MIN
+        {"01A * 2 <= 01B", lo / 2 - 1, status::error},  {"01A * 2 <= 01B", hi / 2, status::fail},  // hi - 1 > 0
+        {"01A * 2 <= 01B", hi / 2 + 1, status::error},  {"01A * -1 <= 01B", lo, status::error},
+        {"01A * -1 <= 01B", lo + 1, status::fail},      // -(lo + 1) = hi > 0
+        {"-2 * 01A <= 01B", hi / 2 + 1, status::pass},  // -hi - 1 = INT64_MIN
+        {"-2 * 01A <= 01B", hi / 2 + 2, status::error}, {"-2 * 01A <= 01B", lo / 2, status::error},
         {"01A * 0 <= 01B", lo, status::pass},
     };
     for (const auto& c : cases) {
@@ -347,8 +344,9 @@ TEST_CASE("the one-report path and the batch path agree on 10,000 random reports
             std::int64_t v = static_cast<std::int64_t>(rng() % 2000);
             if (roll < 10) v = 0;
             if (fd.type == field_type::money) v *= static_cast<std::int64_t>(rng() % 3 == 0 ? 1 : 10000);
-            if (roll == 99) v = huge ? std::numeric_limits<std::int64_t>::max() / 3  // drive overflow paths
-                                     : std::numeric_limits<std::int32_t>::max() - static_cast<std::int64_t>(rng() % 2);
+            if (roll == 99)
+                v = huge ? std::numeric_limits<std::int64_t>::max() / 3  // drive overflow paths
+                         : std::numeric_limits<std::int32_t>::max() - static_cast<std::int64_t>(rng() % 2);
             r.set_raw(k, v);
         }
         batch.append(r);
@@ -402,22 +400,46 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
     f->fields.push_back(flag);
     f->rows.push_back({"06", "", ""});
     const check_list checks = {
-        {"01B == 01A", {}}, {"01B != 01A", {}}, {"01B < 01A", {}}, {"01B <= 01A", {}},
-        {"01B > 01A", {}}, {"01B >= 01A", {}}, {"01B > 3", {}}, {"3 < 01B", {}}, {"0.01 < 05B", {}}, {"05B >= 0.005", {}}, {"01A * 2 >= 01B", {}},
-        {"05A == 05B + 05C", {}}, {"05A != 05B + 05C", {}}, {"05A < 05B + 05C", {}}, {"05A <= 05B + 05C", {}},
-        {"05A > 05B + 05C", {}}, {"05A >= 05B + 05C", {}},
-        {"01A > 0 and 01B > 0", {}}, {"01A > 0 or 01B > 0", {}}, {"not (01A > 5)", {}},
-        {"if 01A > 0 then 01B > 0", {}}, {"if 06A then 01A > 0", {}}, {"06A or 01B == 0", {}},
+        {"01B == 01A", {}},
+        {"01B != 01A", {}},
+        {"01B < 01A", {}},
+        {"01B <= 01A", {}},
+        {"01B > 01A", {}},
+        {"01B >= 01A", {}},
+        {"01B > 3", {}},
+        {"3 < 01B", {}},
+        {"0.01 < 05B", {}},
+        {"05B >= 0.005", {}},
+        {"01A * 2 >= 01B", {}},
+        {"05A == 05B + 05C", {}},
+        {"05A != 05B + 05C", {}},
+        {"05A < 05B + 05C", {}},
+        {"05A <= 05B + 05C", {}},
+        {"05A > 05B + 05C", {}},
+        {"05A >= 05B + 05C", {}},
+        {"01A > 0 and 01B > 0", {}},
+        {"01A > 0 or 01B > 0", {}},
+        {"not (01A > 5)", {}},
+        {"if 01A > 0 then 01B > 0", {}},
+        {"if 06A then 01A > 0", {}},
+        {"06A or 01B == 0", {}},
         {"is_missing(01A) or 01A >= 3", missing_strategy::never_skip},
         {"if 05A > 0 then 01A > 0", missing_strategy::skip_if_all_missing},
         {"not is_missing(05B)", missing_strategy::never_skip},
-        {"abs(01A - 01B) <= 5", {}}, {"max(01A, 01B) > min(01A, 01B)", {}},
-        {"01A + 01B >= 01B", {}}, {"01A - 01B <= 01A", {}}, {"01A * 3 >= 01B", {}},  // overflow now and then
+        {"abs(01A - 01B) <= 5", {}},
+        {"max(01A, 01B) > min(01A, 01B)", {}},
+        {"01A + 01B >= 01B", {}},
+        {"01A - 01B <= 01A", {}},
+        {"01A * 3 >= 01B", {}},  // overflow now and then
         // chains of adds: an inner partial sum may overflow alone
-        {"01A + 01A + 01B + 01B >= 01B", {}}, {"05B + 05C + 05D + 05E + 05F <= 05A + 05A", {}},
-        {"05A == 05B + 05C + 05D", {}}, {"(05B + 05C) * 2 + 05D + 05E >= 05F", {}},
+        {"01A + 01A + 01B + 01B >= 01B", {}},
+        {"05B + 05C + 05D + 05E + 05F <= 05A + 05A", {}},
+        {"05A == 05B + 05C + 05D", {}},
+        {"(05B + 05C) * 2 + 05D + 05E >= 05F", {}},
         // numbers and factors beyond 32 bits, against columns of either width
-        {"01A < 3000000000 and 01B > 0", {}}, {"01B >= -3000000000 and 01A > 2", {}}, {"01A * 5000000000 >= 0", {}},
+        {"01A < 3000000000 and 01B > 0", {}},
+        {"01B >= -3000000000 and 01A > 2", {}},
+        {"01A * 5000000000 >= 0", {}},
     };
     // 01A and 01B now and then at the int64 bounds (64-bit columns), at the int32 bounds
     // (narrow columns, where sums and small products cannot overflow), or 01A at the
@@ -430,7 +452,7 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
                                                  // 05D near the int64 top: partial sums and differences overflow
                                                  "05B + 05C + 05D + 05E + 05F <= 05A + 05A", "05A == 05B + 05C + 05D",
                                                  "(05B + 05C) * 2 + 05D + 05E >= 05F"}
-                    : std::set<std::string>{"01A * 5000000000 >= 0"};
+                         : std::set<std::string>{"01A * 5000000000 >= 0"};
     const rule_set& rules = with_rules(*f, "songnuan.op", checks);
     std::mt19937_64 rng(7);
     report_batch batch(f);
@@ -440,8 +462,8 @@ TEST_CASE("every operator agrees between the one-report path and the batch VM", 
         for (std::size_t k = 0; k < f->fields.size(); ++k) {
             if (rng() % 10 == 0) continue;  // blank
             const field_def& fd = f->fields[k];
-            std::int64_t v = fd.type == field_type::flag ? static_cast<std::int64_t>(rng() % 2)
-                                                         : static_cast<std::int64_t>(rng() % 9) - 1;
+            std::int64_t v =
+                fd.type == field_type::flag ? static_cast<std::int64_t>(rng() % 2) : static_cast<std::int64_t>(rng() % 9) - 1;
             if (fd.type == field_type::money) v = static_cast<std::int64_t>(rng() % 5) * 5000 - 5000;  // ±0.005 steps
             if (v < 0 && fd.type != field_type::money) v = 0;
             const auto near = static_cast<std::int64_t>(rng() % 3);
@@ -471,12 +493,12 @@ TEST_CASE("a comparison shared by several rules keeps each rule's missing-value 
     // round); a rule that reads blanks as 0 must not see the bits of one that skips them.
     auto f = std::const_pointer_cast<form_schema>(tiny("01B <= 01A"));
     const check_list checks = {
-        {"01A > 0 and 01B >= 0", {}},                                        // skip_if_any: blanks unread
-        {"if 01A > 0 then 01B > 0", missing_strategy::never_skip},           // blank 01A is 0
-        {"0 < 01A or 01C > 0", missing_strategy::skip_if_all_missing},       // mirrored, blank is 0
-        {"if 01B > 0 then 01A > 0", missing_strategy::never_skip},           // converse pair
+        {"01A > 0 and 01B >= 0", {}},                                   // skip_if_any: blanks unread
+        {"if 01A > 0 then 01B > 0", missing_strategy::never_skip},      // blank 01A is 0
+        {"0 < 01A or 01C > 0", missing_strategy::skip_if_all_missing},  // mirrored, blank is 0
+        {"if 01B > 0 then 01A > 0", missing_strategy::never_skip},      // converse pair
         {"if 01B > 0 then 0 < 01A", {}},
-        {"01A * 2 > 0", missing_strategy::never_skip},                       // scaled: not shared
+        {"01A * 2 > 0", missing_strategy::never_skip},  // scaled: not shared
     };
     const rule_set& rules = with_rules(*f, "songnuan.shared", checks);
     std::mt19937_64 rng(11);
@@ -572,7 +594,7 @@ TEST_CASE("UNIONSTAT_SIMD lowers the instruction set of the batch kernels, never
     // rule_kernels_* tests match this text), so a CPU without AVX-512 shows that the
     // avx2 run added nothing rather than passing it off as another variant.
     if (!want.empty() && want == level && level == best)
-        WARN("batch kernels: " << level << " requested, and " << level << " is this CPU's best: this run repeats the default run");
-    else
-        WARN("batch kernels in this run: " << level << " (this CPU's best: " << best << ")");
+        WARN("batch kernels: " << level << " requested, and " << level
+                               << " is this CPU's best: this run repeats the default run");
+    else WARN("batch kernels in this run: " << level << " (this CPU's best: " << best << ")");
 }

@@ -46,15 +46,15 @@ def test_a_padded_id_is_the_bare_id_in_units_files_and_in_every_report_path(
     units = [f"{pad}K1{pad}", f"{pad}K2"]
     # CSV through the core's reader.
     csv = tmp_path / "reports.csv"
-    csv.write_text("unit,period,01A\n" + "".join(f"{u},2018,{v}\n" for u, v in zip(units, (10, 5))),
-                   encoding="utf-8")
+    csv.write_text("unit,period,01A\n" + "".join(f"{u},2018,{v}\n" for u, v in zip(units, (10, 5))), encoding="utf-8")
     batch = us.read_batch(csv, form)
     assert list(batch.units) == ["K1", "K2"]
     assert _totals_of_p(tree, batch, form) == 15
     # JSON with exact numbers.
     js = tmp_path / "reports.json"
-    js.write_text(json.dumps([{"unit": u, "period": "2018", "01A": v} for u, v in zip(units, (10, 5))]),
-                  encoding="utf-8")
+    js.write_text(
+        json.dumps([{"unit": u, "period": "2018", "01A": v} for u, v in zip(units, (10, 5))]), encoding="utf-8"
+    )
     assert list(us.read_batch(js, form).units) == ["K1", "K2"]
     # pandas and pyarrow through the Arrow import.
     df = pd.DataFrame({"unit": units, "period": "2018", "01A": [10, 5]})
@@ -65,19 +65,30 @@ def test_a_padded_id_is_the_bare_id_in_units_files_and_in_every_report_path(
     rep = form.report(unit=f"{pad}K1{pad}", period="2018", values={"01A": 10})
     assert rep.unit == "K1"
     # A tree made from a DataFrame.
-    frame_tree = us.Hierarchy.from_pandas(pd.DataFrame(
-        {"id": [f"{pad}P", f"K1{pad}"], "name": ["p", "k"], "level": ["province", "county"],
-         "parent": ["", f"{pad}P{pad}"]}))
+    frame_tree = us.Hierarchy.from_pandas(
+        pd.DataFrame(
+            {
+                "id": [f"{pad}P", f"K1{pad}"],
+                "name": ["p", "k"],
+                "level": ["province", "county"],
+                "parent": ["", f"{pad}P{pad}"],
+            }
+        )
+    )
     assert sorted(frame_tree.ids) == ["K1", "P"]
     assert frame_tree.parent("K1") == "P"
 
 
 def test_secondary_parents_split_alike_in_a_units_file_and_a_frame(tmp_path: Path) -> None:
     f = tmp_path / "units.csv"
-    f.write_text("id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\nI,i,city,industry,P,\n"
-                 "J,j,city,industry,P,\nG,g,grassroots,enterprise,P,I；\u3000J\n", encoding="utf-8")
+    f.write_text(
+        "id,name,level,kind,parent,secondary_parents\nP,p,province,regional,,\nI,i,city,industry,P,\n"
+        "J,j,city,industry,P,\nG,g,grassroots,enterprise,P,I；\u3000J\n",
+        encoding="utf-8",
+    )
     from_file = us.Hierarchy.read_csv(f)
     from_frame = us.Hierarchy.from_pandas(pd.read_csv(f, dtype=str, keep_default_na=False))
+
     def secondary(tree: us.Hierarchy) -> list[str]:
         core = tree.core
         return [core.id(i) for i in core.secondary_parents(core.index("G"))]
@@ -96,6 +107,7 @@ def test_stripping_keeps_inner_spaces_and_other_characters() -> None:
 # ---------------------------------------------------------------------------------
 # Exact numbers: one type and one scale on every path.
 
+
 def _exact_shape(v: object) -> tuple[str, int]:
     assert isinstance(v, Decimal), f"{v!r} is not a Decimal"
     exp = v.as_tuple().exponent
@@ -113,8 +125,14 @@ def test_money_has_the_fields_reported_decimals_on_every_path(tmp_path: Path, fo
     assert _exact_shape(frame.loc[0, "05A"]) == ("5.00", 2)
 
     tree = us.Hierarchy.read_csv(_units_csv(tmp_path, ""))
-    df = pd.DataFrame({"unit": ["K1", "K2", "P"], "period": "2018",
-                       "05A": [Decimal("5"), Decimal("1.5"), Decimal("9")], "05B": [None, None, None]})
+    df = pd.DataFrame(
+        {
+            "unit": ["K1", "K2", "P"],
+            "period": "2018",
+            "05A": [Decimal("5"), Decimal("1.5"), Decimal("9")],
+            "05B": [None, None, None],
+        }
+    )
     totals = tree.rollup(df.iloc[:2], form)
     assert _exact_shape(totals.loc["P", "05A"]) == ("6.50", 2)
     gaps = tree.check(df, form)
@@ -134,11 +152,15 @@ def test_a_value_finer_than_the_reported_decimals_keeps_its_digits_and_no_more(f
 # ---------------------------------------------------------------------------------
 # explain(): a tree with a text and an HTML view, showing each comparison's tolerance.
 
+
 def _funds(form: us.Form, parts_sum_to: str) -> us.Report:
     # 05B..05E add to 8.00; 05F makes the parts add to `parts_sum_to` against 05A = 10.00.
     last = str(Decimal(parts_sum_to) - 8)
-    return form.report(unit="K1", period="2018", values={
-        "05A": "10.00", "05B": "2.00", "05C": "3.00", "05D": "1.00", "05E": "2.00", "05F": last})
+    return form.report(
+        unit="K1",
+        period="2018",
+        values={"05A": "10.00", "05B": "2.00", "05C": "3.00", "05D": "1.00", "05E": "2.00", "05F": last},
+    )
 
 
 def test_explain_is_a_tree_whose_comparison_shows_the_default_tolerance(form: us.Form) -> None:
@@ -183,9 +205,16 @@ def test_explain_of_a_one_to_one_comparison_shows_it_is_exact(form: us.Form) -> 
 
 
 def test_explain_shows_a_rules_own_tolerance(tmp_path: Path) -> None:
-    text = (Path(us.schema_dir()) / "songnuan-2018.yaml").read_text(encoding="utf-8").replace(
-        "rules:\n", 'rules:\n  - id: test.close\n    check: "05A == 05B + 05C"\n    tolerance: "0.1"\n'
-        "    message: x\n    message_en: x\n", 1)
+    text = (
+        (Path(us.schema_dir()) / "songnuan-2018.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "rules:\n",
+            'rules:\n  - id: test.close\n    check: "05A == 05B + 05C"\n    tolerance: "0.1"\n'
+            "    message: x\n    message_en: x\n",
+            1,
+        )
+    )
     p = tmp_path / "f.yaml"
     p.write_text(text, encoding="utf-8")
     form = us.load_form(p)
@@ -197,6 +226,7 @@ def test_explain_shows_a_rules_own_tolerance(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------
 # Docstrings: every public name, and every public member of every public class.
+
 
 def _doc_text(obj: object, name: str) -> str:
     """The docstring without the signature lines pybind11 writes into every one."""

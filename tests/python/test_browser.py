@@ -82,8 +82,14 @@ def test_chinese_page_has_no_english_heading_or_summary(pages: dict[str, str]) -
     left = [(where, text) for where, text in t.prose if _english_words(text)]
     assert left == []
     assert "<html lang='zh-CN'>" in pages["zh"]
-    for heading in ("1. 哪些单位有错误", "2. 全省合计", "3. 上报数与汇总数之差", "4. 报送完整性", "5. 预设错误",
-                    "6. 通过规则校验但明显异常的数字"):
+    for heading in (
+        "1. 哪些单位有错误",
+        "2. 全省合计",
+        "3. 上报数与汇总数之差",
+        "4. 报送完整性",
+        "5. 预设错误",
+        "6. 通过规则校验但明显异常的数字",
+    ):
         assert any(h.startswith(heading) for h in t.headings), heading
     assert {"单位", "层级", "严重程度", "规则", "追溯路径", "应报", "按时率"} <= set(t.headings)
 
@@ -125,9 +131,21 @@ def test_headless_chromium_renders_the_report(pages: dict[str, str], lang: str, 
     page.write_text(pages[lang], encoding="utf-8")
     shot = tmp_path / f"demo-{lang}.png"
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=180,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert shot.is_file(), proc.stderr[-2000:]
     with image.open(shot) as img:

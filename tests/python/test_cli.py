@@ -57,7 +57,9 @@ def files(tmp_path: Path) -> dict[str, str]:
         "stranger": _csv(tmp_path / "stranger.csv", {**BALANCED, "X9": 5}, money=False),
         "bad_cell": _csv(tmp_path / "bad.csv", {**BALANCED, "G2": "12万"}, money=False),
     }
-    two = pd.concat([pd.read_csv(out["balanced"], dtype=str), pd.read_csv(out["balanced"], dtype=str).assign(period="2019")])
+    two = pd.concat(
+        [pd.read_csv(out["balanced"], dtype=str), pd.read_csv(out["balanced"], dtype=str).assign(period="2019")]
+    )
     two.to_csv(tmp_path / "two.csv", index=False)
     out["two_periods"] = tmp_path / "two.csv"
     (tmp_path / "empty.csv").write_bytes(b"")
@@ -88,7 +90,12 @@ DATA_COMMANDS = ["rollup", "check", "completeness"]
     ],
 )
 def test_exit_status_says_clean_or_found(
-    tree: str, files: dict[str, str], command: str, file: str, extra: list[str], status: int,
+    tree: str,
+    files: dict[str, str],
+    command: str,
+    file: str,
+    extra: list[str],
+    status: int,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main([command, files[file], "--tree", tree, "--form", FORM, *extra]) == status
@@ -109,7 +116,12 @@ def test_exit_status_says_clean_or_found(
     ],
 )
 def test_bad_input_exits_2_and_says_why(
-    tree: str, files: dict[str, str], command: str, file: str, args: list[str], words: str,
+    tree: str,
+    files: dict[str, str],
+    command: str,
+    file: str,
+    args: list[str],
+    words: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     argv = [command, files[file], "--tree", tree, "--form", FORM]
@@ -120,7 +132,9 @@ def test_bad_input_exits_2_and_says_why(
     assert words in capsys.readouterr().err
 
 
-def test_an_inconsistent_tree_exits_2(tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_inconsistent_tree_exits_2(
+    tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "cycle.csv"
     bad.write_text("id,name,level,kind,parent\nA,a,city,regional,B\nB,b,city,regional,A\n", encoding="utf-8")
     for command in DATA_COMMANDS:
@@ -130,8 +144,16 @@ def test_an_inconsistent_tree_exits_2(tmp_path: Path, files: dict[str, str], cap
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["rollup"], ["rollup", "x.csv"], ["check", "x.csv", "--form", FORM], ["completeness", "x.csv", "--tree", "t"],
-     ["check", "x.csv", "--tree", "t", "--form", FORM, "--format", "pdf"], ["validate", "x.csv"], ["frobnicate"]],
+    [
+        [],
+        ["rollup"],
+        ["rollup", "x.csv"],
+        ["check", "x.csv", "--form", FORM],
+        ["completeness", "x.csv", "--tree", "t"],
+        ["check", "x.csv", "--tree", "t", "--form", FORM, "--format", "pdf"],
+        ["validate", "x.csv"],
+        ["frobnicate"],
+    ],
 )
 def test_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
@@ -200,8 +222,10 @@ def test_completeness_formats(tree: str, files: dict[str, str], capsys: pytest.C
     assert [m["unit"] for m in obj["missing"]] == ["G3"]
     assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "csv"]) == 1
     assert pd.read_csv(io.StringIO(capsys.readouterr().out))["unit"].tolist() == ["G3"]
-    assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html",
-                 "--lang", "en"]) == 1
+    assert (
+        main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html", "--lang", "en"])
+        == 1
+    )
     assert "8 of 9 units reported" in capsys.readouterr().out
     assert main(["completeness", files["incomplete"], "--tree", tree, "--form", FORM, "--format", "html"]) == 1
     assert "应报 9 个单位，已报 8 个" in capsys.readouterr().out

@@ -20,11 +20,23 @@ def dalian_2012() -> us.Report:
         "210200",
         "2012",
         {
-            "01A": 1000, "01A_2": 300,
-            "05A": "100", "05B": "40.25", "05C": "29.75", "05D": "20", "05E": "10",
-            "07I": 12, "07I_2": "12345.67",   # heating subsidy printed in 元 in 2012
-            "08A": 15, "08A_2": 4, "09_total": 50, "09_2": 8,
-            "12_1": 3, "12_2": 40, "13_1": 2, "13_2": 2,
+            "01A": 1000,
+            "01A_2": 300,
+            "05A": "100",
+            "05B": "40.25",
+            "05C": "29.75",
+            "05D": "20",
+            "05E": "10",
+            "07I": 12,
+            "07I_2": "12345.67",  # heating subsidy printed in 元 in 2012
+            "08A": 15,
+            "08A_2": 4,
+            "09_total": 50,
+            "09_2": 8,
+            "12_1": 3,
+            "12_2": 40,
+            "13_1": 2,
+            "13_2": 2,
         },
     )
 
@@ -118,7 +130,7 @@ def test_the_reverse_fills_government_grants_from_central_and_local() -> None:
             "unit": ["630000", "630100"],
             "period": ["2018", "2018"],
             "05B": ["25.5", "3"],
-            "funds_raised.local_fiscal": ["14.75", None],   # keys work as columns too
+            "funds_raised.local_fiscal": ["14.75", None],  # keys work as columns too
             "07J": ["1.234567", None],
         }
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import pickle
-import warnings
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +30,14 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=":0", worker_dashboard_address=":0")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        worker_dashboard_address=":0",
+    )
     c = distributed.Client(cluster)
     try:
         yield c
@@ -66,9 +72,9 @@ def splits(df: pd.DataFrame, tree: us.Hierarchy) -> dict[str, list[pd.DataFrame]
     by = pd.Series(county_of(tree, df["unit"]), index=df.index)
     return {
         "county": [g for _k, g in df.groupby(by, sort=True)],
-        "blocks": [df.iloc[i:i + n // 4 + 1] for i in range(0, n, n // 4 + 1)],
+        "blocks": [df.iloc[i : i + n // 4 + 1] for i in range(0, n, n // 4 + 1)],
         "uneven": [df.iloc[a:b] for a, b in zip([0, 3, n // 2, n - 1], [3, n // 2, n - 1, n])],
-        "empty": [df.iloc[: n // 3], df.iloc[0:0], df.iloc[n // 3:]],
+        "empty": [df.iloc[: n // 3], df.iloc[0:0], df.iloc[n // 3 :]],
     }
 
 
@@ -212,8 +218,12 @@ def period_splits(df: pd.DataFrame) -> dict[str, list[pd.DataFrame]]:
         # each period whole, the later first: prev() reads another partition
         "by period": [df[df["period"] == "2018"], df[df["period"] == "2017"]],
         # both periods in every partition, units scattered, one partition empty
-        "mixed, one empty": [shuffled.iloc[: n // 3], shuffled.iloc[0:0], shuffled.iloc[n // 3: n // 2],
-                             shuffled.iloc[n // 2:]],
+        "mixed, one empty": [
+            shuffled.iloc[: n // 3],
+            shuffled.iloc[0:0],
+            shuffled.iloc[n // 3 : n // 2],
+            shuffled.iloc[n // 2 :],
+        ],
         "one partition": [df],
     }
 
@@ -244,8 +254,11 @@ def test_prev_rules_read_a_separate_previous_frame(client, province, prev_form) 
     now, before = df[df["period"] == "2018"], df[df["period"] == "2017"]
     expected = prev_form.check(now, previous=before)
     n = len(before)
-    got = usd.validate(frame_of([now.iloc[: len(now) // 2], now.iloc[len(now) // 2:]]), prev_form,
-                       previous=frame_of([before.iloc[n // 2:], before.iloc[0:0], before.iloc[: n // 2]]))
+    got = usd.validate(
+        frame_of([now.iloc[: len(now) // 2], now.iloc[len(now) // 2 :]]),
+        prev_form,
+        previous=frame_of([before.iloc[n // 2 :], before.iloc[0:0], before.iloc[: n // 2]]),
+    )
     pd.testing.assert_frame_equal(got.violations.compute().reset_index(drop=True), expected.violations)
     pd.testing.assert_frame_equal(got.summary, expected.summary)
     assert expected.summary.set_index("rule").loc["songnuan.workers_not_halved", "fails"] > 0
@@ -353,9 +366,15 @@ def test_trees_and_forms_pickle(province, tmp_path) -> None:
 
 def test_a_total_that_overflows_across_partitions_names_unit_and_field(client) -> None:
     form = us.forms()["songnuan-2018"]
-    tree = us.Hierarchy.from_pandas(pd.DataFrame({
-        "unit": ["P", "C", "a", "b"], "level": ["province", "county", "grassroots", "grassroots"],
-        "parent": ["", "P", "C", "C"]}))
+    tree = us.Hierarchy.from_pandas(
+        pd.DataFrame(
+            {
+                "unit": ["P", "C", "a", "b"],
+                "level": ["province", "county", "grassroots", "grassroots"],
+                "parent": ["", "P", "C", "C"],
+            }
+        )
+    )
     big = 2**62 + 1
     df = pd.DataFrame({"unit": ["a", "b"], "period": "2018", "01A": [big, big]})
     with pytest.raises(us.ExactOverflowError, match="01A") as one:
@@ -391,8 +410,10 @@ def test_partitions_of_different_periods_are_an_error(client, province) -> None:
     with pytest.raises(us.InputError, match=r"several periods \(2018, 2019\)"):
         usd.rollup(frame_of([df, other]), tree, form)
     # With the period named, the other period's reports are left out on both sides.
-    pd.testing.assert_frame_equal(warned(usd.rollup, frame_of([df, other]), tree, form, period="2018")[0],
-                                  warned(tree.rollup, pd.concat([df, other]), form, period="2018")[0])
+    pd.testing.assert_frame_equal(
+        warned(usd.rollup, frame_of([df, other]), tree, form, period="2018")[0],
+        warned(tree.rollup, pd.concat([df, other]), form, period="2018")[0],
+    )
 
 
 def test_units_outside_the_tree_are_warned_about_once(client, province) -> None:
@@ -400,9 +421,12 @@ def test_units_outside_the_tree_are_warned_about_once(client, province) -> None:
     tree = province.tree.at("2018")
     df = province.songnuan
     stray = df.iloc[:2].assign(unit=["X1", "X2"])
-    expected, told = warned(tree.rollup, pd.concat([df.iloc[:100], stray.iloc[:1], df.iloc[100:], stray.iloc[1:]]), form)
-    got, got_told = warned(usd.rollup, frame_of([df.iloc[:100], stray.iloc[:1], df.iloc[100:], stray.iloc[1:]]), tree,
-                           form)
+    expected, told = warned(
+        tree.rollup, pd.concat([df.iloc[:100], stray.iloc[:1], df.iloc[100:], stray.iloc[1:]]), form
+    )
+    got, got_told = warned(
+        usd.rollup, frame_of([df.iloc[:100], stray.iloc[:1], df.iloc[100:], stray.iloc[1:]]), tree, form
+    )
     pd.testing.assert_frame_equal(got, expected)
     assert got_told == told and len(told) == 1 and "X1" in told[0] and "X2" in told[0]
 

@@ -69,7 +69,9 @@ def test_chinese_excel_encodings_are_read(tmp_path: Path, encoding: str, capsys:
     assert status == 0, err
 
 
-def test_the_encoding_can_be_forced_and_a_wrong_one_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_encoding_can_be_forced_and_a_wrong_one_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = write(tmp_path / "r.csv", "单位代码,period,01A\n630100,2018,12\n", "gbk")
     status, _out, err = run(["validate", str(f), "--form", FORM, "--encoding", "gb18030"], capsys)
     assert status == 0, err
@@ -80,7 +82,10 @@ def test_the_encoding_can_be_forced_and_a_wrong_one_is_named(tmp_path: Path, cap
 
 
 def test_title_lines_above_the_header_are_skipped_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    f = write(tmp_path / "r.csv", "2018年工会送温暖活动统计表,,,\n填报单位：西宁市总工会,,,\nunit,period,01A,01B\na,2018,10,3\n")
+    f = write(
+        tmp_path / "r.csv",
+        "2018年工会送温暖活动统计表,,,\n填报单位：西宁市总工会,,,\nunit,period,01A,01B\na,2018,10,3\n",
+    )
     status, _out, err = run(["validate", str(f), "--form", FORM, "--format", "csv"], capsys)
     assert status == 0 and "skipped 2 line(s) above the header" in err
     with pytest.warns(us.InputNotice, match="above the header"):
@@ -129,7 +134,9 @@ def two_periods(tmp_path: Path) -> Path:
     return write(tmp_path / "p.csv", "unit,period,01A,01B\na,2018,10,3\nb,2018,5,9\na,2017,4,1\n")
 
 
-def test_period_filters_every_command_and_says_what_it_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_period_filters_every_command_and_says_what_it_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = two_periods(tmp_path)
     status, out, err = run(["validate", str(f), "--form", FORM, "--period", "2017", "--lang", "en"], capsys)
     assert status == 0 and out.startswith("1 reports") and "left out 2 report(s) of other periods (2018: 2)" in err
@@ -137,7 +144,9 @@ def test_period_filters_every_command_and_says_what_it_left_out(tmp_path: Path, 
     assert status == 1 and out.startswith("2 份报表")
 
 
-def test_an_unknown_period_is_an_error_listing_those_present(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_period_is_an_error_listing_those_present(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = two_periods(tmp_path)
     for cmd in (["validate"], ["rollup", "--tree", "qinghai"]):
         status, out, err = run([cmd[0], str(f), "--form", FORM, "--period", "2019", *cmd[1:]], capsys)
@@ -168,8 +177,9 @@ def test_output_goes_to_a_file_in_the_format_of_its_suffix(tmp_path: Path, capsy
     assert "songnuan.part_of.01B" in t.column("rule").to_pylist() and t.column("row").to_pylist()[0] == 2
 
 
-def test_results_written_slice_by_slice_equal_the_whole_table(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_results_written_slice_by_slice_equal_the_whole_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # The CLI writes the violations slice by slice (their text is never held whole): the
     # slices must join to exactly the table, whatever the slice size, in every format.
     import pyarrow as pa
@@ -195,8 +205,10 @@ def test_results_written_slice_by_slice_equal_the_whole_table(tmp_path: Path,
     import pyarrow.csv as pacsv
 
     assert status == 1 and printed.splitlines()[0].startswith('"row","unit"')
-    back = pacsv.read_csv(pa.BufferReader(printed.encode()), convert_options=pacsv.ConvertOptions(
-        column_types=whole.schema, strings_can_be_null=True))
+    back = pacsv.read_csv(
+        pa.BufferReader(printed.encode()),
+        convert_options=pacsv.ConvertOptions(column_types=whole.schema, strings_can_be_null=True),
+    )
     assert back.column("message").equals(whole.column("message")) and back.num_rows == whole.num_rows
 
 
@@ -222,12 +234,16 @@ def test_json_numbers_never_pass_through_float(tmp_path: Path) -> None:
 
 def test_a_json_null_unit_is_an_error_naming_the_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "r.json"
-    f.write_text('[{"unit": "a", "period": "2018", "01A": 1}, {"unit": null, "period": "2018", "01A": 2}]', encoding="utf-8")
+    f.write_text(
+        '[{"unit": "a", "period": "2018", "01A": 1}, {"unit": null, "period": "2018", "01A": 2}]', encoding="utf-8"
+    )
     status, _out, err = run(["validate", str(f), "--form", FORM], capsys)
     assert status == 2 and "row 2" in err and "Traceback" not in err
 
 
-def test_parquet_nulls_big_unsigned_and_floats_are_read_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_parquet_nulls_big_unsigned_and_floats_are_read_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
@@ -238,8 +254,9 @@ def test_parquet_nulls_big_unsigned_and_floats_are_read_exactly(tmp_path: Path, 
     pq.write_table(pa.table({"unit": ["a"], "period": ["2018"], "01A": pa.array([2**63], pa.uint64())}), f)
     status, _out, err = run(["validate", str(f), "--form", FORM], capsys)
     assert status == 2 and "large" in err and "negative" not in err
-    pq.write_table(pa.table({"unit": ["a"], "period": ["2018"], "01A": pa.array([1e16]),
-                             "05A": pa.array([0.1], pa.float32())}), f)
+    pq.write_table(
+        pa.table({"unit": ["a"], "period": ["2018"], "01A": pa.array([1e16]), "05A": pa.array([0.1], pa.float32())}), f
+    )
     df = us.read_reports(f, form())
     assert df.loc[0, "01A"] == 10**16 and df.loc[0, "05A"] == Decimal("0.1")
 
@@ -258,11 +275,19 @@ def xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
 
 def test_xlsx_title_rows_notes_sheet_and_sheet_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("fastexcel")
-    f = xlsx(tmp_path / "r.xlsx", {
-        "说明": [["本表由各级工会填报"]],
-        "数据": [["2018年工会送温暖活动统计表"], [], ["unit", "period", "01A", "01B", "备注"],
-               ["a", "2018", 10, 30, "x"], ["b", "2018", 5, 1, None]],
-    })
+    f = xlsx(
+        tmp_path / "r.xlsx",
+        {
+            "说明": [["本表由各级工会填报"]],
+            "数据": [
+                ["2018年工会送温暖活动统计表"],
+                [],
+                ["unit", "period", "01A", "01B", "备注"],
+                ["a", "2018", 10, 30, "x"],
+                ["b", "2018", 5, 1, None],
+            ],
+        },
+    )
     status, out, err = run(["validate", str(f), "--form", FORM, "--format", "json"], capsys)
     assert status == 1, err
     assert "sheet '说明' has no header row" in err and "备注" in err
@@ -272,8 +297,9 @@ def test_xlsx_title_rows_notes_sheet_and_sheet_rows(tmp_path: Path, capsys: pyte
 
 
 @pytest.mark.parametrize("late", [None, "—", "1,234", "x"])
-def test_xlsx_typed_columns_read_as_the_text_path_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            late: str | None) -> None:
+def test_xlsx_typed_columns_read_as_the_text_path_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: str | None
+) -> None:
     # A sheet with a clean header is read with the types fastexcel infers (numbers as
     # numbers); it must give exactly what reading every cell as text gives, including a
     # unit id and a period typed as numbers, money as floats, blanks, a 备注 column, and a
@@ -282,8 +308,9 @@ def test_xlsx_typed_columns_read_as_the_text_path_reads_them(tmp_path: Path, mon
 
     rows: list[list[object]] = [["unit", "period", "01A", "01B", "02A", "05A", "05B", "07A", "备注"]]
     for i in range(1500):
-        rows.append([630100000000 + i, 2018, i % 50 + 10, i % 7, None if i % 3 else i, 12.34 + i % 5, 0.5, 1e5 + i,
-                     "ok"])
+        rows.append(
+            [630100000000 + i, 2018, i % 50 + 10, i % 7, None if i % 3 else i, 12.34 + i % 5, 0.5, 1e5 + i, "ok"]
+        )
     if late is not None:
         rows[-1][3] = late
     f = xlsx(tmp_path / "r.xlsx", {"data": rows})
@@ -297,8 +324,15 @@ def test_xlsx_typed_columns_read_as_the_text_path_reads_them(tmp_path: Path, mon
         import pyarrow as pa
 
         b = res.batch
-        return ("ok", len(b), list(b.units), list(b.periods), list(b.row_numbers),
-                pa.table(us._core.batch_to_arrow(b)).to_pylist(), res.notices)
+        return (
+            "ok",
+            len(b),
+            list(b.units),
+            list(b.periods),
+            list(b.row_numbers),
+            pa.table(us._core.batch_to_arrow(b)).to_pylist(),
+            res.notices,
+        )
 
     import fastexcel
 
@@ -362,7 +396,10 @@ def test_arrow_tables_validate_and_roll_up_without_pandas(producer: str) -> None
         "polars": "import polars as pl; table = pl.DataFrame(data)",
         "duckdb": "import duckdb, pyarrow as pa; t0 = pa.table(data); table = duckdb.sql('select * from t0')",
     }[producer]
-    code = NO_PANDAS + make + """
+    code = (
+        NO_PANDAS
+        + make
+        + """
 res = form.check(table)
 assert not res.ok
 import pyarrow as pa
@@ -375,6 +412,7 @@ assert t.column("01A").to_pylist()[units.index("630100")] == 250
 assert "pandas" not in sys.modules
 print("ok")
 """
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
 
@@ -400,8 +438,9 @@ def test_reader_option_and_shape_mistakes_name_the_file(tmp_path: Path, capsys: 
     assert status == 2 and "no sheet 'notes'" in err
 
 
-@pytest.mark.parametrize("suffix,fmt", [(".parquet", "csv"), (".parquet", "json"), (".csv", "parquet"), (".csv", "table"),
-                                        (".xlsx", "csv")])
+@pytest.mark.parametrize(
+    "suffix,fmt", [(".parquet", "csv"), (".parquet", "json"), (".csv", "parquet"), (".csv", "table"), (".xlsx", "csv")]
+)
 def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str) -> None:
     # pandas is installed here, but a file in and a result out need none of it: loading it
     # costs a CLI run a third of a second (pyarrow's pa.table() probes for DataFrames).
@@ -419,10 +458,12 @@ def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str)
         pacsv.write_csv(t, f)
     out = tmp_path / "out"
     args = ["validate", str(f), "--form", FORM, "--format", fmt] + (["--output", str(out)] if fmt != "table" else [])
-    code = ("import sys, unionstat.cli as cli\n"
-            f"status = cli.main({args!r})\n"
-            "assert 'pandas' not in sys.modules, 'pandas was loaded'\n"
-            "print('status', status)\n")
+    code = (
+        "import sys, unionstat.cli as cli\n"
+        f"status = cli.main({args!r})\n"
+        "assert 'pandas' not in sys.modules, 'pandas was loaded'\n"
+        "print('status', status)\n"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip().endswith("status 1"), p.stderr
     if fmt == "parquet":

@@ -42,8 +42,13 @@ def test_summary_names_every_planted_mistake(demo: tuple[int, str, str]) -> None
 
 def test_summary_reads_in_the_statisticians_order(demo: tuple[int, str, str]) -> None:
     _status, text, _html = demo
-    sections = ["1. Which units have errors", "2. Province totals", "3. Gaps between reported and computed",
-                "4. Completeness", "5. Planted mistakes"]
+    sections = [
+        "1. Which units have errors",
+        "2. Province totals",
+        "3. Gaps between reported and computed",
+        "4. Completeness",
+        "5. Planted mistakes",
+    ]
     positions = [text.index(s) for s in sections]
     assert positions == sorted(positions)
     # Errors: counts by severity, the top rules, messages in Chinese where they were made.
@@ -71,17 +76,22 @@ def test_html_report_holds_the_findings(demo: tuple[int, str, str]) -> None:
         assert m.unit in html, m
         assert m.what in html
     assert "songnuan.part_of.01B" in html and "bangfu.group.funding_by_source" in html
-    assert "630000 青海省总工会 → 632800 海西州总工会" in html      # the traced gap
+    assert "630000 青海省总工会 → 632800 海西州总工会" in html  # the traced gap
     assert "of 951 units reported" in html
 
 
 def test_python_m_unionstat_demo_writes_the_default_file(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "error"}
     proc = subprocess.run(
-        [sys.executable, "-m", "unionstat", "demo"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        encoding="utf-8", timeout=120,
+        [sys.executable, "-m", "unionstat", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "unionstat-demo.html").is_file()
-    assert "已写出 unionstat-demo.html" in proc.stdout            # Chinese, the forms' language, by default
+    assert "已写出 unionstat-demo.html" in proc.stdout  # Chinese, the forms' language, by default
     assert proc.stderr == ""

@@ -27,10 +27,14 @@ DRAFT_PY = ROOT / "bindings" / "python" / "unionstat" / "draft.py"
 
 #: The seed each bundled form was transcribed from.
 SEED_OF = {
-    "songnuan-2012": "001_5a217ed4d29cc839.txt", "bangfu-2011": "001_5a217ed4d29cc839.txt",
-    "songnuan-2014": "003_bc84a7887c23e440.txt", "bangfu-2013": "003_bc84a7887c23e440.txt",
-    "songnuan-2015": "004_ac0f2153fb24165b.txt", "bangfu-2014": "004_ac0f2153fb24165b.txt",
-    "songnuan-2018": "000_83a61a127dc4ba27.txt", "bangfu-2017": "000_83a61a127dc4ba27.txt",
+    "songnuan-2012": "001_5a217ed4d29cc839.txt",
+    "bangfu-2011": "001_5a217ed4d29cc839.txt",
+    "songnuan-2014": "003_bc84a7887c23e440.txt",
+    "bangfu-2013": "003_bc84a7887c23e440.txt",
+    "songnuan-2015": "004_ac0f2153fb24165b.txt",
+    "bangfu-2014": "004_ac0f2153fb24165b.txt",
+    "songnuan-2018": "000_83a61a127dc4ba27.txt",
+    "bangfu-2017": "000_83a61a127dc4ba27.txt",
 }
 #: Traditional unit words and the schema's (bundled forms may print either).
 _UNIT = str.maketrans("戶個萬節輛張對場", "户个万节辆张对场")
@@ -63,7 +67,9 @@ def _bundled(form_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("form_id", sorted(SEED_OF))
-def test_drafts_of_the_seed_notices_match_the_bundled_schemas(form_id: str, seed_drafts: dict[str, us.FormDraft]) -> None:
+def test_drafts_of_the_seed_notices_match_the_bundled_schemas(
+    form_id: str, seed_drafts: dict[str, us.FormDraft]
+) -> None:
     assert form_id in seed_drafts, f"no draft of {form_id} from {SEED_OF[form_id]}: {sorted(seed_drafts)}"
     bundled = _bundled(form_id)
     share, misses = score(seed_drafts[form_id].fields, bundled["fields"])
@@ -71,8 +77,10 @@ def test_drafts_of_the_seed_notices_match_the_bundled_schemas(form_id: str, seed
     gshare, gmisses = _group_score(seed_drafts[form_id].document.get("groups", []), bundled.get("groups", []))
     # Groups are printed for information: the bundled ones also record what the print does
     # not say (县级以上 levels are all of them), which a drafter cannot read.
-    print(f"{form_id}: {gshare:.1%} of {len(bundled.get('groups', []))} groups match (total, parts, exhaustive)"
-          + "".join(f"\n    {m}" for m in gmisses))
+    print(
+        f"{form_id}: {gshare:.1%} of {len(bundled.get('groups', []))} groups match (total, parts, exhaustive)"
+        + "".join(f"\n    {m}" for m in gmisses)
+    )
     assert share >= 0.95, "\n".join(misses)
     extra = {f["code"] for f in seed_drafts[form_id].fields} - {str(f["code"]) for f in bundled["fields"]}
     assert not extra, f"blanks drafted that the form does not print: {sorted(extra)}"
@@ -84,10 +92,12 @@ def test_each_seed_notice_drafts_exactly_its_attached_forms() -> None:
         assert ids == sorted(k for k, v in SEED_OF.items() if v == seed), seed
 
 
-def test_the_deadline_is_the_one_printed_and_a_garbled_one_is_left_for_review(seed_drafts: dict[str, us.FormDraft]) -> None:
-    assert seed_drafts["songnuan-2012"].deadline == "2012年1月8日"   # 于2012年1月8日前…报送
+def test_the_deadline_is_the_one_printed_and_a_garbled_one_is_left_for_review(
+    seed_drafts: dict[str, us.FormDraft],
+) -> None:
+    assert seed_drafts["songnuan-2012"].deadline == "2012年1月8日"  # 于2012年1月8日前…报送
     assert seed_drafts["bangfu-2011"].deadline == "2012年1月8日"
-    assert seed_drafts["songnuan-2018"].deadline == "2018年2月底"    # 于2018年2月底前…报
+    assert seed_drafts["songnuan-2018"].deadline == "2018年2月底"  # 于2018年2月底前…报
     # Wuhan prints 于201521日前: the digits of month and day are lost; never guessed.
     assert seed_drafts["songnuan-2015"].deadline == ""
     assert any("201521日前" in r for r in seed_drafts["songnuan-2015"].review)
@@ -111,7 +121,7 @@ def test_metadata_groups_and_notes_follow_the_print(seed_drafts: dict[str, us.Fo
     review = " ".join(seed_drafts["songnuan-2012"].review)
     for place in ("'0l'", "13_2", "人（次）", "'名'", "prints no year"):
         assert place in review, place
-    assert any("(F) to (H)" in r for r in seed_drafts["bangfu-2011"].review)   # 12G is not printed
+    assert any("(F) to (H)" in r for r in seed_drafts["bangfu-2011"].review)  # 12G is not printed
 
 
 def test_groups_follow_the_lists_as_printed(seed_drafts: dict[str, us.FormDraft]) -> None:
@@ -172,9 +182,11 @@ def test_a_draft_the_loader_refuses_is_reported_at_its_line_in_the_stream(seed_d
 #: across lines, blanks as ____, spaces and ideographic spaces; 2016 — Pingdingshan's layout
 #: (row numbers and letters on lines of their own, letters stacked before their texts) with
 #: rows changed from every seed (see each expected file's head).
-HELDOUT_CASES = [("heldout-notice.txt", "heldout-expected.yaml"),
-                 ("heldout-2019-notice.txt", "heldout-2019-expected.yaml"),
-                 ("heldout-2016-notice.txt", "heldout-2016-expected.yaml")]
+HELDOUT_CASES = [
+    ("heldout-notice.txt", "heldout-expected.yaml"),
+    ("heldout-2019-notice.txt", "heldout-2019-expected.yaml"),
+    ("heldout-2016-notice.txt", "heldout-2016-expected.yaml"),
+]
 
 
 def _group_score(drafted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> tuple[float, list[str]]:
@@ -231,8 +243,11 @@ def _damage_more(text: str) -> str:
     count = iter(range(1 << 30))
     text = re.sub(r"_{2,}", lambda m: "\u3000\u3000\u3000" if next(count) % 2 == 0 else "\t\t", text)
     text = re.sub(r"([，,])\s*([（(][A-Z][)）])", r"\1\n\2", text)
-    text = re.sub(r"(?<=[)）]) ?[\u4e00-\u9fff]{14,}", lambda m: m.group()[:len(m.group()) // 2] + "\n"
-                  + m.group()[len(m.group()) // 2:], text)
+    text = re.sub(
+        r"(?<=[)）]) ?[\u4e00-\u9fff]{14,}",
+        lambda m: m.group()[: len(m.group()) // 2] + "\n" + m.group()[len(m.group()) // 2 :],
+        text,
+    )
     return re.sub(r"(?m)^(\s*-?\s*)0([1-9])\b", r"\1O\2", text)
 
 
@@ -259,9 +274,12 @@ def _damage_cases() -> list[Any]:
         for e in yaml.safe_load((HELDOUT / expected_file).read_text(encoding="utf-8")):
             cases.append((f"draft/{notice}", e["id"], expected_file))
     # _damage changes underscores, bullets and simplified unit words: Wuhan's text has none
-    return [pytest.param(damage, *c, id=f"{damage.__name__}-{c[1]}")
-            for damage in (_damage, _damage_more, _full_width, _lost_zero, _split_title)
-            for c in cases if not (damage is _damage and c[1] == "bangfu-2014")]
+    return [
+        pytest.param(damage, *c, id=f"{damage.__name__}-{c[1]}")
+        for damage in (_damage, _damage_more, _full_width, _lost_zero, _split_title)
+        for c in cases
+        if not (damage is _damage and c[1] == "bangfu-2014")
+    ]
 
 
 @pytest.mark.parametrize("damage, notice, form_id, expected_from", _damage_cases())
@@ -272,8 +290,9 @@ def test_a_notice_damaged_further_still_drafts(damage: Any, notice: str, form_id
     if expected_from == "bundled":
         expected = _bundled(form_id)["fields"]
     else:
-        expected = next(e for e in yaml.safe_load((HELDOUT / expected_from).read_text(encoding="utf-8"))
-                        if e["id"] == form_id)["fields"]
+        expected = next(
+            e for e in yaml.safe_load((HELDOUT / expected_from).read_text(encoding="utf-8")) if e["id"] == form_id
+        )["fields"]
     share, misses = score(drafts[form_id].fields, expected)
     print(f"\n{damage.__name__} {form_id}: {share:.1%}")
     assert share >= 0.90, "\n".join(misses)
@@ -283,7 +302,9 @@ def test_a_notice_damaged_further_still_drafts(damage: Any, notice: str, form_id
         # the deadline is written in ASCII digits, the form's id and notice number read
         original = {d.id: d for d in us.draft_form((ROOT / "tests" / "data" / notice).read_text(encoding="utf-8"))}
         assert drafts[form_id].deadline == original[form_id].deadline
-        assert bool(drafts[form_id].document["source"]["notice"]) == bool(original[form_id].document["source"]["notice"])
+        assert bool(drafts[form_id].document["source"]["notice"]) == bool(
+            original[form_id].document["source"]["notice"]
+        )
 
 
 def test_the_drafter_holds_no_text_of_the_seed_forms() -> None:
@@ -292,11 +313,19 @@ def test_the_drafter_holds_no_text_of_the_seed_forms() -> None:
     import ast
 
     tree = ast.parse(DRAFT_PY.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
-                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    used = [n.value for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    used = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
     seeds = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
     found = sorted({run for text in used for run in re.findall(r"[\u4e00-\u9fff]{5,}", text) if run in seeds})
     assert not found, found
@@ -334,17 +363,21 @@ def _bad(tmp_path: Path, name: str, data: bytes) -> Path:
     return p
 
 
-@pytest.mark.parametrize("case, expect", [
-    ("empty", "empty file"),
-    ("blank", "empty file"),
-    ("no_form", "no statistical form found"),
-    ("binary", "binary content"),
-    ("gbk", "GBK"),
-    ("directory", "is a directory"),
-    ("missing", "cannot read"),
-])
-def test_cli_refuses_bad_notices_naming_the_file(case: str, expect: str, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "case, expect",
+    [
+        ("empty", "empty file"),
+        ("blank", "empty file"),
+        ("no_form", "no statistical form found"),
+        ("binary", "binary content"),
+        ("gbk", "GBK"),
+        ("directory", "is a directory"),
+        ("missing", "cannot read"),
+    ],
+)
+def test_cli_refuses_bad_notices_naming_the_file(
+    case: str, expect: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     seed = (SEEDS / "000_83a61a127dc4ba27.txt").read_text(encoding="utf-8")
     path = {
         "empty": lambda: _bad(tmp_path, "empty.txt", b""),
@@ -369,7 +402,8 @@ def test_cli_reads_a_gbk_notice_when_told(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_cli_exits_2_with_the_loaders_place_when_a_draft_does_not_load(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from unionstat import draft
 
     real = draft.drafts_to_yaml
@@ -382,12 +416,18 @@ def test_cli_exits_2_with_the_loaders_place_when_a_draft_does_not_load(
 
 
 def test_a_measure_word_the_format_lacks_is_drafted_as_printed_and_the_cli_says_why_it_does_not_load(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    notice = _bad(tmp_path, "notice.txt", (
-        "2019年工会送温暖活动统计表\n\n"
-        "01 (A)当地职工总数______人，(B)其中农民工______人。\n"
-        "02 (A)开展职工技能培训______期，培训职工______人次；\n"
-        "   (B)走访企业______家。\n").encode())
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notice = _bad(
+        tmp_path,
+        "notice.txt",
+        (
+            "2019年工会送温暖活动统计表\n\n"
+            "01 (A)当地职工总数______人，(B)其中农民工______人。\n"
+            "02 (A)开展职工技能培训______期，培训职工______人次；\n"
+            "   (B)走访企业______家。\n"
+        ).encode(),
+    )
     (d,) = us.draft_file(notice)
     f = {x["code"]: x for x in d.fields}
     assert (f["02A"]["unit"], f["02A"]["type"], f["02A_2"]["unit"]) == ("期", "count", "人次")
@@ -405,13 +445,15 @@ def test_the_units_the_drafter_knows_are_those_of_the_schema_format() -> None:
     doc = (ROOT / "docs" / "schema-format.md").read_text(encoding="utf-8")
     row = next(line for line in doc.split("\n") if line.startswith("| `unit` | yes |"))
     printed = set(re.findall(r"[\u4e00-\u9fff/]+", row.split("|")[3].split(";")[0])) | {"是/否"}
-    assert len(printed) == 21 and draft._KNOWN_UNITS == printed
+    assert len(printed) == 21 and printed == draft._KNOWN_UNITS
 
 
 def test_a_qizhong_whose_total_is_an_earlier_item_of_the_row() -> None:
     # (C)'s item holds no 人 blank before its 其中: the 农民工 helped are part of (B)'s 职工
-    (d,) = us.draft_form("2019年工会送温暖活动统计表\n\n01 (A)当地职工总数____人。\n"
-                         "02 (A)为____人次职工维权；\n   (B)协助政府帮助____人职工(C)追讨欠薪\n"
-                         "____万元；其中帮助____名农民工追讨欠薪____万元。\n")
+    (d,) = us.draft_form(
+        "2019年工会送温暖活动统计表\n\n01 (A)当地职工总数____人。\n"
+        "02 (A)为____人次职工维权；\n   (B)协助政府帮助____人职工(C)追讨欠薪\n"
+        "____万元；其中帮助____名农民工追讨欠薪____万元。\n"
+    )
     part_of = {f["code"]: f.get("part_of") for f in d.fields}
     assert part_of == {"01A": None, "02A": None, "02B": None, "02C": None, "02C_2": "02B", "02C_3": "02C"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from math import ceil
 from pathlib import Path
 
@@ -174,13 +174,14 @@ def _fields(node: Compare | Logic) -> set[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def parsed(form_id: str) -> dict[str, Compare | Logic]:
     form = us.forms()[form_id]
     return {r.id: _Parser(r.check, form).parse() for r in form.rules}
 
 
 # ------------------------------------------------------------------ construction
+
 
 def _value(e: Linear, v: dict[str, Fraction]) -> Fraction:
     return sum((coef * (v[c] if c else 1) for c, coef in e.items()), Fraction(0))
@@ -235,7 +236,7 @@ def _repair(node: Compare | Logic, v: dict[str, Fraction]) -> None:
         raise AssertionError(f"cannot repair {node.op}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def consistent_values(form_id: str) -> tuple[tuple[str, Fraction], ...]:
     """Values (in each field's printed unit) that satisfy every rule of the form."""
     form = us.forms()[form_id]
@@ -268,6 +269,7 @@ def structural_rules() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------ tests
+
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_every_rule_of_the_form_is_understood(form_id: str) -> None:
@@ -374,8 +376,12 @@ def test_help_given_without_money_is_not_an_error(form_id: str) -> None:
     persons, amount = keys["assistance.persons"], keys["assistance.amount"]
     asking = {r.id for r in form.rules if r.check == f"if {persons} > 0 then {amount} > 0"}
     assert len(asking) == 1 and asking <= _warnings(res)
-    loans = {r.id for r in form.rules
-             if r.check == f"if {keys['assistance.business_loan_persons']} > 0 then {keys['assistance.business_loan_amount']} > 0"}
+    loans = {
+        r.id
+        for r in form.rules
+        if r.check
+        == f"if {keys['assistance.business_loan_persons']} > 0 then {keys['assistance.business_loan_amount']} > 0"
+    }
     assert len(loans) == 1 and loans <= _warnings(res)
 
 
@@ -469,6 +475,7 @@ def test_a_payment_needs_no_visit(form_id: str) -> None:
 
 # --------------------------------------------------------------- plausibility bounds
 
+
 def _bound(form: us.Form, node: Compare) -> tuple[tuple[str, str], Fraction] | None:
     """(amount key, count key) and the bound per unit in 元 of a rule ``a * k <= c * b``."""
     if node.op != "<=" or len(node.lhs) != 1 or len(node.rhs) != 1:
@@ -502,15 +509,22 @@ def test_plausibility_bounds_have_a_basis_and_agree_across_years() -> None:
     # each family's forms carry the same set of bounds (a concept on every form of it)
     for family, forms in (("bangfu", BANGFU), ("songnuan", SONGNUAN)):
         for (fam, amount, count), per_form in seen.items():
-            on_all = all(us.forms()[f].find(amount) is not None and us.forms()[f].find(count) is not None for f in forms)
+            on_all = all(
+                us.forms()[f].find(amount) is not None and us.forms()[f].find(count) is not None for f in forms
+            )
             if fam == family and on_all:
                 assert sorted(per_form) == forms, (amount, count)
 
 
 def test_the_per_person_bounds_of_the_centres() -> None:
     # 元 per person-time, the same in 2011, 2013, 2014 and 2017 (no notice prints one)
-    want = {"persons": 100000, "living_relief_persons": 10000, "medical_relief_persons": 50000,
-            "schooling_persons": 20000, "business_loan_persons": 100000}
+    want = {
+        "persons": 100000,
+        "living_relief_persons": 10000,
+        "medical_relief_persons": 50000,
+        "schooling_persons": 20000,
+        "business_loan_persons": 100000,
+    }
     for fid in BANGFU:
         form = us.forms()[fid]
         got = {}
@@ -525,6 +539,7 @@ def test_the_per_person_bounds_of_the_centres() -> None:
 
 
 # ------------------------------------------------------------------------ labels
+
 
 def test_household_counts_say_households_in_english() -> None:
     for fid in FORM_IDS:

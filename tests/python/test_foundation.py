@@ -17,15 +17,23 @@ def test_bundled_form_has_sixty_fields(form: us.Form) -> None:
     assert len(form.fields) == 60
     out = subprocess.run(
         [sys.executable, "-c", "import unionstat as us; print(len(us.forms()['songnuan-2018'].fields))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "60"
 
 
 def test_all_eight_forms_are_bundled() -> None:
     assert sorted(us.forms()) == [
-        "bangfu-2011", "bangfu-2013", "bangfu-2014", "bangfu-2017",
-        "songnuan-2012", "songnuan-2014", "songnuan-2015", "songnuan-2018",
+        "bangfu-2011",
+        "bangfu-2013",
+        "bangfu-2014",
+        "bangfu-2017",
+        "songnuan-2012",
+        "songnuan-2014",
+        "songnuan-2015",
+        "songnuan-2018",
     ]
 
 
@@ -82,7 +90,7 @@ def test_a_sum_past_int64_is_an_overflow_error(form: us.Form) -> None:
 
 def test_a_rule_overflow_is_an_error_result_not_a_crash(form: us.Form) -> None:
     # 05B + … + 05F overflows int64 in 分: the balance rule reports an error outcome.
-    values = {c: "9000000000000" for c in ("05A", "05B", "05C", "05D", "05E", "05F")}
+    values = dict.fromkeys(("05A", "05B", "05C", "05D", "05E", "05F"), "9000000000000")
     res = form.validate(form.report("u", "2018", values))
     outcome = {o.rule_id: o for o in res.outcomes}["songnuan.group.funds_raised_by_source"]
     assert outcome.status == "error"
@@ -129,7 +137,11 @@ def test_validating_one_report(form: us.Form) -> None:
     v = res.violations[0]
     assert (v.lhs, v.rhs, v.difference) == ("241000", "183000", "58000")
     assert "241000" in v.message and "183000" in v.message_en
-    assert res.explain("songnuan.part_of.01B").steps() == [(0, "01B <= 01A", "false"), (1, "01B", "241000"), (1, "01A", "183000")]
+    assert res.explain("songnuan.part_of.01B").steps() == [
+        (0, "01B <= 01A", "false"),
+        (1, "01B", "241000"),
+        (1, "01A", "183000"),
+    ]
 
 
 def test_raw_column_reads_blanks_as_zero_with_their_mask() -> None:

@@ -35,7 +35,11 @@ def tree(tmp_path: Path) -> us.Hierarchy:
     ("text", "named", "words"),
     [
         ("id,name,level,kind,parent\nA,a,province,regional,\nA,b,city,regional,A\n", ["A"], "two primary parents"),
-        ("id,name,level,kind,parent\nA,a,province,regional,\nB,b,city,regional,Z\n", ["B", "Z"], "not a unit of the tree"),
+        (
+            "id,name,level,kind,parent\nA,a,province,regional,\nB,b,city,regional,Z\n",
+            ["B", "Z"],
+            "not a unit of the tree",
+        ),
         ("id,name,level,kind,parent\nA,a,city,regional,B\nB,b,city,regional,A\n", ["A", "B"], "cycle"),
         ("id,name,level,kind,parent\nA,a,city,regional,\nB,b,province,regional,A\n", ["B", "A"], "above its parent"),
     ],
@@ -95,7 +99,7 @@ def test_rollup_equals_an_independent_pandas_reference(form: us.Form, seed: int)
     totals = tree.rollup(df, form, leaves=True)  # every unit, leaves too
     # Reference: every report adds to its unit and all of the unit's ancestors.
     parent = dict(zip(units["id"], units["parent"]))
-    expected: dict[str, int] = {u: 0 for u in units["id"]}
+    expected: dict[str, int] = dict.fromkeys(units["id"], 0)
     for unit, value in zip(df["unit"], df["01A"]):
         u = unit
         while u:
@@ -142,7 +146,13 @@ def test_a_planted_grassroots_discrepancy_is_traced_to_the_root(tree: us.Hierarc
     reported = {"K1": 30, "C1": 30, "C2": 30, "P": 100}
     # … but G2's own report is later corrected from 20 to 25: every level above is off by 5.
     leaves["G2"] = 25
-    df = pd.DataFrame({"unit": list(leaves) + list(reported), "period": "2018", "01A": list(leaves.values()) + list(reported.values())})
+    df = pd.DataFrame(
+        {
+            "unit": list(leaves) + list(reported),
+            "period": "2018",
+            "01A": list(leaves.values()) + list(reported.values()),
+        }
+    )
     gaps = tree.check(df, form)
     off = gaps[gaps["field"] == "01A"]
     assert set(off["unit"]) >= {"K1", "C1", "P"}
@@ -200,8 +210,9 @@ def test_a_leaf_is_a_row_only_with_leaves(tree: us.Hierarchy, form: us.Form) -> 
 
 
 def test_money_columns_are_exact_decimal128_without_python_objects(tree: us.Hierarchy, form: us.Form) -> None:
-    import pyarrow as pa
     from decimal import Decimal
+
+    import pyarrow as pa
 
     big = "123456789012.345678"  # 18 significant digits: no float holds it
     df = pd.DataFrame({"unit": ["G1", "G2", "G3"], "period": "2018", "05A": [big, "0.000001", None]})
@@ -234,8 +245,9 @@ def test_decimal_array_is_exact_at_the_int64_limits() -> None:
 
 
 def test_from_pandas_takes_numbers_and_blanks(form: us.Form) -> None:
-    df = pd.DataFrame({"id": [1, 2, 3], "name": ["a", None, "c"], "level": ["province", "city", "county"],
-                       "parent": [None, 1, 2]})
+    df = pd.DataFrame(
+        {"id": [1, 2, 3], "name": ["a", None, "c"], "level": ["province", "city", "county"], "parent": [None, 1, 2]}
+    )
     t = us.Hierarchy.from_pandas(df.astype({"parent": "Int64"}))
     assert t.path("3") == ["1", "2", "3"]
     assert t.to_frame().set_index("unit").loc["2", "name"] == ""

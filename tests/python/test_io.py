@@ -37,9 +37,10 @@ def test_write_then_read_round_trips_exactly(form: us.Form, sample: pd.DataFrame
     again = us.read_reports(path, form)
     assert list(again.columns) == list(first.columns)
     for col in first.columns:
-        assert again[col].astype(object).where(again[col].notna(), None).tolist() == first[col].astype(object).where(
-            first[col].notna(), None
-        ).tolist(), col
+        assert (
+            again[col].astype(object).where(again[col].notna(), None).tolist()
+            == first[col].astype(object).where(first[col].notna(), None).tolist()
+        ), col
 
 
 def test_cells_are_read_the_way_clerks_type_them(form: us.Form, sample: pd.DataFrame) -> None:
@@ -85,7 +86,13 @@ def test_int64_count_columns_validate_without_copy(form: us.Form) -> None:
     import numpy as np
 
     n = 10_000
-    df = pd.DataFrame({"unit": [f"u{i}" for i in range(n)], "01A": np.arange(n, dtype=np.int64) + 5, "01B": np.full(n, 5, dtype=np.int64)})
+    df = pd.DataFrame(
+        {
+            "unit": [f"u{i}" for i in range(n)],
+            "01A": np.arange(n, dtype=np.int64) + 5,
+            "01B": np.full(n, 5, dtype=np.int64),
+        }
+    )
     res = form.check(df)
     assert len(res.violations) == 0
     assert int(res.summary.set_index("rule").loc["songnuan.part_of.01B", "passes"]) == n

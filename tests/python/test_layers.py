@@ -11,19 +11,35 @@ import unionstat
 
 #: Bottom to top. A module may import only those before it (and the compiled _core).
 LAYERS = [
-    "errors", "i18n", "progress",    # foundations; the documents' words in zh and en
-    "workbook", "filled",            # XLSX parts; filled templates' named cells
-    "store",                         # a submission package's parts (folder or zip) and manifest
-    "io",                            # files ⇄ Arrow ⇄ core batches
-    "frames",                        # the pandas adapter
-    "plots", "views",                # pictures, then text and HTML (with the pictures) of what the layers above hand them
-    "linear", "mip", "deduce",       # rules as linear constraints, as a MIP for HiGHS; one field's changes exactly
-    "rules", "localise", "ruleset",  # validation results; error localisation; rule-set analysis
-    "forms", "graph", "crosswalks", "draft", "templates",  # the user-facing objects
-    "outliers",                      # implausible figures, on forms and trees
-    "package",                       # submission packages: reports, schema, tree, summary, hashes
-    "dask",                          # the same operations on Dask partitions
-    "sample", "demo", "cli", "__main__", "__init__",  # presentation and entry points
+    "errors",
+    "i18n",
+    "progress",  # foundations; the documents' words in zh and en
+    "workbook",
+    "filled",  # XLSX parts; filled templates' named cells
+    "store",  # a submission package's parts (folder or zip) and manifest
+    "io",  # files ⇄ Arrow ⇄ core batches
+    "frames",  # the pandas adapter
+    "plots",
+    "views",  # pictures, then text and HTML (with the pictures) of what the layers above hand them
+    "linear",
+    "mip",
+    "deduce",  # rules as linear constraints, as a MIP for HiGHS; one field's changes exactly
+    "rules",
+    "localise",
+    "ruleset",  # validation results; error localisation; rule-set analysis
+    "forms",
+    "graph",
+    "crosswalks",
+    "draft",
+    "templates",  # the user-facing objects
+    "outliers",  # implausible figures, on forms and trees
+    "package",  # submission packages: reports, schema, tree, summary, hashes
+    "dask",  # the same operations on Dask partitions
+    "sample",
+    "demo",
+    "cli",
+    "__main__",
+    "__init__",  # presentation and entry points
 ]
 
 PACKAGE = Path(unionstat.__file__).parent

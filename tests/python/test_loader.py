@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 import unionstat as us
 from unionstat import _core
 
@@ -21,7 +22,8 @@ def songnuan_2018() -> str:
 
 def with_rule(check: str) -> str:
     return songnuan_2018().replace(
-        "rules:\n", f'rules:\n  - id: test.huge\n    check: "{check}"\n    message: x\n    message_en: x\n', 1)
+        "rules:\n", f'rules:\n  - id: test.huge\n    check: "{check}"\n    message: x\n    message_en: x\n', 1
+    )
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
@@ -39,11 +41,15 @@ def line_of(text: str, what: str) -> int:
 
 # -- bounded work in rules ---------------------------------------------------------------
 
-@pytest.mark.parametrize("check, message", [
-    (" + ".join(["01A"] * 40000) + " >= 0", "operations deep"),
-    (" and ".join(["01A >= 0"] * 30000), "operations deep"),
-    ("min(" + ", ".join(["01A"] * 100000) + ") >= 0", "at most 256 arguments"),
-])
+
+@pytest.mark.parametrize(
+    "check, message",
+    [
+        (" + ".join(["01A"] * 40000) + " >= 0", "operations deep"),
+        (" and ".join(["01A >= 0"] * 30000), "operations deep"),
+        ("min(" + ", ".join(["01A"] * 100000) + ") >= 0", "at most 256 arguments"),
+    ],
+)
 def test_huge_rules_are_refused_with_a_diagnostic(tmp_path: Path, check: str, message: str) -> None:
     text = with_rule(check)
     path = write(tmp_path, "huge.yaml", text)
@@ -51,7 +57,7 @@ def test_huge_rules_are_refused_with_a_diagnostic(tmp_path: Path, check: str, me
         us.load_form(path)
     err = info.value
     assert err.file == str(path) and err.rule == "test.huge"
-    assert err.line == line_of(text, "check: \"" + check[:8])
+    assert err.line == line_of(text, 'check: "' + check[:8])
     [d] = err.diagnostics
     assert message in d["message"] and d["rule"] == "test.huge"
 
@@ -67,6 +73,7 @@ def test_an_ordinary_long_sum_still_loads(tmp_path: Path) -> None:
 
 
 # -- files ---------------------------------------------------------------------------------
+
 
 def test_an_alias_bomb_is_refused(tmp_path: Path) -> None:
     bomb = 'quirks:\n  - &big "' + "A" * 100_000 + '"\n  - [' + ", ".join(["*big"] * 100_000) + "]\nunused:\n"
@@ -103,7 +110,9 @@ def test_gbk_bytes_in_a_units_file_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(us.HierarchyError, match="not UTF-8") as info:
         us.Hierarchy.read_csv(path)
     assert info.value.file == str(path) and info.value.line == 3
-    ypath = write(tmp_path, "units.yaml", "units:\n  - {id: P, name: 青海, level: province, kind: regional}\n".encode("gbk"))
+    ypath = write(
+        tmp_path, "units.yaml", "units:\n  - {id: P, name: 青海, level: province, kind: regional}\n".encode("gbk")
+    )
     with pytest.raises(us.HierarchyError, match="not UTF-8") as info:
         us.Hierarchy.read_yaml(ypath)
     assert info.value.line == 2
@@ -111,18 +120,25 @@ def test_gbk_bytes_in_a_units_file_name_file_and_line(tmp_path: Path) -> None:
 
 # -- structure and patterns ------------------------------------------------------------------
 
-@pytest.mark.parametrize("old, new, message", [
-    ("unit: 人, part_of: 01A}", "unit: 人, part_of: 01B}", "01B is part_of itself"),
-    ("type: count, unit: 人}", "type: count, unit: 人, part_of: 01B}", "part_of makes a cycle: 01A → 01B → 01A"),
-    ("parts: [03C, 03D, 03E]", "parts: [03C, 03D, 03D]", "names part 03D twice"),
-    ("parts: [03C, 03D, 03E]", "parts: [03A, 03D, 03E]", "has its total 03A among its parts"),
-    ("id: songnuan-2018", "id: SONGNUAN", "not a form id"),
-    ("key: workers.total,", "key: workers,", "not a dotted concept key"),
-    ("- id: songnuan.hardship_workers_within_workers", "- id: Hardship", "not a dotted rule id"),
-    ("message: 困难职工总数{02A}人", "message: 困难职工总数{02Q}人", "placeholder {02Q} names no field"),
-    ("\n  - id: funds_raised_by_source",
-     "\n    tolerance: 0.5\n  - id: funds_raised_by_source", "must be quoted text"),
-])
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("unit: 人, part_of: 01A}", "unit: 人, part_of: 01B}", "01B is part_of itself"),
+        ("type: count, unit: 人}", "type: count, unit: 人, part_of: 01B}", "part_of makes a cycle: 01A → 01B → 01A"),
+        ("parts: [03C, 03D, 03E]", "parts: [03C, 03D, 03D]", "names part 03D twice"),
+        ("parts: [03C, 03D, 03E]", "parts: [03A, 03D, 03E]", "has its total 03A among its parts"),
+        ("id: songnuan-2018", "id: SONGNUAN", "not a form id"),
+        ("key: workers.total,", "key: workers,", "not a dotted concept key"),
+        ("- id: songnuan.hardship_workers_within_workers", "- id: Hardship", "not a dotted rule id"),
+        ("message: 困难职工总数{02A}人", "message: 困难职工总数{02Q}人", "placeholder {02Q} names no field"),
+        (
+            "\n  - id: funds_raised_by_source",
+            "\n    tolerance: 0.5\n  - id: funds_raised_by_source",
+            "must be quoted text",
+        ),
+    ],
+)
 def test_schema_mistakes_are_refused_naming_them(tmp_path: Path, old: str, new: str, message: str) -> None:
     base = songnuan_2018()
     assert old in base
@@ -149,6 +165,7 @@ def test_rule_diagnostics_give_the_column_in_the_file(tmp_path: Path) -> None:
 
 # -- the registry from threads ----------------------------------------------------------------
 
+
 def test_a_fresh_registry_serves_four_threads() -> None:
     reg = _core.SchemaRegistry(str(BUNDLED))
     ids = reg.ids()
@@ -167,6 +184,7 @@ def test_a_fresh_registry_serves_four_threads() -> None:
 
 
 # -- API mistakes -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def form() -> us.Form:
@@ -217,9 +235,13 @@ def test_api_mistakes_raise_errors_with_a_hint(form: us.Form) -> None:
 
 
 def test_hierarchy_at_refuses_a_period_it_cannot_parse() -> None:
-    tree = us.Hierarchy(_core.Hierarchy.parse_csv(
-        "id,name,level,kind,parent,valid_from,valid_to\n630000,p,province,regional,,,\n"
-        "a,x,city,regional,630000,2012,2014\n", "t.csv"))
+    tree = us.Hierarchy(
+        _core.Hierarchy.parse_csv(
+            "id,name,level,kind,parent,valid_from,valid_to\n630000,p,province,regional,,,\n"
+            "a,x,city,regional,630000,2012,2014\n",
+            "t.csv",
+        )
+    )
     assert len(tree.at("2013").ids) == 2 and len(tree.at("2016").ids) == 1
     assert len(tree.at("2011-12/2012-02").ids) == 2
     for bad in ("2013年", "13", "2013-13", "2013/xx"):

@@ -42,12 +42,12 @@ def _valid_base(form: us.Form) -> dict[str, Any]:
     from unionstat.mip import Problem
 
     an = _Analyser(form.schema)
-    values: dict[str, Any] = {code: 0 for code in an.codes}
+    values: dict[str, Any] = dict.fromkeys(an.codes, 0)
     for part in an.parts():
         n = len(part.fields)
         floor = [0 if k == "flag" else 10 * u for k, u in zip(part.kinds, part.unit_raw)]
         active = [an.rules[r].severity == "error" for r in part.rules]
-        prob = Problem(part.models, n, part.unit_raw, part.kinds, floor, [False] * n, active, [0.0] * n, 10 ** 6)
+        prob = Problem(part.models, n, part.unit_raw, part.kinds, floor, [False] * n, active, [0.0] * n, 10**6)
         cost = [0.0] * len(prob.lp.cost)
         for f in range(n):
             cost[prob.dp[f]] = 1.0
@@ -79,7 +79,11 @@ def _breaking_only(form: us.Form, base: dict[str, Any], rule_id: str) -> _core.R
 
 def _codes(form: us.Form, rule_id: str) -> list[str]:
     rule = next(r for r in form.rules if r.id == rule_id)
-    return [f.code for f in form.fields if f.code in rule.check.replace("+", " ").replace("=", " ").replace("<", " ").split()]
+    return [
+        f.code
+        for f in form.fields
+        if f.code in rule.check.replace("+", " ").replace("=", " ").replace("<", " ").split()
+    ]
 
 
 def _solver_breaking_only(form: us.Form, rule_id: str) -> _core.Report | None:
@@ -91,13 +95,15 @@ def _solver_breaking_only(form: us.Form, rule_id: str) -> _core.Report | None:
             continue
         j = ids.index(rule_id)
         active = {k for k, r in enumerate(part.rules) if an.rules[r].severity == "error" and k != j}
-        prob, s = part.solve(active, fail=j, cost={f: 1.0 for f in range(len(part.fields))})
+        prob, s = part.solve(active, fail=j, cost=dict.fromkeys(range(len(part.fields)), 1.0))
         if s.status != "optimal":
             return None
-        values: dict[str, Any] = {code: 0 for code in an.codes}
+        values: dict[str, Any] = dict.fromkeys(an.codes, 0)
         for f, g in enumerate(part.fields):
             units = round(s.values[prob.dp[f]])
-            values[an.codes[g]] = us.localise.value_of(an.kinds[g], an.scales[g], an.decimals[g], units * an.unit_raw[g])
+            values[an.codes[g]] = us.localise.value_of(
+                an.kinds[g], an.scales[g], an.decimals[g], units * an.unit_raw[g]
+            )
         return form.report("u1", "2018", values)
     return None
 
@@ -122,7 +128,11 @@ def test_one_broken_relation_gives_one_of_its_fields_and_a_value_that_passes(for
         loc = form.localise(rep)
         assert loc is not None and loc.status == "ok" and loc.verified
         rule = next(r for r in form.rules if r.id == rule_id)
-        reads = {f.code for f in form.fields if f.code in rule.check.replace("+", " ").replace("=", " ").replace("<", " ").split()}
+        reads = {
+            f.code
+            for f in form.fields
+            if f.code in rule.check.replace("+", " ").replace("=", " ").replace("<", " ").split()
+        }
         assert len(loc.fields) == 1 and loc.fields[0] in reads, (rule_id, loc)
         assert loc.weight == 1.0
         fixed = _with(form, rep, loc.values)
@@ -196,7 +206,7 @@ def test_the_deductive_value_of_a_total_is_its_parts_sum_to_the_fen(form: us.For
     # the exact sum, not merely one inside the tolerance.
     parts = {"05B": "50.00", "05C": "30.00", "05D": "10.00", "05E": "5.00", "05F": "6.55"}
     rep = form.report("u", "2018", {"05A": "100.00", **parts})
-    loc = form.localise(rep, weights={c: 5 for c in parts})
+    loc = form.localise(rep, weights=dict.fromkeys(parts, 5))
     assert loc.fields == ["05A"] and not loc.ties
     assert loc.values["05A"] == Decimal("101.55") and isinstance(loc.values["05A"], Decimal)
     assert str(loc.record()["values"]["05A"]) == "101.55"
@@ -225,7 +235,9 @@ def test_totals_weigh_more_than_their_parts_when_asked(form: us.Form) -> None:
     plain = form.localise(rep)  # at weight 1 the total and each kind tie
     assert plain.ties and plain.weight == 1
     # An explicit weight wins over totals=.
-    assert form.localise(form.report("u", "2018", {"01A": 100, "01B": 120}), totals=2, weights={"01B": 5}).fields == ["01A"]
+    assert form.localise(form.report("u", "2018", {"01A": 100, "01B": 120}), totals=2, weights={"01B": 5}).fields == [
+        "01A"
+    ]
     for bad in (0, -1, float("inf"), float("nan")):
         with pytest.raises(us.InputError, match="totals"):
             form.localise(rep, totals=bad)
@@ -285,17 +297,21 @@ def test_missing_values_follow_each_rules_strategy(form: us.Form) -> None:
 
 
 def test_skip_if_all_missing_rules_count_blanks_as_zero() -> None:
-    text = (_mini_form("test-2018", """
+    text = _mini_form(
+        "test-2018",
+        """
   - {code: 01A, row: "01", letter: A, key: a.total, label: 总数, label_en: total, type: count, unit: 人}
   - {code: 01B, row: "01", letter: B, key: a.part, label: 其中, label_en: part, type: count, unit: 人}
   - {code: 01C, row: "01", letter: C, key: a.other, label: 其他, label_en: other, type: count, unit: 人}
-""", """
+""",
+        """
   - id: songnuan.t_sum
     check: "01B + 01C <= 01A"
     missing: skip_if_all_missing
     message: 分项超过总数
     message_en: parts exceed the total
-"""))
+""",
+    )
     form = us.Form(_core.load_form_text(text, "t.yaml"))
     rep = form.report("u", "2018", {"01B": 5, "01C": 4})  # 01A blank counts as 0
     loc = form.localise(rep)
@@ -349,7 +365,9 @@ def test_a_batch_localises_only_its_failing_rows(form: us.Form) -> None:
     assert list(frame.columns[:6]) == ["unit", "period", "row", "field", "reported", "suggested"]
     assert len(frame) == len(res)
     rec = res.records()[0]
-    assert set(rec) >= {"unit", "period", "fields", "values"} and all(isinstance(v, str) for v in rec["values"].values())
+    assert set(rec) >= {"unit", "period", "fields", "values"} and all(
+        isinstance(v, str) for v in rec["values"].values()
+    )
 
 
 def test_a_batch_on_two_processes_gives_what_one_gives(form: us.Form) -> None:
@@ -504,13 +522,16 @@ def test_deduced_answers_round_inwards_and_leave_a_choice_between_equals_to_the_
     the solver's answers agree report by report."""
     from unionstat.localise import Localiser, localise_batch
 
-    text = _mini_form("test-2018", """
+    text = _mini_form(
+        "test-2018",
+        """
   - {code: 01A, row: "01", letter: A, key: a.total, label: 总数, label_en: total, type: count, unit: 人}
   - {code: 01B, row: "01", letter: B, key: a.part, label: 其中, label_en: part, type: count, unit: 人}
   - {code: 01C, row: "01", letter: C, key: a.money, label: 金额, label_en: money, type: money, unit: 万元}
   - {code: 01D, row: "01", letter: D, key: a.odd, label: 单数, label_en: odd, type: count, unit: 人}
   - {code: 01E, row: "01", letter: E, key: a.fifth, label: 五分之一, label_en: a fifth, type: count, unit: 人}
-""", """
+""",
+        """
   - id: songnuan.t_three
     check: "3 * 01B <= 2 * 01A"
     message: 分项过多
@@ -527,17 +548,25 @@ def test_deduced_answers_round_inwards_and_leave_a_choice_between_equals_to_the_
     check: "5 * 01E >= 01A + 2"
     message: 五分之一不足
     message_en: a fifth too few
-""")
+""",
+    )
     form = us.Form(_core.load_form_text(text, "t.yaml"))
     rng = np.random.default_rng(3)
     rows = []
     for i in range(150):
         a = int(rng.integers(0, 60))
         wild = rng.random(3) < 0.3  # each rule of the 01A part broken now and then
-        rows.append({"unit": f"u{i}", "period": "2018", "01A": a,
-                     "01B": int(rng.integers(0, 60)) if wild[0] else 2 * a // 3,
-                     "01C": Decimal(int(rng.integers(0, 5)) if wild[1] else 7 * a // 100) / 100,
-                     "01D": int(rng.choice([5, 3, 3, 3])), "01E": int(rng.integers(0, 14)) if wild[2] else (a + 6) // 5})
+        rows.append(
+            {
+                "unit": f"u{i}",
+                "period": "2018",
+                "01A": a,
+                "01B": int(rng.integers(0, 60)) if wild[0] else 2 * a // 3,
+                "01C": Decimal(int(rng.integers(0, 5)) if wild[1] else 7 * a // 100) / 100,
+                "01D": int(rng.choice([5, 3, 3, 3])),
+                "01E": int(rng.integers(0, 14)) if wild[2] else (a + 6) // 5,
+            }
+        )
     batch = form.batch(pd.DataFrame(rows))
     fast, slow = Localiser(form.schema), Localiser(form.schema)
     slow.deduce = False
@@ -594,8 +623,15 @@ def test_a_form_declares_consolidated_reports_more_reliable_by_level() -> None:
         form.localise(df, levels=["city", "grassroots", "province"], level_scale={"city": 0}, workers=1)
 
 
-@pytest.mark.parametrize(("value", "message"), [("0", "must be a positive number"), ("-2", "must be a positive number"),
-                                                ('"2"', "not quoted text"), ("heavy", "must be a number")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "must be a positive number"),
+        ("-2", "must be a positive number"),
+        ('"2"', "not quoted text"),
+        ("heavy", "must be a number"),
+    ],
+)
 def test_a_bad_form_weight_is_refused_at_its_place(value: str, message: str) -> None:
     with pytest.raises(us.SchemaError, match=message) as info:
         _weighted_form(weight=value)
@@ -613,8 +649,13 @@ def test_the_json_schema_takes_the_weights_the_loader_takes() -> None:
     doc["fields"][0]["weight"] = 2.5
     doc["localisation"] = {"level_scale": {"city": 2, "province": 3}}
     jsonschema.validate(doc, meta)
-    for field_weight, localisation in ((0, {}), ("2", {}), (1, {"level_scale": {"town": 2}}),
-                                       (1, {"level_scale": {"city": 0}}), (1, {"weights": {}})):
+    for field_weight, localisation in (
+        (0, {}),
+        ("2", {}),
+        (1, {"level_scale": {"town": 2}}),
+        (1, {"level_scale": {"city": 0}}),
+        (1, {"weights": {}}),
+    ):
         doc["fields"][0]["weight"] = field_weight
         doc["localisation"] = localisation
         with pytest.raises(jsonschema.ValidationError):

@@ -61,18 +61,22 @@ def test_getting_started_notebook_executes(root: Path, tmp_path: Path, kernel: s
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     # The key figures of each step reached the reader.
-    assert "2018年工会送温暖活动统计表" in every           # the form's view
-    assert "songnuan.part_of.01B 241000 183000" in every    # one report's violation
-    assert "青海省总工会" in every                          # the tree
+    assert "2018年工会送温暖活动统计表" in every  # the form's view
+    assert "songnuan.part_of.01B 241000 183000" in every  # one report's violation
+    assert "青海省总工会" in every  # the tree
     assert "songnuan.group.funds_raised_by_source" in every  # the province's validation
-    assert "632800" in every                                # the planted gap, traced
-    assert "not in the tree" in every                       # the warned unknown unit
-    assert "12万" in every                                  # a bad cell named
+    assert "632800" in every  # the planted gap, traced
+    assert "not in the tree" in every  # the warned unknown unit
+    assert "12万" in every  # a bad cell named
     from unionstat.sample import planted_mistakes
 
     slip = planted_mistakes().query("found_by == 'outliers'")["unit"].iloc[0]
-    assert slip in every and "magnitude" in every           # the 元-for-万元 slip found
-    assert "疑似将元填入万元栏" in every                     # and said why
-    svgs = [o["data"] for c in nb.cells for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {})
-            or "<svg" in o.get("data", {}).get("text/html", "")]
-    assert len(svgs) >= 2                                   # a distribution and a roll-up bar chart
+    assert slip in every and "magnitude" in every  # the 元-for-万元 slip found
+    assert "疑似将元填入万元栏" in every  # and said why
+    svgs = [
+        o["data"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "image/svg+xml" in o.get("data", {}) or "<svg" in o.get("data", {}).get("text/html", "")
+    ]
+    assert len(svgs) >= 2  # a distribution and a roll-up bar chart

@@ -43,7 +43,8 @@ def slipped(realistic: tuple[us.Hierarchy, pd.DataFrame]) -> tuple[pd.DataFrame,
 
 
 def test_yuan_typed_into_wanyuan_blanks_ranks_those_reports_first(
-    realistic: tuple[us.Hierarchy, pd.DataFrame], slipped: tuple[pd.DataFrame, list[str], pd.DataFrame],
+    realistic: tuple[us.Hierarchy, pd.DataFrame],
+    slipped: tuple[pd.DataFrame, list[str], pd.DataFrame],
     form: us.Form,
 ) -> None:
     tree, _ = realistic
@@ -75,7 +76,8 @@ def test_without_a_tree_every_report_is_a_peer_and_the_slips_still_lead(
 
 
 def test_each_finding_names_unit_field_value_score_method_median_and_reason(
-    realistic: tuple[us.Hierarchy, pd.DataFrame], slipped: tuple[pd.DataFrame, list[str], pd.DataFrame],
+    realistic: tuple[us.Hierarchy, pd.DataFrame],
+    slipped: tuple[pd.DataFrame, list[str], pd.DataFrame],
     form: us.Form,
 ) -> None:
     tree, _ = realistic
@@ -104,8 +106,9 @@ def test_a_unit_whose_figures_jump_tenfold_is_flagged_by_the_period_to_period_ch
         if f.type == "count":
             prev[f.code] = pd.array(np.rint(cur[f.code].to_numpy(dtype=float, na_value=np.nan) / growth), dtype="Int64")
         elif f.type == "money":
-            prev[f.code] = [None if v is None else (v / Decimal(g)).quantize(Decimal("0.01"))
-                            for v, g in zip(cur[f.code], growth)]
+            prev[f.code] = [
+                None if v is None else (v / Decimal(g)).quantize(Decimal("0.01")) for v, g in zip(cur[f.code], growth)
+            ]
     jump = 321
     for f in form.fields:  # one union had a tenth of this year's figures last year
         if f.type == "count":
@@ -120,7 +123,9 @@ def test_a_unit_whose_figures_jump_tenfold_is_flagged_by_the_period_to_period_ch
     flagged = set(hb.loc[hb["unit"] == unit, "field"])
     assert {"01A", "05A", "06A"} <= flagged
     top = hb[(hb["unit"] == unit) & (hb["field"] == "05A")].iloc[0]
-    assert top["score"] > 4 and top["previous"] == str(prev.loc[jump, "05A"]) and top["value"] == str(cur.loc[jump, "05A"])
+    assert (
+        top["score"] > 4 and top["previous"] == str(prev.loc[jump, "05A"]) and top["value"] == str(cur.loc[jump, "05A"])
+    )
     assert "由上期" in top["reason"] and "went from" in top["reason_en"]
     assert unit not in set(t.loc[t["method"] == "robust_z", "unit"])  # this year's figures are ordinary
     # Without the previous period nothing points at it.
@@ -129,8 +134,7 @@ def test_a_unit_whose_figures_jump_tenfold_is_flagged_by_the_period_to_period_ch
 
 def test_hb_parameters_move_the_fences(form: us.Form) -> None:
     n = 40
-    df = pd.DataFrame({"unit": [f"u{i}" for i in range(n)], "period": "2018",
-                       "01A": [100 + (i % 7) for i in range(n)]})
+    df = pd.DataFrame({"unit": [f"u{i}" for i in range(n)], "period": "2018", "01A": [100 + (i % 7) for i in range(n)]})
     prev = df.assign(period="2017", **{"01A": [100 + (i % 5) for i in range(n)]})
     prev.loc[0, "01A"] = 50  # doubled
     wide = us.outliers(df, form, previous=prev, hb=(0.5, 0.05, 400.0))
@@ -160,8 +164,9 @@ def test_small_whole_counts_are_not_outliers_for_being_discrete(form: us.Form) -
 
 def test_missing_values_are_skipped_not_read_as_zero(form: us.Form) -> None:
     values = [None] * 12 + [100, 104, 96, 102, 98, 101, 99, 103, 97, 100, 1000]
-    df = pd.DataFrame({"unit": [f"u{i}" for i in range(len(values))], "period": "2018",
-                       "01A": pd.array(values, dtype="Int64")})
+    df = pd.DataFrame(
+        {"unit": [f"u{i}" for i in range(len(values))], "period": "2018", "01A": pd.array(values, dtype="Int64")}
+    )
     for scale in ("log", "raw"):
         t = us.outliers(df, form, scale=scale).to_pandas()
         # Were blanks zeros, the median would be 0 and every report would stand out.
@@ -173,8 +178,7 @@ def test_missing_values_are_skipped_not_read_as_zero(form: us.Form) -> None:
 
 def test_values_and_medians_are_exact_text(form: us.Form) -> None:
     money = ["1.01", "1.02", "1.03", "1.00", "1.04", "1.02", "1.01", "987654321.99"]
-    df = pd.DataFrame({"unit": [f"u{i}" for i in range(8)], "period": "2018",
-                       "07J": [Decimal(m) for m in money]})
+    df = pd.DataFrame({"unit": [f"u{i}" for i in range(8)], "period": "2018", "07J": [Decimal(m) for m in money]})
     t = us.outliers(df, form, fields=["07J"], min_peers=5).to_pandas()
     assert t["value"].tolist() == ["987654321.99"]
     assert t["peer_median"].iloc[0] == "1.02"
@@ -196,7 +200,7 @@ def test_order_statistics_within_groups_match_pandas() -> None:
     rng = np.random.default_rng(5)
     n, groups = 20_000, 37
     g = rng.integers(0, groups, n).astype(np.int64)
-    v = rng.integers(-10**12, 10**12, n).astype(np.int64)
+    v = rng.integers(-(10**12), 10**12, n).astype(np.int64)
     s = _sort_int(v, g, groups)
     a, b = s.middle()
     expected = pd.Series(v).groupby(g).median()
@@ -231,7 +235,7 @@ def test_bad_arguments_are_clear_errors(form: us.Form) -> None:
 def test_result_shows_itself_in_jupyter(slipped: tuple[pd.DataFrame, list[str], pd.DataFrame], form: us.Form) -> None:
     df, _units, _ = slipped
     res = us.outliers(df.head(3000), form)
-    html = res._repr_html_()                 # the form's language: Chinese headings and methods
+    html = res._repr_html_()  # the form's language: Chinese headings and methods
     assert "<table" in html and "稳健Z分数" in html and "<th>同级中位数</th>" in html
     assert "robust_z" in res.html("en") and "<th>peer_median</th>" in res.html("en")
     assert repr(res).startswith("<OutlierResult songnuan-2018:")
@@ -259,13 +263,18 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (d / "units.csv").write_text(tree.core.to_csv(), encoding="utf-8")
     prev = df.assign(period="2017")
     us.write_reports(pd.concat([prev, prev.head(1)]), d / "prev-twice.csv")
-    return {"cur": d / "cur.csv", "tree": d / "units.csv", "prev_twice": d / "prev-twice.csv",
-            "unit": df.loc[42, "unit"]}
+    return {
+        "cur": d / "cur.csv",
+        "tree": d / "units.csv",
+        "prev_twice": d / "prev-twice.csv",
+        "unit": df.loc[42, "unit"],
+    }
 
 
 def test_cli_json_lists_records_best_first(files: dict[str, Any]) -> None:
-    status, out, _ = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--tree", str(files["tree"]),
-                           "--format", "json"])
+    status, out, _ = _run(
+        ["outliers", str(files["cur"]), "--form", "songnuan-2018", "--tree", str(files["tree"]), "--format", "json"]
+    )
     assert status == 1  # findings
     records = json.loads(out)
     assert records[0]["unit"] == files["unit"]
@@ -288,11 +297,13 @@ def test_cli_table_and_csv(files: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_cli_bad_input_exits_2_naming_the_file_and_row(files: dict[str, Any], tmp_path: Path) -> None:
-    status, _, err = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--previous",
-                           str(tmp_path / "none.csv")])
+    status, _, err = _run(
+        ["outliers", str(files["cur"]), "--form", "songnuan-2018", "--previous", str(tmp_path / "none.csv")]
+    )
     assert status == 2 and "none.csv: no such file" in err
-    status, _, err = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--previous",
-                           str(files["prev_twice"])])
+    status, _, err = _run(
+        ["outliers", str(files["cur"]), "--form", "songnuan-2018", "--previous", str(files["prev_twice"])]
+    )
     assert status == 2 and "prev-twice.csv" in err and "given twice" in err and "1502" in err
     status, _, err = _run(["outliers", str(files["cur"]), "--form", "songnuan-2018", "--min-peers", "1"])
     assert status == 2 and "min_peers" in err

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 import unionstat as us
 from unionstat.cli import main
 from unionstat.package import _build
@@ -39,9 +40,15 @@ def _sha(path: Path) -> str:
 
 def _reports(units: dict[str, int], period: str = "2018") -> pd.DataFrame:
     # 05A is money (万元) with six decimals, the most the field stores: it must come back exactly.
-    return pd.DataFrame({"unit": list(units), "period": period, "01A": list(units.values()),
-                         "01B": [v // 2 for v in units.values()],
-                         "05A": [f"{v}.123456" for v in units.values()]})
+    return pd.DataFrame(
+        {
+            "unit": list(units),
+            "period": period,
+            "01A": list(units.values()),
+            "01B": [v // 2 for v in units.values()],
+            "05A": [f"{v}.123456" for v in units.values()],
+        }
+    )
 
 
 @pytest.fixture()
@@ -67,8 +74,9 @@ def _verify(capsys: pytest.CaptureFixture[str], pkg: Path | str, *extra: str) ->
 
 
 @pytest.mark.parametrize("suffix", ["", ".zip"])
-def test_a_package_holds_its_parts_and_verifies(tmp_path: Path, tree: Path, form: us.Form, suffix: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_package_holds_its_parts_and_verifies(
+    tmp_path: Path, tree: Path, form: us.Form, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / f"k{suffix}"
     pkg = us.package(_reports({"K1": 100, "K2": 50}), FORM, out, tree=tree)
     with Store(out) as store:
@@ -102,8 +110,9 @@ def test_a_package_holds_its_parts_and_verifies(tmp_path: Path, tree: Path, form
     assert back.format_column("05A") == ["100.123456", "50.123456"] and back.units == ["K1", "K2"]
 
 
-def test_the_package_command_exits_1_when_the_reports_fail_a_rule(tmp_path: Path, tree: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_package_command_exits_1_when_the_reports_fail_a_rule(
+    tmp_path: Path, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv = tmp_path / "k.csv"
     csv.write_text("unit,period,01A,01B\nK1,2018,10,30\n", encoding="utf-8")  # 其中农民工 exceeds 职工总数
     assert main(["package", str(csv), "--form", FORM, "--tree", str(tree), "-o", str(tmp_path / "k.zip")]) == 1
@@ -129,7 +138,7 @@ def test_several_periods_are_listed(tmp_path: Path) -> None:
 
 
 def _flip(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
 def test_flipping_one_byte_of_the_data_is_found(county: us.Package, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,8 +152,9 @@ def test_flipping_one_byte_of_the_data_is_found(county: us.Package, capsys: pyte
     assert v.parts[0] == "reports.parquet" and "manifest.json" in v.parts  # the hash of the whole differs too
 
 
-def test_flipping_one_byte_inside_a_zip_is_found(tmp_path: Path, tree: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_flipping_one_byte_inside_a_zip_is_found(
+    tmp_path: Path, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "k.zip"
     us.package(_reports({"K1": 100}), FORM, out, tree=tree)
     with zipfile.ZipFile(out) as z:
@@ -156,8 +166,7 @@ def test_flipping_one_byte_inside_a_zip_is_found(tmp_path: Path, tree: Path,
     assert code == 1 and "reports.parquet" in text
 
 
-def test_editing_one_rule_in_the_schema_copy_is_found(county: us.Package,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_editing_one_rule_in_the_schema_copy_is_found(county: us.Package, capsys: pytest.CaptureFixture[str]) -> None:
     schema = county.path / "form.yaml"
     text = schema.read_text(encoding="utf-8")
     assert text.count('check: "02A <= 01A"') == 1
@@ -184,8 +193,9 @@ def test_a_changed_rule_set_or_tree_is_found(county: us.Package, tmp_path: Path,
 
     other = us.package(_reports({"K1": 100}), FORM, tmp_path / "t", tree=tree)
     snapshot = other.path / "tree.csv"
-    snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("K1,甲县,county", "K1,甲县,city"),
-                        encoding="utf-8")
+    snapshot.write_text(
+        snapshot.read_text(encoding="utf-8").replace("K1,甲县,county", "K1,甲县,city"), encoding="utf-8"
+    )
     v = us.verify_package(other.path)
     assert v.parts[0] == "tree.csv" and not v.ok
 
@@ -215,14 +225,22 @@ def test_a_missing_or_an_extra_part_is_found(county: us.Package, capsys: pytest.
 
 
 def test_a_consistently_rewritten_package_is_caught_by_the_recorded_manifest_hash(
-        county: us.Package, tmp_path: Path, form: us.Form, capsys: pytest.CaptureFixture[str]) -> None:
+    county: us.Package, tmp_path: Path, form: us.Form, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Whoever rewrites the data and every hash in the manifest makes a package that is
     # consistent in itself; the manifest hash the receiver recorded is what tells.
     batch = county.batch()
     forged = form.batch(_reports({"K1": 90}))
     assert batch.units == forged.units
-    parts = _build(forged, form, county.tree(), (county.path / "form.yaml").read_bytes(),
-                   county.manifest["created"], {}, {"children": []})
+    parts = _build(
+        forged,
+        form,
+        county.tree(),
+        (county.path / "form.yaml").read_bytes(),
+        county.manifest["created"],
+        {},
+        {"children": []},
+    )
     write_parts(tmp_path / "forged", parts)
     assert us.verify_package(tmp_path / "forged").ok
     code, text = _verify(capsys, tmp_path / "forged", "--manifest-sha256", county.manifest_sha256)
@@ -264,8 +282,9 @@ def test_what_is_not_a_package_is_refused(tmp_path: Path, capsys: pytest.Capture
     assert "not a submission package" in capsys.readouterr().err
 
 
-def test_a_corrupt_manifest_is_refused_with_line_and_column(county: us.Package,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_corrupt_manifest_is_refused_with_line_and_column(
+    county: us.Package, capsys: pytest.CaptureFixture[str]
+) -> None:
     manifest = county.path / "manifest.json"
     lines = manifest.read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2].replace('"format_version":', '"format_version"')  # a colon dropped on line 3
@@ -333,8 +352,12 @@ def test_merge_refuses_mixed_form_versions_and_periods(tmp_path: Path) -> None:
     assert f"{later.path}: 2019" in str(err.value)
     # The same form id with an edited schema is another version too.
     edited = tmp_path / "songnuan-2018.yaml"
-    edited.write_text(Path(us.forms()[FORM].schema.file).read_text(encoding="utf-8")
-                      .replace('check: "02A <= 01A"', 'check: "02A <= 01A + 5"'), encoding="utf-8")
+    edited.write_text(
+        Path(us.forms()[FORM].schema.file)
+        .read_text(encoding="utf-8")
+        .replace('check: "02A <= 01A"', 'check: "02A <= 01A + 5"'),
+        encoding="utf-8",
+    )
     mine = us.package(_reports({"K3": 1}), edited, tmp_path / "e.zip")
     with pytest.raises(us.PackageError, match="mixed form versions"):
         us.merge_packages([a.path, mine.path], tmp_path / "m.zip")
@@ -352,8 +375,9 @@ def test_merge_refuses_a_child_that_does_not_verify(tmp_path: Path) -> None:
 def test_merge_needs_the_parents_tree_when_the_childrens_differ(tmp_path: Path, tree: Path) -> None:
     a = us.package(_reports({"K1": 1}), FORM, tmp_path / "a.zip", tree=tree)
     small = tmp_path / "small.csv"
-    small.write_text("id,name,level,kind,parent\nC1,甲市,city,regional,\nK2,乙县,county,regional,C1\n",
-                     encoding="utf-8")
+    small.write_text(
+        "id,name,level,kind,parent\nC1,甲市,city,regional,\nK2,乙县,county,regional,C1\n", encoding="utf-8"
+    )
     b = us.package(_reports({"K2": 1}), FORM, tmp_path / "b.zip", tree=small)
     with pytest.raises(us.PackageError, match="different trees") as err:
         us.merge_packages([a.path, b.path], tmp_path / "m.zip")
@@ -362,8 +386,9 @@ def test_merge_needs_the_parents_tree_when_the_childrens_differ(tmp_path: Path, 
     assert m.manifest["tree"]["units"] == 6 and us.verify_package(m.path).ok
 
 
-def test_the_chain_of_custody_runs_county_city_province(tmp_path: Path, tree: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_chain_of_custody_runs_county_city_province(
+    tmp_path: Path, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     k1 = us.package(_reports({"K1": 100}), FORM, tmp_path / "k1.zip", tree=tree)
     k2 = us.package(_reports({"K2": 50}), FORM, tmp_path / "k2", tree=tree)
     c1own = us.package(_reports({"C1": 150}), FORM, tmp_path / "c1-own.zip", tree=tree)  # the city's own report
@@ -374,13 +399,19 @@ def test_the_chain_of_custody_runs_county_city_province(tmp_path: Path, tree: Pa
     c2 = us.merge_packages([k3.path], tmp_path / "c2")
     p = us.merge_packages([c1.path, c2.path], tmp_path / "p.zip")
 
-    assert [c["manifest_sha256"] for c in c1.children] == [k1.manifest_sha256, k2.manifest_sha256,
-                                                           c1own.manifest_sha256]
+    assert [c["manifest_sha256"] for c in c1.children] == [
+        k1.manifest_sha256,
+        k2.manifest_sha256,
+        c1own.manifest_sha256,
+    ]
     assert [c["manifest_sha256"] for c in p.children] == [c1.manifest_sha256, c2.manifest_sha256]
     assert [c["source"] for c in p.children] == ["c1.zip", "c2"]
     with zipfile.ZipFile(p.path) as z:
-        kept = {n.removeprefix("custody/").removesuffix(".json"): z.read(n) for n in z.namelist()
-                if n.startswith("custody/")}
+        kept = {
+            n.removeprefix("custody/").removesuffix(".json"): z.read(n)
+            for n in z.namelist()
+            if n.startswith("custody/")
+        }
     # Every descendant's manifest, verbatim: the province can show what each county sent.
     every = [k1, k2, c1own, k3, c1, c2]
     assert set(kept) == {x.manifest_sha256 for x in every}
@@ -407,8 +438,15 @@ def test_a_childs_reports_changed_in_the_parent_break_the_chain(tmp_path: Path, 
     # is self-consistent, but K2's kept manifest says otherwise.
     custody = {f"custody/{n.name}": n.read_bytes() for n in (city.path / "custody").iterdir()}
     forged = form.batch(_reports({"K1": 100, "K2": 49}))
-    parts = _build(forged, form, city.tree(), (city.path / "form.yaml").read_bytes(), city.manifest["created"],
-                   custody, {"children": city.children})
+    parts = _build(
+        forged,
+        form,
+        city.tree(),
+        (city.path / "form.yaml").read_bytes(),
+        city.manifest["created"],
+        custody,
+        {"children": city.children},
+    )
     write_parts(tmp_path / "forged", parts)
     v = us.verify_package(tmp_path / "forged")
     assert not v.ok and v.parts == ["reports.parquet"]
@@ -423,15 +461,18 @@ def test_a_childs_reports_changed_in_the_parent_break_the_chain(tmp_path: Path, 
 # A package is a file of reports for every command; its manifests give submission times
 
 
-def test_a_package_reads_as_reports_with_each_units_package_time(tmp_path: Path, tree: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    utc = dt.timezone.utc
+def test_a_package_reads_as_reports_with_each_units_package_time(
+    tmp_path: Path, tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    utc = dt.UTC
     # songnuan-2018's notice: 2018-02-28. K2 packaged at 20:00 UTC on the 28th, which is
     # 04:00 on 1 March in Beijing: late. The city merges a day later still.
-    k1 = us.package(_reports({"K1": 100}), FORM, tmp_path / "k1.zip", tree=tree,
-                    created=dt.datetime(2018, 2, 27, 9, 0, tzinfo=utc))
-    k2 = us.package(_reports({"K2": 50}), FORM, tmp_path / "k2.zip", tree=tree,
-                    created=dt.datetime(2018, 2, 28, 20, 0, tzinfo=utc))
+    k1 = us.package(
+        _reports({"K1": 100}), FORM, tmp_path / "k1.zip", tree=tree, created=dt.datetime(2018, 2, 27, 9, 0, tzinfo=utc)
+    )
+    k2 = us.package(
+        _reports({"K2": 50}), FORM, tmp_path / "k2.zip", tree=tree, created=dt.datetime(2018, 2, 28, 20, 0, tzinfo=utc)
+    )
     city = us.merge_packages([k1.path, k2.path], tmp_path / "c1", created=dt.datetime(2018, 3, 1, 9, tzinfo=utc))
     assert city.manifest["created"] == "2018-03-01T09:00:00Z"
     res = us.read_file(city.path, us.forms()[FORM].schema)

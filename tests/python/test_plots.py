@@ -40,8 +40,13 @@ def test_distribution_marks_the_outliers_and_the_median() -> None:
 
 
 def test_bars_of_a_rollup_colour_the_highlighted_children() -> None:
-    svg = plots.bars_svg(["632200 海北州", "632800 海西州", "630100 西宁市"], [5000.0, 120.5, float("nan")],
-                         title="05A by child", unit="万元", highlight=["632200 海北州"])
+    svg = plots.bars_svg(
+        ["632200 海北州", "632800 海西州", "630100 西宁市"],
+        [5000.0, 120.5, float("nan")],
+        title="05A by child",
+        unit="万元",
+        highlight=["632200 海北州"],
+    )
     assert svg.count('id="bar-outlier"') == 1 and svg.count('id="bar') == 3
     assert "海北州" in svg and "空" in svg  # a blank total is 空, not 0
 
@@ -71,7 +76,7 @@ def test_the_demo_report_shows_the_outliers_with_their_plots(demo: tuple[object,
     d, html = demo
     slip = planted_mistakes().query("found_by == 'outliers'").iloc[0]
     assert "6. Figures that pass the rules but stand out" in html
-    section = html[html.index("id='outliers'"):]
+    section = html[html.index("id='outliers'") :]
     assert slip["unit"] in section and "magnitude" in section
     assert section.count("<svg") >= 2  # distributions and the roll-up by child
     assert 'id="outliers"' in section and 'id="bar-outlier"' in section
@@ -96,7 +101,7 @@ def test_without_matplotlib_the_rest_works_and_says_what_plots_need(
 
 def test_matplotlib_is_optional_in_the_package_metadata(root: Path) -> None:
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    deps = text[text.index("dependencies = ["):].split("\n", 1)[0]
+    deps = text[text.index("dependencies = [") :].split("\n", 1)[0]
     assert "matplotlib" not in deps
     assert 'plot = ["matplotlib' in text
     test_extra = next(line for line in text.splitlines() if line.startswith("test = ["))

@@ -41,8 +41,14 @@ def test_each_report_reads_its_units_previous_period(form) -> None:
     # A halved (fails), C nearly kept (passes), B new in 2018 (no previous: skipped); A's
     # 2016 report is not the one before 2018; the 2016 and 2017 reports have none before
     # them in the data, or read 2016 (A's 2017 against 2016: 10 * 2 >= 100 fails).
-    rows = [("A", "2016", 100), ("A", "2017", 10), ("C", "2017", 3), ("A", "2018", 4), ("B", "2018", 7),
-            ("C", "2018", 2)]
+    rows = [
+        ("A", "2016", 100),
+        ("A", "2017", 10),
+        ("C", "2017", 3),
+        ("A", "2018", 4),
+        ("B", "2018", 7),
+        ("C", "2018", 2),
+    ]
     data = reports(form, rows)
     res = form.check(data, previous=data)
     s = res.summary.set_index("rule").loc["songnuan.workers_not_halved"]

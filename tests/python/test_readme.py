@@ -83,7 +83,9 @@ def test_every_bad_cell_is_reported(tmp_path: Path) -> None:
     import unionstat as us
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("unit,period,01A,01B,05A\na,2018,12万,3,1.5\nb,2018,１２,约100,2\nc,2018,1,2,1.2.3\n", encoding="utf-8")
+    bad.write_text(
+        "unit,period,01A,01B,05A\na,2018,12万,3,1.5\nb,2018,１２,约100,2\nc,2018,1,2,1.2.3\n", encoding="utf-8"
+    )
     with pytest.raises(us.InputError) as info:
         us.read_reports(bad, us.forms()["songnuan-2018"])
     problems = info.value.problems
@@ -112,7 +114,7 @@ def test_readme_template_and_deadline_example_runs(
     script.write_text(next(b for b in blocks if "us.template(" in b), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", us.UnknownUnitsWarning)   # the sample's planted stranger
+        warnings.simplefilter("ignore", us.UnknownUnitsWarning)  # the sample's planted stranger
         runpy.run_path(str(script))
     assert capsys.readouterr().out == "2018-02-28 949 ['632622']\n"
     assert (tmp_path / "songnuan-2018.xlsx").is_file()

@@ -10,10 +10,26 @@ import unionstat as us
 from unionstat.cli import main
 from unionstat.views import form_html
 
-
 #: the measure words a traditional-script seed prints for the schema's (simplified) units
-TRADITIONAL = {"户": "戶", "个": "個", "万元": "萬元", "张": "張", "节": "節", "辆": "輛", "对": "對", "场": "場", "场次": "場次"}
-ENGLISH_UNITS = {"人": "persons", "户": "households", "人次": "person-times", "万元": "10k yuan", "元": "yuan", "张": "tickets"}
+TRADITIONAL = {
+    "户": "戶",
+    "个": "個",
+    "万元": "萬元",
+    "张": "張",
+    "节": "節",
+    "辆": "輛",
+    "对": "對",
+    "场": "場",
+    "场次": "場次",
+}
+ENGLISH_UNITS = {
+    "人": "persons",
+    "户": "households",
+    "人次": "person-times",
+    "万元": "10k yuan",
+    "元": "yuan",
+    "张": "tickets",
+}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -69,7 +85,7 @@ def test_a_heading_that_starts_a_label_is_not_printed_twice() -> None:
 def test_a_blank_printed_mid_sentence_stays_there() -> None:
     text = us.forms()["songnuan-2012"].render()
     assert re.search(r"^\s+\(I\) 为____户困难职工家庭提供过冬取暖补贴\s+07I$", text, re.M)
-    assert "过冬取暖补贴金额 ____ 元" in text          # the 2012 amount is in 元
+    assert "过冬取暖补贴金额 ____ 元" in text  # the 2012 amount is in 元
     assert "为____名权益受损的职工开展维权工作 (人)" in text  # printed 名, stored as 人
 
 
@@ -92,18 +108,24 @@ def test_html_view_has_every_field_and_the_quirks() -> None:
 # ------------------------------------------------------- corrections of the review
 # Each test below failed on the renderer and forms before issue 16, part 1.
 
+
 @pytest.mark.parametrize("form_id", sorted(us.forms()))
 def test_unit_words_are_printed_in_the_script_of_the_paper(form_id: str) -> None:
     form = us.forms()[form_id]
     lines = _field_lines(form.render(), form)
-    other = {"simplified": set(TRADITIONAL.values()) - set(TRADITIONAL), "traditional": set(TRADITIONAL) - set(TRADITIONAL.values())}
+    other = {
+        "simplified": set(TRADITIONAL.values()) - set(TRADITIONAL),
+        "traditional": set(TRADITIONAL) - set(TRADITIONAL.values()),
+    }
     for f in form.fields:
         after = lines[f.code].split("____", 1)[1].rsplit(f.code, 1)[0].split()
         assert after, f.code
         assert after[0].strip("()") in (_printed_unit(f.unit, form.script), "是/否") or "__" in f.label, (f.code, after)
         assert not set(after) & other[form.script], (f.code, lines[f.code])
     if form_id == "bangfu-2014":  # as the Wuhan centre table prints them
-        assert "縣級 ____ 個" in lines["01D"] and "幫扶款物 ____ 萬元" in lines["09B"] and "家庭 ____ 戶" in lines["09U"]
+        assert (
+            "縣級 ____ 個" in lines["01D"] and "幫扶款物 ____ 萬元" in lines["09B"] and "家庭 ____ 戶" in lines["09U"]
+        )
 
 
 def test_a_measure_word_in_the_other_script_is_no_other_measure_word() -> None:
@@ -126,10 +148,17 @@ def test_unpaid_wages_are_printed_once_per_blank(form_id: str) -> None:
 @pytest.mark.parametrize("form_id", sorted(us.forms()))
 def test_english_view_prints_the_headings_the_paper_prints(form_id: str) -> None:
     form = us.forms()[form_id]
+
     def headed(text: str) -> list[str]:
         codes = "|".join(re.escape(f.code) for f in form.fields)
-        return [line[:2] for line in text.splitlines()
-                if re.match(r"^\d\d ", line) and not re.match(r"^\d\d \(", line) and not re.search(rf"\s({codes})(\s⊂\s\S+)?$", line)]
+        return [
+            line[:2]
+            for line in text.splitlines()
+            if re.match(r"^\d\d ", line)
+            and not re.match(r"^\d\d \(", line)
+            and not re.search(rf"\s({codes})(\s⊂\s\S+)?$", line)
+        ]
+
     assert headed(form.render(lang="en")) == headed(form.render())
     if form_id == "songnuan-2014":
         en = form.render(lang="en")

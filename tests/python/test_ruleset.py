@@ -48,7 +48,9 @@ def _rule(rid: str, check: str, severity: str = "error") -> str:
 
 
 def test_two_contradicting_rules_are_infeasible_naming_both() -> None:
-    form = _form(_rule("at_most", "01A <= 100") + _rule("at_least", "01A >= 200") + _rule("unrelated", "01C <= 01A + 5") + "\n")
+    form = _form(
+        _rule("at_most", "01A <= 100") + _rule("at_least", "01A >= 200") + _rule("unrelated", "01C <= 01A + 5") + "\n"
+    )
     res = form.analyse_rules()
     bad = res.of("infeasible")
     assert len(bad) == 1 and sorted(bad[0].rules) == ["songnuan.at_least", "songnuan.at_most"]
@@ -79,7 +81,9 @@ def test_a_rule_that_can_never_fail_given_the_types() -> None:
 
 
 def test_fixed_values_and_bounds_with_the_rules_that_force_them() -> None:
-    form = _form(_rule("zero", "01C * 2 <= 0") + _rule("cap", "01A <= 50", "warning") + _rule("floor", "01B >= 3") + "\n")
+    form = _form(
+        _rule("zero", "01C * 2 <= 0") + _rule("cap", "01A <= 50", "warning") + _rule("floor", "01B >= 3") + "\n"
+    )
     res = form.analyse_rules()
     fixed = res.of("fixed")
     assert [(f.fields, f.value, f.rules) for f in fixed] == [(["01C"], 0, ["songnuan.zero"])]

@@ -43,13 +43,13 @@ def test_magnitudes_are_those_of_a_province_of_a_million_workers(clean: dict[str
     sn = clean["songnuan-2018"].set_index("unit")
     workers = int(sn.loc["630000", "01A"])
     assert 990_000 <= workers <= 1_010_000
-    assert 0.1 < sn.loc["630000", "01B"] / workers < 0.3                   # migrant workers
-    assert 0.01 < sn.loc["630000", "02A"] / workers < 0.05                 # hardship workers: a few per cent
-    assert Decimal("1000") < sn.loc["630000", "05A"] < Decimal("10000")    # 万元
+    assert 0.1 < sn.loc["630000", "01B"] / workers < 0.3  # migrant workers
+    assert 0.01 < sn.loc["630000", "02A"] / workers < 0.05  # hardship workers: a few per cent
+    assert Decimal("1000") < sn.loc["630000", "05A"] < Decimal("10000")  # 万元
     grassroots = sn[sn.index.str.contains("-")]
     assert (grassroots["01A"] > 0).all() and grassroots["01A"].max() < 100_000
     money = sn["05A"].dropna()
-    assert all(v.as_tuple().exponent == -2 for v in money)                 # 万元 to 2 decimals
+    assert all(v.as_tuple().exponent == -2 for v in money)  # 万元 to 2 decimals
 
 
 def test_without_mistakes_every_error_rule_passes_and_totals_agree(
@@ -68,7 +68,7 @@ def test_without_mistakes_every_error_rule_passes_and_totals_agree(
     assert len(bf.violations) == 0
     sn = clean["songnuan-2018"]
     parts = sn[["05B", "05C", "05D", "05E", "05F"]].sum(axis=1)
-    assert (sn["05A"] == parts).all()                                       # exact: Decimal sums
+    assert (sn["05A"] == parts).all()  # exact: Decimal sums
     assert (sn["09A"] == sn[["09B", "09C", "09D", "09E"]].sum(axis=1)).all()
 
 
@@ -89,7 +89,7 @@ def test_planted_mistakes_are_listed_and_in_the_data(province: us.sample.SampleP
     sn = songnuan.set_index("unit")
     part = m[m["what"].str.contains("农民工总数大于")].iloc[0]
     assert sn.loc[part["unit"], "01B"] > sn.loc[part["unit"], "01A"]
-    slip = m[m["found_by"] == "outliers"].iloc[0]              # 元 typed into 万元 blanks
+    slip = m[m["found_by"] == "outliers"].iloc[0]  # 元 typed into 万元 blanks
     clean = sample_reports("songnuan-2018", mistakes=False).set_index("unit")
     for code in slip["fields"].split(","):
         assert sn.loc[slip["unit"], code] == clean.loc[slip["unit"], code] * 10_000, code

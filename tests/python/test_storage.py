@@ -76,25 +76,33 @@ def test_compact_narrows_borrowed_columns_and_counts_them(form: us.Form) -> None
     assert batch.compact() == 0
 
 
-@pytest.mark.parametrize("values, error", [
-    (np.array([1.0, 2.0]), TypeError),
-    (np.array([1, 2], dtype=np.uint64), TypeError),  # no safe cast to int64
-    (np.array([[1, 2]], dtype=np.int64), ValueError),
-    (np.array([1, 2, 3], dtype=np.int64), ValueError),
-])
-def test_set_column_raw_refuses_what_is_not_a_column_of_integers(form: us.Form, values: np.ndarray, error: type) -> None:
+@pytest.mark.parametrize(
+    "values, error",
+    [
+        (np.array([1.0, 2.0]), TypeError),
+        (np.array([1, 2], dtype=np.uint64), TypeError),  # no safe cast to int64
+        (np.array([[1, 2]], dtype=np.int64), ValueError),
+        (np.array([1, 2, 3], dtype=np.int64), ValueError),
+    ],
+)
+def test_set_column_raw_refuses_what_is_not_a_column_of_integers(
+    form: us.Form, values: np.ndarray, error: type
+) -> None:
     batch = _core.ReportBatch(form.schema)
     batch.set_keys(["a", "b"], ["2018"] * 2)
     with pytest.raises(error, match="01A"):
         batch.set_column_raw("01A", values)
 
 
-@pytest.mark.parametrize("values, bits", [
-    (np.arange(4, dtype=np.int64)[::2], 64),  # a strided view: copied, contiguous
-    (np.arange(4, dtype=np.int32)[::2], 32),
-    (np.array([0, 2], dtype=np.int16), 64),  # other integers: copied to int64
-    (np.array([False, True]), 64),
-])
+@pytest.mark.parametrize(
+    "values, bits",
+    [
+        (np.arange(4, dtype=np.int64)[::2], 64),  # a strided view: copied, contiguous
+        (np.arange(4, dtype=np.int32)[::2], 32),
+        (np.array([0, 2], dtype=np.int16), 64),  # other integers: copied to int64
+        (np.array([False, True]), 64),
+    ],
+)
 def test_set_column_raw_copies_what_it_cannot_borrow(form: us.Form, values: np.ndarray, bits: int) -> None:
     batch = _core.ReportBatch(form.schema)
     batch.set_keys(["a", "b"], ["2018"] * 2)

@@ -55,15 +55,35 @@ def test_public_python_api_has_docstrings() -> None:
                 undocumented.append(name)
             if inspect.isclass(obj) and obj.__module__.startswith("unionstat.") and obj.__module__ != "unionstat._core":
                 for attr, member in vars(obj).items():
-                    if (not attr.startswith("_") and (inspect.isfunction(member) or isinstance(member, property))
-                            and not (member.__doc__ or "").strip()):
+                    if (
+                        not attr.startswith("_")
+                        and (inspect.isfunction(member) or isinstance(member, property))
+                        and not (member.__doc__ or "").strip()
+                    ):
                         undocumented.append(f"{name}.{attr}")
     assert not undocumented
 
 
 @pytest.mark.parametrize(
-    "module", ["cli", "crosswalks", "demo", "errors", "forms", "frames", "graph", "io", "linear", "localise", "mip", "progress", "rules", "ruleset",
-                "sample", "views"]
+    "module",
+    [
+        "cli",
+        "crosswalks",
+        "demo",
+        "errors",
+        "forms",
+        "frames",
+        "graph",
+        "io",
+        "linear",
+        "localise",
+        "mip",
+        "progress",
+        "rules",
+        "ruleset",
+        "sample",
+        "views",
+    ],
 )
 def test_every_module_declares_all(module: str) -> None:
     import importlib

@@ -24,7 +24,7 @@ FORM = "songnuan-2018"
 @pytest.fixture(scope="module")
 def qinghai() -> tuple[us.Hierarchy, pd.DataFrame, pd.Series, str]:
     tree, songnuan, _bangfu = sample_province()
-    songnuan = songnuan[songnuan["unit"].isin(set(tree.ids))].reset_index(drop=True)   # not the stranger
+    songnuan = songnuan[songnuan["unit"].isin(set(tree.ids))].reset_index(drop=True)  # not the stranger
     times = submission_times()
     m = planted_mistakes()
     late = m[m["found_by"] == "timeliness"]["unit"].tolist()
@@ -34,20 +34,20 @@ def qinghai() -> tuple[us.Hierarchy, pd.DataFrame, pd.Series, str]:
 
 def test_the_notices_deadlines_are_in_the_forms() -> None:
     f = us.forms()
-    assert f["songnuan-2012"].deadline_date == dt.date(2012, 1, 8)     # 于2012年1月8日前…报送 (Dalian)
+    assert f["songnuan-2012"].deadline_date == dt.date(2012, 1, 8)  # 于2012年1月8日前…报送 (Dalian)
     assert f["bangfu-2011"].deadline_date == dt.date(2012, 1, 8)
-    assert f["songnuan-2018"].deadline_date == dt.date(2018, 2, 28)    # 于2018年2月底前 (Qinghai)
+    assert f["songnuan-2018"].deadline_date == dt.date(2018, 2, 28)  # 于2018年2月底前 (Qinghai)
     assert f["bangfu-2017"].deadline_date == dt.date(2018, 2, 28)
-    for garbled in ("songnuan-2015", "bangfu-2014"):                   # Wuhan: 于201521日前, not guessed
+    for garbled in ("songnuan-2015", "bangfu-2014"):  # Wuhan: 于201521日前, not guessed
         assert f[garbled].deadline_date is None
         assert any("201521日前" in q for q in f[garbled].quirks), garbled
-    for none in ("songnuan-2014", "bangfu-2013"):                      # Pingdingshan prints none
+    for none in ("songnuan-2014", "bangfu-2013"):  # Pingdingshan prints none
         assert f[none].deadline_date is None
 
 
 def test_deadlines_read_as_printed_or_iso(tmp_path: Path) -> None:
     assert parse_deadline("2012年1月8日") == dt.date(2012, 1, 8)
-    assert parse_deadline("2016年2月底") == dt.date(2016, 2, 29)      # the end of the month, leap year
+    assert parse_deadline("2016年2月底") == dt.date(2016, 2, 29)  # the end of the month, leap year
     assert parse_deadline("2012-01-08 17:00") == dt.datetime(2012, 1, 8, 17, 0)
     assert parse_deadline("") is None
     for bad in ("201521日", "2012-02-30", "soon"):
@@ -73,7 +73,7 @@ def test_on_time_late_and_missing_by_level_on_the_qinghai_tree(qinghai: tuple) -
     assert by_level.loc["county", "late"] == 1 and by_level.loc["city", "late"] == 0
     assert (by_level["on_time"] + by_level["late"] + by_level["no_time"] == by_level["reported"]).all()
     assert by_level.loc["county", "on_time"] == by_level.loc["county", "expected"] - 1
-    assert by_level.loc["grassroots", "missing"] == 1                  # the planted non-reporter
+    assert by_level.loc["grassroots", "missing"] == 1  # the planted non-reporter
     assert c.on_time == c.reported - 1
     kinds = c.by_kind.set_index("kind")
     assert kinds.loc["regional", "late"] == 1 and kinds["late"].sum() == 1
@@ -94,9 +94,12 @@ def test_the_deadline_can_be_overridden_and_a_day_counts_whole(qinghai: tuple) -
     early = tree.completeness(reports, form, submitted=times, deadline=dt.date(2018, 2, 20))
     assert len(early.late) > 50 and late_county in set(early.late["unit"])
     one = reports[reports["unit"] == late_county]
-    for when, deadline, status in [("2018-02-28 23:59", None, "on time"), ("2018-03-01 00:00", None, "late"),
-                                   ("2018-02-28 17:00", "2018-02-28 17:00", "on time"),
-                                   ("2018-02-28 17:01", "2018-02-28 17:00", "late")]:
+    for when, deadline, status in [
+        ("2018-02-28 23:59", None, "on time"),
+        ("2018-03-01 00:00", None, "late"),
+        ("2018-02-28 17:00", "2018-02-28 17:00", "on time"),
+        ("2018-02-28 17:01", "2018-02-28 17:00", "late"),
+    ]:
         c = tree.completeness(one, form, submitted=[when], deadline=deadline)
         assert c.reports["status"].tolist() == [status], (when, deadline)
     with pytest.raises(us.InputError, match="deadline: 'tomorrow' is not a deadline"):
@@ -117,7 +120,7 @@ def test_the_cumulative_reporting_curve(qinghai: tuple) -> None:
     pytest.importorskip("matplotlib")
     svg = str(c.plot())
     assert svg.startswith("<svg") and 'id="deadline"' in svg and 'id="late"' in svg and 'id="curve"' in svg
-    html = c._repr_html_()                                  # Jupyter: the rates, the late units, the curve
+    html = c._repr_html_()  # Jupyter: the rates, the late units, the curve
     assert "逾期 1 个" in html and 'id="curve"' in html and "逾期报送（1）" in html
     from unionstat.views import completeness_html
 
@@ -125,8 +128,9 @@ def test_the_cumulative_reporting_curve(qinghai: tuple) -> None:
     assert "1 late" in html and 'id="curve"' in html and "reported late (1)" in html
 
 
-def test_the_cli_reads_a_submitted_column_and_takes_deadline(tmp_path: Path, qinghai: tuple,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_reads_a_submitted_column_and_takes_deadline(
+    tmp_path: Path, qinghai: tuple, capsys: pytest.CaptureFixture[str]
+) -> None:
     _tree, reports, times, late_county = qinghai
     df = reports.copy()
     df["submitted"] = df["unit"].map(lambda u: times[u].strftime("%Y-%m-%d %H:%M"))
@@ -140,8 +144,23 @@ def test_the_cli_reads_a_submitted_column_and_takes_deadline(tmp_path: Path, qin
     # --strict refuses columns that are no field, but not the submission time.
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--strict"]) == 1
     assert "逾期 1 个" in capsys.readouterr().out
-    assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--deadline", "2018-03-10",
-                 "--format", "json"]) == 1                   # still 1: a unit did not report
+    assert (
+        main(
+            [
+                "completeness",
+                str(path),
+                "--tree",
+                "qinghai",
+                "--form",
+                FORM,
+                "--deadline",
+                "2018-03-10",
+                "--format",
+                "json",
+            ]
+        )
+        == 1
+    )  # still 1: a unit did not report
     obj = json.loads(capsys.readouterr().out)
     assert obj["deadline"] == "2018-03-10" and obj["late"] == [] and obj["on_time"] == obj["reported"]
     assert main(["completeness", str(path), "--tree", "qinghai", "--form", FORM, "--deadline", "soon"]) == 2
@@ -160,20 +179,43 @@ def test_filled_templates_date_is_their_submission_time(tmp_path: Path, capsys: 
     blank = us.template("songnuan-2012", tmp_path / "t.xlsx")
     folder = tmp_path / "filled"
     folder.mkdir()
-    tree = us.Hierarchy.from_pandas(pd.DataFrame({
-        "unit": ["dl", "zs", "sh", "gj"], "name": ["大连市总工会", "中山区总工会", "沙河口区总工会", "甘井子区总工会"],
-        "level": ["city", "county", "county", "county"], "parent": ["", "dl", "dl", "dl"]}))
+    tree = us.Hierarchy.from_pandas(
+        pd.DataFrame(
+            {
+                "unit": ["dl", "zs", "sh", "gj"],
+                "name": ["大连市总工会", "中山区总工会", "沙河口区总工会", "甘井子区总工会"],
+                "level": ["city", "county", "county", "county"],
+                "parent": ["", "dl", "dl", "dl"],
+            }
+        )
+    )
     units_file = tmp_path / "units.csv"
-    tree.to_frame().rename(columns={"unit": "id"})[["id", "name", "level", "kind", "parent"]].to_csv(units_file,
-                                                                                                     index=False)
+    tree.to_frame().rename(columns={"unit": "id"})[["id", "name", "level", "kind", "parent"]].to_csv(
+        units_file, index=False
+    )
     for unit, day in [("zs", dt.date(2012, 1, 6)), ("sh", dt.date(2012, 1, 9))]:
         wb = openpyxl.load_workbook(blank)
         for name, value in [("unit", unit), ("period", "2012"), ("f_01A", 100), ("date", day)]:
-            (sheet, ref), = list(wb.defined_names[name].destinations)
+            ((sheet, ref),) = list(wb.defined_names[name].destinations)
             wb[sheet][ref.replace("$", "")] = value
         wb.save(folder / f"{unit}.xlsx")
-    assert main(["completeness", str(folder), "--tree", str(units_file), "--form", "songnuan-2012",
-                 "--root", "dl", "--lang", "en"]) == 1
+    assert (
+        main(
+            [
+                "completeness",
+                str(folder),
+                "--tree",
+                str(units_file),
+                "--form",
+                "songnuan-2012",
+                "--root",
+                "dl",
+                "--lang",
+                "en",
+            ]
+        )
+        == 1
+    )
     out = capsys.readouterr().out
     assert "deadline 2012-01-08: 1 on time, 1 late, 2 missing" in out
     assert re.search(r"reported late \(1\):\n.*\n\s*sh\s+沙河口区总工会", out)
@@ -187,7 +229,9 @@ def test_the_demo_report_shows_timeliness_and_the_curve(tmp_path: Path) -> None:
     text = demo_text(d, lang="en")
     assert re.search(r"deadline 2018-02-28: \d+ on time, 1 late, 1 missing", text)
     late = planted_mistakes().query("found_by == 'timeliness'").iloc[0]
-    assert f"reported late: {late['unit']}" in text and bool(d.mistakes.query("found_by == 'timeliness'")["found"].all())
+    assert f"reported late: {late['unit']}" in text and bool(
+        d.mistakes.query("found_by == 'timeliness'")["found"].all()
+    )
     html = demo_html(d, "en")
     assert "cumulative reporting curve" in html and 'id="deadline"' in html
 
@@ -195,8 +239,9 @@ def test_the_demo_report_shows_timeliness_and_the_curve(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".json"])
 def test_a_submitted_column_in_other_formats(tmp_path: Path, suffix: str, qinghai: tuple) -> None:
     tree, reports, times, late_county = qinghai
-    df = pd.concat([reports[reports["unit"] != late_county].head(200), reports[reports["unit"] == late_county]],
-                   ignore_index=True)
+    df = pd.concat(
+        [reports[reports["unit"] != late_county].head(200), reports[reports["unit"] == late_county]], ignore_index=True
+    )
     df["submitted"] = df["unit"].map(lambda u: times[u].strftime("%Y-%m-%d %H:%M"))
     path = tmp_path / f"reports{suffix}"
     us.write_reports(df, path)

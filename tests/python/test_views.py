@@ -50,12 +50,14 @@ def test_report_view_shows_values_and_violations_beside_their_cells(form: us.For
     assert "241,000" in row.group(0) and "其中农民工总数" in row.group(0) and "[error]" in row.group(0)
     assert "超过01A" in row.group(0)
     assert re.search(r"<td>05A</td><td>[^<]*</td><td>1,523.40</td><td>万元</td>", html)
-    assert "<span class='us-muted'>空</span>" in html          # a blank is shown as blank, not 0
+    assert "<span class='us-muted'>空</span>" in html  # a blank is shown as blank, not 0
     assert not form.view(form.report("630100", "2018", {"01A": 10, "01B": 3})).violations
 
 
 @pytest.mark.usefixtures("english")
-def test_batch_validation_view_has_counts_and_messages(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
+def test_batch_validation_view_has_counts_and_messages(
+    province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form
+) -> None:
     _tree, songnuan = province
     res = form.check(songnuan)
     html = res._repr_html_()
@@ -78,7 +80,9 @@ def test_hierarchy_view_has_roots_levels_and_units_below(province: tuple[us.Hier
 
 
 @pytest.mark.usefixtures("english")
-def test_rollup_view_shows_the_totals_field_by_field(province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form) -> None:
+def test_rollup_view_shows_the_totals_field_by_field(
+    province: tuple[us.Hierarchy, pd.DataFrame], form: us.Form
+) -> None:
     tree, songnuan = province
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", us.UnknownUnitsWarning)
@@ -89,10 +93,10 @@ def test_rollup_view_shows_the_totals_field_by_field(province: tuple[us.Hierarch
     assert view.unknown_units == ["630102-900"]
     html = view._repr_html_()
     assert "Roll-up of songnuan-2018: 630000 青海省总工会" in html
-    assert f"<b>{totals.loc['630000', '01A']:,}</b>" in html                  # workers, province total
-    assert f"<b>{totals.loc['630000', '05A']:,}</b>" in html                  # funds raised, 万元
+    assert f"<b>{totals.loc['630000', '01A']:,}</b>" in html  # workers, province total
+    assert f"<b>{totals.loc['630000', '05A']:,}</b>" in html  # funds raised, 万元
     assert "海西州总工会" in html and f"{totals.loc['632800', '01A']:,}" in html  # a child's column
-    assert "630102-900" in html                                                # the report left out
+    assert "630102-900" in html  # the report left out
 
 
 @pytest.mark.usefixtures("english")
@@ -124,6 +128,12 @@ def test_fmt_value_and_text_table() -> None:
     from decimal import Decimal
 
     assert [fmt_value(v) for v in (1234567, Decimal("1234.50"), None, pd.NA, True, "x")] == [
-        "1,234,567", "1,234.50", "空", "空", "是", "x"]
+        "1,234,567",
+        "1,234.50",
+        "空",
+        "空",
+        "是",
+        "x",
+    ]
     table = text_table(["unit", "名称", "n"], [["a", "甲市", "1"], ["bb", "乙", "22"]], right={2}, indent="")
     assert table.splitlines() == ["unit  名称   n", "a     甲市   1", "bb    乙    22"]

@@ -576,7 +576,11 @@ def batch_to_arrow(batch: ReportBatch) -> ArrowTable:
 def strip_id(text: str) -> str: ...
 def exact_values(raw: Any, scale: Any, decimals: Any, money: Any) -> list[Any]: ...
 def read_csv(
-    path: str, form: FormSchema, encoding: str = "", strict: bool = False, threads: int = 0,
+    path: str,
+    form: FormSchema,
+    encoding: str = "",
+    strict: bool = False,
+    threads: int = 0,
     progress: Callable[[int], object] | None = None,
 ) -> tuple[ReportBatch, list[_ReadProblem], list[str], list[str], str]:
     """Reads a CSV file of reports: (batch, problems, notices, ignored_columns, encoding). Problems are

@@ -55,7 +55,9 @@ def _cmd_forms(args: argparse.Namespace) -> int:
     from .forms import forms
 
     for form_id, form in forms().items():
-        print(f"{form_id:15} {len(form.fields):3} fields {len(form.rules):4} rules  {form.title}  ({form.source['issuer']})")
+        print(
+            f"{form_id:15} {len(form.fields):3} fields {len(form.rules):4} rules  {form.title}  ({form.source['issuer']})"
+        )
     return CLEAN
 
 
@@ -98,8 +100,14 @@ def _load(args: argparse.Namespace, path: str, form: Form, bar: Progress) -> _co
     from .io import read_file
 
     bar.step(f"reading {path}")
-    res = read_file(path, form.schema, encoding=args.encoding, strict=args.strict, sheet=args.sheet,
-                    progress=lambda rows: bar.note(f"reading {path}: {rows:,} rows"))
+    res = read_file(
+        path,
+        form.schema,
+        encoding=args.encoding,
+        strict=args.strict,
+        sheet=args.sheet,
+        progress=lambda rows: bar.note(f"reading {path}: {rows:,} rows"),
+    )
     for text in res.notices:
         _note(f"{path}: {text}")
     batch = res.batch
@@ -113,12 +121,17 @@ def _load(args: argparse.Namespace, path: str, form: Form, bar: Progress) -> _co
     if dups:
         rows = batch.row_numbers
         shown = "; ".join(
-            f"unit {batch.units[a]} period {batch.periods[a] or '(none)'} in rows {rows[a]} and {rows[b]}" for a, b in dups[:5]
+            f"unit {batch.units[a]} period {batch.periods[a] or '(none)'} in rows {rows[a]} and {rows[b]}"
+            for a, b in dups[:5]
         )
         more = f" (and {len(dups) - 5} more)" if len(dups) > 5 else ""
         a, b = dups[0]
-        raise InputError(f"{path}: {len(dups)} report(s) given twice: {shown}{more}", file=path,
-                         row=int(rows[b]), unit=batch.units[a])
+        raise InputError(
+            f"{path}: {len(dups)} report(s) given twice: {shown}{more}",
+            file=path,
+            row=int(rows[b]),
+            unit=batch.units[a],
+        )
     return batch
 
 
@@ -164,7 +177,9 @@ def _period(args: argparse.Namespace) -> str:
     periods = args.periods  # counted once, by _read
     if len(periods) > 1:
         shown = ", ".join(periods[:10]) + (" …" if len(periods) > 10 else "")
-        raise InputError(f"{args.file} holds reports of several periods ({shown}): choose one with --period", file=args.file)
+        raise InputError(
+            f"{args.file} holds reports of several periods ({shown}): choose one with --period", file=args.file
+        )
     return periods[0] if periods else ""
 
 
@@ -360,17 +375,41 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         failing = [r for r in s if r["fails"] or r["errors"]]
         shown = res.violations_table(limit=args.limit).to_pylist()
         errors = sum(r["fails"] + r["errors"] for r in s if r["severity"] == "error")
-        lines = [t("{n} reports, {violations} violations ({errors} errors)", lang, n=f"{len(batch):,}",
-                   violations=f"{len(res):,}", errors=f"{errors:,}")]
+        lines = [
+            t(
+                "{n} reports, {violations} violations ({errors} errors)",
+                lang,
+                n=f"{len(batch):,}",
+                violations=f"{len(res):,}",
+                errors=f"{errors:,}",
+            )
+        ]
         if failing:
             from .views import text_table
 
-            lines.append(text_table(words(["rule", "severity", "items", "passes", "fails", "skipped", "errors"], lang),
-                                    [[r["rule"], word(r["severity"], lang)]
-                                     + [f"{r[k]:,}" for k in ("items", "passes", "fails", "skipped", "errors")]
-                                     for r in failing], right={2, 3, 4, 5, 6}))
-        lines += [t("  row {row} unit {unit}: [{severity}] {rule}: {message}", lang, row=r["row"], unit=r["unit"],
-                    severity=word(r["severity"], lang), rule=r["rule"], message=r["message"]) for r in shown]
+            lines.append(
+                text_table(
+                    words(["rule", "severity", "items", "passes", "fails", "skipped", "errors"], lang),
+                    [
+                        [r["rule"], word(r["severity"], lang)]
+                        + [f"{r[k]:,}" for k in ("items", "passes", "fails", "skipped", "errors")]
+                        for r in failing
+                    ],
+                    right={2, 3, 4, 5, 6},
+                )
+            )
+        lines += [
+            t(
+                "  row {row} unit {unit}: [{severity}] {rule}: {message}",
+                lang,
+                row=r["row"],
+                unit=r["unit"],
+                severity=word(r["severity"], lang),
+                rule=r["rule"],
+                message=r["message"],
+            )
+            for r in shown
+        ]
         if len(res) > len(shown):
             lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=f"{len(res) - len(shown):,}"))
         _emit(args, None, "\n".join(lines), "")
@@ -389,7 +428,6 @@ def _prepare(args: argparse.Namespace, bar: Progress) -> tuple[Form, Hierarchy, 
 
 
 def _cmd_rollup(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from .views import fmt_value, rollup_html, text_table
 
@@ -400,37 +438,64 @@ def _cmd_rollup(args: argparse.Namespace) -> int:
         with _unknown_units(unknown):
             # Inner units only unless --leaves (a leaf's total is its own report), so the
             # Decimal per money cell that keeps the reported decimals in the output is cheap.
-            totals, _, own = tree._rollup(batch, form, along=args.along, period=period,
-                                          ignore_inner=args.lowest_only, leaves=args.leaves, exact="decimal")
+            totals, _, own = tree._rollup(
+                batch,
+                form,
+                along=args.along,
+                period=period,
+                ignore_inner=args.lowest_only,
+                leaves=args.leaves,
+                exact="decimal",
+            )
     unit = args.unit or tree.core.id(tree.core.roots()[0])
     if unit not in tree:
         raise InputError(f"--unit {unit}: not a unit of the tree", unit=unit)
     if unit not in totals.index:
-        raise InputError(f"--unit {unit}: a leaf, whose total is its own report (add --leaves to list leaves)",
-                         unit=unit)
+        raise InputError(
+            f"--unit {unit}: a leaf, whose total is its own report (add --leaves to list leaves)", unit=unit
+        )
     reported = totals.index[own >= 0]
     inner = [u for u in reported if tree.children(u)]  # the rows' units that reported themselves
     if inner and not args.lowest_only:
-        print(f"unionstat: note: {len(inner)} unit(s) with children reported (e.g. {inner[0]}); their reports were "
-              "added as their own activity — if they are consolidated totals, use --lowest-only", file=sys.stderr)
+        print(
+            f"unionstat: note: {len(inner)} unit(s) with children reported (e.g. {inner[0]}); their reports were "
+            "added as their own activity — if they are consolidated totals, use --lowest-only",
+            file=sys.stderr,
+        )
     from .i18n import t, words
 
     lang = _lang(args, form)
     me = totals.loc[unit]
     kids = [c for c in tree.children(unit) if c in totals.index][: args.limit]
-    rows = [[f.code, _clip(f.label), f.unit, fmt_value(me[f.code])]
-            + [fmt_value(totals.loc[k, f.code]) for k in kids] for f in form.fields]
-    header = t("{form} period {period}: {unit} {name} — {n} report(s) counted", lang, form=form.id,
-               period=period or t("(any)", lang), unit=unit, name=me["name"], n=f"{int(me['reports']):,}")
-    table = text_table(words(["code", "field", "measure"], lang) + [t("{unit} total", lang, unit=unit)] + kids, rows,
-                       right=set(range(3, 4 + len(kids))))
+    rows = [
+        [f.code, _clip(f.label), f.unit, fmt_value(me[f.code])] + [fmt_value(totals.loc[k, f.code]) for k in kids]
+        for f in form.fields
+    ]
+    header = t(
+        "{form} period {period}: {unit} {name} — {n} report(s) counted",
+        lang,
+        form=form.id,
+        period=period or t("(any)", lang),
+        unit=unit,
+        name=me["name"],
+        n=f"{int(me['reports']):,}",
+    )
+    table = text_table(
+        words(["code", "field", "measure"], lang) + [t("{unit} total", lang, unit=unit)] + kids,
+        rows,
+        right=set(range(3, 4 + len(kids))),
+    )
     out = totals.reset_index()
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].map(_plain)
     args.status = FOUND if unknown else CLEAN
-    _emit(args, out, header + "\n" + table,
-          rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown, lang=lang))
+    _emit(
+        args,
+        out,
+        header + "\n" + table,
+        rollup_html(totals, form, unit=unit, children=tree.children(unit), unknown_units=unknown, lang=lang),
+    )
     return FOUND if unknown else CLEAN
 
 
@@ -456,16 +521,32 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .i18n import t, words
 
     lang = _lang(args, form)
-    table = t("{form} period {period}: {n} imbalance(s) (unit × field)", lang, form=form.id,
-              period=period or t("(any)", lang), n=len(imbalanced))
+    table = t(
+        "{form} period {period}: {n} imbalance(s) (unit × field)",
+        lang,
+        form=form.id,
+        period=period or t("(any)", lang),
+        n=len(imbalanced),
+    )
     if len(gaps):
         rows = [
-            [x.unit, names.get(x.unit, ""), x.field, fmt_value(x.reported), fmt_value(x.computed), fmt_value(x.difference),
-             fmt_value(x.gap), " → ".join(x.trace) if len(x.trace) > 1 else (t("introduced here", lang) if x.trace else "")]
+            [
+                x.unit,
+                names.get(x.unit, ""),
+                x.field,
+                fmt_value(x.reported),
+                fmt_value(x.computed),
+                fmt_value(x.difference),
+                fmt_value(x.gap),
+                " → ".join(x.trace) if len(x.trace) > 1 else (t("introduced here", lang) if x.trace else ""),
+            ]
             for x in gaps.head(args.limit).itertuples()
         ]
-        table += "\n" + text_table(words(["unit", "name", "field", "reported", "computed", "difference", "gap",
-                                          "traced path"], lang), rows, right={3, 4, 5, 6})
+        table += "\n" + text_table(
+            words(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], lang),
+            rows,
+            right={3, 4, 5, 6},
+        )
         if len(gaps) > args.limit:
             table += "\n" + t("  … and {n} more (--limit, or --format csv for all)", lang, n=len(gaps) - args.limit)
     args.status = FOUND if len(imbalanced) or unknown else CLEAN
@@ -483,8 +564,9 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
         by_row = getattr(args, "submitted", None)
         submitted = [by_row.get(int(r)) for r in batch.row_numbers] if by_row else None
         with _unknown_units(unknown):
-            c = tree.completeness(batch, form, period=period, root=args.root or "", submitted=submitted,
-                                  deadline=args.deadline)
+            c = tree.completeness(
+                batch, form, period=period, root=args.root or "", submitted=submitted, deadline=args.deadline
+            )
     from .i18n import t, word, words
 
     lang = _lang(args, form)
@@ -492,48 +574,105 @@ def _cmd_completeness(args: argparse.Namespace) -> int:
     timed = c.timed
 
     def rates(df: pd.DataFrame, key: str) -> str:
-        rows = [[word(getattr(x, key), lang), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
-                + ([f"{x.on_time:,}", f"{x.late:,}", f"{x.no_time:,}", f"{x.on_time_rate:.1%}"] if timed else [])
-                for x in df.itertuples()]
+        rows = [
+            [word(getattr(x, key), lang), f"{x.expected:,}", f"{x.reported:,}", f"{x.missing:,}", f"{x.rate:.1%}"]
+            + ([f"{x.on_time:,}", f"{x.late:,}", f"{x.no_time:,}", f"{x.on_time_rate:.1%}"] if timed else [])
+            for x in df.itertuples()
+        ]
         extra = ["on_time", "late", "no_time", "on_time_rate"] if timed else []
-        return text_table(words([key, "expected", "reported units", "missing", "rate"] + extra, lang), rows,
-                          right=set(range(1, 5 + len(extra))))
+        return text_table(
+            words([key, "expected", "reported units", "missing", "rate"] + extra, lang),
+            rows,
+            right=set(range(1, 5 + len(extra))),
+        )
 
-    lines = [t("{form} period {period}: {reported} of {expected} units reported ({rate})", lang, form=form.id,
-               period=c.period, reported=f"{c.reported:,}", expected=f"{c.expected:,}", rate=f"{c.rate:.1%}")]
+    lines = [
+        t(
+            "{form} period {period}: {reported} of {expected} units reported ({rate})",
+            lang,
+            form=form.id,
+            period=c.period,
+            reported=f"{c.reported:,}",
+            expected=f"{c.expected:,}",
+            rate=f"{c.rate:.1%}",
+        )
+    ]
     if timed:
-        lines.append(t("deadline {deadline}: {on_time} on time, {late} late, {missing} missing (cli)", lang,
-                       deadline=c.deadline or t("(none: the form prints none; --deadline)", lang),
-                       on_time=f"{c.on_time:,}", late=f"{len(c.late):,}", missing=f"{len(c.missing):,}"))
+        lines.append(
+            t(
+                "deadline {deadline}: {on_time} on time, {late} late, {missing} missing (cli)",
+                lang,
+                deadline=c.deadline or t("(none: the form prints none; --deadline)", lang),
+                on_time=f"{c.on_time:,}",
+                late=f"{len(c.late):,}",
+                missing=f"{len(c.missing):,}",
+            )
+        )
     elif c.deadline is not None:
-        lines.append(t("deadline {deadline}: submission times not known (a submitted column, or the 日期 cell of "
-                       "filled templates)", lang, deadline=c.deadline))
+        lines.append(
+            t(
+                "deadline {deadline}: submission times not known (a submitted column, or the 日期 cell of "
+                "filled templates)",
+                lang,
+                deadline=c.deadline,
+            )
+        )
     lines += [rates(c.by_level, "level"), rates(c.by_kind, "kind")]
     late = c.late if timed else None
     if late is not None and len(late):
         lines.append(t("reported late ({n}):", lang, n=len(late)))
-        lines.append(text_table(words(["unit", "name", "level", "kind", "submitted", "late_by"], lang),
-                                [[x.unit, x.name, word(x.level, lang), word(x.kind, lang), str(x.submitted),
-                                  str(x.late_by) if lang == "en" else _duration(x.late_by, lang)]
-                                 for x in late.head(args.limit).itertuples()]))
+        lines.append(
+            text_table(
+                words(["unit", "name", "level", "kind", "submitted", "late_by"], lang),
+                [
+                    [
+                        x.unit,
+                        x.name,
+                        word(x.level, lang),
+                        word(x.kind, lang),
+                        str(x.submitted),
+                        str(x.late_by) if lang == "en" else _duration(x.late_by, lang),
+                    ]
+                    for x in late.head(args.limit).itertuples()
+                ],
+            )
+        )
     if len(missing):
         lines.append(t("not reported ({n}):", lang, n=len(missing)))
-        lines.append(text_table(words(list(missing.columns), lang),
-                                [[word(v, lang) if k in ("level", "kind") else str(v) for k, v in zip(missing.columns, r)]
-                                 for r in missing.head(args.limit).itertuples(index=False)]))
+        lines.append(
+            text_table(
+                words(list(missing.columns), lang),
+                [
+                    [word(v, lang) if k in ("level", "kind") else str(v) for k, v in zip(missing.columns, r)]
+                    for r in missing.head(args.limit).itertuples(index=False)
+                ],
+            )
+        )
         if len(missing) > args.limit:
             lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=len(missing) - args.limit))
     table = "\n".join(lines)
     obj = {
-        "form": form.id, "period": c.period, "expected": c.expected, "reported": c.reported, "rate": c.rate,
-        "by_level": c.by_level.to_dict(orient="records"), "by_kind": c.by_kind.to_dict(orient="records"),
-        "missing": missing.to_dict(orient="records"), "unknown": unknown,
+        "form": form.id,
+        "period": c.period,
+        "expected": c.expected,
+        "reported": c.reported,
+        "rate": c.rate,
+        "by_level": c.by_level.to_dict(orient="records"),
+        "by_kind": c.by_kind.to_dict(orient="records"),
+        "missing": missing.to_dict(orient="records"),
+        "unknown": unknown,
         "deadline": str(c.deadline) if c.deadline is not None else None,
     }
     if timed:
         obj["on_time"] = c.on_time
-        obj["late"] = [{**r, "submitted": str(r["submitted"]), "late_by": str(r["late_by"])}
-                       for r in late.to_dict(orient="records")] if late is not None else []
+        obj["late"] = (
+            [
+                {**r, "submitted": str(r["submitted"]), "late_by": str(r["late_by"])}
+                for r in late.to_dict(orient="records")
+            ]
+            if late is not None
+            else []
+        )
     found = bool(len(missing) or unknown or (late is not None and len(late)))
     args.status = FOUND if found else CLEAN
     _emit(args, missing, table, completeness_html(c, lang=lang), obj)
@@ -555,8 +694,16 @@ def _cmd_outliers(args: argparse.Namespace) -> int:
             previous = _load(args, args.previous, form, bar)
         bar.step(f"scoring {len(batch):,} reports")
         with _unknown_units(unknown):
-            res = outliers(batch, form, tree=tree, previous=previous, period=period or None, scale=args.scale,
-                           threshold=args.threshold, min_peers=args.min_peers)
+            res = outliers(
+                batch,
+                form,
+                tree=tree,
+                previous=previous,
+                period=period or None,
+                scale=args.scale,
+                threshold=args.threshold,
+                min_peers=args.min_peers,
+            )
     found = len(res) > 0 or bool(unknown)
     args.status = FOUND if found else CLEAN
     lang = _lang(args, form)
@@ -571,15 +718,39 @@ def _cmd_outliers(args: argparse.Namespace) -> int:
 
         peers = t("peers from {tree}", lang, tree=args.tree) if tree is not None else t("all reports as peers", lang)
         before = t(", previous period from {file}", lang, file=args.previous) if previous is not None else ""
-        lines = [t("{form} period {period}: {n} outlier(s) in {units} unit(s) of {reports} reports ({peers}{previous})",
-                   lang, form=form.id, period=period or t("(any)", lang), n=f"{len(res):,}",
-                   units=f"{len(res.units()):,}", reports=f"{len(batch):,}", peers=peers, previous=before)]
+        lines = [
+            t(
+                "{form} period {period}: {n} outlier(s) in {units} unit(s) of {reports} reports ({peers}{previous})",
+                lang,
+                form=form.id,
+                period=period or t("(any)", lang),
+                n=f"{len(res):,}",
+                units=f"{len(res.units()):,}",
+                reports=f"{len(batch):,}",
+                peers=peers,
+                previous=before,
+            )
+        ]
         shown = res.table.slice(0, args.limit).to_pylist()
         if shown:
-            lines.append(text_table(words(["unit", "row", "field", "method", "value", "score", "peers' median"], lang),
-                                    [[r["unit"], str(r["row"]), _clip(r["field"], 24), word(r["method"], lang),
-                                      r["value"] or "", f"{r['score']:.1f}", r["peer_median"] or ""] for r in shown],
-                                    right={1, 4, 5, 6}))
+            lines.append(
+                text_table(
+                    words(["unit", "row", "field", "method", "value", "score", "peers' median"], lang),
+                    [
+                        [
+                            r["unit"],
+                            str(r["row"]),
+                            _clip(r["field"], 24),
+                            word(r["method"], lang),
+                            r["value"] or "",
+                            f"{r['score']:.1f}",
+                            r["peer_median"] or "",
+                        ]
+                        for r in shown
+                    ],
+                    right={1, 4, 5, 6},
+                )
+            )
             lines += [f"  {r['unit']}: {r['reason'] if lang == 'zh' else r['reason_en']}" for r in shown[:10]]
         if len(res) > len(shown):
             lines.append(t("  … and {n} more (--limit, or --format csv for all)", lang, n=f"{len(res) - len(shown):,}"))
@@ -609,7 +780,9 @@ def _cmd_localise(args: argparse.Namespace) -> int:
     form = forms()[args.form]
     with _progress(args, 2) as bar:
         batch = _read(args, form, bar)
-        res = form.localise(batch, weights=_weights(args.weights), totals=args.totals, progress=bar, workers=args.workers)
+        res = form.localise(
+            batch, weights=_weights(args.weights), totals=args.totals, progress=bar, workers=args.workers
+        )
     found = len(res) > 0
     args.status = FOUND if found else CLEAN
     lang = _lang(args, form)
@@ -622,21 +795,43 @@ def _cmd_localise(args: argparse.Namespace) -> int:
         from .i18n import t, words
         from .views import text_table
 
-        lines = [t("{n} reports, {failing} failing an error rule; the fields to change (least weight) and values with "
-                   "which every error rule passes:", lang, n=f"{len(batch):,}", failing=f"{len(res):,}")]
+        lines = [
+            t(
+                "{n} reports, {failing} failing an error rule; the fields to change (least weight) and values with "
+                "which every error rule passes:",
+                lang,
+                n=f"{len(batch):,}",
+                failing=f"{len(res):,}",
+            )
+        ]
         shown = list(res)[: args.limit]
         rows = []
         for x in shown:
             for c in x.fields or [""]:
-                rows.append([x.unit, str(x.row), c, "" if not c or x.reported.get(c) is None else str(x.reported[c]),
-                             str(x.values[c]) if c else "", f"{x.weight:g}", t("yes", lang) if x.ties else "",
-                             x.status if x.verified or x.status != "ok" else t("unverified", lang)])
+                rows.append(
+                    [
+                        x.unit,
+                        str(x.row),
+                        c,
+                        "" if not c or x.reported.get(c) is None else str(x.reported[c]),
+                        str(x.values[c]) if c else "",
+                        f"{x.weight:g}",
+                        t("yes", lang) if x.ties else "",
+                        x.status if x.verified or x.status != "ok" else t("unverified", lang),
+                    ]
+                )
         if rows:
-            lines.append(text_table(words(["unit", "row", "field", "reported", "suggested", "weight", "ties", "status"],
-                                          lang), rows, right={1, 3, 4, 5}))
+            lines.append(
+                text_table(
+                    words(["unit", "row", "field", "reported", "suggested", "weight", "ties", "status"], lang),
+                    rows,
+                    right={1, 3, 4, 5},
+                )
+            )
         if len(res) > len(shown):
-            lines.append(t("  … and {n} more reports (--limit, or --format csv for all)", lang,
-                           n=f"{len(res) - len(shown):,}"))
+            lines.append(
+                t("  … and {n} more reports (--limit, or --format csv for all)", lang, n=f"{len(res) - len(shown):,}")
+            )
         _emit(args, None, "\n".join(lines), "")
     return FOUND if found else CLEAN
 
@@ -664,8 +859,15 @@ def _cmd_analyse_rules(args: argparse.Namespace) -> int:
         from .i18n import t, word
 
         kinds = ", ".join(f"{n} {word(k, lang)}" for k, n in res.kinds().items()) or t("no findings", lang)
-        lines = [t("{form}: {rules} rules; {kinds} (for complete reports)", lang, form=form.id, rules=len(form.rules),
-                   kinds=kinds)]
+        lines = [
+            t(
+                "{form}: {rules} rules; {kinds} (for complete reports)",
+                lang,
+                form=form.id,
+                rules=len(form.rules),
+                kinds=kinds,
+            )
+        ]
         for f in res:
             lines.append(f"  [{word(f.kind, lang)}] {f.message if lang == 'zh' else f.message_en}")
         if res.unmodelled:
@@ -683,10 +885,12 @@ def _package_line(pkg: Any) -> str:
     m = pkg.manifest
     v = m["validation"]
     state = "no error" if v["ok"] else f"{v['errors']:,} error(s)"
-    return (f"wrote {pkg.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
-            f"report(s) of {len(m['units']):,} unit(s), {state}, {v['violations']:,} violation(s)"
-            f"{'' if m.get('tree') else ', no tree'}\nmanifest sha256 {pkg.manifest_sha256}\n"
-            f"package  sha256 {m['package_sha256']}")
+    return (
+        f"wrote {pkg.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
+        f"report(s) of {len(m['units']):,} unit(s), {state}, {v['violations']:,} violation(s)"
+        f"{'' if m.get('tree') else ', no tree'}\nmanifest sha256 {pkg.manifest_sha256}\n"
+        f"package  sha256 {m['package_sha256']}"
+    )
 
 
 def _cmd_package(args: argparse.Namespace) -> int:
@@ -710,9 +914,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps(res.records(), ensure_ascii=False, indent=1))
     else:
         m = res.manifest
-        head = (f"{res.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
-                f"report(s) of {len(m['units']):,} unit(s), packaged {m['created']} by unionstat "
-                f"{m['library'].get('version', '?')}; manifest sha256 {res.manifest_sha256}")
+        head = (
+            f"{res.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, {m['reports']:,} "
+            f"report(s) of {len(m['units']):,} unit(s), packaged {m['created']} by unionstat "
+            f"{m['library'].get('version', '?')}; manifest sha256 {res.manifest_sha256}"
+        )
         print(head)
         if res.ok:
             print("intact: " + "; ".join(res.checked))
@@ -729,15 +935,19 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     pkg = merge_packages(args.packages, args.output, tree=args.tree)
     print(_package_line(pkg))
     for c in pkg.children:
-        print(f"  child {c['source']}: manifest sha256 {c['manifest_sha256']} ({c['units']:,} unit(s), "
-              f"packaged {c['created']})")
+        print(
+            f"  child {c['source']}: manifest sha256 {c['manifest_sha256']} ({c['units']:,} unit(s), "
+            f"packaged {c['created']})"
+        )
     return CLEAN if pkg.ok else FOUND
 
 
 def _package_parsers(sub: Any) -> None:
     k = sub.add_parser("package", help="write a tamper-evident submission package of reports (folder or .zip)")
-    k.add_argument("file", help="reports: any file the data commands read (CSV, XLSX, Parquet, JSON, filled templates, "
-                               "a folder of them)")
+    k.add_argument(
+        "file",
+        help="reports: any file the data commands read (CSV, XLSX, Parquet, JSON, filled templates, a folder of them)",
+    )
     k.add_argument("--form", required=True, help="form id (see `unionstat forms`) or a form schema file")
     k.add_argument("--tree", help="units file (CSV/YAML) or a bundled tree, validated against and packaged")
     k.add_argument("-o", "--output", required=True, help="package to write: a new or empty folder, or a .zip")
@@ -745,13 +955,19 @@ def _package_parsers(sub: Any) -> None:
     k.add_argument("--encoding", help="encoding of a CSV file (default: detected)")
     k.add_argument("--sheet", help="sheet of an XLSX file, by name or 0-based index")
     k.add_argument("--strict", action="store_true", help="columns that are no field of the form are errors")
-    k.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    k.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
     k.set_defaults(func=_cmd_package)
     y = sub.add_parser("verify", help="recompute a package's hashes, data, rule set and validation")
     y.add_argument("package", help="a package: folder or .zip")
-    y.add_argument("--manifest-sha256", help="the manifest hash as recorded elsewhere (a parent's manifest, an email): "
-                                             "another manifest is a finding")
+    y.add_argument(
+        "--manifest-sha256",
+        help="the manifest hash as recorded elsewhere (a parent's manifest, an email): another manifest is a finding",
+    )
     y.add_argument("--format", choices=["table", "json"], default="table")
     y.set_defaults(func=_cmd_verify)
     g = sub.add_parser("merge", help="merge children's packages into the parent's (chain of custody kept)")
@@ -790,8 +1006,10 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(stream)
     for d in drafts:
-        print(f"{d.id}: {len(d.fields)} fields, deadline {d.deadline or '(none read)'}, "
-              f"{len(d.review)} places to review", file=sys.stderr)
+        print(
+            f"{d.id}: {len(d.fields)} fields, deadline {d.deadline or '(none read)'}, {len(d.review)} places to review",
+            file=sys.stderr,
+        )
         for item in d.review:
             print(f"  review: {item}", file=sys.stderr)
     try:
@@ -811,34 +1029,55 @@ def _draft_parser(sub: Any) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser, *, tree_required: bool, limit: int = 20) -> None:
-    p.add_argument("file", help="reports: CSV, XLSX, Parquet or JSON, one row per report (unit, period, field codes); "
-                               "or a filled template, a workbook of unit sheets, a folder of filled templates")
+    p.add_argument(
+        "file",
+        help="reports: CSV, XLSX, Parquet or JSON, one row per report (unit, period, field codes); "
+        "or a filled template, a workbook of unit sheets, a folder of filled templates",
+    )
     p.add_argument("--form", required=True, help="form id, e.g. songnuan-2018 (see `unionstat forms`)")
-    p.add_argument("--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan")
+    p.add_argument(
+        "--tree", required=tree_required, help="units file (CSV/YAML) or a bundled tree: qinghai, pingdingshan"
+    )
     p.add_argument("--period", help="period to work on (default: the file's only period)")
-    p.add_argument("--format", choices=["table", "csv", "json", "html", "parquet"], default=None,
-                   help="output format (default: from --output's suffix, else table)")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "html", "parquet"],
+        default=None,
+        help="output format (default: from --output's suffix, else table)",
+    )
     p.add_argument("--output", "-o", help="write the result to this file instead of stdout")
     p.add_argument("--limit", type=int, default=limit, help="rows listed in table format")
     p.add_argument("--encoding", help="encoding of a CSV file (default: detected; utf-8, gb18030, gbk, utf-16 …)")
     p.add_argument("--sheet", help="sheet of an XLSX file, by name or 0-based index (default: the first with a header)")
-    p.add_argument("--strict", action="store_true",
-                   help="columns that are no field of the form (备注, 填报人 …) are errors instead of being ignored")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="columns that are no field of the form (备注, 填报人 …) are errors instead of being ignored",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
     _lang_arg(p)
 
 
 def _lang_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lang", choices=["zh", "en"], default=None,
-                   help="language of the headings, column names and summaries in table and html format "
-                        "(default: the form's, zh for the bundled forms)")
+    p.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default=None,
+        help="language of the headings, column names and summaries in table and html format "
+        "(default: the form's, zh for the bundled forms)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``unionstat`` command."""
     p = argparse.ArgumentParser(
-        prog="unionstat", description="Trade-union statistical reporting: forms, rules, roll-up.",
+        prog="unionstat",
+        description="Trade-union statistical reporting: forms, rules, roll-up.",
         epilog="exit status: 0 clean, 1 errors/gaps/missing reports found, 2 bad usage or unreadable input",
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -861,11 +1100,15 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rollup", help="consolidated totals of the inner units of a tree")
     _data_args(r, tree_required=True)
     r.add_argument("--unit", help="unit shown in table and html format (default: the root)")
-    r.add_argument("--leaves", action="store_true",
-                   help="list every unit, leaves too (a leaf's total is its own report)")
+    r.add_argument(
+        "--leaves", action="store_true", help="list every unit, leaves too (a leaf's total is its own report)"
+    )
     r.add_argument("--along", choices=["primary", "secondary"], default="primary")
-    r.add_argument("--lowest-only", action="store_true",
-                   help="leave out reports of units that have children (they are consolidated totals)")
+    r.add_argument(
+        "--lowest-only",
+        action="store_true",
+        help="leave out reports of units that have children (they are consolidated totals)",
+    )
     r.set_defaults(func=_cmd_rollup)
     c = sub.add_parser("check", help="compare parents' consolidated reports with their children")
     _data_args(c, tree_required=True)
@@ -874,8 +1117,11 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("completeness", help="units that have not reported; rates by level and kind")
     _data_args(m, tree_required=True)
     m.add_argument("--root", help="only the subtree of this unit")
-    m.add_argument("--deadline", help="reporting deadline (2012-01-08, 2012-01-08 17:00 or 2012年1月8日); default: the "
-                                      "form's, as its notice prints it")
+    m.add_argument(
+        "--deadline",
+        help="reporting deadline (2012-01-08, 2012-01-08 17:00 or 2012年1月8日); default: the "
+        "form's, as its notice prints it",
+    )
     m.set_defaults(func=_cmd_completeness)
     o = sub.add_parser("outliers", help="figures that pass the rules but are implausible among their peers")
     _data_args(o, tree_required=False)
@@ -886,10 +1132,16 @@ def build_parser() -> argparse.ArgumentParser:
     o.set_defaults(func=_cmd_outliers)
     lo = sub.add_parser("localise", help="the fields to change, with values, for reports that fail an error rule")
     _data_args(lo, tree_required=False)
-    lo.add_argument("--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)")
-    lo.add_argument("--totals", type=float, default=None,
-                    help="weight of every total of part_of fields or a group (default: the form's weights, 1 unless "
-                         "declared; 2: totals more reliable)")
+    lo.add_argument(
+        "--weights", help="reliability weights CODE=W,… (default 1: a heavier field is changed less readily)"
+    )
+    lo.add_argument(
+        "--totals",
+        type=float,
+        default=None,
+        help="weight of every total of part_of fields or a group (default: the form's weights, 1 unless "
+        "declared; 2: totals more reliable)",
+    )
     lo.add_argument("--workers", type=int, default=None, help="processes for large files (default: every core)")
     lo.set_defaults(func=_cmd_localise)
     a = sub.add_parser("analyse-rules", help="infeasible, redundant and bounding rules of a form")

@@ -207,7 +207,9 @@ def _source_batch(data: Any, from_: FormLike | None) -> _core.ReportBatch:
             raise InputError(f"from_={_schema(from_).id!r} but the data are reports of {carried.id}")
         return to_batch_any(data, carried)
     if from_ is None:
-        raise InputError("a DataFrame does not say which form it was filled on: pass from_='songnuan-2012' (the source form id)")
+        raise InputError(
+            "a DataFrame does not say which form it was filled on: pass from_='songnuan-2012' (the source form id)"
+        )
     return to_batch_any(data, _schema(from_), what="the data to map")
 
 
@@ -261,7 +263,8 @@ def crosswalk(
         batch=batch,
         extra=extra_keys,
         mapped=[
-            ConceptMapping(m["key"], m["target_code"], m["method"], tuple(m["source_codes"]), m["note"]) for m in raw["mapped"]
+            ConceptMapping(m["key"], m["target_code"], m["method"], tuple(m["source_codes"]), m["note"])
+            for m in raw["mapped"]
         ],
         unmapped=[UnmappedField(**u) for u in raw["unmapped"]],
         unfilled=[UnmappedField(**u) for u in raw["unfilled"]],

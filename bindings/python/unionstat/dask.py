@@ -21,9 +21,10 @@ import os
 import threading
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["read", "validate", "rollup", "validate_rollup", "check", "completeness", "DaskValidation"]
+__all__ = ["DaskValidation", "check", "completeness", "read", "rollup", "validate", "validate_rollup"]
 
 #: Partials combined per task of the tree reduction.
 SPLIT_EVERY = 8
@@ -48,7 +49,7 @@ SPLIT_EVERY = 8
 def _dask() -> Any:
     try:
         import dask
-        import dask.dataframe  # noqa: F401 - the extra's dataframe part
+        import dask.dataframe
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
         raise InputError("unionstat.dask needs Dask: pip install 'unionstat[dask]'") from exc
     return dask
@@ -61,8 +62,15 @@ def _form(form: Form | str) -> Form:
 def _client() -> Any:
     """The running ``distributed`` client, or None (Dask's local scheduler, also when
     one is asked for with ``dask.config.set(scheduler=…)``)."""
-    if _dask().config.get("scheduler", None) in ("sync", "synchronous", "single-threaded", "threads", "threading",
-                                                  "processes", "multiprocessing"):
+    if _dask().config.get("scheduler", None) in (
+        "sync",
+        "synchronous",
+        "single-threaded",
+        "threads",
+        "threading",
+        "processes",
+        "multiprocessing",
+    ):
         return None
     try:
         from distributed import get_client
@@ -214,7 +222,8 @@ def read(path: str | os.PathLike[str] | list[Any], form: Form | str) -> dd.DataF
         meta = _frame_of_table(pa.table(_core.batch_to_arrow(_core.ReportBatch(f.schema))).drop_columns(["row"]))
     del dask
     frame: dd.DataFrame = dd.from_map(  # type: ignore[no-untyped-call]  # dask's from_map has no annotations
-        _read_one, files, form=f, meta=meta, enforce_metadata=False)
+        _read_one, files, form=f, meta=meta, enforce_metadata=False
+    )
     return frame
 
 
@@ -258,8 +267,10 @@ def _tree_reduce(parts: list[Any], combine: Callable[..., Any], split_every: int
     if split_every < 2:
         raise InputError(f"split_every must be at least 2, not {split_every}")
     while len(parts) > 1:
-        parts = [dask.delayed(combine, pure=True)(parts[i:i + split_every], *extra)
-                 for i in range(0, len(parts), split_every)]
+        parts = [
+            dask.delayed(combine, pure=True)(parts[i : i + split_every], *extra)
+            for i in range(0, len(parts), split_every)
+        ]
     if not parts:
         raise InputError("the data has no partitions")
     return parts[0]
@@ -273,14 +284,21 @@ def _compute(obj: Any) -> Any:
 # Validation
 
 
-def _validate_part(part: Any, form: Form, index: int, before: list[dict[str, Any]] | None = None,
-                   held: list[str] | None = None) -> dict[str, Any]:
+def _validate_part(
+    part: Any, form: Form, index: int, before: list[dict[str, Any]] | None = None, held: list[str] | None = None
+) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
     return _validated(batch, notices, form, index, before, held)
 
 
-def _validated(batch: _core.ReportBatch, notices: list[str], form: Form, index: int,
-               before: list[dict[str, Any]] | None = None, held: list[str] | None = None) -> dict[str, Any]:
+def _validated(
+    batch: _core.ReportBatch,
+    notices: list[str],
+    form: Form,
+    index: int,
+    before: list[dict[str, Any]] | None = None,
+    held: list[str] | None = None,
+) -> dict[str, Any]:
     if before is None:
         res = validate_batch(batch)
     else:
@@ -340,9 +358,13 @@ def _gather_period(parts: list[dict[str, dict[str, Any]]], period: str, codes: l
         counts = pc.value_counts(units)
         unit = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0].as_py()
         raise InputError(f"unit {unit} reports twice in period {period} of the previous period's data", unit=unit)
-    columns = {c: (np.concatenate([x["columns"][c][0] for x in pieces]) if pieces else np.zeros(0, np.int64),
-                   np.concatenate([x["columns"][c][1] for x in pieces]) if pieces else np.zeros(0, bool))
-               for c in codes}
+    columns = {
+        c: (
+            np.concatenate([x["columns"][c][0] for x in pieces]) if pieces else np.zeros(0, np.int64),
+            np.concatenate([x["columns"][c][1] for x in pieces]) if pieces else np.zeros(0, bool),
+        )
+        for c in codes
+    }
     return {"period": period, "units": units, "columns": columns}
 
 
@@ -358,8 +380,11 @@ def _previous_batch(gathered: list[dict[str, Any]], form: Form) -> _core.ReportB
     batch.set_keys(units, periods)
     codes = list(gathered[0]["columns"]) if gathered else []
     for c in codes:
-        batch.set_column_raw(c, np.ascontiguousarray(np.concatenate([g["columns"][c][0] for g in gathered])),
-                             np.ascontiguousarray(np.concatenate([g["columns"][c][1] for g in gathered])))
+        batch.set_column_raw(
+            c,
+            np.ascontiguousarray(np.concatenate([g["columns"][c][0] for g in gathered])),
+            np.ascontiguousarray(np.concatenate([g["columns"][c][1] for g in gathered])),
+        )
     return batch
 
 
@@ -368,8 +393,7 @@ def _previous_inputs(ddf: Any, previous: Any, form: Form) -> tuple[list[list[Any
     every period the previous data holds."""
     dask = _dask()
     codes = _prev_codes(form)
-    cut = list(dask.persist(*[dask.delayed(_previous_part, pure=True)(p, form, codes)
-                              for p in _partitions(previous)]))
+    cut = list(dask.persist(*[dask.delayed(_previous_part, pure=True)(p, form, codes) for p in _partitions(previous)]))
     held_by_part = _compute([dask.delayed(_period_names, pure=True)(c) for c in cut])
     held = sorted({p for ps in held_by_part for p in ps})
     if previous is ddf:
@@ -437,8 +461,10 @@ class DaskValidation:
 
     def __repr__(self) -> str:
         failing = int(((self.summary["fails"] > 0) | (self.summary["errors"] > 0)).sum())
-        return (f"<DaskValidation {self.form.id}: {'ok' if self.ok else 'errors'}, {self.rows} report(s), "
-                f"{failing} of {len(self.summary)} rules failed somewhere, {self.violations.npartitions} partition(s)>")
+        return (
+            f"<DaskValidation {self.form.id}: {'ok' if self.ok else 'errors'}, {self.rows} report(s), "
+            f"{failing} of {len(self.summary)} rules failed somewhere, {self.violations.npartitions} partition(s)>"
+        )
 
 
 def validate(ddf: dd.DataFrame, form: Form | str, *, previous: dd.DataFrame | None = None) -> DaskValidation:
@@ -458,8 +484,9 @@ def validate(ddf: dd.DataFrame, form: Form | str, *, previous: dd.DataFrame | No
     else:
         _partitions(previous)
         inputs, held = _previous_inputs(ddf, previous, f)
-        parts = [dask.delayed(_validate_part, pure=True)(p, f, i, inputs[i], held)
-                 for i, p in enumerate(_partitions(ddf))]
+        parts = [
+            dask.delayed(_validate_part, pure=True)(p, f, i, inputs[i], held) for i, p in enumerate(_partitions(ddf))
+        ]
     parts = list(dask.persist(*parts))  # each partition validated once; its violations stay on its worker
     return _validation_of(parts, f)
 
@@ -476,8 +503,9 @@ def _validation_of(parts: list[Any], f: Form) -> DaskValidation:
     offsets = _offsets(rows)
     empty = validate_batch(_core.ReportBatch(f.schema))
     meta = empty.violations_table().to_pandas()
-    violations = dd.from_delayed([dask.delayed(_violations_at, pure=True)(p, offsets) for p in parts], meta=meta,
-                                 verify_meta=False)
+    violations = dd.from_delayed(
+        [dask.delayed(_violations_at, pure=True)(p, offsets) for p in parts], meta=meta, verify_meta=False
+    )
     summary = empty.summary_table().to_pandas()
     counts = sum((h[1] for h in heads), np.zeros((len(summary), 5), dtype=np.int64))
     for i, name in enumerate(("items", "passes", "fails", "skipped", "errors")):
@@ -505,8 +533,10 @@ def _merge_reported(tree: Hierarchy, parts: list[dict[str, Any]], period: str) -
         twice = reported & p["reported"]
         if twice.any():
             unit = tree.core.id(int(np.flatnonzero(twice)[0]))
-            raise InputError(f"unit {unit} reports twice{' in period ' + period if period else ''} "
-                             f"(in two partitions of the data)", unit=unit)
+            raise InputError(
+                f"unit {unit} reports twice{' in period ' + period if period else ''} (in two partitions of the data)",
+                unit=unit,
+            )
         reported |= p["reported"]
     return reported
 
@@ -519,8 +549,12 @@ def _merge_keys(parts: list[dict[str, Any]], tree: Hierarchy) -> dict[str, Any]:
     """What every reduction merges alike: the one period, which units reported (each once),
     the units outside the tree and the readers' notices (each once, in order)."""
     period = _merge_period([p["period"] for p in parts])
-    return {"period": period, "reported": _merge_reported(tree, parts, period), "unknown": _merge_unknown(parts),
-            "notices": list(dict.fromkeys(n for p in parts for n in p["notices"]))}
+    return {
+        "period": period,
+        "reported": _merge_reported(tree, parts, period),
+        "unknown": _merge_unknown(parts),
+        "notices": list(dict.fromkeys(n for p in parts for n in p["notices"])),
+    }
 
 
 def _matched(tree: Hierarchy, batch: _core.ReportBatch, period: str) -> dict[str, Any]:
@@ -528,8 +562,9 @@ def _matched(tree: Hierarchy, batch: _core.ReportBatch, period: str) -> dict[str
     return {"period": m["period"], "reported": m["row"] >= 0, "unknown": list(m["unknown_units"])}
 
 
-def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy, codes: list[str],
-               what: str) -> np.ndarray:
+def _add_exact(
+    a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy, codes: list[str], what: str
+) -> np.ndarray:
     """a + b (int64, fields × units) or ExactOverflowError naming the first unit and field."""
     s: np.ndarray = a + b  # numpy wraps: an overflow shows as a sign both addends do not have
     bad = ((a ^ s) & (b ^ s)) < 0
@@ -548,14 +583,22 @@ def _add_exact(a: np.ndarray, b: np.ndarray, units: np.ndarray, tree: Hierarchy,
 # Roll-up
 
 
-def _rollup_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, along: str, period: str,
-                 ignore_inner: bool) -> dict[str, Any]:
+def _rollup_part(
+    part: Any, tree: Hierarchy | _TreeRef, form: Form, along: str, period: str, ignore_inner: bool
+) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
     return _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner)
 
 
-def _rolled(batch: _core.ReportBatch, notices: list[str], tree: Hierarchy, form: Form, along: str, period: str,
-            ignore_inner: bool) -> dict[str, Any]:
+def _rolled(
+    batch: _core.ReportBatch,
+    notices: list[str],
+    tree: Hierarchy,
+    form: Form,
+    along: str,
+    period: str,
+    ignore_inner: bool,
+) -> dict[str, Any]:
     out = _matched(tree, batch, period)
     r = _core.rollup(tree.core, batch, along=along, period=period, ignore_inner=ignore_inner, leaves=False)
     totals = r["totals"]
@@ -565,9 +608,13 @@ def _rolled(batch: _core.ReportBatch, notices: list[str], tree: Hierarchy, form:
         values.append(v)
         missing.append(m)
     width = len(form.schema.fields)
-    out.update(units=r["units"], reports=r["reports"].astype(np.int64), notices=notices,
-               values=np.vstack(values) if width else np.zeros((0, len(r["units"])), np.int64),
-               missing=np.vstack(missing) if width else np.zeros((0, len(r["units"])), bool))
+    out.update(
+        units=r["units"],
+        reports=r["reports"].astype(np.int64),
+        notices=notices,
+        values=np.vstack(values) if width else np.zeros((0, len(r["units"])), np.int64),
+        missing=np.vstack(missing) if width else np.zeros((0, len(r["units"])), bool),
+    )
     return out
 
 
@@ -606,8 +653,17 @@ def _check_tree(tree: Any) -> Hierarchy:
     return tree
 
 
-def rollup(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, along: str = "primary", period: str = "",
-           ignore_inner: bool = False, exact: bool | str = True, split_every: int = SPLIT_EVERY) -> pd.DataFrame:
+def rollup(
+    ddf: dd.DataFrame,
+    tree: Hierarchy,
+    form: Form | str,
+    *,
+    along: str = "primary",
+    period: str = "",
+    ignore_inner: bool = False,
+    exact: bool | str = True,
+    split_every: int = SPLIT_EVERY,
+) -> pd.DataFrame:
     """Consolidated totals of the inner units, as ``tree.rollup(whole_frame, form)``
     gives them (same rows, columns, types and values): each partition rolls its reports
     up into partial totals on its worker, the partials are added in a tree reduction."""
@@ -626,31 +682,45 @@ def _rollup_of(r: dict[str, Any], tree: Hierarchy, f: Form, exact: bool | str) -
     return _totals_frame(_totals_batch(tree, f, r), info["name"], info["level"], r["reports"].astype(np.uint32), exact)
 
 
-def _both_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, index: int, along: str, period: str,
-               ignore_inner: bool) -> dict[str, Any]:
+def _both_part(
+    part: Any, tree: Hierarchy | _TreeRef, form: Form, index: int, along: str, period: str, ignore_inner: bool
+) -> dict[str, Any]:
     batch, notices = _batch_of(part, form)
-    return {"validation": _validated(batch, notices, form, index),
-            "rollup": _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner)}
+    return {
+        "validation": _validated(batch, notices, form, index),
+        "rollup": _rolled(batch, notices, _tree(tree), form, along, period, ignore_inner),
+    }
 
 
 def _pick(both: dict[str, Any], which: str) -> Any:
     return both[which]
 
 
-def validate_rollup(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, along: str = "primary",
-                    period: str = "", ignore_inner: bool = False, exact: bool | str = True,
-                    split_every: int = SPLIT_EVERY) -> tuple[DaskValidation, pd.DataFrame]:
+def validate_rollup(
+    ddf: dd.DataFrame,
+    tree: Hierarchy,
+    form: Form | str,
+    *,
+    along: str = "primary",
+    period: str = "",
+    ignore_inner: bool = False,
+    exact: bool | str = True,
+    split_every: int = SPLIT_EVERY,
+) -> tuple[DaskValidation, pd.DataFrame]:
     """:func:`validate` and :func:`rollup` of the same data in one pass: each partition
     is read and imported once for both (a file read twice costs more than validating
     it). The same results as the two calls."""
     dask = _dask()
     f, tree = _form(form), _check_tree(tree)
     t = _shipped(tree)
-    both = [dask.delayed(_both_part, pure=True)(p, t, f, i, along, period, ignore_inner)
-            for i, p in enumerate(_partitions(ddf))]
+    both = [
+        dask.delayed(_both_part, pure=True)(p, t, f, i, along, period, ignore_inner)
+        for i, p in enumerate(_partitions(ddf))
+    ]
     checked = [dask.delayed(_pick, pure=True)(b, "validation") for b in both]
-    rolled = _tree_reduce([dask.delayed(_pick, pure=True)(b, "rollup") for b in both], _combine_rollup,
-                          split_every, t, f)
+    rolled = _tree_reduce(
+        [dask.delayed(_pick, pure=True)(b, "rollup") for b in both], _combine_rollup, split_every, t, f
+    )
     # Persisted: each partition's validation (its violations stay on its worker) and the
     # one summed roll-up; the partitions' roll-up partials go as soon as they are added.
     *checked, rolled = dask.persist(*checked, rolled)
@@ -670,8 +740,13 @@ def _check_part(part: Any, tree: Hierarchy | _TreeRef, form: Form, period: str) 
     out = _matched(tree, batch, period)
     s = _core.sum_leaves(tree.core, batch, period=period)
     inner = batch.take(s["inner_rows"].tolist())
-    out.update(units=s["units"], sum=s["sum"], count=s["count"].astype(np.int64), notices=notices,
-               inner=pa.table(_core.batch_to_arrow(inner)).drop_columns(["row"]))
+    out.update(
+        units=s["units"],
+        sum=s["sum"],
+        count=s["count"].astype(np.int64),
+        notices=notices,
+        inner=pa.table(_core.batch_to_arrow(inner)).drop_columns(["row"]),
+    )
     return out
 
 
@@ -689,8 +764,16 @@ def _combine_check(parts: list[dict[str, Any]], tree: Hierarchy | _TreeRef, form
     return out
 
 
-def check(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str = "", imbalanced_only: bool = True,
-          money_per_child: str | None = None, split_every: int = SPLIT_EVERY) -> pd.DataFrame:
+def check(
+    ddf: dd.DataFrame,
+    tree: Hierarchy,
+    form: Form | str,
+    *,
+    period: str = "",
+    imbalanced_only: bool = True,
+    money_per_child: str | None = None,
+    split_every: int = SPLIT_EVERY,
+) -> pd.DataFrame:
     """Parents' reported totals against their children's, as ``tree.check(whole_frame,
     form)`` gives them: each partition sums its leaf reports per parent and sets its
     inner units' own reports aside; the sums are added and the inner reports gathered in
@@ -705,9 +788,16 @@ def check(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str =
     inner = _core.read_arrow(f.schema, r["inner"])[0]
     if r["count"].max(initial=0) > np.iinfo(np.uint32).max:
         raise ExactOverflowError("more than 2^32 children of one unit reported a field")
-    res = _core.check(tree.core, inner, period=r["period"], money_per_child=money_per_child,
-                      keep_balanced=not imbalanced_only, leaf_units=r["units"], leaf_sum=r["sum"],
-                      leaf_count=r["count"].astype(np.uint32))
+    res = _core.check(
+        tree.core,
+        inner,
+        period=r["period"],
+        money_per_child=money_per_child,
+        keep_balanced=not imbalanced_only,
+        leaf_units=r["units"],
+        leaf_sum=r["sum"],
+        leaf_count=r["count"].astype(np.uint32),
+    )
     return tree._check_frame(res, f.schema, imbalanced_only)
 
 
@@ -738,8 +828,16 @@ def _combine_completeness(parts: list[dict[str, Any]], tree: Hierarchy | _TreeRe
     return out
 
 
-def completeness(ddf: dd.DataFrame, tree: Hierarchy, form: Form | str, *, period: str = "", root: str = "",
-                 deadline: Any = None, split_every: int = SPLIT_EVERY) -> Completeness:
+def completeness(
+    ddf: dd.DataFrame,
+    tree: Hierarchy,
+    form: Form | str,
+    *,
+    period: str = "",
+    root: str = "",
+    deadline: Any = None,
+    split_every: int = SPLIT_EVERY,
+) -> Completeness:
     """Who has not reported, as ``tree.completeness(whole_frame, form)`` tells it: each
     partition marks the units that reported in it, the marks are joined in a tree
     reduction (a unit marked twice reports twice: an error). With a ``submitted``

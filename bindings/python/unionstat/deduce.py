@@ -79,13 +79,13 @@ def _cmp(n: _Node, f: int, raw: Sequence[int], exact: bool, lo: int, hi: int) ->
     if rlo != -INF:
         b = int(rlo)
         if a > 0:
-            d_lo = max(d_lo, -(-b // a))   # a δ ≥ b
+            d_lo = max(d_lo, -(-b // a))  # a δ ≥ b
         else:
             d_hi = min(d_hi, b // a)
     if rhi != INF:
         b = int(rhi)
         if a > 0:
-            d_hi = min(d_hi, b // a)       # a δ ≤ b
+            d_hi = min(d_hi, b // a)  # a δ ≤ b
         else:
             d_lo = max(d_lo, -(-b // a))
     return [(d_lo, d_hi)] if d_lo <= d_hi else []
@@ -116,8 +116,16 @@ def _truth(n: _Node, f: int, raw: Sequence[int], exact: bool, lo: int, hi: int) 
     raise ValueError(f"unknown node kind {n.kind}")  # pragma: no cover - linear.py makes no other
 
 
-def change_set(models: Sequence[RuleModel], active: Sequence[bool], f: int, raw: Sequence[int], unit: int, kind: str,
-               cap: int, exact: bool = False) -> Span:
+def change_set(
+    models: Sequence[RuleModel],
+    active: Sequence[bool],
+    f: int,
+    raw: Sequence[int],
+    unit: int,
+    kind: str,
+    cap: int,
+    exact: bool = False,
+) -> Span:
     """Every change δ of field f (local position; others as reported) within the MIP's
     bounds — not below 0, a flag 0 or 1, at most ``cap`` up — with which every active rule
     of the part passes (``exact``: the comparisons without their rounding tolerances)."""
@@ -131,14 +139,23 @@ def change_set(models: Sequence[RuleModel], active: Sequence[bool], f: int, raw:
     return out
 
 
-def fixes(models: Sequence[RuleModel], active: Sequence[bool], f: int, raw: Sequence[int], unit: int, kind: str,
-          cap: int) -> bool:
+def fixes(
+    models: Sequence[RuleModel], active: Sequence[bool], f: int, raw: Sequence[int], unit: int, kind: str, cap: int
+) -> bool:
     """Whether changing field f alone lets every active rule of the part pass."""
     return bool(change_set(models, active, f, raw, unit, kind, cap))
 
 
-def nearest(models: Sequence[RuleModel], active: Sequence[bool], f: int, raw: Sequence[int], unit: int, kind: str,
-            cap: int, exact: bool) -> tuple[bool, int | None]:
+def nearest(
+    models: Sequence[RuleModel],
+    active: Sequence[bool],
+    f: int,
+    raw: Sequence[int],
+    unit: int,
+    kind: str,
+    cap: int,
+    exact: bool,
+) -> tuple[bool, int | None]:
     """When field f alone changes: (some change lets the part's rules pass, the change δ
     of least |δ|) — None for δ when there is none or when −d and +d both reach the least
     (a choice between equals, left to the solver)."""
@@ -146,7 +163,7 @@ def nearest(models: Sequence[RuleModel], active: Sequence[bool], f: int, raw: Se
     dist = None
     spans = change_set(models, active, f, raw, unit, kind, cap, exact)
     for lo, hi in spans:
-        d = 0 if lo <= 0 <= hi else lo if lo > 0 else hi   # the point of [lo, hi] nearest 0
+        d = 0 if lo <= 0 <= hi else lo if lo > 0 else hi  # the point of [lo, hi] nearest 0
         if dist is None or abs(d) < dist:
             best, dist = {d}, abs(d)
         elif abs(d) == dist:

@@ -42,17 +42,20 @@ MAX_NOTICE_BYTES = 8 * 1024 * 1024
 # that positions in the normalized text are positions in the printed text.
 # ---------------------------------------------------------------------------------------
 
-_PAIRS = ("戶户個个萬万節节輛辆張张對对場场說说統统計计幫帮溫温會会總总報报辦办於于職职數数農农區区縣县級级動动註注額额"
-          "資资撥拨財财項项為为與与發发關关門门號号協协務务權权體体醫医療疗實实費费員员時时間间條条標标準准導导難难"
-          "電电話话單单聯联係系繫系況况檢检構构藥药學学愛爱貸贷創创詢询業业設设開开鄉乡車车廂厢專专運运購购訪访勞劳"
-          "問问經经義义護护維维識识訓训達达預预納纳從从記记錄录屬属織织補补貼贴過过濟济爭争議议傳传獲获並并廠厂礎础"
-          "築筑廣广陸陆檔档截截脫脱貧贫災灾誌志願愿園园導导諮咨擁拥養养閱阅產产")
+_PAIRS = (
+    "戶户個个萬万節节輛辆張张對对場场說说統统計计幫帮溫温會会總总報报辦办於于職职數数農农區区縣县級级動动註注額额"
+    "資资撥拨財财項项為为與与發发關关門门號号協协務务權权體体醫医療疗實实費费員员時时間间條条標标準准導导難难"
+    "電电話话單单聯联係系繫系況况檢检構构藥药學学愛爱貸贷創创詢询業业設设開开鄉乡車车廂厢專专運运購购訪访勞劳"
+    "問问經经義义護护維维識识訓训達达預预納纳從从記记錄录屬属織织補补貼贴過过濟济爭争議议傳传獲获並并廠厂礎础"
+    "築筑廣广陸陆檔档截截脫脱貧贫災灾誌志願愿園园導导諮咨擁拥養养閱阅產产"
+)
 _TRAD = "".join(_PAIRS[i] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
 _SIMP = "".join(_PAIRS[i + 1] for i in range(0, len(_PAIRS), 2) if _PAIRS[i] != _PAIRS[i + 1])
 #: Full-width digits and Latin letters (０１ （Ａ）), common in typeset notices, read as ASCII;
 #: full-width punctuation stays, the patterns take both widths.
-_FULL_WIDTH = "".join(chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
-                      for c in range(r[0], r[1] + 1))
+_FULL_WIDTH = "".join(
+    chr(c) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)
+)
 _HALF_WIDTH = str.maketrans(_FULL_WIDTH, "".join(chr(ord(ch) - 0xFEE0) for ch in _FULL_WIDTH))
 _TO_SIMPLIFIED = {**str.maketrans(_TRAD, _SIMP), **_HALF_WIDTH}
 _TRAD_ONLY = set(_TRAD)
@@ -69,15 +72,40 @@ def _simplified(text: str) -> str:
 # Units: printed measure words → the schema's unit list.
 # ---------------------------------------------------------------------------------------
 
-_UNIT_RE = re.compile(r"人[（(]次[)）]|人、次|[（(]\s*是\s*/\s*否\s*[)）]|是/否|场次|人次|万元|[人户家个列节辆艘架张对场幅件支次元名]")
+_UNIT_RE = re.compile(
+    r"人[（(]次[)）]|人、次|[（(]\s*是\s*/\s*否\s*[)）]|是/否|场次|人次|万元|[人户家个列节辆艘架张对场幅件支次元名]"
+)
 _UNIT_AS_PRINTED = {"人、次": "人次", "名": "人"}
 #: Measure words the schema format has no unit for (docs/schema-format.md lists its units):
 #: after a printed blank and before punctuation they are the blank's unit all the same, so
 #: the draft says what was printed and the loader says why it refuses it.
 _OTHER_MEASURES = "项所期篇条座套台本份批起处门位间届天"
 #: The units the schema format knows (docs/schema-format.md, the loader's list).
-_KNOWN_UNITS = frozenset(["人", "户", "人次", "家", "个", "列", "节", "辆", "艘", "架", "张", "对", "场", "场次",
-                         "幅", "件", "支", "次", "万元", "元", "是/否"])
+_KNOWN_UNITS = frozenset(
+    [
+        "人",
+        "户",
+        "人次",
+        "家",
+        "个",
+        "列",
+        "节",
+        "辆",
+        "艘",
+        "架",
+        "张",
+        "对",
+        "场",
+        "场次",
+        "幅",
+        "件",
+        "支",
+        "次",
+        "万元",
+        "元",
+        "是/否",
+    ]
+)
 #: A blank printed without a measure word before a noun (检查__企业): the noun's measure word.
 _NOUN_UNITS = {"企业": "家", "单位": "家", "家庭": "户", "职工": "人", "农民工": "人", "人员": "人"}
 _TERMINATORS = "；;。"
@@ -110,22 +138,23 @@ def _type_of(unit: str) -> str:
 # The pieces of a notice
 # ---------------------------------------------------------------------------------------
 
+
 @dataclass(eq=False)
 class _Blank:
     """One blank of a form as found in the text."""
 
-    label: str                 # printed words before the blank, in the seed's script
-    norm: str                  # the same words, simplified
-    unit: str                  # schema unit, "" when none is printed
-    line: int                  # line of the notice
-    term_after: bool = False   # a ； or 。 follows: the end of a printed item
-    remark: str = ""           # unit remark for the review list
-    after: str = ""            # words right after the unit (为__户困难职工家庭…)
+    label: str  # printed words before the blank, in the seed's script
+    norm: str  # the same words, simplified
+    unit: str  # schema unit, "" when none is printed
+    line: int  # line of the notice
+    term_after: bool = False  # a ； or 。 follows: the end of a printed item
+    remark: str = ""  # unit remark for the review list
+    after: str = ""  # words right after the unit (为__户困难职工家庭…)
     code: str = ""
     part_of: str | None = None
     inline_part: bool = False
     letter: str | None = None
-    stop: str = ""             # the ； or 。 that ends the printed item, "" when none
+    stop: str = ""  # the ； or 。 that ends the printed item, "" when none
 
     @property
     def marked(self) -> bool:
@@ -140,8 +169,8 @@ class _Item:
     letter: str | None
     line: int
     blanks: list[_Blank] = field(default_factory=list)
-    text: str = ""            # the printed words when there is no blank (a heading)
-    opener: str = ""          # "其中：" printed after the last blank: a list follows
+    text: str = ""  # the printed words when there is no blank (a heading)
+    opener: str = ""  # "其中：" printed after the last blank: a list follows
 
 
 @dataclass(eq=False)
@@ -192,6 +221,7 @@ class FormDraft:
 # Reading the notice file
 # ---------------------------------------------------------------------------------------
 
+
 def read_notice(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     """The text of a notice file. Refuses, naming the file, what is no regular file, is
     empty, too large, binary, or not in ``encoding`` (GBK text says so and how to read it)."""
@@ -205,14 +235,15 @@ def read_notice(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{p}: not a regular file (a device or pipe); give a notice text file", file=str(p))
     if st.st_size > MAX_NOTICE_BYTES:
-        raise InputError(f"{p}: {st.st_size} bytes, more than the {MAX_NOTICE_BYTES} a notice text may have", file=str(p))
+        raise InputError(
+            f"{p}: {st.st_size} bytes, more than the {MAX_NOTICE_BYTES} a notice text may have", file=str(p)
+        )
     data = p.read_bytes()
     if not data.strip():
         raise InputError(f"{p}: empty file, no notice text to draft from", file=str(p))
     if b"\x00" in data[:65536]:
         nul = data.index(b"\x00")
-        raise InputError(f"{p}: binary content (NUL byte at offset {nul}), not a notice text file",
-                         file=str(p))
+        raise InputError(f"{p}: binary content (NUL byte at offset {nul}), not a notice text file", file=str(p))
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         text = data.decode(enc)
@@ -228,8 +259,12 @@ def read_notice(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
                 hint = "; it reads as GBK/GB18030 — give --encoding gbk (us.read_notice(path, encoding='gbk'))"
             except UnicodeDecodeError:
                 hint = "; not a text file?"
-        raise InputError(f"{p}:{line}:{column}: byte 0x{data[exc.start]:02x} is not {encoding}{hint}",
-                         file=str(p), line=line, column=column) from None
+        raise InputError(
+            f"{p}:{line}:{column}: byte 0x{data[exc.start]:02x} is not {encoding}{hint}",
+            file=str(p),
+            line=line,
+            column=column,
+        ) from None
     bad = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if bad > max(8, len(text[:65536]) // 100):
         raise InputError(f"{p}: {bad} control characters, binary content rather than a notice text", file=str(p))
@@ -286,13 +321,15 @@ def draft_form(text: str, *, seed: str = "") -> list[FormDraft]:
     if not drafts:
         listed = [n.strip() for n in norm if "统计表" in n and re.search(r"附\s*件", n)]
         why = f" (the notice lists {listed[0]!r} but attaches no form)" if listed else ""
-        raise InputError("no statistical form found: no title ending in 统计表 followed by numbered rows of "
-                         f"blanks{why}")
+        raise InputError(
+            f"no statistical form found: no title ending in 统计表 followed by numbered rows of blanks{why}"
+        )
     ids = Counter(d.id for d in drafts)
     for d in drafts:
         if ids[d.id] > 1:
-            d.document["review"].append(f"line {d.line + 1}: id {d.id} is drafted for {ids[d.id]} forms of this notice; "
-                                        "give each its own")
+            d.document["review"].append(
+                f"line {d.line + 1}: id {d.id} is drafted for {ids[d.id]} forms of this notice; give each its own"
+            )
     return drafts
 
 
@@ -321,24 +358,26 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
         for line, n in zip(lines, norm):
             m = re.search(r"来源\s*[:：]\s*([\u4e00-\u9fff]{2,12}?总工会)", n)
             if m:
-                issuer = line[m.start(1): m.end(1)]
+                issuer = line[m.start(1) : m.end(1)]
                 break
     notice = ""
     for line in lines[:40]:
         m = _NOTICE_NO_RE.search(line.translate(_HALF_WIDTH))
         if m:
-            notice = line[m.start(1): m.end(1)]
+            notice = line[m.start(1) : m.end(1)]
             break
     deadline, deadline_review = "", ""
     for i, n in enumerate(norm):
         m = _DEADLINE_RE.search(n)
         if m:
-            printed = re.sub(r"\s", "", lines[i][m.start(1): m.end(1)])
+            printed = re.sub(r"\s", "", lines[i][m.start(1) : m.end(1)])
             if _DATE_RE.match(_simplified(printed)):
                 deadline = printed.translate(_HALF_WIDTH)
             else:
-                deadline_review = (f"line {i + 1}: the deadline is printed garbled ({printed}前); read the notice's "
-                                   "original and write it under deadline")
+                deadline_review = (
+                    f"line {i + 1}: the deadline is printed garbled ({printed}前); read the notice's "
+                    "original and write it under deadline"
+                )
             break
     year = None
     for n in norm[:30]:
@@ -355,9 +394,10 @@ def _notice_meta(lines: list[str], norm: list[str]) -> _Meta:
 
 _ROW_RE = re.compile(r"[（(]?\s*([0-9lIO]{1,2})\s*[)）]?(?![0-9])")
 _LETTER_RE = re.compile(
-    r"[（(]\s*([A-Za-z])\s*[)）]"                     # (A) （A） (c）
-    r"|[（(]([A-Z])(?=[\s\u3000_])"                  # (J   万元: the closing bracket lost
-    r"|(?<=[\s\u3000,，;；。:：、])([A-Z])[)）]")   # B)其中…
+    r"[（(]\s*([A-Za-z])\s*[)）]"  # (A) （A） (c）
+    r"|[（(]([A-Z])(?=[\s\u3000_])"  # (J   万元: the closing bracket lost
+    r"|(?<=[\s\u3000,，;；。:：、])([A-Z])[)）]"
+)  # B)其中…
 _BARE_LETTER_RE = re.compile(r"([A-Z])(?:[)）]|(?![A-Za-z]))")
 _BULLET_RE = re.compile(r"^[\s\u3000]*(?:[-•·*][\s\u3000]+)?")
 
@@ -387,18 +427,25 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
         # a title broken across lines (2019年工会送温暖\n活动统计表): the line before it,
         # when it is short, punctuation-free and names the family
         prev = next((j for j in range(start - 1, max(-1, start - 3), -1) if norm[j].strip()), None)
-        if (prev is not None and len(norm[prev].strip()) <= 30 and not _ATTACH_RE.match(norm[prev])
-                and not re.search(r"[，。；：:,;、_]", norm[prev]) and re.search("送温暖|帮扶", norm[prev])):
+        if (
+            prev is not None
+            and len(norm[prev].strip()) <= 30
+            and not _ATTACH_RE.match(norm[prev])
+            and not re.search(r"[，。；：:,;、_]", norm[prev])
+            and re.search("送温暖|帮扶", norm[prev])
+        ):
             title_line = lines[prev].strip() + title_line
-            review.append(f"line {prev + 1}: the title is printed across lines {prev + 1}–{start + 1}; "
-                          f"read as {title_line}")
+            review.append(
+                f"line {prev + 1}: the title is printed across lines {prev + 1}–{start + 1}; read as {title_line}"
+            )
     title = re.sub(r"([0-9])\s+(年)", r"\1\2", title_line)
     ntitle = _simplified(title)
     family = "songnuan" if "送温暖" in ntitle else "bangfu" if "帮扶" in ntitle else ""
     if not family:
         family = "songnuan"
-        review.append(f"line {start + 1}: the title names neither 送温暖 nor 帮扶中心; family set to songnuan — "
-                      "choose the family")
+        review.append(
+            f"line {start + 1}: the title names neither 送温暖 nor 帮扶中心; family set to songnuan — choose the family"
+        )
     ym = re.search(r"([0-9]{4})\s*年", ntitle)
     if ym:
         year = int(ym.group(1))
@@ -413,7 +460,9 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
         else:
             year = 2000
             how = "nothing (no year printed anywhere)"
-        review.append(f"line {start + 1}: the title prints no year; {year} taken from {how} — check the year and the id")
+        review.append(
+            f"line {start + 1}: the title prints no year; {year} taken from {how} — check the year and the id"
+        )
     attachment = ""
     for j in range(start - 1, max(-1, start - 8), -1):
         m = _ATTACH_RE.match(norm[j])
@@ -430,11 +479,20 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
         "family": family,
         "year": year,
         "title": title,
-        "title_en": ("Sending-Warmth Campaign Statistics Table" if family == "songnuan"
-                     else "Assistance Centre Work Statistics Table") + f" ({year}, draft)",
+        "title_en": (
+            "Sending-Warmth Campaign Statistics Table"
+            if family == "songnuan"
+            else "Assistance Centre Work Statistics Table"
+        )
+        + f" ({year}, draft)",
         "script": script,
-        "source": {"issuer": meta.issuer, "issuer_en": "", "notice": meta.notice, "seed": seed,
-                   "attachment": attachment},
+        "source": {
+            "issuer": meta.issuer,
+            "issuer_en": "",
+            "notice": meta.notice,
+            "seed": seed,
+            "attachment": attachment,
+        },
         "period": str(year),
     }
     if meta.deadline:
@@ -445,8 +503,10 @@ def _draft_one(lines: list[str], norm: list[str], start: int, end: int, meta: _M
     doc["fields"] = fields
     if groups:
         doc["groups"] = groups
-    head = [f"line {start + 1}: drafted from the notice text — English labels (label_en, title_en, notes' text_en), "
-            "issuer_en and the concept keys (draft.*) are placeholders to write; period is the year only"]
+    head = [
+        f"line {start + 1}: drafted from the notice text — English labels (label_en, title_en, notes' text_en), "
+        "issuer_en and the concept keys (draft.*) are placeholders to write; period is the year only"
+    ]
     if meta.deadline_review:
         head.append(meta.deadline_review)
     elif not meta.deadline:
@@ -488,13 +548,15 @@ def _rows(lines: list[str], norm: list[str], body: list[int], review: list[str])
         m = _ROW_RE.match(n, pos)
         if m and _row_number(m.group(1)) is not None:
             num = _row_number(m.group(1))
-            rest = n[m.end():]
+            rest = n[m.end() :]
             ok_follow = not rest or rest[0] in " \t\u3000(（" or rest[0].isupper() or "\u4e00" <= rest[0] <= "\u9fff"
             last = rows[-1].number if rows else 0
             if ok_follow and num is not None and last < num <= last + 3 and (rows or num <= 3):
                 if num > last + 1:
-                    review.append(f"line {i + 1}: row {num:02d} follows row {last:02d}; "
-                                  f"row(s) {', '.join(f'{k:02d}' for k in range(last + 1, num))} not found")
+                    review.append(
+                        f"line {i + 1}: row {num:02d} follows row {last:02d}; "
+                        f"row(s) {', '.join(f'{k:02d}' for k in range(last + 1, num))} not found"
+                    )
                 if m.group(1) != f"{num:02d}":
                     review.append(f"line {i + 1}: row number printed {m.group(1)!r}, read as {num:02d}")
                 rows.append(_Row(num, i))
@@ -512,7 +574,7 @@ def _rows(lines: list[str], norm: list[str], body: list[int], review: list[str])
         for lm in _LETTER_RE.finditer(n, pos):
             letter = next(g for g in lm.groups() if g)
             assert current is not None
-            current.append((i, orig[pos:lm.start()], n[pos:lm.start()]))
+            current.append((i, orig[pos : lm.start()], n[pos : lm.start()]))
             new_item(letter.upper(), i)
             pos = lm.end()
         assert current is not None
@@ -542,9 +604,9 @@ def _segment(pieces: list[tuple[int, str, str]]) -> tuple[str, str, list[int]]:
     out_o, out_n, out_l = [], [], []
     k = 0
     for m in re.finditer(r"[\s\u3000_\xa0]+", norm):
-        out_o.append(orig[k:m.start()])
-        out_n.append(norm[k:m.start()])
-        out_l += where[k:m.start()]
+        out_o.append(orig[k : m.start()])
+        out_n.append(norm[k : m.start()])
+        out_l += where[k : m.start()]
         run = m.group()
         spaces = len(re.findall(r"[ \t\u3000_\xa0]", run))
         wide = "_" in run or "\u3000" in run or spaces >= 2
@@ -576,42 +638,73 @@ def _parse_blanks(orig: str, norm: str, where: list[int], review: list[str]) -> 
         um = _UNIT_RE.match(norm, g + 1)
         if um is None and norm[g] == _GAP:
             um = _OTHER_UNIT_RE.match(norm, g + 1)
-        nxt = norm[g + 1: g + 2]
+        nxt = norm[g + 1 : g + 2]
         label_o, label_n = _clean(orig[last:g]), _clean(norm[last:g])
         line = where[g] + 1 if g < len(where) else (where[-1] + 1 if where else 0)
         if um:
             after_i = um.end()
-            follow = norm[after_i: after_i + 1]
+            follow = norm[after_i : after_i + 1]
             if norm[g] == _BREAK and follow and follow not in _PUNCT + _GAP + _BREAK + _NARROW:
                 continue  # a line break inside a word, not a blank
-            unit, remark = _unit(norm[um.start(): um.end()])
+            unit, remark = _unit(norm[um.start() : um.end()])
             if unit not in _KNOWN_UNITS:
-                remark = (f"unit printed {orig[um.start(): um.end()]!r} is none the schema format knows "
-                          f"({' '.join(sorted(_KNOWN_UNITS))}); the loader refuses it until it is one")
+                remark = (
+                    f"unit printed {orig[um.start() : um.end()]!r} is none the schema format knows "
+                    f"({' '.join(sorted(_KNOWN_UNITS))}); the loader refuses it until it is one"
+                )
             rest = norm[after_i:]
             k = len(rest) - len(rest.lstrip(_GAP + _BREAK + _NARROW))
-            term = rest[k: k + 1] in tuple(_TERMINATORS)
+            term = rest[k : k + 1] in tuple(_TERMINATORS)
             am = re.match(f"[^{_GAP}{_BREAK}{_NARROW}{_PUNCT}()（）]*", orig[after_i:])
-            b = _Blank(label_o, label_n, unit, line, term, remark, after=am.group() if am else "",
-                       stop=rest[k: k + 1] if term else "")
+            b = _Blank(
+                label_o,
+                label_n,
+                unit,
+                line,
+                term,
+                remark,
+                after=am.group() if am else "",
+                stop=rest[k : k + 1] if term else "",
+            )
             blanks.append(b)
             last = after_i
-        elif (norm[g] == _GAP and (not nxt or nxt in _PUNCT) and re.search(r"[\u4e00-\u9fff]", label_n)
-              and not re.split(r"[,，;；。:：]", label_n)[-1].endswith("其中")):
-            rest = norm[g + 1:]
+        elif (
+            norm[g] == _GAP
+            and (not nxt or nxt in _PUNCT)
+            and re.search(r"[\u4e00-\u9fff]", label_n)
+            and not re.split(r"[,，;；。:：]", label_n)[-1].endswith("其中")
+        ):
+            rest = norm[g + 1 :]
             term = rest[:1] in tuple(_TERMINATORS)
-            blanks.append(_Blank(label_o, label_n, "", line, term,
-                                 "no measure word printed after the blank", stop=rest[:1] if term else ""))
+            blanks.append(
+                _Blank(
+                    label_o,
+                    label_n,
+                    "",
+                    line,
+                    term,
+                    "no measure word printed after the blank",
+                    stop=rest[:1] if term else "",
+                )
+            )
             last = g + 1
         elif norm[g] == _GAP and re.search(r"[\u4e00-\u9fff]", label_n):
-            nm = re.match(r"([\u4e00-\u9fff]{1,4})(?=[,，;；。]|$)", norm[g + 1:])
+            nm = re.match(r"([\u4e00-\u9fff]{1,4})(?=[,，;；。]|$)", norm[g + 1 :])
             if nm and nm.group(1) in _NOUN_UNITS:
                 unit = _NOUN_UNITS[nm.group(1)]
-                rest = norm[g + 1 + nm.end():]
+                rest = norm[g + 1 + nm.end() :]
                 term = rest[:1] in tuple(_TERMINATORS)
-                blanks.append(_Blank(label_o + nm.group(1), label_n + nm.group(1), unit, line, term,
-                                     f"no measure word printed (…__{nm.group(1)}); {unit} chosen for {nm.group(1)}",
-                                     stop=rest[:1] if term else ""))
+                blanks.append(
+                    _Blank(
+                        label_o + nm.group(1),
+                        label_n + nm.group(1),
+                        unit,
+                        line,
+                        term,
+                        f"no measure word printed (…__{nm.group(1)}); {unit} chosen for {nm.group(1)}",
+                        stop=rest[:1] if term else "",
+                    )
+                )
                 last = g + 1 + nm.end()
     rest = norm[last:]
     tail = rest.replace(_GAP, "").replace(_BREAK, "").replace(_NARROW, "").strip(_PUNCT + " ")
@@ -631,7 +724,7 @@ def _parse_items(r: _Row, items_text: list[tuple[_Item, list[tuple[int, str, str
         orig, norm, where = _segment(pieces)
         blanks, tail = _parse_blanks(orig, norm, where, review)
         if not blanks and not tail and it.letter is not None:
-            stacked.append(it)       # a letter with nothing after it: its text comes later
+            stacked.append(it)  # a letter with nothing after it: its text comes later
             continue
         if stacked and it.letter is not None:
             # the letter printed after the stacked ones belongs to them too (（G）（H）\n\n（I）)
@@ -662,8 +755,10 @@ def _parse_items(r: _Row, items_text: list[tuple[_Item, list[tuple[int, str, str
         letters[-1].opener = tail if "其中" in tail else ""
         empty = [x.letter for x in letters if not x.blanks]
         if empty:
-            review.append(f"line {letters[0].line + 1}: letters {', '.join(str(x) for x in empty)} of row "
-                          f"{r.number:02d} are printed without a blank of their own")
+            review.append(
+                f"line {letters[0].line + 1}: letters {', '.join(str(x) for x in empty)} of row "
+                f"{r.number:02d} are printed without a blank of their own"
+            )
     for it in stacked:
         review.append(f"line {it.line + 1}: letter ({it.letter}) of row {r.number:02d} has no blank after it")
     r.items = [it for it in r.items if it in kept]
@@ -685,16 +780,21 @@ def _assign_letters_and_codes(r: _Row, review: list[str]) -> None:
             continue
         letter = it.letter
         if letter in seen:
-            review.append(f"line {it.line + 1}: letter ({letter}) printed twice in row {row}; the second is coded "
-                          f"{row}{letter}_dup — check the print")
+            review.append(
+                f"line {it.line + 1}: letter ({letter}) printed twice in row {row}; the second is coded "
+                f"{row}{letter}_dup — check the print"
+            )
         elif seen and ord(letter) != ord(seen[-1]) + 1:
             if ord(letter) > ord(seen[-1]):
                 missing = "".join(chr(c) for c in range(ord(seen[-1]) + 1, ord(letter)))
-                review.append(f"line {it.line + 1}: row {row} goes from ({seen[-1]}) to ({letter}); "
-                              f"letter(s) {missing} not printed (kept as printed)")
+                review.append(
+                    f"line {it.line + 1}: row {row} goes from ({seen[-1]}) to ({letter}); "
+                    f"letter(s) {missing} not printed (kept as printed)"
+                )
             else:
-                review.append(f"line {it.line + 1}: letter ({letter}) of row {row} follows ({seen[-1]}); "
-                              "letters out of order")
+                review.append(
+                    f"line {it.line + 1}: letter ({letter}) of row {row} follows ({seen[-1]}); letters out of order"
+                )
         elif not seen and letter != "A":
             review.append(f"line {it.line + 1}: row {row} starts at letter ({letter}), not (A)")
         base = f"{row}{letter}" + ("_dup" if letter in seen else "")
@@ -734,11 +834,13 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
         blanks = [b for it in r.items for b in it.blanks]
         for k, b in enumerate(blanks):
             if not b.unit:
-                nxt = next((x.unit for x in blanks[k + 1:] if x.unit), "")
+                nxt = next((x.unit for x in blanks[k + 1 :] if x.unit), "")
                 prv = next((x.unit for x in reversed(blanks[:k]) if x.unit), "")
                 b.unit = nxt or prv or "个"
-                b.remark = (f"no measure word printed after the blank; {b.unit} taken from the "
-                            f"{'next' if nxt else 'previous' if prv else 'default (none in the row)'} blank of the row")
+                b.remark = (
+                    f"no measure word printed after the blank; {b.unit} taken from the "
+                    f"{'next' if nxt else 'previous' if prv else 'default (none in the row)'} blank of the row"
+                )
         fields: list[_Blank] = []
         row_groups = len(groups)
         scope: dict[str, Any] | None = None
@@ -749,9 +851,14 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
             if bl:
                 first = bl[0]
                 if opener:
-                    scope = {"totals": [f for f in fields if f.part_of is None], "n": 1, "marked": True,
-                             "group": opener == "其中：",
-                             "parts": [], "line": it.line}
+                    scope = {
+                        "totals": [f for f in fields if f.part_of is None],
+                        "n": 1,
+                        "marked": True,
+                        "group": opener == "其中：",
+                        "parts": [],
+                        "line": it.line,
+                    }
                     in_scope = True
                 elif it.letter and first.marked:
                     t = _latest(fields, first.unit)
@@ -766,9 +873,16 @@ def _fields(rows: list[_Row], prefix: str, review: list[str]) -> tuple[list[dict
                         _close_group(scope, groups, prefix)
                         # the total's item ended in ；/。 and the 其中 starts an item of its own:
                         # a printed list ((A)…__个；(B)其中省级__个；(C)地市级__个；…)
-                        scope = {"totals": [f for f in fields if f.part_of is None], "n": 1, "marked": True,
-                                 "group": False, "each": 1, "parts": [], "line": it.line,
-                                 "listed": bool(prev_stop)}
+                        scope = {
+                            "totals": [f for f in fields if f.part_of is None],
+                            "n": 1,
+                            "marked": True,
+                            "group": False,
+                            "each": 1,
+                            "parts": [],
+                            "line": it.line,
+                            "listed": bool(prev_stop),
+                        }
                     in_scope = True
                 elif it.letter and scope is not None:
                     t = _latest(scope["totals"], first.unit)
@@ -833,16 +947,25 @@ def _close_group(scope: dict[str, Any] | None, groups: list[dict[str, Any]], pre
         if len(parts) < 2:
             continue
         last_b, last_item = parts[-1]
-        exhaustive = any((b.line == last_b.line or it is last_item) and
-                         (_is_other(b) or bool(it.blanks) and _is_other(it.blanks[0])) for b, it in lasts)
-        g: dict[str, Any] = {"id": f"r{code.lower()}_breakdown", "total": code, "parts": [b.code for b, _ in parts],
-                             "exhaustive": exhaustive}
+        exhaustive = any(
+            (b.line == last_b.line or it is last_item)
+            and (_is_other(b) or (bool(it.blanks) and _is_other(it.blanks[0])))
+            for b, it in lasts
+        )
+        g: dict[str, Any] = {
+            "id": f"r{code.lower()}_breakdown",
+            "total": code,
+            "parts": [b.code for b, _ in parts],
+            "exhaustive": exhaustive,
+        }
         if exhaustive:
             g["note"] = "drafted: the 其中 list ends in 其他, so the parts add up to the total"
         else:
             g["severity"] = "warning"
-            g["note"] = ("drafted: the 其中 list does not end in 其他; parts at most the total, a warning because the "
-                         "print does not say the parts are disjoint")
+            g["note"] = (
+                "drafted: the 其中 list does not end in 其他; parts at most the total, a warning because the "
+                "print does not say the parts are disjoint"
+            )
         groups.append(g)
 
 
@@ -863,15 +986,23 @@ def _parallel_groups(fields: list[_Blank], groups: list[dict[str, Any]], first: 
         subs = [child(p, sub.unit) for p in g["parts"]]
         if any(x is None for x in subs) or not all(p in by_code for p in g["parts"]):
             continue
-        d = {"id": f"r{sub.code.lower()}_breakdown", "total": sub.code, "parts": [x.code for x in subs if x],
-             "exhaustive": g["exhaustive"]}
+        d = {
+            "id": f"r{sub.code.lower()}_breakdown",
+            "total": sub.code,
+            "parts": [x.code for x in subs if x],
+            "exhaustive": g["exhaustive"],
+        }
         if g["exhaustive"]:
-            d["note"] = (f"drafted: each part of {g['total']} prints its own 其中 like {g['total']}'s, so these "
-                         f"break down {sub.code} as the parts break down {g['total']}")
+            d["note"] = (
+                f"drafted: each part of {g['total']} prints its own 其中 like {g['total']}'s, so these "
+                f"break down {sub.code} as the parts break down {g['total']}"
+            )
         else:
             d["severity"] = "warning"
-            d["note"] = (f"drafted: parallel to the breakdown of {g['total']}; parts at most the total, a warning "
-                         "because the print does not say the parts are disjoint")
+            d["note"] = (
+                f"drafted: parallel to the breakdown of {g['total']}; parts at most the total, a warning "
+                "because the print does not say the parts are disjoint"
+            )
         groups.append(d)
 
 
@@ -881,9 +1012,11 @@ def _unmarked_breakdowns(r: _Row, fields: list[_Blank], groups: list[dict[str, A
     grouped = {p for g in groups for p in g["parts"]}
     for b in fields:
         if b.letter and b.letter != "A" and _is_other(b) and b.part_of is None and b.code not in grouped:
-            review.append(f"line {b.line}: {b.code} ({_clean(b.label)}) ends a list in 其他 but no 其中 makes the "
-                          f"items before it parts of a total; if row {r.number:02d} breaks down a total, add "
-                          "part_of and a group by hand")
+            review.append(
+                f"line {b.line}: {b.code} ({_clean(b.label)}) ends a list in 其他 but no 其中 makes the "
+                f"items before it parts of a total; if row {r.number:02d} breaks down a total, add "
+                "part_of and a group by hand"
+            )
 
 
 def _field_doc(r: _Row, b: _Blank, prefix: str, review: list[str]) -> dict[str, Any]:
@@ -896,8 +1029,15 @@ def _field_doc(r: _Row, b: _Blank, prefix: str, review: list[str]) -> dict[str, 
     d: dict[str, Any] = {"code": b.code, "row": f"{r.number:02d}"}
     if b.letter:
         d["letter"] = b.letter
-    d.update({"key": f"draft.r{b.code.lower()}", "label": label, "label_en": f"(to translate) {b.code}",
-              "type": _type_of(b.unit), "unit": b.unit})
+    d.update(
+        {
+            "key": f"draft.r{b.code.lower()}",
+            "label": label,
+            "label_en": f"(to translate) {b.code}",
+            "type": _type_of(b.unit),
+            "unit": b.unit,
+        }
+    )
     if b.part_of:
         d["part_of"] = b.part_of
     return d
@@ -906,6 +1046,7 @@ def _field_doc(r: _Row, b: _Blank, prefix: str, review: list[str]) -> dict[str, 
 # ---------------------------------------------------------------------------------------
 # Writing and loading
 # ---------------------------------------------------------------------------------------
+
 
 def _scalar(v: Any) -> str:
     if isinstance(v, bool):
@@ -957,7 +1098,7 @@ def load_drafts(stream: str, name: str = "<draft>") -> list[Form]:
     starts = [i for i, line in enumerate(lines) if line.strip() == "---"] or [-1]
     for k, s in enumerate(starts):
         e = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        text = "\n" * (s + 1) + "\n".join(lines[s + 1: e])
+        text = "\n" * (s + 1) + "\n".join(lines[s + 1 : e])
         try:
             forms.append(Form(_core.load_form_text(text, name)))
         except SchemaError:

@@ -12,15 +12,15 @@ from typing import Any
 
 __all__ = [
     "Error",
-    "SchemaError",
-    "RuleError",
-    "InputError",
     "ExactOverflowError",
-    "UnknownNameError",
     "HierarchyError",
-    "PackageError",
-    "UsageError",
+    "InputError",
     "InputNotice",
+    "PackageError",
+    "RuleError",
+    "SchemaError",
+    "UnknownNameError",
+    "UsageError",
 ]
 
 
@@ -75,7 +75,12 @@ class InputError(Error, ValueError):
 
     @classmethod
     def from_problems(
-        cls, problems: Sequence[tuple[int, int, str, str, str, str]], what: str, *, file: str | None = None, shown: int = 20
+        cls,
+        problems: Sequence[tuple[int, int, str, str, str, str]],
+        what: str,
+        *,
+        file: str | None = None,
+        shown: int = 20,
     ) -> InputError:
         """One error for every problem a reader found: ``(row, column, unit, field, text,
         message)`` each, ``row`` being the row as the user knows it (the file's line, the
@@ -83,17 +88,31 @@ class InputError(Error, ValueError):
         The first problem's place becomes the error's attributes; all are in ``problems``."""
         lines = []
         for row, column, unit, field, _text, message in problems[:shown]:
-            place = [p for p in (f"row {row}" if row else "", f"column {column}" if column and not row else "",
-                                 f"unit {unit}" if unit else "", f"field {field}" if field else "") if p]
+            place = [
+                p
+                for p in (
+                    f"row {row}" if row else "",
+                    f"column {column}" if column and not row else "",
+                    f"unit {unit}" if unit else "",
+                    f"field {field}" if field else "",
+                )
+                if p
+            ]
             lines.append(f"{', '.join(place)}: {message}" if place else message)
         more = f"\n… and {len(problems) - shown} more" if len(problems) > shown else ""
         n = len(problems)
         row, column, unit, field = problems[0][:4]
         err = cls(
             f"{n} problem{'s' if n != 1 else ''} in {what}:\n" + "\n".join(lines) + more,
-            file=file, row=row or None, column=column or None, unit=unit or None, field=field or None,
+            file=file,
+            row=row or None,
+            column=column or None,
+            unit=unit or None,
+            field=field or None,
         )
-        err.problems = [{"row": r, "column": c, "unit": u, "field": f, "text": t, "message": m} for r, c, u, f, t, m in problems]
+        err.problems = [
+            {"row": r, "column": c, "unit": u, "field": f, "text": t, "message": m} for r, c, u, f, t, m in problems
+        ]
         return err
 
 

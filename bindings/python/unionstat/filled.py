@@ -36,8 +36,15 @@ from .errors import InputError
 from .workbook import DefinedName, Sheet, Workbook, cell_ref, excel_date, split_ref
 
 __all__ = [
-    "FIELD_PREFIX", "KEY_NAMES", "TEMPLATE_VERSION", "FilledReport", "Problem", "fields_fingerprint",
-    "is_template", "read_filled", "number_text",
+    "FIELD_PREFIX",
+    "KEY_NAMES",
+    "TEMPLATE_VERSION",
+    "FilledReport",
+    "Problem",
+    "fields_fingerprint",
+    "is_template",
+    "number_text",
+    "read_filled",
 ]
 
 #: Prefix of a field's defined name.
@@ -101,7 +108,10 @@ def number_text(text: str, scale: int) -> tuple[str | None, str]:
     if t.lstrip("-").isdigit():
         digits = t.lstrip("-").lstrip("0")
         if len(digits) > 15:
-            return None, f"{t} has more than 15 significant digits, more than a spreadsheet keeps in a number (type it as text)"
+            return (
+                None,
+                f"{t} has more than 15 significant digits, more than a spreadsheet keeps in a number (type it as text)",
+            )
         return t, ""
     try:
         shortest = Decimal(repr(float(t)))
@@ -111,11 +121,15 @@ def number_text(text: str, scale: int) -> tuple[str | None, str]:
     if isinstance(exponent, int):
         significant = len(str(int("".join(map(str, digit_tuple))))) if any(digit_tuple) else 1
         if significant > 15:
-            return None, (f"{t} has more than 15 significant digits: a spreadsheet keeps only 15 (a formula's result? "
-                          "type the figure, or enter it as text)")
+            return None, (
+                f"{t} has more than 15 significant digits: a spreadsheet keeps only 15 (a formula's result? "
+                "type the figure, or enter it as text)"
+            )
         if -exponent > scale:
-            return None, (f"{shortest} has {-exponent} decimals, more than the {scale} this field keeps "
-                          "(a formula's result? type the figure; it is not rounded)")
+            return None, (
+                f"{shortest} has {-exponent} decimals, more than the {scale} this field keeps "
+                "(a formula's result? type the figure; it is not rounded)"
+            )
     return format(shortest, "f"), ""
 
 
@@ -123,8 +137,10 @@ def _cell_text(wb: Workbook, sheet: Sheet, ref: str, scale: int, kind: str) -> t
     """A named cell's value as text for the core's parser (None: blank), or an error."""
     c = sheet.value(ref)
     if c.formula and c.kind == "empty":
-        return None, ("holds a formula whose result the file does not store (open and save the file in Excel or "
-                      "LibreOffice so that it stores it)")
+        return None, (
+            "holds a formula whose result the file does not store (open and save the file in Excel or "
+            "LibreOffice so that it stores it)"
+        )
     if c.kind == "empty":
         return None, ""
     if c.kind == "error":
@@ -150,8 +166,11 @@ def parse_date(text: str) -> dt.datetime | None:
     import re
 
     t = text.strip()
-    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                     r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}(?:\.\d+)?))?秒?)?", t)
+    m = re.fullmatch(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+        r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}(?:\.\d+)?))?秒?)?",
+        t,
+    )
     if not m:
         return None
     y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -171,8 +190,9 @@ def _names_by_scope(wb: Workbook) -> dict[str | None, dict[str, DefinedName]]:
     return out
 
 
-def read_filled(path: Path, schema: _core.FormSchema, *, sheet: str | None = None
-                ) -> tuple[list[FilledReport], list[Problem], list[str]]:
+def read_filled(
+    path: Path, schema: _core.FormSchema, *, sheet: str | None = None
+) -> tuple[list[FilledReport], list[Problem], list[str]]:
     """The reports of a filled template (one per unit sheet when the names are
     sheet-scoped), the bad cells, and notices. Raises :class:`InputError` for what makes
     the file unusable as a whole: a template of another form or version, a name that
@@ -181,29 +201,39 @@ def read_filled(path: Path, schema: _core.FormSchema, *, sheet: str | None = Non
         return _read(wb, path, schema, sheet)
 
 
-def _read(wb: Workbook, path: Path, schema: _core.FormSchema, only: str | None
-          ) -> tuple[list[FilledReport], list[Problem], list[str]]:
+def _read(
+    wb: Workbook, path: Path, schema: _core.FormSchema, only: str | None
+) -> tuple[list[FilledReport], list[Problem], list[str]]:
     scopes = _names_by_scope(wb)
     glob = scopes.get(None, {})
     form_name = glob.get("us_form")
     if form_name is not None and form_name.value is not None and form_name.value != schema.id:
-        raise InputError(f"{path}: a template of {form_name.value}, not of {schema.id} (choose --form {form_name.value})",
-                         file=str(path))
+        raise InputError(
+            f"{path}: a template of {form_name.value}, not of {schema.id} (choose --form {form_name.value})",
+            file=str(path),
+        )
     fp = glob.get("us_fields")
     if fp is not None and fp.value is not None and fp.value != fields_fingerprint(schema):
-        raise InputError(f"{path}: a template of another version of {schema.id}'s schema (its fields' fingerprint "
-                         f"{fp.value} is not {fields_fingerprint(schema)}): write a new template with "
-                         f"`unionstat template {schema.id}`", file=str(path))
+        raise InputError(
+            f"{path}: a template of another version of {schema.id}'s schema (its fields' fingerprint "
+            f"{fp.value} is not {fields_fingerprint(schema)}): write a new template with "
+            f"`unionstat template {schema.id}`",
+            file=str(path),
+        )
     version = glob.get("us_template")
     if version is not None and version.value is not None and version.value != TEMPLATE_VERSION:
-        raise InputError(f"{path}: template convention version {version.value}; this unionstat reads version "
-                         f"{TEMPLATE_VERSION}", file=str(path))
+        raise InputError(
+            f"{path}: template convention version {version.value}; this unionstat reads version {TEMPLATE_VERSION}",
+            file=str(path),
+        )
     has_fields = {scope: any(k.startswith(FIELD_PREFIX) for k in names) for scope, names in scopes.items()}
     local = [s for s in wb.sheet_names if has_fields.get(s)]
     if has_fields.get(None) and local:
-        raise InputError(f"{path}: field names both for the whole workbook and for sheet(s) {', '.join(local[:5])}: "
-                         "a template is either one report (workbook names) or one sheet per unit (sheet names)",
-                         file=str(path))
+        raise InputError(
+            f"{path}: field names both for the whole workbook and for sheet(s) {', '.join(local[:5])}: "
+            "a template is either one report (workbook names) or one sheet per unit (sheet names)",
+            file=str(path),
+        )
     if not has_fields.get(None) and not local:
         raise InputError(f"{path}: no defined names f_<code>: not a unionstat template", file=str(path))
     groups: list[tuple[str | None, dict[str, DefinedName]]]
@@ -238,8 +268,9 @@ def _target(path: Path, n: DefinedName, scope: str | None) -> tuple[str, str]:
     return n.sheet, n.ref
 
 
-def _one(wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, names: dict[str, DefinedName]
-         ) -> tuple[FilledReport, list[Problem]]:
+def _one(
+    wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, names: dict[str, DefinedName]
+) -> tuple[FilledReport, list[Problem]]:
     problems: list[Problem] = []
     keys: dict[str, tuple[str, str, str | None]] = {}  # name → (sheet, ref, text)
     for key in KEY_NAMES:
@@ -248,36 +279,51 @@ def _one(wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, 
             continue
         sheet_name, ref = _target(path, n, scope)
         if sheet_name not in wb.sheet_names:
-            raise InputError(f"{path}: the name {key} points to sheet '{sheet_name}', which is not in the workbook",
-                             file=str(path))
+            raise InputError(
+                f"{path}: the name {key} points to sheet '{sheet_name}', which is not in the workbook", file=str(path)
+            )
         sheet = wb.sheet(sheet_name)
         m = sheet.merge_at(ref)
         if m is not None and (m[0], m[1]) != split_ref(ref):
-            problems.append(Problem(sheet_name, ref, "", key, "", f"the {key} cell is inside merged cells "
-                                    f"{cell_ref(m[0], m[1])}:{cell_ref(m[2], m[3])}, not their first cell"))
+            problems.append(
+                Problem(
+                    sheet_name,
+                    ref,
+                    "",
+                    key,
+                    "",
+                    f"the {key} cell is inside merged cells "
+                    f"{cell_ref(m[0], m[1])}:{cell_ref(m[2], m[3])}, not their first cell",
+                )
+            )
             continue
         text, why = _cell_text(wb, sheet, ref, 0, "date" if key == "date" else "text")
         if why:
             problems.append(Problem(sheet_name, ref, "", key, sheet.value(ref).text, f"the {key} cell {why}"))
         keys[key] = (sheet_name, ref, text)
     if "unit" not in keys and "unit" not in names:
-            raise InputError(f"{path}{', sheet ' + repr(scope) if scope else ''}: no cell named unit (填报单位)",
-                             file=str(path))
+        raise InputError(
+            f"{path}{', sheet ' + repr(scope) if scope else ''}: no cell named unit (填报单位)", file=str(path)
+        )
     unit_sheet, unit_ref, unit = keys.get("unit", (scope or "", "?", None))
     unit = unit or ""
     if not unit and "unit" in keys:
         problems.append(Problem(unit_sheet, unit_ref, "", "unit", "", "the 填报单位 (unit) cell is empty"))
     if scope is not None and unit and unit != scope:
-        problems.append(Problem(unit_sheet, unit_ref, unit, "unit", unit,
-                                f"the unit cell reads {unit} but the sheet is named {scope}"))
+        problems.append(
+            Problem(
+                unit_sheet, unit_ref, unit, "unit", unit, f"the unit cell reads {unit} but the sheet is named {scope}"
+            )
+        )
     period = (keys.get("period") or ("", "", None))[2] or ""
     submitted = None
     if keys.get("date") and keys["date"][2]:
         submitted = parse_date(keys["date"][2] or "")
         if submitted is None:
             s, r, t = keys["date"]
-            problems.append(Problem(s, r, unit, "date", t or "", f"the date cell '{t}' is not a date (2012-01-06 or "
-                                    "2012年1月6日)"))
+            problems.append(
+                Problem(s, r, unit, "date", t or "", f"the date cell '{t}' is not a date (2012-01-06 or 2012年1月6日)")
+            )
     rep = FilledReport(str(path), scope or unit_sheet, unit, period, submitted)
     for p in problems:
         p.unit = p.unit or unit
@@ -285,29 +331,52 @@ def _one(wb: Workbook, path: Path, schema: _core.FormSchema, scope: str | None, 
     for key, n in names.items():
         if not key.startswith(FIELD_PREFIX):
             continue
-        code = n.name[len(FIELD_PREFIX):]
+        code = n.name[len(FIELD_PREFIX) :]
         f = known.get(code.lower())
         if f is None:
-            raise InputError(f"{path}: the name {n.name} is no field of {schema.id} (a template of another form?)",
-                             file=str(path), field=code)
+            raise InputError(
+                f"{path}: the name {n.name} is no field of {schema.id} (a template of another form?)",
+                file=str(path),
+                field=code,
+            )
         sheet_name, ref = _target(path, n, scope)
         if sheet_name not in wb.sheet_names:
-            raise InputError(f"{path}: the name {n.name} points to sheet '{sheet_name}', which is not in the workbook",
-                             file=str(path))
+            raise InputError(
+                f"{path}: the name {n.name} points to sheet '{sheet_name}', which is not in the workbook",
+                file=str(path),
+            )
         sheet = wb.sheet(sheet_name)
         rep.refs[f.code] = ref
         m = sheet.merge_at(ref)
         if m is not None:
-            problems.append(Problem(sheet_name, ref, unit, f.code, "", f"the blank is merged with other cells "
-                                    f"({cell_ref(m[0], m[1])}:{cell_ref(m[2], m[3])}): unmerge them"))
+            problems.append(
+                Problem(
+                    sheet_name,
+                    ref,
+                    unit,
+                    f.code,
+                    "",
+                    f"the blank is merged with other cells "
+                    f"({cell_ref(m[0], m[1])}:{cell_ref(m[2], m[3])}): unmerge them",
+                )
+            )
             continue
         row, col = split_ref(ref)
         beside = sheet.value(cell_ref(row, col + CODE_COLUMN_OFFSET))
         if names.get("us_template") is not None and beside.text.strip() != f.code:
             shown = f"'{beside.text}'" if beside.text else "nothing"
-            problems.append(Problem(sheet_name, ref, unit, f.code, "", f"the cell named {n.name} was moved: the code "
-                                    f"column beside it ({cell_ref(row, col + CODE_COLUMN_OFFSET)}) reads {shown}, "
-                                    f"not {f.code}"))
+            problems.append(
+                Problem(
+                    sheet_name,
+                    ref,
+                    unit,
+                    f.code,
+                    "",
+                    f"the cell named {n.name} was moved: the code "
+                    f"column beside it ({cell_ref(row, col + CODE_COLUMN_OFFSET)}) reads {shown}, "
+                    f"not {f.code}",
+                )
+            )
             continue
         # Counts and money alike: the stored number's shortest decimal, checked against the
         # finest the core keeps (6); the core then refuses what the field does not take

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .errors import InputError, SchemaError, UnknownNameError, UsageError
@@ -59,8 +59,10 @@ def as_schema(form: Any, what: str = "form") -> _core.FormSchema:
     if isinstance(form, _core.FormSchema):
         return form
     if isinstance(form, str):
-        raise UsageError(f"{what} must be a Form, not the id string '{form}': pass us.forms()['{form}'] "
-                         "(or us.load_form(path) for a form of your own)")
+        raise UsageError(
+            f"{what} must be a Form, not the id string '{form}': pass us.forms()['{form}'] "
+            "(or us.load_form(path) for a form of your own)"
+        )
     raise UsageError(f"{what} must be a Form (us.forms()['songnuan-2018']), not {type(form).__name__}")
 
 
@@ -68,8 +70,10 @@ def require_form(schema: _core.FormSchema, other: _core.FormSchema, what: str) -
     """Refuses a report or batch of another form than the one it is used with: its own
     form would otherwise be used silently, with rules the caller did not ask for."""
     if other.id != schema.id:
-        raise UsageError(f"{what} is of form {other.id}, but form {schema.id} was asked for: "
-                         f"use us.forms()['{other.id}'] for it, or read the data again with form {schema.id}")
+        raise UsageError(
+            f"{what} is of form {other.id}, but form {schema.id} was asked for: "
+            f"use us.forms()['{other.id}'] for it, or read the data again with form {schema.id}"
+        )
 
 
 class Form:
@@ -116,22 +120,25 @@ class Form:
         try:
             return parse_deadline(self._schema.deadline)
         except ValueError as exc:
-            raise SchemaError(f"{self._schema.file}: form {self._schema.id}: deadline {exc}",
-                              file=self._schema.file) from exc
+            raise SchemaError(
+                f"{self._schema.file}: form {self._schema.id}: deadline {exc}", file=self._schema.file
+            ) from exc
 
-    def report(
-        self, unit: str, period: str = "", values: Mapping[str, Any] | None = None
-    ) -> _core.Report:
+    def report(self, unit: str, period: str = "", values: Mapping[str, Any] | None = None) -> _core.Report:
         """A report of this form. ``values`` maps codes or concept keys to int, str,
         ``Decimal`` or float (read through its shortest text); None leaves a blank."""
         if not isinstance(unit, str):
-            raise UsageError(f"unit must be the unit's id as text ('{unit}'), not {type(unit).__name__} {unit!r}: "
-                             "ids such as 630100 or 063010 are names, and an int would drop leading zeros")
+            raise UsageError(
+                f"unit must be the unit's id as text ('{unit}'), not {type(unit).__name__} {unit!r}: "
+                "ids such as 630100 or 063010 are names, and an int would drop leading zeros"
+            )
         if not isinstance(period, str):
             raise UsageError(f"period must be text such as '2018', not {type(period).__name__} {period!r}")
         if values is not None and not isinstance(values, Mapping):
-            raise UsageError(f"values must map field codes or keys to values ({{'01A': 5}}), not a "
-                             f"{type(values).__name__}: the order of a list names no field")
+            raise UsageError(
+                f"values must map field codes or keys to values ({{'01A': 5}}), not a "
+                f"{type(values).__name__}: the order of a list names no field"
+            )
         rep = _core.Report(self._schema, unit, period)
         for name, value in (values or {}).items():
             rep.set(name, value)
@@ -142,9 +149,7 @@ class Form:
         reports or an existing batch."""
         return to_batch_any(data, self, what=what)
 
-    def validate(
-        self, data: Any, *, level: str | None = None, previous: Any = None
-    ) -> ReportValidation | pd.DataFrame:
+    def validate(self, data: Any, *, level: str | None = None, previous: Any = None) -> ReportValidation | pd.DataFrame:
         """Validates one report (→ :class:`ReportValidation`) or many (DataFrame, Arrow
         table, batch → a DataFrame with one row per violation; see :meth:`check` for
         the summary too). ``previous``: what ``prev()`` reads — the unit's previous
@@ -171,8 +176,9 @@ class Form:
             require_form(self._schema, previous.form, f"the previous report of unit {previous.unit}")
         return ReportValidation(report, _core.validate_report(report, previous=previous, level=level), previous)
 
-    def check(self, data: Any, *, levels: list[str] | None = None, threads: int = 0,
-              previous: Any = None) -> BatchValidation:
+    def check(
+        self, data: Any, *, levels: list[str] | None = None, threads: int = 0, previous: Any = None
+    ) -> BatchValidation:
         """Validates many reports: violations and a per-rule summary (as R's validate).
         ``previous``: reports of earlier periods (DataFrame, Arrow table, batch — or the
         same data when it holds several periods) for ``prev()`` rules: each report reads
@@ -185,9 +191,17 @@ class Form:
         return validate_batch(batch, levels=levels, threads=threads, previous=before)
 
     def localise(
-        self, data: Any, *, weights: Mapping[str, float] | None = None, totals: float | None = None,
-        level: str | None = None, levels: list[str] | None = None, scale: Any = None,
-        level_scale: Mapping[str, float] | None = None, progress: Any = False, workers: int | None = None,
+        self,
+        data: Any,
+        *,
+        weights: Mapping[str, float] | None = None,
+        totals: float | None = None,
+        level: str | None = None,
+        levels: list[str] | None = None,
+        scale: Any = None,
+        level_scale: Mapping[str, float] | None = None,
+        progress: Any = False,
+        workers: int | None = None,
     ) -> Any:
         """Error localisation (Fellegi–Holt, solved by HiGHS): for one report a
         :class:`~unionstat.localise.Localisation` (None when no error rule fails) — the
@@ -207,9 +221,19 @@ class Form:
         loc = self._localiser()
         if isinstance(data, _core.Report):
             return localise_report(loc, data, weights=weights, totals=totals, level=level, level_scale=level_scale)
-        return localise_batch(self._schema, self.batch(data), weights=weights, totals=totals, levels=levels, scale=scale,
-                              level_scale=level_scale, progress=progress, workers=workers, ref=self._ref(),
-                              localiser=loc)
+        return localise_batch(
+            self._schema,
+            self.batch(data),
+            weights=weights,
+            totals=totals,
+            levels=levels,
+            scale=scale,
+            level_scale=level_scale,
+            progress=progress,
+            workers=workers,
+            ref=self._ref(),
+            localiser=loc,
+        )
 
     def analyse_rules(self) -> Any:
         """Rule-set analysis with HiGHS: rules no report can satisfy together
@@ -269,11 +293,15 @@ def to_batch_any(data: Any, form: Form | _core.FormSchema, *, what: str = "the d
             batch.append(r)
         return batch
     if isinstance(data, (list, tuple)):
-        raise UsageError(f"cannot read reports from a {type(data).__name__} of "
-                         f"{', '.join(sorted({type(x).__name__ for x in data})) or 'nothing'}: give a list of "
-                         "Reports, a DataFrame, an Arrow table or a ReportBatch")
-    if type(data).__module__.partition(".")[0] != "pandas" and not isinstance(data, dict) and (
-        hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
+        raise UsageError(
+            f"cannot read reports from a {type(data).__name__} of "
+            f"{', '.join(sorted({type(x).__name__ for x in data})) or 'nothing'}: give a list of "
+            "Reports, a DataFrame, an Arrow table or a ReportBatch"
+        )
+    if (
+        type(data).__module__.partition(".")[0] != "pandas"
+        and not isinstance(data, dict)
+        and (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"))
     ):
         from .io import read_arrow, warn_notices
 

@@ -13,7 +13,7 @@ from .errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["to_batch", "batch_to_frame", "long_to_wide", "read_reports", "write_reports", "KEY_COLUMNS", "LONG_COLUMNS"]
+__all__ = ["KEY_COLUMNS", "LONG_COLUMNS", "batch_to_frame", "long_to_wide", "read_reports", "to_batch", "write_reports"]
 
 #: Columns of the long format: one row per (unit, period, field).
 LONG_COLUMNS = ("unit", "period", "code", "value")
@@ -56,7 +56,9 @@ def to_batch(
             continue
         i = form.index(str(c))
         if i in seen:
-            raise InputError(f"columns {seen[i]!r} and {c!r} are the same field {form.fields[i].code}", field=form.fields[i].code)
+            raise InputError(
+                f"columns {seen[i]!r} and {c!r} are the same field {form.fields[i].code}", field=form.fields[i].code
+            )
         seen[i] = str(c)
     batch = _core.ReportBatch(form)
     units = df["unit"].astype(str).tolist()
@@ -95,7 +97,10 @@ def to_batch(
             if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
                 texts = col.to_numpy(dtype=object, na_value=None).tolist()
             else:
-                texts = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in col.tolist()]
+                texts = [
+                    None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v)
+                    for v in col.tolist()
+                ]
             problems += batch.set_column_text(code, texts)
     problems.sort(key=lambda p: (p[0], form.index(p[2])))
     _raise_problems(problems, what)
@@ -132,7 +137,9 @@ def long_to_wide(df: pd.DataFrame, *, what: str = "the data") -> pd.DataFrame:
     given twice is an error naming it, never silently de-duplicated."""
     extra = [c for c in df.columns if c not in LONG_COLUMNS]
     if extra:
-        raise InputError(f"{what}: long format takes unit, period, code, value; also found {', '.join(map(str, extra))}")
+        raise InputError(
+            f"{what}: long format takes unit, period, code, value; also found {', '.join(map(str, extra))}"
+        )
     long = df.copy()
     if "period" not in long.columns:
         long["period"] = ""
@@ -176,7 +183,9 @@ def write_reports(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     out = df.copy()
     for c in out.columns:
         # Text is the exact form of every value: Decimal("1.50") is written "1.50".
-        out[c] = pd.Series([None if pd.isna(v) else str(v) for v in out[c].astype(object)], dtype=object, index=out.index)
+        out[c] = pd.Series(
+            [None if pd.isna(v) else str(v) for v in out[c].astype(object)], dtype=object, index=out.index
+        )
     suffix = p.suffix.lower()
     if suffix == ".csv":
         out.to_csv(p, index=False, encoding="utf-8")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .forms import Form
 
-__all__ = ["Hierarchy", "Completeness", "RollupView", "Trace", "UnknownUnitsWarning", "sample_tree"]
+__all__ = ["Completeness", "Hierarchy", "RollupView", "Trace", "UnknownUnitsWarning", "sample_tree"]
 
 
 class UnknownUnitsWarning(UserWarning):
@@ -66,7 +66,8 @@ def _warn_unknown(units: list[str], what: str, stacklevel: int = 3) -> None:
     if units:
         shown = ", ".join(units[:10]) + (" …" if len(units) > 10 else "")
         warnings.warn(
-            f"{len(units)} unit(s) not in the tree were left out of the {what}: {shown}", UnknownUnitsWarning,
+            f"{len(units)} unit(s) not in the tree were left out of the {what}: {shown}",
+            UnknownUnitsWarning,
             stacklevel=stacklevel,
         )
 
@@ -113,19 +114,26 @@ def decimal_array(raw: np.ndarray, missing: np.ndarray, scale: int, decimals: in
     words[:, 1] = raw >> 63
     missing = np.asarray(missing, dtype=bool)
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
-    arr = pa.Array.from_buffers(pa.decimal128(38, scale), n, [validity, pa.py_buffer(words)],
-                                null_count=int(missing.sum()))
+    arr = pa.Array.from_buffers(
+        pa.decimal128(38, scale), n, [validity, pa.py_buffer(words)], null_count=int(missing.sum())
+    )
     return pd.arrays.ArrowExtensionArray(arr)
 
 
-def _totals_frame(batch: _core.ReportBatch, names: list[str], levels: list[str], reports: np.ndarray,
-                  exact: bool | str) -> pd.DataFrame:
+def _totals_frame(
+    batch: _core.ReportBatch, names: list[str], levels: list[str], reports: np.ndarray, exact: bool | str
+) -> pd.DataFrame:
     """The roll-up's totals batch as a DataFrame indexed by unit (see Hierarchy.rollup)."""
     import pandas as pd
 
     mode = _money_mode(exact)
-    data: dict[str, Any] = {"unit": batch.units, "name": names, "level": levels, "reports": reports,
-                            "period": batch.periods}
+    data: dict[str, Any] = {
+        "unit": batch.units,
+        "name": names,
+        "level": levels,
+        "reports": reports,
+        "period": batch.periods,
+    }
     for f in batch.form.fields:
         values, missing = batch.raw_column(f.code)
         if f.type == "count" or (f.type == "flag" and f.aggregation == "count_true"):
@@ -201,16 +209,21 @@ class Completeness:
         from .plots import curve_svg
 
         c = self.curve()
-        return curve_svg(c["submitted"].tolist(), c["share"].to_numpy(), deadline=self.deadline,
-                         title=f"累计报送进度 reporting curve — {self.period}",
-                         label=f"{self.reported:,} / {self.expected:,}")
+        return curve_svg(
+            c["submitted"].tolist(),
+            c["share"].to_numpy(),
+            deadline=self.deadline,
+            title=f"累计报送进度 reporting curve — {self.period}",
+            label=f"{self.reported:,} / {self.expected:,}",
+        )
 
     def __repr__(self) -> str:
         timing = ""
         if self.timed:
             timing = f"; {self.on_time} on time, {len(self.late)} late (deadline {self.deadline})"
-        return (f"<Completeness {self.period}: {self.reported} of {self.expected} units reported ({self.rate:.1%})"
-                f"{timing}>")
+        return (
+            f"<Completeness {self.period}: {self.reported} of {self.expected} units reported ({self.rate:.1%}){timing}>"
+        )
 
     def _repr_html_(self) -> str:
         from .views import completeness_html
@@ -239,8 +252,10 @@ class RollupView:
 
         who = unit or self.unit
         if who not in self.totals.index:
-            raise KeyError(f"{who} is not a row of this roll-up (a leaf? its total is its own report; "
-                           "roll up with leaves=True to list it)")
+            raise KeyError(
+                f"{who} is not a row of this roll-up (a leaf? its total is its own report; "
+                "roll up with leaves=True to list it)"
+            )
         value = self.totals.loc[who, self.form.field(code_or_key).code]
         return None if pd.isna(value) else value
 
@@ -262,14 +277,16 @@ class RollupView:
         labels = [f"{c} {names.get(c, '')}".strip() for c in kids]
         values = [float("nan") if pd.isna(v) else float(v) for v in (self.totals.loc[c, f.code] for c in kids)]
         marked = [lab for c, lab in zip(kids, labels) if c in set(highlight)]
-        return bars_svg(labels, values, title=f"{f.code} {f.label} — {self.unit} 下属单位合计", unit=f.unit,
-                        highlight=marked)
+        return bars_svg(
+            labels, values, title=f"{f.code} {f.label} — {self.unit} 下属单位合计", unit=f.unit, highlight=marked
+        )
 
     def _repr_html_(self) -> str:
         from .views import rollup_html
 
-        return rollup_html(self.totals, self.form, unit=self.unit, children=self.children,
-                           unknown_units=self.unknown_units)
+        return rollup_html(
+            self.totals, self.form, unit=self.unit, children=self.children, unknown_units=self.unknown_units
+        )
 
 
 def _hierarchy_from_csv(text: str, period: str = "") -> Hierarchy:
@@ -392,8 +409,15 @@ class Hierarchy:
 
         return cls(
             _core.Hierarchy.from_columns(
-                col(idcol), col("name"), col("level"), col("kind", "regional"), col("parent"),
-                col("secondary_parents"), col("valid_from"), col("valid_to"), source,
+                col(idcol),
+                col("name"),
+                col("level"),
+                col("kind", "regional"),
+                col("parent"),
+                col("secondary_parents"),
+                col("valid_from"),
+                col("valid_to"),
+                source,
             )
         )
 
@@ -468,8 +492,10 @@ class Hierarchy:
         if not isinstance(period, str):
             raise InputError(f"period must be text such as '2012' or '2012-01', not {type(period).__name__} {period!r}")
         if period and not all(_PERIOD.fullmatch(p) for p in period.split("/", 1)):
-            raise InputError(f"'{period}' is not a period: give a year (2012), a month (2012-01), a day "
-                             "(2012-01-08) or a range such as 2011-12/2012-02")
+            raise InputError(
+                f"'{period}' is not a period: give a year (2012), a month (2012-01), a day "
+                "(2012-01-08) or a range such as 2011-12/2012-02"
+            )
         if not period or not self._h.versioned:
             return self
         return Hierarchy(self._h.at(period), period=period)
@@ -481,8 +507,15 @@ class Hierarchy:
 
     # -- operations ----------------------------------------------------------------
     def rollup(
-        self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
-        ignore_inner: bool = False, leaves: bool = False, exact: bool | str = True,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        along: str = "primary",
+        period: str = "",
+        ignore_inner: bool = False,
+        leaves: bool = False,
+        exact: bool | str = True,
     ) -> pd.DataFrame:
         """Consolidated totals (own report + children's totals), indexed by unit:
         ``name``, ``level``, ``reports`` (reports counted), ``period`` and one column per
@@ -507,12 +540,20 @@ class Hierarchy:
         - ``False``: the exact text of each cell.
 
         Blanks are ``<NA>``/None: a total is blank only when nothing under it was reported."""
-        return self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves,
-                            exact=exact)[0]
+        return self._rollup(
+            data, form, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves, exact=exact
+        )[0]
 
     def _rollup(
-        self, data: Any, form: Form | _core.FormSchema, *, along: str, period: str, ignore_inner: bool,
-        leaves: bool, exact: bool | str,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        along: str,
+        period: str,
+        ignore_inner: bool,
+        leaves: bool,
+        exact: bool | str,
     ) -> tuple[pd.DataFrame, list[str], np.ndarray]:
         """The totals frame, the unknown units, and per row the batch row of the unit's
         own counted report (-1: none)."""
@@ -526,8 +567,14 @@ class Hierarchy:
         return df, list(res["unknown_units"]), res["own_rows"]
 
     def rollup_table(
-        self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
-        ignore_inner: bool = False, leaves: bool = False,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        along: str = "primary",
+        period: str = "",
+        ignore_inner: bool = False,
+        leaves: bool = False,
     ) -> pa.Table:
         """The roll-up as an Arrow table, built in C++ with no Python object per cell and
         no pandas: ``unit``, ``name``, ``level``, ``reports``, ``period``, then one column
@@ -547,22 +594,41 @@ class Hierarchy:
         return table.add_column(3, "reports", pa.array(res["reports"], pa.int64()))
 
     def rollup_view(
-        self, data: Any, form: Form | _core.FormSchema, *, along: str = "primary", period: str = "",
-        ignore_inner: bool = False, unit: str | None = None, leaves: bool = False,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        along: str = "primary",
+        period: str = "",
+        ignore_inner: bool = False,
+        unit: str | None = None,
+        leaves: bool = False,
     ) -> RollupView:
         """The roll-up as an object that shows itself in Jupyter: the totals of ``unit``
         (default: the first root) field by field, and its children's totals side by
         side (children that are leaves are shown with ``leaves=True``). ``.totals`` is the
         DataFrame :meth:`rollup` returns."""
-        totals, unknown, _own = self._rollup(data, form, along=along, period=period, ignore_inner=ignore_inner,
-                                             leaves=leaves, exact=True)
+        totals, unknown, _own = self._rollup(
+            data, form, along=along, period=period, ignore_inner=ignore_inner, leaves=leaves, exact=True
+        )
         root = unit if unit is not None else self._h.id(self._h.roots()[0])
         children = list(self.children(root))
-        return RollupView(totals=totals, form=_schema(form), unit=root, children=children, unknown_units=unknown,
-                          ignore_inner=ignore_inner)
+        return RollupView(
+            totals=totals,
+            form=_schema(form),
+            unit=root,
+            children=children,
+            unknown_units=unknown,
+            ignore_inner=ignore_inner,
+        )
 
     def check(
-        self, data: Any, form: Form | _core.FormSchema, *, period: str = "", imbalanced_only: bool = True,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        period: str = "",
+        imbalanced_only: bool = True,
         money_per_child: str | None = None,
     ) -> pd.DataFrame:
         """Where a parent reported its own consolidated figures, compare them with its
@@ -571,7 +637,9 @@ class Hierarchy:
         below), ``explained_by`` (the children whose figures explain the gap) and
         ``trace`` (the units from this one down to where the gap was introduced)."""
         batch = _batch(data, form)
-        r = _core.check(self._h, batch, period=period, money_per_child=money_per_child, keep_balanced=not imbalanced_only)
+        r = _core.check(
+            self._h, batch, period=period, money_per_child=money_per_child, keep_balanced=not imbalanced_only
+        )
         _warn_unknown(r["unknown_units"], "check")
         return self._check_frame(r, _schema(form), imbalanced_only)
 
@@ -591,6 +659,7 @@ class Hierarchy:
         codes = np.array([f.code for f in fields], dtype=object)
         reported = _exact(r["reported"], scale, decimals, money)
         has = r["has_reported"].astype(bool)
+
         def exact(values: list[Any]) -> pd.Series:
             return pd.Series(values, dtype=object)  # ints and Decimals stay exact
 
@@ -624,8 +693,14 @@ class Hierarchy:
         return df
 
     def localise_gaps(
-        self, data: Any, form: Form | _core.FormSchema, *, period: str = "", weights: dict[str, float] | None = None,
-        totals: float | None = None, level_scale: dict[str, float] | None = None,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        period: str = "",
+        weights: dict[str, float] | None = None,
+        totals: float | None = None,
+        level_scale: dict[str, float] | None = None,
     ) -> pd.DataFrame:
         """Where a parent's consolidated report disagrees with its children (:meth:`check`),
         which report's change explains the gap with the least weight: the parent's own
@@ -691,15 +766,25 @@ class Hierarchy:
                 else:
                     targets = {f: raw[f] + reported[f] - computed[f] for f in fields}
                 factor = (level_scale or {}).get(self.level(cand), 1.0)
-                st, ch, vals, w, _t, _alt, _why = loc.solve(raw, blank, failing.get(r, []), [x * factor for x in base],
-                                                            targets=targets)
+                st, ch, vals, w, _t, _alt, _why = loc.solve(
+                    raw, blank, failing.get(r, []), [x * factor for x in base], targets=targets
+                )
                 if st != "ok":
                     continue
-                cands.append({"unit": unit, "candidate": cand, "role": role, "weight": w,
-                                  "fields": [loc.codes[f] for f in ch],
-                                  "values": {loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f])
-                                          for f in ch},
-                                  "gap_fields": [loc.codes[f] for f in fields], "arises_at": arises})
+                cands.append(
+                    {
+                        "unit": unit,
+                        "candidate": cand,
+                        "role": role,
+                        "weight": w,
+                        "fields": [loc.codes[f] for f in ch],
+                        "values": {
+                            loc.codes[f]: value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], vals[f]) for f in ch
+                        },
+                        "gap_fields": [loc.codes[f] for f in fields],
+                        "arises_at": arises,
+                    }
+                )
             cands.sort(key=lambda c: (c["weight"], c["role"] != "parent"))
             for i, c in enumerate(cands):
                 same = sum(1 for d in cands if abs(d["weight"] - c["weight"]) < 1e-9) > 1
@@ -707,8 +792,14 @@ class Hierarchy:
         return pd.DataFrame(out, columns=columns)
 
     def completeness(
-        self, data: Any, form: Form | _core.FormSchema, *, period: str = "", root: str = "",
-        submitted: Any = None, deadline: Any = None,
+        self,
+        data: Any,
+        form: Form | _core.FormSchema,
+        *,
+        period: str = "",
+        root: str = "",
+        submitted: Any = None,
+        deadline: Any = None,
     ) -> Completeness:
         """Units in the tree (or under ``root``) with no report for the period; rates by
         level and by kind. With submission times, who reported on time and who late.
@@ -718,10 +809,13 @@ class Hierarchy:
         Times are ``datetime``/``date``/``Timestamp`` or text (``2012-01-06 17:30``,
         ``2012年1月6日``). ``deadline`` (a date, datetime or such text) overrides the form's
         (:attr:`Form.deadline_date`); a date includes the whole day."""
-        import pandas as pd
 
-        if submitted is None and type(data).__module__.partition(".")[0] == "pandas" and hasattr(data, "columns") \
-                and "submitted" in data.columns:
+        if (
+            submitted is None
+            and type(data).__module__.partition(".")[0] == "pandas"
+            and hasattr(data, "columns")
+            and "submitted" in data.columns
+        ):
             submitted = data["submitted"].tolist()
             data = data.drop(columns="submitted")
         batch = _batch(data, form)
@@ -729,8 +823,16 @@ class Hierarchy:
         _warn_unknown(r["unknown_units"], "completeness count")
         return self._completeness_of(r, batch=batch, form=form, submitted=submitted, deadline=deadline, root=root)
 
-    def _completeness_of(self, r: _core._Completeness, *, batch: _core.ReportBatch | None = None, form: Any = None,
-                         submitted: Any = None, deadline: Any = None, root: str = "") -> Completeness:
+    def _completeness_of(
+        self,
+        r: _core._Completeness,
+        *,
+        batch: _core.ReportBatch | None = None,
+        form: Any = None,
+        submitted: Any = None,
+        deadline: Any = None,
+        root: str = "",
+    ) -> Completeness:
         """The :class:`Completeness` of the core's result; timeliness too with the batch's
         submission times (the merge of the Dask layer had left them out of this step)."""
         import pandas as pd
@@ -757,12 +859,26 @@ class Hierarchy:
                     table[col] = table[key].map(got).fillna(0).astype("int64")
                 table["on_time_rate"] = table["on_time"] / table["expected"].clip(lower=1)
         return Completeness(
-            period=r["period"], missing=missing, by_level=by_level, by_kind=by_kind, expected=int(expected),
-            reported=int(reported), deadline=when, reports=reports,
+            period=r["period"],
+            missing=missing,
+            by_level=by_level,
+            by_kind=by_kind,
+            expected=int(expected),
+            reported=int(reported),
+            deadline=when,
+            reports=reports,
         )
 
-    def _timeliness(self, batch: _core.ReportBatch, submitted: Any, period: str, root: str, units: pd.DataFrame,
-                    missing: pd.DataFrame, deadline: dt.date | dt.datetime | None) -> pd.DataFrame:
+    def _timeliness(
+        self,
+        batch: _core.ReportBatch,
+        submitted: Any,
+        period: str,
+        root: str,
+        units: pd.DataFrame,
+        missing: pd.DataFrame,
+        deadline: dt.date | dt.datetime | None,
+    ) -> pd.DataFrame:
         """The units that reported (in the tree, under ``root``, of the period) with their
         submission time and status; a unit's earliest time when it has several rows."""
         import pandas as pd
@@ -779,8 +895,10 @@ class Hierarchy:
         else:
             times = list(submitted)
             if len(times) != len(ids):
-                raise InputError(f"submitted has {len(times)} time(s) for {len(ids)} report(s): give one per report, "
-                                 "or a mapping unit → time")
+                raise InputError(
+                    f"submitted has {len(times)} time(s) for {len(ids)} report(s): give one per report, "
+                    "or a mapping unit → time"
+                )
 
         def as_time(value: Any, i: int) -> Any:
             if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
@@ -793,8 +911,12 @@ class Hierarchy:
                 return dt.datetime(value.year, value.month, value.day)
             parsed = parse_date(str(value))
             if parsed is None:
-                raise InputError(f"report {i + 1} (unit {ids[i]}): submitted '{value}' is not a date or time",
-                                 row=i + 1, unit=ids[i], field="submitted")
+                raise InputError(
+                    f"report {i + 1} (unit {ids[i]}): submitted '{value}' is not a date or time",
+                    row=i + 1,
+                    unit=ids[i],
+                    field="submitted",
+                )
             return parsed
 
         first: dict[str, Any] = {}
@@ -811,19 +933,25 @@ class Hierarchy:
             rows = rows[rows["unit"].isin(scope)]
         rows = rows[["unit", "name", "level", "kind", "parent"]].reset_index(drop=True)
         stamps = [first[u] for u in rows["unit"]]
-        rows["submitted"] = pd.Series(pd.to_datetime(stamps), dtype="datetime64[ns]") if stamps else \
-            pd.Series([], dtype="datetime64[ns]")
+        rows["submitted"] = (
+            pd.Series(pd.to_datetime(stamps), dtype="datetime64[ns]")
+            if stamps
+            else pd.Series([], dtype="datetime64[ns]")
+        )
         status, late_by = [], []
         for t in stamps:
             if t is None:
                 status.append("no time")
                 late_by.append(pd.NaT)
             elif deadline is None:
-                status.append("reported")    # no deadline to hold it against
+                status.append("reported")  # no deadline to hold it against
                 late_by.append(pd.NaT)
             else:
-                end = deadline if isinstance(deadline, dt.datetime) else \
-                    dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1)
+                end = (
+                    deadline
+                    if isinstance(deadline, dt.datetime)
+                    else dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1)
+                )
                 late = t > end if isinstance(deadline, dt.datetime) else t >= end
                 status.append("late" if late else "on time")
                 late_by.append(pd.Timedelta(t - end) if late else pd.NaT)

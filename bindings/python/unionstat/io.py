@@ -27,11 +27,23 @@ from .errors import InputError, InputNotice
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ReadResult", "read_batch", "read_file", "read_arrow", "arrow_table", "warn_notices", "strip_id", "SUFFIXES"]
+__all__ = ["SUFFIXES", "ReadResult", "arrow_table", "read_arrow", "read_batch", "read_file", "strip_id", "warn_notices"]
 
 #: File types read, by suffix.
-SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".feather", ".arrow", ".ipc", ".json", ".jsonl", ".ndjson",
-            ".zip")
+SUFFIXES = (
+    ".csv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".parquet",
+    ".feather",
+    ".arrow",
+    ".ipc",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".zip",
+)
 
 
 @dataclass
@@ -70,22 +82,34 @@ def arrow_table(data: Any) -> pa.Table:
 
 
 def read_arrow(
-    data: Any, schema: _core.FormSchema, *, what: str = "the data", strict: bool = False, row_column: str = "",
-    file: str | None = None, expected_rows: int = 0,
+    data: Any,
+    schema: _core.FormSchema,
+    *,
+    what: str = "the data",
+    strict: bool = False,
+    row_column: str = "",
+    file: str | None = None,
+    expected_rows: int = 0,
 ) -> ReadResult:
     """Any Arrow producer (``__arrow_c_stream__`` or ``__arrow_c_array__``: pyarrow,
     polars, DuckDB, a RecordBatchReader streaming a Parquet file …) into a batch, in C++
     with the GIL released. Raises :class:`InputError` listing every bad cell and row."""
-    batch, problems, notices, ignored, _encoding = _core.read_arrow(schema, data, strict=strict, row_column=row_column,
-                                                                    expected_rows=expected_rows)
+    batch, problems, notices, ignored, _encoding = _core.read_arrow(
+        schema, data, strict=strict, row_column=row_column, expected_rows=expected_rows
+    )
     if problems:
         raise InputError.from_problems(problems, what, file=file)
     return ReadResult(batch, list(notices), list(ignored))
 
 
 def read_file(
-    path: str | os.PathLike[str], schema: _core.FormSchema, *, encoding: str | None = None, strict: bool = False,
-    sheet: str | int | None = None, progress: Callable[[int], None] | None = None,
+    path: str | os.PathLike[str],
+    schema: _core.FormSchema,
+    *,
+    encoding: str | None = None,
+    strict: bool = False,
+    sheet: str | int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ReadResult:
     """Reads a file of reports (one row per report: the unit, the period, field codes or
     concept keys) into a batch. Raises :class:`InputError` naming the file — and for bad
@@ -131,16 +155,22 @@ def read_file(
 
 
 def read_batch(
-    path: str | os.PathLike[str], form: Any, *, encoding: str | None = None, strict: bool = False,
-    sheet: str | int | None = None, progress: Callable[[int], None] | None = None,
+    path: str | os.PathLike[str],
+    form: Any,
+    *,
+    encoding: str | None = None,
+    strict: bool = False,
+    sheet: str | int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> _core.ReportBatch:
     """Reads a file of reports (CSV, XLSX, Parquet, Feather, JSON) straight into a
     columnar batch for ``form`` (a Form or its schema): the fastest way to validate or
     roll up a large file. Raises :class:`InputError` listing every bad cell with row,
     unit and field; what the reader left out (title lines, 备注 columns) is told as an
     :class:`InputNotice` warning. ``progress`` is called with the rows read so far."""
-    result = read_file(path, getattr(form, "schema", form), encoding=encoding, strict=strict, sheet=sheet,
-                       progress=progress)
+    result = read_file(
+        path, getattr(form, "schema", form), encoding=encoding, strict=strict, sheet=sheet, progress=progress
+    )
     warn_notices(result)
     return result.batch
 
@@ -205,8 +235,7 @@ def _read_parquet(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
         # pyarrow's decoded data grows with the batch size: 16k rows cost 80 MB less than
         # 64k at 1 M reports, and are no slower.
         reader = pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches(batch_size=16_384))
-        result = read_arrow(reader, schema, what=str(p), strict=strict, file=str(p),
-                            expected_rows=pf.metadata.num_rows)
+        result = read_arrow(reader, schema, what=str(p), strict=strict, file=str(p), expected_rows=pf.metadata.num_rows)
         del reader, pf
         return result
     finally:
@@ -251,13 +280,15 @@ def _read_json(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult
     text = p.read_text(encoding="utf-8-sig")
     try:
         if p.suffix.lower() in (".jsonl", ".ndjson"):
-            records = [json.loads(line, parse_float=_Number, parse_int=_Number)
-                       for line in text.splitlines() if line.strip()]
+            records = [
+                json.loads(line, parse_float=_Number, parse_int=_Number) for line in text.splitlines() if line.strip()
+            ]
         else:
             records = json.loads(text, parse_float=_Number, parse_int=_Number)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{p}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", file=str(p), line=exc.lineno,
-                         column=exc.colno) from exc
+        raise InputError(
+            f"{p}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", file=str(p), line=exc.lineno, column=exc.colno
+        ) from exc
     if isinstance(records, dict) and "reports" in records:
         records = records["reports"]
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -273,8 +304,9 @@ def _read_json(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult
             return "是" if v else "否"
         if isinstance(v, (str, int)):
             return str(v)
-        raise InputError(f"{p}: a value {json.dumps(v, ensure_ascii=False)[:40]} is neither a number, a text nor null",
-                         file=str(p))
+        raise InputError(
+            f"{p}: a value {json.dumps(v, ensure_ascii=False)[:40]} is neither a number, a text nor null", file=str(p)
+        )
 
     # Every value as its text, so the core parses it as it would a CSV cell.
     table = pa.table({n: pa.array([text_of(r.get(n)) for r in records], pa.string()) for n in names})
@@ -332,26 +364,30 @@ def _read_xlsx(p: Path, schema: _core.FormSchema, *, sheet: str | int | None, st
             rows = list(zip(*[c.to_pylist() for c in head.columns])) if head.num_columns else []
             for i, row in enumerate(rows):
                 header = ["" if v is None else str(v) for v in row]
-                found = _core.map_header(schema, header, 0, strict)
-                if found is not None:
+                mapped = _core.map_header(schema, header, 0, strict)
+                if mapped is not None:
                     index = names.index(name)
                     facts = ahead[1].result() if ahead[0] == name else _sheet_facts(p, index)
-                    return _read_sheet(p, name, whole.slice(i + 1), i, header, found, facts, schema, strict, notices,
-                                       pa)
+                    return _read_sheet(
+                        p, name, whole.slice(i + 1), i, header, mapped, facts, schema, strict, notices, pa
+                    )
             if sheet is None and name != candidates[-1]:
                 notices.append(f"sheet '{name}' has no header row of {schema.id}: not read")
     where = f"sheet '{candidates[0]}'" if len(candidates) == 1 else "any sheet"
     raise InputError(
         f"{p}: no header row in {where} (within the first {_HEADER_SEARCH_ROWS} rows): a header names the unit column "
-        f"(unit, 单位代码, 填报单位) and fields of {schema.id} by code (01A) or key", file=str(p))
+        f"(unit, 单位代码, 填报单位) and fields of {schema.id} by code (01A) or key",
+        file=str(p),
+    )
 
 
 # Column types fastexcel infers that the core reads exactly as the cells' text would be.
 _PLAIN_TYPES = ("string", "large_string", "int64", "double", "bool", "null")
 
 
-def _load_plain_sheet(reader: Any, name: str, schema: _core.FormSchema,
-                      strict: bool) -> tuple[Any, list[str], dict[str, Any]] | None:
+def _load_plain_sheet(
+    reader: Any, name: str, schema: _core.FormSchema, strict: bool
+) -> tuple[Any, list[str], dict[str, Any]] | None:
     """A sheet whose first row is a clean header, read with the column types fastexcel
     infers (numbers as numbers: a third less work than every cell as text, and the same
     values: a float is taken as its shortest text, as the text path would spell it).
@@ -363,11 +399,12 @@ def _load_plain_sheet(reader: Any, name: str, schema: _core.FormSchema,
         # Every row sampled for the types: with fewer, fastexcel turns a text cell below
         # the sample ("x", "1,234" in a column of numbers) into a blank without a word.
         data = reader.load_sheet(name, header_row=0, dtype_coercion="strict", schema_sample_rows=None, eager=True)
-    except Exception:  # noqa: BLE001 - whatever fastexcel refuses, the text path reads or names
+    except Exception:
         return None
     header = list(data.schema.names)
     if any(h.startswith("__UNNAMED__") for h in header) or any(
-            re.fullmatch(re.escape(a) + r"_\d+", b) for a in header for b in header if a != b):
+        re.fullmatch(re.escape(a) + r"_\d+", b) for a in header for b in header if a != b
+    ):
         return None
     found = _core.map_header(schema, header, 0, strict)
     if found is None or found["problems"] or found["unnamed"]:
@@ -393,8 +430,17 @@ def _load_plain_sheet(reader: Any, name: str, schema: _core.FormSchema,
 
 
 def _read_sheet(
-    p: Path, name: str, data: Any, header_index: int, header: list[str], found: dict[str, Any],
-    facts: tuple[int, list[tuple[str, int]]], schema: _core.FormSchema, strict: bool, notices: list[str], pa: Any,
+    p: Path,
+    name: str,
+    data: Any,
+    header_index: int,
+    header: list[str],
+    found: dict[str, Any],
+    facts: tuple[int, list[tuple[str, int]]],
+    schema: _core.FormSchema,
+    strict: bool,
+    notices: list[str],
+    pa: Any,
 ) -> ReadResult:
     import numpy as np
 
@@ -402,25 +448,33 @@ def _read_sheet(
     header_row = start_row + header_index
     what = f"{p}, sheet '{name}'"
     if found["problems"]:
-        raise InputError.from_problems([(header_row, c, u, f, t, m) for _r, c, u, f, t, m in found["problems"]], what,
-                                       file=str(p))
+        raise InputError.from_problems(
+            [(header_row, c, u, f, t, m) for _r, c, u, f, t, m in found["problems"]], what, file=str(p)
+        )
     formulas = [c for c, row in formula_cells if row > header_row]
     if formulas:
         cells = ", ".join(f"{name}!{c}" for c in formulas[:20]) + (" …" if len(formulas) > 20 else "")
-        raise InputError(f"{what}: {len(formulas)} formula cell(s) without a stored result (open and save the file in "
-                         f"Excel or LibreOffice so that it stores them): {cells}", file=str(p))
+        raise InputError(
+            f"{what}: {len(formulas)} formula cell(s) without a stored result (open and save the file in "
+            f"Excel or LibreOffice so that it stores them): {cells}",
+            file=str(p),
+        )
     if header_index > 0:
-        notices.append(f"skipped {header_index} row(s) above the header in sheet '{name}' (rows {start_row}–{header_row - 1})")
+        notices.append(
+            f"skipped {header_index} row(s) above the header in sheet '{name}' (rows {start_row}–{header_row - 1})"
+        )
     # Only the columns that mean something go on, under their header's names (as the
     # header spells them: the core maps codes and keys as it does for CSV).
     keep = [found["unit"]] + ([found["period"]] if found["period"] >= 0 else []) + list(found["field_columns"])
     n = data.num_rows
     # The sheet rows as a buffer: pa.array() and pa.table() probe their argument for
     # pandas objects and so load pandas (half a second of a CLI run).
-    rows = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(np.arange(header_row + 1, header_row + 1 + n,
-                                                                                 dtype=np.int64))])
-    table = pa.Table.from_arrays([data.column(c) for c in keep] + [rows],
-                                 names=[header[c] for c in keep] + ["__sheet_row__"])
+    rows = pa.Array.from_buffers(
+        pa.int64(), n, [None, pa.py_buffer(np.arange(header_row + 1, header_row + 1 + n, dtype=np.int64))]
+    )
+    table = pa.Table.from_arrays(
+        [data.column(c) for c in keep] + [rows], names=[header[c] for c in keep] + ["__sheet_row__"]
+    )
     result = read_arrow(table, schema, what=what, strict=strict, row_column="__sheet_row__", file=str(p))
     ignored = [header[c] for c in found["ignored"]]
     if ignored:
@@ -435,7 +489,9 @@ def _sheet_xml(p: Path, index: int) -> bytes:
     with zipfile.ZipFile(p) as z:
         wb = z.read("xl/workbook.xml")
         rels = z.read("xl/_rels/workbook.xml.rels")
-        ids = re.findall(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"', wb) or re.findall(rb'<(?:\w+:)?sheet\b[^>]*?\bid="([^"]+)"', wb)
+        ids = re.findall(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"', wb) or re.findall(
+            rb'<(?:\w+:)?sheet\b[^>]*?\bid="([^"]+)"', wb
+        )
         if index >= len(ids):
             return b""
         target = None
@@ -490,8 +546,9 @@ def _sheet_facts(p: Path, index: int) -> tuple[int, list[tuple[str, int]]]:
 def _read_folder(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResult:
     """Every filled template in a folder (``*.xlsx``, ``*.xlsm``; Excel's ``~$`` lock files
     left out), read as one batch; other files are named in a notice."""
-    files = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in (".xlsx", ".xlsm")
-                   and not q.name.startswith("~$"))
+    files = sorted(
+        q for q in p.iterdir() if q.is_file() and q.suffix.lower() in (".xlsx", ".xlsm") and not q.name.startswith("~$")
+    )
     others = sorted(q.name for q in p.iterdir() if q.is_file() and q not in files and not q.name.startswith("~$"))
     if not files:
         raise InputError(f"{p}: a folder with no XLSX files (filled templates) in it", file=str(p))
@@ -501,17 +558,22 @@ def _read_folder(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadResu
     for q in files:
         with Workbook(q) as wb:
             if not is_template(wb):
-                raise InputError(f"{q}: not a filled template (no defined names f_<code>); a folder is read as "
-                                 "filled templates only", file=str(q))
+                raise InputError(
+                    f"{q}: not a filled template (no defined names f_<code>); a folder is read as "
+                    "filled templates only",
+                    file=str(q),
+                )
     result = _read_templates(files, schema, sheet=None, strict=strict, what=str(p))
     if others:
-        result.notices.insert(0, f"files that are no XLSX not read: {', '.join(others[:10])}"
-                                 + (" …" if len(others) > 10 else ""))
+        result.notices.insert(
+            0, f"files that are no XLSX not read: {', '.join(others[:10])}" + (" …" if len(others) > 10 else "")
+        )
     return result
 
 
-def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str | int | None, strict: bool,
-                    what: str) -> ReadResult:
+def _read_templates(
+    files: list[Path], schema: _core.FormSchema, *, sheet: str | int | None, strict: bool, what: str
+) -> ReadResult:
     """Filled templates into one batch: each report's cells as their exact text through
     the core's parser; every bad cell named by file, sheet!cell, unit and field."""
     pa = _pyarrow("XLSX")
@@ -543,12 +605,16 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
         for item in exc.problems:
             i = int(item["row"]) - 1 if item.get("row") else -1
             if not 0 <= i < len(reports):
-                lines.append((what, item.get("unit") or "", item.get("field") or "", item.get("text") or "",
-                              item["message"]))
+                lines.append(
+                    (what, item.get("unit") or "", item.get("field") or "", item.get("text") or "", item["message"])
+                )
                 continue
             rep = reports[i]
-            code = schema.field(item["field"]).code if item.get("field") and schema.find(item["field"]) is not None \
+            code = (
+                schema.field(item["field"]).code
+                if item.get("field") and schema.find(item["field"]) is not None
                 else (item.get("field") or "")
+            )
             lines.append((f"{rep.file}, {rep.where(code)}", rep.unit, code, item.get("text") or "", item["message"]))
     if lines:
         from .workbook import split_ref
@@ -572,8 +638,12 @@ def _read_templates(files: list[Path], schema: _core.FormSchema, *, sheet: str |
             shown.append(f"{place} (unit {unit or '?'}, field {fld}{label}): {message}")
         more = f"\n… and {len(lines) - 20} more" if len(lines) > 20 else ""
         first = lines[0]
-        err = InputError(f"{len(lines)} bad cell(s) in {what}:\n" + "\n".join(shown) + more,
-                         file=first[0].split(", ")[0], unit=first[1] or None, field=first[2] or None)
+        err = InputError(
+            f"{len(lines)} bad cell(s) in {what}:\n" + "\n".join(shown) + more,
+            file=first[0].split(", ")[0],
+            unit=first[1] or None,
+            field=first[2] or None,
+        )
         err.problems = [{"place": pl, "unit": u, "field": f, "text": t, "message": m} for pl, u, f, t, m in lines]
         raise err
     assert result is not None
@@ -607,8 +677,11 @@ def _read_package(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
         data = store.read(REPORTS)
         listed = manifest["parts"].get(REPORTS, {}).get("sha256")
         if sha256(data) != listed:
-            raise InputError(f"{p}/{REPORTS}: changed since it was packaged (its SHA-256 is not the manifest's); "
-                             f"`unionstat verify {p}` tells what else", file=str(p))
+            raise InputError(
+                f"{p}/{REPORTS}: changed since it was packaged (its SHA-256 is not the manifest's); "
+                f"`unionstat verify {p}` tells what else",
+                file=str(p),
+            )
         if manifest["form"]["id"] != schema.id:
             raise InputError(f"{p}: a package of form {manifest['form']['id']}, not {schema.id}", file=str(p))
         own: dict[str, str] = {}
@@ -635,8 +708,10 @@ def _read_package(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
 
     created = manifest["created"]
     result.submitted = [local(own.get(u, created)) for u in result.batch.units]
-    result.notices.append(f"read as a submission package ({manifest['reports']:,} reports of {manifest['form']['id']}); "
-                          "each report's submission time is when its unit's package was made")
+    result.notices.append(
+        f"read as a submission package ({manifest['reports']:,} reports of {manifest['form']['id']}); "
+        "each report's submission time is when its unit's package was made"
+    )
     return result
 
 
@@ -644,7 +719,17 @@ def _read_package(p: Path, schema: _core.FormSchema, *, strict: bool) -> ReadRes
 # Submission times: a ``submitted`` column beside the reports
 
 #: Header names of a column holding each report's submission time.
-SUBMITTED_NAMES = ("submitted", "报送时间", "上报时间", "报送日期", "上报日期", "報送時間", "上報時間", "報送日期", "上報日期")
+SUBMITTED_NAMES = (
+    "submitted",
+    "报送时间",
+    "上报时间",
+    "报送日期",
+    "上报日期",
+    "報送時間",
+    "上報時間",
+    "報送日期",
+    "上報日期",
+)
 
 
 def _with_submitted(result: ReadResult, p: Path, *, sheet: str | int | None = None) -> ReadResult:
@@ -669,8 +754,16 @@ def _with_submitted(result: ReadResult, p: Path, *, sheet: str | int | None = No
             continue
         when = parse_date(str(text))
         if when is None:
-            bad.append((int(r), 0, units[i], name, str(text), f"'{text}' in column {name} is not a date or time "
-                        "(2012-01-06, 2012-01-06 17:30 or 2012年1月6日)"))
+            bad.append(
+                (
+                    int(r),
+                    0,
+                    units[i],
+                    name,
+                    str(text),
+                    f"'{text}' in column {name} is not a date or time (2012-01-06, 2012-01-06 17:30 or 2012年1月6日)",
+                )
+            )
         out.append(when)
     if bad:
         raise InputError.from_problems(bad, str(p), file=str(p))
@@ -707,8 +800,13 @@ def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | No
 
         book = fastexcel.read_excel(str(p))
         names = list(book.sheet_names)
-        for sname in ([names[int(sheet)]] if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
-                      and sheet not in names) else [sheet] if sheet is not None else names):
+        for sname in (
+            [names[int(sheet)]]
+            if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names)
+            else [sheet]
+            if sheet is not None
+            else names
+        ):
             whole = book.load_sheet(sname, header_row=None, dtypes="string").to_arrow()
             cols = [c.to_pylist() for c in whole.columns]
             start, _f = _sheet_facts(p, names.index(sname))
@@ -728,8 +826,11 @@ def _column_by_row(p: Path, name: str, result: ReadResult, sheet: str | int | No
 
         values = feather.read_table(p, columns=[name]).column(0).to_pylist()
     else:
-        records = json.loads(p.read_text(encoding="utf-8-sig")) if suffix == ".json" else [
-            json.loads(x) for x in p.read_text(encoding="utf-8-sig").splitlines() if x.strip()]
+        records = (
+            json.loads(p.read_text(encoding="utf-8-sig"))
+            if suffix == ".json"
+            else [json.loads(x) for x in p.read_text(encoding="utf-8-sig").splitlines() if x.strip()]
+        )
         if isinstance(records, dict):
             records = records.get("reports", [])
         values = [r.get(name) if isinstance(r, dict) else None for r in records]

@@ -40,20 +40,20 @@ class Cmp:
 
     op: str
     coef: dict[int, Fraction]  # field index → coefficient on its real value, × common_den
-    const: Fraction            # × common_den
+    const: Fraction  # × common_den
     bound: int
-    tol: int = 0               # the tolerance folded into bound (0: exact)
+    tol: int = 0  # the tolerance folded into bound (0: exact)
 
 
 @dataclass
 class Bool:
     """A node of a rule's boolean structure."""
 
-    kind: str                      # cmp | and | or | not | const | missing
+    kind: str  # cmp | and | or | not | const | missing
     args: list[Bool] = field(default_factory=list)
     cmp: Cmp | None = None
-    value: bool = False            # const
-    field: int = -1                # missing: is_missing(field)
+    value: bool = False  # const
+    field: int = -1  # missing: is_missing(field)
 
 
 @dataclass
@@ -65,10 +65,10 @@ class LinearRule:
     missing: str
     origin: str
     levels: list[str]
-    fields: list[int]              # fields read from the report itself
-    refs: list[int]                # fields whose blanks count for the missing strategy
+    fields: list[int]  # fields read from the report itself
+    refs: list[int]  # fields whose blanks count for the missing strategy
     tree: Bool | None
-    why_not: str = ""              # why the rule is not modelled
+    why_not: str = ""  # why the rule is not modelled
     check: str = ""
 
 
@@ -171,8 +171,10 @@ def linear_rules(schema: _core.FormSchema) -> list[LinearRule]:
     out = []
     for r in _core.rule_asts(schema):
         nodes = r["nodes"]
-        fields = sorted({f for s, f in r["refs"] if s == "current"} |
-                        {n["field"] for n in nodes if n["kind"] == "field" and n["source"] == "current"})
+        fields = sorted(
+            {f for s, f in r["refs"] if s == "current"}
+            | {n["field"] for n in nodes if n["kind"] == "field" and n["source"] == "current"}
+        )
         refs = sorted({f for s, f in r["refs"] if s == "current"})
         tree: Bool | None = None
         why = ""
@@ -183,8 +185,20 @@ def linear_rules(schema: _core.FormSchema) -> list[LinearRule]:
                 tree = _boolean(nodes, r["root"])
             except _NotLinear as exc:
                 why = str(exc)
-        out.append(LinearRule(r["id"], r["severity"], r["missing"], r["origin"], list(r["levels"]), fields, refs,
-                              tree, why, r["check"]))
+        out.append(
+            LinearRule(
+                r["id"],
+                r["severity"],
+                r["missing"],
+                r["origin"],
+                list(r["levels"]),
+                fields,
+                refs,
+                tree,
+                why,
+                r["check"],
+            )
+        )
     return out
 
 
@@ -204,8 +218,9 @@ class RulePlan:
         self.unit_raw = [10 ** (s - d) for s, d in zip(self.scales, self.decimals)]
 
 
-def connected_parts(n_fields: int, rules: list[LinearRule], link: Iterable[int],
-                    group: Iterable[int]) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
+def connected_parts(
+    n_fields: int, rules: list[LinearRule], link: Iterable[int], group: Iterable[int]
+) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
     """The fields joined by the rules ``link`` (union–find over the fields each reads), and
     the rules ``group`` sorted into those parts: ``([(fields, rules) per part, in the order
     the parts are first met], rules that read no field)``. Parts are solved apart, so a
@@ -249,9 +264,15 @@ def new_highs() -> Any:
     # feasibility-jump heuristic and symmetry detection cost ~6 ms a solve for nothing,
     # and presolve's probing (rule bit 15) up to 0.4 s on big-M rows with wide bounds.
     # The feasibility tolerances are set per solve (mip.run_checked).
-    for name, value in (("mip_heuristic_run_feasibility_jump", False), ("mip_detect_symmetry", False),
-                        ("mip_heuristic_effort", 0.0), ("mip_root_parallelism", False), ("mip_rel_gap", 0.0),
-                        ("mip_abs_gap", 0.0), ("presolve_rule_off", 1 << 15)):
+    for name, value in (
+        ("mip_heuristic_run_feasibility_jump", False),
+        ("mip_detect_symmetry", False),
+        ("mip_heuristic_effort", 0.0),
+        ("mip_root_parallelism", False),
+        ("mip_rel_gap", 0.0),
+        ("mip_abs_gap", 0.0),
+        ("presolve_rule_off", 1 << 15),
+    ):
         h.setOptionValue(name, value)
     return h
 

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from . import _core
-from .errors import InputError, UnknownNameError
 from .deduce import fixes, nearest
+from .errors import InputError, UnknownNameError
 from .linear import RulePlan, connected_parts, new_highs
 from .mip import Problem, RuleModel
 from .progress import Progress
@@ -41,8 +41,16 @@ from .progress import Progress
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Localisation", "Localisations", "Localiser", "Solution", "failing_rules", "localise_batch", "localise_report",
-           "value_of"]
+__all__ = [
+    "Localisation",
+    "Localisations",
+    "Localiser",
+    "Solution",
+    "failing_rules",
+    "localise_batch",
+    "localise_report",
+    "value_of",
+]
 
 #: Below this many failing reports a batch is solved in this process (a pool's start-up
 #: costs about a second).
@@ -89,11 +97,18 @@ class Localisation:
     def record(self) -> dict[str, Any]:
         """JSON-ready: values as exact text."""
         return {
-            "unit": self.unit, "period": self.period, "row": self.row, "fields": list(self.fields),
+            "unit": self.unit,
+            "period": self.period,
+            "row": self.row,
+            "fields": list(self.fields),
             "values": {k: str(v) for k, v in self.values.items()},
             "reported": {k: (None if v is None else str(v)) for k, v in self.reported.items()},
-            "weight": self.weight, "ties": self.ties, "alternative": list(self.alternative),
-            "rules": list(self.rules), "status": self.status, "verified": self.verified,
+            "weight": self.weight,
+            "ties": self.ties,
+            "alternative": list(self.alternative),
+            "rules": list(self.rules),
+            "status": self.status,
+            "verified": self.verified,
         }
 
     def __repr__(self) -> str:
@@ -137,8 +152,10 @@ class Localisations(Sequence[Localisation]):
                 rows.append({**base, "field": None, "reported": None, "suggested": None, **tail})
             for c in x.fields:
                 rows.append({**base, "field": c, "reported": x.reported.get(c), "suggested": x.values[c], **tail})
-        return pd.DataFrame(rows, columns=["unit", "period", "row", "field", "reported", "suggested", "weight", "ties",
-                                           "status", "verified"])
+        return pd.DataFrame(
+            rows,
+            columns=["unit", "period", "row", "field", "reported", "suggested", "weight", "ties", "status", "verified"],
+        )
 
     def __repr__(self) -> str:
         ties = sum(x.ties for x in self._items)
@@ -149,13 +166,13 @@ class Solution(NamedTuple):
     """One report's localisation in raw terms (field indices, raw values), as
     :meth:`Localiser.solve` finds it."""
 
-    status: str                 #: ok | infeasible | unmodelled
-    changed: list[int]          #: fields to change (indices), sorted
-    values: dict[int, int]      #: field → suggested raw value
+    status: str  #: ok | infeasible | unmodelled
+    changed: list[int]  #: fields to change (indices), sorted
+    values: dict[int, int]  #: field → suggested raw value
     weight: float
     ties: bool
-    alternative: list[int]      #: another set of the same weight (when ties)
-    why: str = ""               #: for infeasible and unmodelled: why
+    alternative: list[int]  #: another set of the same weight (when ties)
+    why: str = ""  #: for infeasible and unmodelled: why
 
 
 class _Part:
@@ -184,12 +201,16 @@ class Localiser(RulePlan):
 
     def __init__(self, schema: _core.FormSchema) -> None:
         super().__init__(schema)
-        self.scale10 = [10 ** s for s in self.scales]
+        self.scale10 = [10**s for s in self.scales]
         self.error_rules = [i for i, r in enumerate(self.rules) if r.severity == "error"]
         # Connected parts of the error rules: fields joined by every error rule, the
         # modelled ones solved part by part.
-        parts, _lone = connected_parts(len(self.codes), self.rules, self.error_rules,
-                                       [i for i in self.error_rules if self.rules[i].tree is not None])
+        parts, _lone = connected_parts(
+            len(self.codes),
+            self.rules,
+            self.error_rules,
+            [i for i in self.error_rules if self.rules[i].tree is not None],
+        )
         self.part_of_rule: dict[int, int] = {}
         self._part_rules = [rules for _fields, rules in parts]
         self._part_fields = [fields for fields, _rules in parts]
@@ -243,14 +264,22 @@ class Localiser(RulePlan):
             except (TypeError, ValueError):
                 weight = float("nan")
             if not 0 < weight < float("inf"):
-                raise InputError(f"weights: field {self.codes[i]} has weight {w!r}; weights must be positive numbers",
-                                 field=self.codes[i])
+                raise InputError(
+                    f"weights: field {self.codes[i]} has weight {w!r}; weights must be positive numbers",
+                    field=self.codes[i],
+                )
             out[i] = weight
         return out
 
-    def solve(self, raw: Sequence[int], blank: Sequence[bool], failing: Sequence[int], weights: Sequence[float],
-              level: str | None = None, targets: Mapping[int, int] | None = None,
-              ) -> Solution:
+    def solve(
+        self,
+        raw: Sequence[int],
+        blank: Sequence[bool],
+        failing: Sequence[int],
+        weights: Sequence[float],
+        level: str | None = None,
+        targets: Mapping[int, int] | None = None,
+    ) -> Solution:
         """The :class:`Solution` for one report's raw values (0 for blanks) and failing
         rule indices. ``targets``: field →
         raw value it must take (the other fields as in Fellegi–Holt)."""
@@ -259,8 +288,10 @@ class Localiser(RulePlan):
             r = unmodelled[0]
             return Solution("unmodelled", [], {}, 0.0, False, [], f"{r.id}: {r.why_not}")
         targets = dict(targets or {})
-        parts = sorted({self.part_of_rule[i] for i in failing if i in self.part_of_rule} |
-                       {k for k, fs in enumerate(self._part_fields) if targets.keys() & set(fs)})
+        parts = sorted(
+            {self.part_of_rule[i] for i in failing if i in self.part_of_rule}
+            | {k for k, fs in enumerate(self._part_fields) if targets.keys() & set(fs)}
+        )
         free = [f for f in targets if not any(f in self._part_fields[k] for k in parts)]
         changed: list[int] = []
         values: dict[int, int] = {}
@@ -276,7 +307,9 @@ class Localiser(RulePlan):
             st, ch, vals, w, t, alt = self._solve_part(self.part(k), raw, blank, weights, level, targets)
             if st != "optimal":
                 codes = ", ".join(self.codes[f] for f in self.part(k).fields)
-                return Solution("infeasible", [], {}, 0.0, False, [], f"no change of fields {codes} satisfies their rules")
+                return Solution(
+                    "infeasible", [], {}, 0.0, False, [], f"no change of fields {codes} satisfies their rules"
+                )
             changed += ch
             values.update(vals)
             weight += w
@@ -284,9 +317,15 @@ class Localiser(RulePlan):
             alternative += alt if t else ch
         return Solution("ok", sorted(changed), values, weight, ties, sorted(alternative) if ties else [])
 
-    def _solve_part(self, part: _Part, raw: Sequence[int], blank: Sequence[bool], weights: Sequence[float],
-                    level: str | None, targets: Mapping[int, int] | None = None,
-                    ) -> tuple[str, list[int], dict[int, int], float, bool, list[int]]:
+    def _solve_part(
+        self,
+        part: _Part,
+        raw: Sequence[int],
+        blank: Sequence[bool],
+        weights: Sequence[float],
+        level: str | None,
+        targets: Mapping[int, int] | None = None,
+    ) -> tuple[str, list[int], dict[int, int], float, bool, list[int]]:
         fields = part.fields
         tl: dict[int, int] | None = None
         if targets:
@@ -306,7 +345,9 @@ class Localiser(RulePlan):
         cap = 10 * (biggest + 1) * part.factor
         h = self.highs
         for _ in range(2):
-            prob = Problem(part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, lw, cap, targets=tl)
+            prob = Problem(
+                part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, lw, cap, targets=tl
+            )
             first = prob.solve(h)
             if first.status == "optimal":
                 break
@@ -331,15 +372,34 @@ class Localiser(RulePlan):
         step = self._nearest_deduced(part, chosen[0], lraw, active, cap) if plain else None
         if step is not None:
             f = chosen[0]
-            return "optimal", [fields[f]], {fields[f]: lraw[f] + step * part.unit_raw[f]}, w, ties, [fields[g] for g in alt]
+            return (
+                "optimal",
+                [fields[f]],
+                {fields[f]: lraw[f] + step * part.unit_raw[f]},
+                w,
+                ties,
+                [fields[g] for g in alt],
+            )
         # (3) the set fixed: the values nearest the report — satisfying the rules exactly
         # (a total equal to its parts to the 分) when that is possible, else within the
         # rules' rounding tolerances.
         keep = [f not in chosen for f in range(len(fields))]
         x = None
         for exact in (True, False):
-            near = Problem(part.models, len(fields), part.unit_raw, part.kinds, lraw, lblank, active, [0.0] * len(fields),
-                           cap, fixed=keep, exact=exact, targets=tl)
+            near = Problem(
+                part.models,
+                len(fields),
+                part.unit_raw,
+                part.kinds,
+                lraw,
+                lblank,
+                active,
+                [0.0] * len(fields),
+                cap,
+                fixed=keep,
+                exact=exact,
+                targets=tl,
+            )
             cost = [0.0] * len(near.lp.cost)
             for f in chosen:
                 cost[near.dp[f]] = cost[near.dm[f]] = 1.0
@@ -355,8 +415,14 @@ class Localiser(RulePlan):
         return "optimal", [fields[f] for f in chosen], vals, w, ties, [fields[f] for f in alt]
 
     @staticmethod
-    def _ties_deduced(part: _Part, f: int, lraw: list[int], lw: list[float], active: list[bool], cap: int,
-                      ) -> tuple[bool, list[int]] | None:
+    def _ties_deduced(
+        part: _Part,
+        f: int,
+        lraw: list[int],
+        lw: list[float],
+        active: list[bool],
+        cap: int,
+    ) -> tuple[bool, list[int]] | None:
         """The second solve's answer when field f alone is the least set: (ties, the
         other set) — None when a set of two or more could weigh as little, or when more
         than one other field could be the answer (HiGHS picks then, as before)."""
@@ -365,8 +431,11 @@ class Localiser(RulePlan):
         others = [g for g in range(len(lw)) if g != f]
         if len(others) >= 2 and sum(sorted(lw[g] for g in others)[:2]) <= limit:
             return None
-        tied = [g for g in others if lw[g] <= limit and
-                fixes(part.models, active, g, lraw, part.unit_raw[g], part.kinds[g], cap)]
+        tied = [
+            g
+            for g in others
+            if lw[g] <= limit and fixes(part.models, active, g, lraw, part.unit_raw[g], part.kinds[g], cap)
+        ]
         if len(tied) > 1 or any(lw[g] < w for g in tied):
             return None  # a choice between equals (or a lighter set than the solver's: ask it again)
         return bool(tied), tied
@@ -407,8 +476,8 @@ def _localiser_for(ref: tuple[str, str]) -> Localiser:
 @dataclass
 class _Chunk:
     rows: list[int]
-    raw: np.ndarray         # (n, fields) int64
-    blank: np.ndarray       # (n, fields) bool
+    raw: np.ndarray  # (n, fields) int64
+    blank: np.ndarray  # (n, fields) bool
     failing: list[list[int]]
     weights: list[list[float]]
     levels: list[str | None]
@@ -421,8 +490,11 @@ def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Solution, bool]]:
     (solution, every error rule passes with it) per report."""
     out = []
     for j in range(len(chunk.rows)):
-        out.append(loc.solve(chunk.raw[j].tolist(), chunk.blank[j].tolist(), chunk.failing[j], chunk.weights[j],
-                             chunk.levels[j]))
+        out.append(
+            loc.solve(
+                chunk.raw[j].tolist(), chunk.blank[j].tolist(), chunk.failing[j], chunk.weights[j], chunk.levels[j]
+            )
+        )
     # The suggestions as a batch, validated by the core: rows whose error rules now all pass.
     raw = chunk.raw.copy()
     blank = chunk.blank.copy()
@@ -440,8 +512,11 @@ def _solve_chunk(loc: Localiser, chunk: _Chunk) -> list[tuple[Solution, bool]]:
     res = _core.validate_batch(batch, levels=levels if any(levels) else [], threads=1)
     arr = res.arrays()
     err = set(loc.error_rules)
-    bad = {r for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist())
-           if st in _NOT_PASSING and rule in err}
+    bad = {
+        r
+        for r, rule, st in zip(arr["row"].tolist(), arr["rule"].tolist(), arr["status"].tolist())
+        if st in _NOT_PASSING and rule in err
+    }
     return [(sol, j not in bad and sol.status == "ok") for j, sol in enumerate(out)]
 
 
@@ -449,7 +524,9 @@ def _worker_chunk(ref: tuple[str, str], chunk: _Chunk) -> list[tuple[Solution, b
     return _solve_chunk(_localiser_for(ref), chunk)
 
 
-def failing_rules(loc: Localiser, batch: _core.ReportBatch, levels: Sequence[str] | None = None) -> dict[int, list[int]]:
+def failing_rules(
+    loc: Localiser, batch: _core.ReportBatch, levels: Sequence[str] | None = None
+) -> dict[int, list[int]]:
     """Row → indices of the error rules it fails (or cannot evaluate), by the core."""
     res = _core.validate_batch(batch, levels=list(levels) if levels else [], threads=0)
     arr = res.arrays()
@@ -463,7 +540,7 @@ def failing_rules(loc: Localiser, batch: _core.ReportBatch, levels: Sequence[str
 
 def _chunks(idx: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(idx), size):
-        yield idx[i:i + size]
+        yield idx[i : i + size]
 
 
 def _workers(workers: int | None) -> int:
@@ -478,9 +555,15 @@ def _workers(workers: int | None) -> int:
     return workers
 
 
-def _factors(scale: Mapping[str, float] | Sequence[float] | None, rows: list[int], units: list[str],
-             numbers: Any, n: int, levels: Sequence[str] | None = None,
-             level_scale: Mapping[str, float] | None = None) -> list[float]:
+def _factors(
+    scale: Mapping[str, float] | Sequence[float] | None,
+    rows: list[int],
+    units: list[str],
+    numbers: Any,
+    n: int,
+    levels: Sequence[str] | None = None,
+    level_scale: Mapping[str, float] | None = None,
+) -> list[float]:
     """Each failing row's factor on its weights: ``scale`` per unit or per row when the
     caller gives it, else ``level_scale`` by the row's level (the form's ``localisation:
     level_scale`` unless the caller gives one), else 1."""
@@ -501,14 +584,22 @@ def _factors(scale: Mapping[str, float] | Sequence[float] | None, rows: list[int
         except (TypeError, ValueError):
             v = float("nan")
         if not 0 < v < float("inf"):
-            raise InputError(f"scale: the factor of unit {units[r]} is {x!r}; factors must be positive numbers",
-                             row=int(numbers[r]), unit=units[r])
+            raise InputError(
+                f"scale: the factor of unit {units[r]} is {x!r}; factors must be positive numbers",
+                row=int(numbers[r]),
+                unit=units[r],
+            )
         out.append(v)
     return out
 
 
-def _run(loc: Localiser, chunks: list[_Chunk], workers: int, ref: tuple[str, str] | None, bar: Progress,
-         ) -> list[list[tuple[Any, ...]]]:
+def _run(
+    loc: Localiser,
+    chunks: list[_Chunk],
+    workers: int,
+    ref: tuple[str, str] | None,
+    bar: Progress,
+) -> list[list[tuple[Any, ...]]]:
     """Each chunk's solutions (with the validator's verdict), on a process pool when it
     pays and a worker can load the form again (``ref``), else in this process."""
     out: list[list[tuple[Any, ...]]] = [[] for _ in chunks]
@@ -533,11 +624,20 @@ def _run(loc: Localiser, chunks: list[_Chunk], workers: int, ref: tuple[str, str
     return out
 
 
-def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weights: Mapping[str, float] | None = None,
-                   totals: float | None = None, scale: Mapping[str, float] | Sequence[float] | None = None,
-                   levels: Sequence[str] | None = None, level_scale: Mapping[str, float] | None = None,
-                   progress: bool | Progress = False, workers: int | None = None,
-                   ref: tuple[str, str] | None = None, localiser: Localiser | None = None) -> Localisations:
+def localise_batch(
+    schema: _core.FormSchema,
+    batch: _core.ReportBatch,
+    *,
+    weights: Mapping[str, float] | None = None,
+    totals: float | None = None,
+    scale: Mapping[str, float] | Sequence[float] | None = None,
+    levels: Sequence[str] | None = None,
+    level_scale: Mapping[str, float] | None = None,
+    progress: bool | Progress = False,
+    workers: int | None = None,
+    ref: tuple[str, str] | None = None,
+    localiser: Localiser | None = None,
+) -> Localisations:
     """Localises every report of a batch that fails an error rule (see the module doc).
 
     ``weights``: code or key → weight (else ``totals`` for a field that is a total of
@@ -558,8 +658,9 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     failing = failing_rules(loc, batch, levels)
     rows = sorted(failing)
     units, periods, numbers = batch.units, batch.periods, batch.row_numbers
-    factors = _factors(scale, rows, units, numbers, n, levels,
-                       dict(schema.level_scale) if level_scale is None else level_scale)
+    factors = _factors(
+        scale, rows, units, numbers, n, levels, dict(schema.level_scale) if level_scale is None else level_scale
+    )
     raw = np.zeros((len(rows), len(loc.codes)), dtype=np.int64)
     blank = np.zeros((len(rows), len(loc.codes)), dtype=bool)
     if rows:
@@ -568,9 +669,19 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
             v, m = batch.raw_column(code)
             raw[:, f], blank[:, f] = v[sel], m[sel]
     groups = list(_chunks(list(range(len(rows))), CHUNK))
-    chunks = [_Chunk([rows[i] for i in ix], raw[ix], blank[ix], [failing[rows[i]] for i in ix],
-                     [[w * factors[i] for w in base] for i in ix], [levels[rows[i]] if levels else None for i in ix],
-                     [units[rows[i]] for i in ix], [periods[rows[i]] for i in ix]) for ix in groups]
+    chunks = [
+        _Chunk(
+            [rows[i] for i in ix],
+            raw[ix],
+            blank[ix],
+            [failing[rows[i]] for i in ix],
+            [[w * factors[i] for w in base] for i in ix],
+            [levels[rows[i]] if levels else None for i in ix],
+            [units[rows[i]] for i in ix],
+            [periods[rows[i]] for i in ix],
+        )
+        for ix in groups
+    ]
     bar = progress if isinstance(progress, Progress) else Progress(1, enabled=bool(progress))
     bar.step(f"localising {len(rows):,} failing of {n:,} reports")
     solved = _run(loc, chunks, workers, ref, bar)
@@ -579,32 +690,75 @@ def localise_batch(schema: _core.FormSchema, batch: _core.ReportBatch, *, weight
     items = []
     for ix, results in zip(groups, solved):
         for i, (sol, ok) in zip(ix, results):
-            items.append(_localisation(loc, sol, ok, raw[i], blank[i], units[rows[i]], periods[rows[i]],
-                                       int(numbers[rows[i]]), failing[rows[i]]))
+            items.append(
+                _localisation(
+                    loc,
+                    sol,
+                    ok,
+                    raw[i],
+                    blank[i],
+                    units[rows[i]],
+                    periods[rows[i]],
+                    int(numbers[rows[i]]),
+                    failing[rows[i]],
+                )
+            )
     return Localisations(items, n)
 
 
-def _localisation(loc: Localiser, sol: Solution, ok: bool, raw: np.ndarray, blank: np.ndarray, unit: str, period: str,
-                  row: int, failing: list[int]) -> Localisation:
+def _localisation(
+    loc: Localiser,
+    sol: Solution,
+    ok: bool,
+    raw: np.ndarray,
+    blank: np.ndarray,
+    unit: str,
+    period: str,
+    row: int,
+    failing: list[int],
+) -> Localisation:
     """The user's view of one report's solution: codes and exact values."""
+
     def value(f: int, v: int) -> Any:
         return value_of(loc.kinds[f], loc.scales[f], loc.decimals[f], int(v))
 
     return Localisation(
-        unit=unit, period=period, row=row, fields=[loc.codes[f] for f in sol.changed],
+        unit=unit,
+        period=period,
+        row=row,
+        fields=[loc.codes[f] for f in sol.changed],
         values={loc.codes[f]: value(f, sol.values[f]) for f in sol.changed},
         reported={loc.codes[f]: (None if blank[f] else value(f, raw[f])) for f in sol.changed},
-        weight=sol.weight, ties=sol.ties, alternative=[loc.codes[f] for f in sol.alternative],
-        rules=[loc.rules[k].id for k in failing], status=sol.status, verified=bool(ok), why=sol.why)
+        weight=sol.weight,
+        ties=sol.ties,
+        alternative=[loc.codes[f] for f in sol.alternative],
+        rules=[loc.rules[k].id for k in failing],
+        status=sol.status,
+        verified=bool(ok),
+        why=sol.why,
+    )
 
 
-def localise_report(loc: Localiser, report: _core.Report, *, weights: Mapping[str, float] | None = None,
-                    totals: float | None = None, level: str | None = None,
-                    level_scale: Mapping[str, float] | None = None) -> Localisation | None:
+def localise_report(
+    loc: Localiser,
+    report: _core.Report,
+    *,
+    weights: Mapping[str, float] | None = None,
+    totals: float | None = None,
+    level: str | None = None,
+    level_scale: Mapping[str, float] | None = None,
+) -> Localisation | None:
     """One report's localisation; None when it breaks no error rule."""
     batch = _core.ReportBatch(loc.schema)
     batch.append(report)
-    out = localise_batch(loc.schema, batch, weights=weights, totals=totals, levels=[level] if level else None,
-                         level_scale=level_scale, workers=1, localiser=loc)
+    out = localise_batch(
+        loc.schema,
+        batch,
+        weights=weights,
+        totals=totals,
+        levels=[level] if level else None,
+        level_scale=level_scale,
+        workers=1,
+        localiser=loc,
+    )
     return out[0] if len(out) else None
-

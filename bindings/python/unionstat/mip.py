@@ -27,7 +27,7 @@ import numpy as np
 
 from .linear import Bool, Cmp, LinearRule
 
-__all__ = ["Arrays", "Row", "RuleModel", "Problem", "Solved", "INF", "exactly_feasible", "run_checked"]
+__all__ = ["INF", "Arrays", "Problem", "Row", "RuleModel", "Solved", "exactly_feasible", "run_checked"]
 
 INF = float("inf")
 
@@ -50,14 +50,14 @@ class Row:
     """A comparison as integer data: ``Σ a_f δ_f  op  rhs(v)`` with ``rhs`` computed per
     report as ``(scale·bound − Σ m_f v_f − k)`` divided by ``g`` and rounded inwards."""
 
-    op: str                  # le | ge | eq
-    fields: list[int]        # local field positions
-    a: list[int]             # coefficients on δ (units), divided by g
-    m: list[int]             # coefficients on reported raw values
-    k: int                   # constant part (× scale)
-    bound: int               # tolerance bound (× scale)
+    op: str  # le | ge | eq
+    fields: list[int]  # local field positions
+    a: list[int]  # coefficients on δ (units), divided by g
+    m: list[int]  # coefficients on reported raw values
+    k: int  # constant part (× scale)
+    bound: int  # tolerance bound (× scale)
     g: int
-    exact: int = 0           # the bound without the rounding tolerance (× scale)
+    exact: int = 0  # the bound without the rounding tolerance (× scale)
 
     @classmethod
     def of(cls, cmp: Cmp, local: dict[int, int], unit_raw: Sequence[int], scale10: Sequence[int]) -> Row:
@@ -73,8 +73,16 @@ class Row:
             g = gcd(g, abs(ai))
         g = g or 1
         exact = {"le": cmp.bound - cmp.tol, "ge": cmp.bound + cmp.tol, "eq": 0}[cmp.op]
-        return cls(cmp.op, [local[f] for f in fields], [x // g for x in a], mi, int(cmp.const * den), cmp.bound * den, g,
-                   exact * den)
+        return cls(
+            cmp.op,
+            [local[f] for f in fields],
+            [x // g for x in a],
+            mi,
+            int(cmp.const * den),
+            cmp.bound * den,
+            g,
+            exact * den,
+        )
 
     def rhs(self, raw: Sequence[int], exact: bool = False) -> tuple[float, float]:
         """(lower, upper) on ``Σ a δ`` for a report's raw values (``exact``: without the
@@ -101,7 +109,8 @@ class Arrays(NamedTuple):
     rlo: np.ndarray
     rhi: np.ndarray
     start: np.ndarray
-    index: np.ndarray
+    # HiGHS's name for the column indices; it shadows tuple.index, which nothing here calls.
+    index: np.ndarray  # type: ignore[assignment]
     value: np.ndarray
 
 
@@ -139,10 +148,16 @@ class _Lp:
     def arrays(self) -> Arrays:
         """The model as numpy arrays."""
         f64 = np.float64
-        return Arrays(np.asarray(self.cost, dtype=f64), np.asarray(self.lo, dtype=f64), np.asarray(self.hi, dtype=f64),
-                      np.asarray(self.rlo, dtype=f64), np.asarray(self.rhi, dtype=f64),
-                      np.asarray(self.start, dtype=np.int32), np.asarray(self.index, dtype=np.int32),
-                      np.asarray(self.value, dtype=f64))
+        return Arrays(
+            np.asarray(self.cost, dtype=f64),
+            np.asarray(self.lo, dtype=f64),
+            np.asarray(self.hi, dtype=f64),
+            np.asarray(self.rlo, dtype=f64),
+            np.asarray(self.rhi, dtype=f64),
+            np.asarray(self.start, dtype=np.int32),
+            np.asarray(self.index, dtype=np.int32),
+            np.asarray(self.value, dtype=f64),
+        )
 
     def highs_lp(self, arrays: Arrays | None = None) -> Any:
         """The model as a ``highspy.HighsLp`` (row-wise matrix)."""
@@ -180,15 +195,21 @@ class _Node:
     row: Row | None = None
     value: bool = False
     field: int = -1
-    pos: bool = False   # y = 1 ⇒ node true is needed
-    neg: bool = False   # y = 0 ⇒ node false is needed
+    pos: bool = False  # y = 1 ⇒ node true is needed
+    neg: bool = False  # y = 0 ⇒ node false is needed
 
 
 class RuleModel:
     """One rule planned over a set of fields (local positions)."""
 
-    def __init__(self, rule: LinearRule, local: dict[int, int], unit_raw: Sequence[int], scale10: Sequence[int],
-                 both: bool = False) -> None:
+    def __init__(
+        self,
+        rule: LinearRule,
+        local: dict[int, int],
+        unit_raw: Sequence[int],
+        scale10: Sequence[int],
+        both: bool = False,
+    ) -> None:
         """``both``: the root's truth modelled both ways (y = 0 ⇒ the rule fails too), for
         asking whether a rule can fail."""
         assert rule.tree is not None
@@ -237,7 +258,7 @@ class RuleModel:
 class Solved:
     """A solve's outcome."""
 
-    status: str                 # optimal | infeasible | other HiGHS status
+    status: str  # optimal | infeasible | other HiGHS status
     objective: float
     values: np.ndarray
 
@@ -248,10 +269,22 @@ class Problem:
     ``raw``: reported raw values per local field (0 for blanks); ``blank``: which are
     blank; ``active``: per rule, False when it does not apply at the report's level."""
 
-    def __init__(self, rules: list[RuleModel], nfields: int, unit_raw: Sequence[int], kinds: Sequence[str],
-                 raw: Sequence[int], blank: Sequence[bool], active: Sequence[bool], weights: Sequence[float],
-                 cap: int, fixed: Sequence[bool] | None = None, changeable_blanks: bool = True,
-                 exact: bool = False, targets: dict[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        rules: list[RuleModel],
+        nfields: int,
+        unit_raw: Sequence[int],
+        kinds: Sequence[str],
+        raw: Sequence[int],
+        blank: Sequence[bool],
+        active: Sequence[bool],
+        weights: Sequence[float],
+        cap: int,
+        fixed: Sequence[bool] | None = None,
+        changeable_blanks: bool = True,
+        exact: bool = False,
+        targets: dict[int, int] | None = None,
+    ) -> None:
         """``targets``: local field → the change δ (units) it must take (hierarchy
         localisation: a figure set to what closes a parent–children gap)."""
         lp = _Lp()
@@ -268,7 +301,7 @@ class Problem:
             v = raw[f]
             down = v // u if v > 0 else 0
             up = (1 - v) if kinds[f] == "flag" else cap
-            if fixed is not None and fixed[f] or (blank[f] and not changeable_blanks):
+            if (fixed is not None and fixed[f]) or (blank[f] and not changeable_blanks):
                 down = up = 0
             if targets is not None and f in targets:
                 d = targets[f]
@@ -379,19 +412,19 @@ class Problem:
         idx = [self.dp[f] for f in row.fields] + [self.dm[f] for f in row.fields]
         val = [float(a) for a in row.a] + [float(-a) for a in row.a]
         y = lp.col(0.0, 1.0)
-        if row.op in ("le", "eq") and n.pos:   # y = 1 ⇒ Σ ≤ hi
+        if row.op in ("le", "eq") and n.pos:  # y = 1 ⇒ Σ ≤ hi
             m = max(0.0, smax - hi)
             lp.row(idx + [y], val + [m], -INF, hi + m)
-        if row.op in ("ge", "eq") and n.pos:   # y = 1 ⇒ Σ ≥ lo
+        if row.op in ("ge", "eq") and n.pos:  # y = 1 ⇒ Σ ≥ lo
             m = max(0.0, lo - smin)
             lp.row(idx + [y], val + [-m], lo - m, INF)
-        if row.op == "le" and n.neg:           # y = 0 ⇒ Σ ≥ hi + 1
+        if row.op == "le" and n.neg:  # y = 0 ⇒ Σ ≥ hi + 1
             m = max(0.0, hi + 1 - smin)
             lp.row(idx + [y], val + [m], hi + 1, INF)
-        if row.op == "ge" and n.neg:           # y = 0 ⇒ Σ ≤ lo − 1
+        if row.op == "ge" and n.neg:  # y = 0 ⇒ Σ ≤ lo − 1
             m = max(0.0, smax - (lo - 1))
             lp.row(idx + [y], val + [-m], -INF, lo - 1)
-        if row.op == "eq" and n.neg:           # y = 0 ⇒ Σ ≥ hi + 1 (s = 1) or Σ ≤ lo − 1 (s = 0)
+        if row.op == "eq" and n.neg:  # y = 0 ⇒ Σ ≥ hi + 1 (s = 1) or Σ ≤ lo − 1 (s = 0)
             s = lp.col(0.0, 1.0)
             m1 = max(0.0, hi + 1 - smin)
             lp.row(idx + [y, s], val + [m1, -m1], hi + 1 - m1, INF)
@@ -401,8 +434,14 @@ class Problem:
 
     # --- solving ------------------------------------------------------------------------
 
-    def solve(self, highs: Any, *, cost: Sequence[float] | None = None, col_bounds: dict[int, tuple[float, float]] | None = None,
-              extra_rows: Sequence[tuple[list[int], list[float], float, float]] = ()) -> Solved:
+    def solve(
+        self,
+        highs: Any,
+        *,
+        cost: Sequence[float] | None = None,
+        col_bounds: dict[int, tuple[float, float]] | None = None,
+        extra_rows: Sequence[tuple[list[int], list[float], float, float]] = (),
+    ) -> Solved:
         """Solves the model as built, with costs, bounds or rows changed for this solve."""
         lp = self.lp
         saved = (lp.cost, lp.lo, lp.hi, len(lp.rlo), len(lp.index))
@@ -417,8 +456,8 @@ class Problem:
         arrays = lp.arrays()
         model = lp.highs_lp(arrays)
         lp.cost, lp.lo, lp.hi = saved[0], saved[1], saved[2]
-        del lp.rlo[saved[3]:], lp.rhi[saved[3]:], lp.start[saved[3] + 1:]
-        del lp.index[saved[4]:], lp.value[saved[4]:]
+        del lp.rlo[saved[3] :], lp.rhi[saved[3] :], lp.start[saved[3] + 1 :]
+        del lp.index[saved[4] :], lp.value[saved[4] :]
         highs.passModel(model)
         return run_checked(highs, arrays)
 

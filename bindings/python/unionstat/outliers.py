@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from .forms import Form
     from .graph import Hierarchy
 
-__all__ = ["OutlierResult", "RATIOS", "PAIRS", "Ratio", "outliers", "ratios_of"]
+__all__ = ["PAIRS", "RATIOS", "OutlierResult", "Ratio", "outliers", "ratios_of"]
 
 #: MAD → standard deviation of a normal distribution (Iglewicz & Hoaglin's 0.6745 = 1/1.4826).
 _K_MAD = 0.6745
@@ -247,8 +247,17 @@ def _sort_int(v: np.ndarray, groups: np.ndarray, ngroups: int) -> _Sorted:
 
 
 #: Levels and kinds in Chinese, for the reasons.
-_ZH = {"national": "全国", "province": "省级", "city": "地市级", "county": "县级", "grassroots": "基层",
-       "regional": "地方", "industry": "产业", "direct": "直属", "enterprise": "企业"}
+_ZH = {
+    "national": "全国",
+    "province": "省级",
+    "city": "地市级",
+    "county": "县级",
+    "grassroots": "基层",
+    "regional": "地方",
+    "industry": "产业",
+    "direct": "直属",
+    "enterprise": "企业",
+}
 
 
 @dataclass
@@ -276,8 +285,12 @@ def _tiers(units: list[str], tree: Hierarchy | None) -> tuple[list[_Tier], list[
     known = where.is_valid().to_numpy(zero_copy_only=False)
     idx = where.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     unknown = list(dict.fromkeys(np.asarray(units, dtype=object)[~known].tolist())) if not known.all() else []
-    parent = pc.index_in(pa.array(cols["parent"], pa.string()), value_set=ids).fill_null(-1).to_numpy(
-        zero_copy_only=False).astype(np.int64)
+    parent = (
+        pc.index_in(pa.array(cols["parent"], pa.string()), value_set=ids)
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+    )
     levels, level_code = np.unique(np.asarray(cols["level"], dtype=object), return_inverse=True)
     kinds, kind_code = np.unique(np.asarray(cols["kind"], dtype=object), return_inverse=True)
     lv = level_code[idx].astype(np.int64)
@@ -306,10 +319,18 @@ def _tiers(units: list[str], tree: Hierarchy | None) -> tuple[list[_Tier], list[
     # Same level and kind (never mixing kinds: a province's consolidated report is no peer
     # of a province-level industry union's own).
     lk = np.where(known, lv * nk + kd, -1)
-    tiers.append(_Tier("level_kind", lk, len(levels) * nk,
-                       [f"全部{_ZH.get(levels[i // nk], levels[i // nk])}{_ZH.get(kinds[i % nk], kinds[i % nk])}工会"
-                        for i in range(len(levels) * nk)],
-                       [f"all {levels[i // nk]} {kinds[i % nk]} units" for i in range(len(levels) * nk)]))
+    tiers.append(
+        _Tier(
+            "level_kind",
+            lk,
+            len(levels) * nk,
+            [
+                f"全部{_ZH.get(levels[i // nk], levels[i // nk])}{_ZH.get(kinds[i % nk], kinds[i % nk])}工会"
+                for i in range(len(levels) * nk)
+            ],
+            [f"all {levels[i // nk]} {kinds[i % nk]} units" for i in range(len(levels) * nk)],
+        )
+    )
     return tiers, unknown
 
 
@@ -323,8 +344,15 @@ class _Scored:
     peers: np.ndarray
 
 
-def _robust(x: np.ndarray, valid: np.ndarray, tiers: list[_Tier], min_peers: int,
-            exact: np.ndarray | None = None, log: bool = False, unit: int = 0) -> tuple[_Scored, list[Any]]:
+def _robust(
+    x: np.ndarray,
+    valid: np.ndarray,
+    tiers: list[_Tier],
+    min_peers: int,
+    exact: np.ndarray | None = None,
+    log: bool = False,
+    unit: int = 0,
+) -> tuple[_Scored, list[Any]]:
     """Robust z of ``x`` among peers, in the finest tier with enough peers. With
     ``exact`` (the raw int64 values whose transform ``x`` is: themselves, or their log10
     when ``log``) the medians come from an exact integer sort — log10 keeps the order —
@@ -421,8 +449,25 @@ def _num(x: float) -> str:
 # The result
 # ---------------------------------------------------------------------------------------
 
-_COLUMNS = ["unit", "period", "row", "field", "label", "method", "value", "previous", "score", "direction",
-            "peer_median", "peers", "peer_group", "factor", "suggested", "reason", "reason_en"]
+_COLUMNS = [
+    "unit",
+    "period",
+    "row",
+    "field",
+    "label",
+    "method",
+    "value",
+    "previous",
+    "score",
+    "direction",
+    "peer_median",
+    "peers",
+    "peer_group",
+    "factor",
+    "suggested",
+    "reason",
+    "reason_en",
+]
 
 
 @dataclass
@@ -486,7 +531,8 @@ class OutlierResult:
         values = _field_values(self.form, self.batch, f["field"])[members]
         keep = ~np.isnan(values)
         same = (self.table.column("field").to_numpy(zero_copy_only=False) == f["field"]) & (
-            self.table.column("method").to_numpy(zero_copy_only=False) == f["method"])
+            self.table.column("method").to_numpy(zero_copy_only=False) == f["method"]
+        )
         flagged = np.zeros(len(self.batch), dtype=bool)
         flagged[self._rows[same]] = True
         return values[keep], flagged[members][keep], f["peer_group"]
@@ -503,8 +549,14 @@ class OutlierResult:
             unit = next(r.unit for r in ratios_of(schema) if r.code == f["field"])
         else:
             unit = schema.field(f["field"]).unit if f["method"] != "magnitude" else ""
-        return distribution_svg(values, marked, title=f"{f['field']} {f['label']}", subtitle=group,
-                                log=self.params.get("scale") == "log", unit=unit)
+        return distribution_svg(
+            values,
+            marked,
+            title=f"{f['field']} {f['label']}",
+            subtitle=group,
+            log=self.params.get("scale") == "log",
+            unit=unit,
+        )
 
     def plots(self, limit: int = 6) -> list[Any]:
         """Plots of the first ``limit`` distinct (field or ratio, peer group) findings of
@@ -548,20 +600,35 @@ class OutlierResult:
             value = r[reason] if c == "reason" else r[c]
             return str(value if value is not None else "")
 
-        rows = "".join("<tr>" + "".join(f"<td>{e(cell(r, c))}</td>" for c in cols) + "</tr>"
-                       for r in self.table.slice(0, 30).to_pylist())
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{e(cell(r, c))}</td>" for c in cols) + "</tr>"
+            for r in self.table.slice(0, 30).to_pylist()
+        )
         units = len(set(self.table.column("unit").to_pylist())) if len(self) else 0
-        head = t("<OutlierResult {form}: {n} finding(s) in {units} unit(s) of {reports} reports>", lang,
-                 form=self.form.id, n=f"{len(self):,}", units=f"{units:,}", reports=f"{len(self.batch):,}")
-        parts = [_CSS, f"<h4>{e(head)}</h4>",
-                 "<table class='us-t'><tr>" + "".join(f"<th>{e(t(c, lang))}</th>" for c in cols) + f"</tr>{rows}</table>"]
+        head = t(
+            "<OutlierResult {form}: {n} finding(s) in {units} unit(s) of {reports} reports>",
+            lang,
+            form=self.form.id,
+            n=f"{len(self):,}",
+            units=f"{units:,}",
+            reports=f"{len(self.batch):,}",
+        )
+        parts = [
+            _CSS,
+            f"<h4>{e(head)}</h4>",
+            "<table class='us-t'><tr>" + "".join(f"<th>{e(t(c, lang))}</th>" for c in cols) + f"</tr>{rows}</table>",
+        ]
         if len(self) > 30:
-            parts.append(f"<p class='us-muted'>{e(t('… and {n} more (.table for all)', lang, n=f'{len(self) - 30:,}'))}</p>")
+            parts.append(
+                f"<p class='us-muted'>{e(t('… and {n} more (.table for all)', lang, n=f'{len(self) - 30:,}'))}</p>"
+            )
         if len(self):
             if available():
                 parts.extend(str(p) for p in self.plots(3))
             else:
-                parts.append(f"<p class='us-muted'>{e(t('plots need matplotlib: pip install unionstat[plot]', lang))}</p>")
+                parts.append(
+                    f"<p class='us-muted'>{e(t('plots need matplotlib: pip install unionstat[plot]', lang))}</p>"
+                )
         return "".join(parts)
 
 
@@ -576,7 +643,7 @@ def _field_values(form: Any, batch: _core.ReportBatch, code: str) -> np.ndarray:
             return np.where(den > 0, num / den * ratio.factor, np.nan)
     f = schema.field(code)
     v, miss = batch.raw_column(f.code)
-    out: np.ndarray = v.astype(np.float64) / 10.0 ** f.scale
+    out: np.ndarray = v.astype(np.float64) / 10.0**f.scale
     out[miss] = np.nan
     return out
 
@@ -625,15 +692,29 @@ def _check_unique(batch: _core.ReportBatch, what: str) -> None:
     if dups:
         rows = batch.row_numbers
         a, b = dups[0]
-        raise InputError(f"{what}: unit {batch.units[a]} reported twice (rows {rows[a]} and {rows[b]}); "
-                         f"{len(dups)} duplicate(s) in all", row=int(rows[b]), unit=batch.units[a])
+        raise InputError(
+            f"{what}: unit {batch.units[a]} reported twice (rows {rows[a]} and {rows[b]}); "
+            f"{len(dups)} duplicate(s) in all",
+            row=int(rows[b]),
+            unit=batch.units[a],
+        )
 
 
 def outliers(
-    data: Any, form: Form | _core.FormSchema | str, tree: Hierarchy | str | None = None,
-    previous: Any = None, *, period: str | None = None, scale: str = "log", threshold: float = 3.5,
-    min_peers: int = 10, ratios: bool = True, hb: tuple[float, float, float] = (0.5, 0.05, 4.0),
-    magnitude: bool = True, fields: Sequence[str] | None = None, threads: int = 0,
+    data: Any,
+    form: Form | _core.FormSchema | str,
+    tree: Hierarchy | str | None = None,
+    previous: Any = None,
+    *,
+    period: str | None = None,
+    scale: str = "log",
+    threshold: float = 3.5,
+    min_peers: int = 10,
+    ratios: bool = True,
+    hb: tuple[float, float, float] = (0.5, 0.05, 4.0),
+    magnitude: bool = True,
+    fields: Sequence[str] | None = None,
+    threads: int = 0,
 ) -> OutlierResult:
     """Outliers in reports of one period (a DataFrame, any Arrow table, a batch or a file
     path), best first. See the module's text for the methods.
@@ -672,8 +753,9 @@ def outliers(
         from .graph import UnknownUnitsWarning
 
         shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
-        warnings.warn(f"{len(unknown)} unit(s) not in the tree were not scored: {shown}", UnknownUnitsWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"{len(unknown)} unit(s) not in the tree were not scored: {shown}", UnknownUnitsWarning, stacklevel=2
+        )
     all_fields = schema.fields
     if fields is None:
         chosen = [i for i, f in enumerate(all_fields) if f.type in ("count", "money")]
@@ -718,7 +800,7 @@ def outliers(
             fn, fd = all_fields[r.numerator], all_fields[r.denominator]
             valid = ~nm & ~dm & (dv > 0) & ((nv > 0) if log else (nv >= 0))
             with np.errstate(divide="ignore", invalid="ignore"):
-                q = np.where(valid, nv / 10.0 ** fn.scale / np.where(dv > 0, dv, 1) * 10.0 ** fd.scale * r.factor, 1.0)
+                q = np.where(valid, nv / 10.0**fn.scale / np.where(dv > 0, dv, 1) * 10.0**fd.scale * r.factor, 1.0)
             x = np.log10(q) if log else q
             sc, _ = _robust(x, valid, tiers, min_peers)
             hit = np.flatnonzero(np.abs(np.nan_to_num(sc.z)) >= threshold)
@@ -731,19 +813,52 @@ def outliers(
                     s = _sort_float(q[rows], tier.groups[rows], tier.ngroups).quantile(0.5)
                     sel = sc.tier[hit] == t
                     med[sel] = s[sc.group[hit][sel]]
-                found.add(rows=hit, method="ratio_z", field=r, z=sc.z[hit], tier=sc.tier[hit], group=sc.group[hit],
-                          peers=sc.peers[hit], med=med, ratio=q[hit])
+                found.add(
+                    rows=hit,
+                    method="ratio_z",
+                    field=r,
+                    z=sc.z[hit],
+                    tier=sc.tier[hit],
+                    group=sc.group[hit],
+                    peers=sc.peers[hit],
+                    med=med,
+                    ratio=q[hit],
+                )
     if previous is not None:
         _hb(found, batch, units, schema, previous, chosen, tiers, min_peers, hb, period)
     if stats:
         _magnitude(found, batch, schema, blocks, stats, n)
-    return _assemble(found, form, batch, units, period, schema, tiers, unknown, {
-        "scale": scale, "threshold": threshold, "min_peers": min_peers, "hb": hb, "period": period, "tree": tree is not None,
-        "previous": previous is not None})
+    return _assemble(
+        found,
+        form,
+        batch,
+        units,
+        period,
+        schema,
+        tiers,
+        unknown,
+        {
+            "scale": scale,
+            "threshold": threshold,
+            "min_peers": min_peers,
+            "hb": hb,
+            "period": period,
+            "tree": tree is not None,
+            "previous": previous is not None,
+        },
+    )
 
 
-def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], min_peers: int, log: bool,
-                 threshold: float, want_level: bool) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+def _score_field(
+    batch: _core.ReportBatch,
+    f: Any,
+    i: int,
+    tiers: list[_Tier],
+    min_peers: int,
+    log: bool,
+    threshold: float,
+    want_level: bool,
+) -> tuple[dict[str, Any] | None, np.ndarray | None]:
     """One field's robust z among peers: its findings (or None) and, with ``want_level``,
     each report's distance from its peers' median in decades (float32; NaN where none)."""
     n = len(batch)
@@ -751,8 +866,15 @@ def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], m
     positive = ~miss & (v > 0)
     valid = positive if log else ~miss
     lx = np.log10(np.where(positive, v, 1).astype(np.float64))
-    sc, med2 = _robust(lx if log else v.astype(np.float64), valid, tiers, min_peers, exact=v, log=log,
-                       unit=10 ** max(f.scale - f.decimals, 0))
+    sc, med2 = _robust(
+        lx if log else v.astype(np.float64),
+        valid,
+        tiers,
+        min_peers,
+        exact=v,
+        log=log,
+        unit=10 ** max(f.scale - f.decimals, 0),
+    )
     # Per row the doubled raw median of its peers (exact), where it was scored.
     m2 = np.zeros(n, dtype=np.int64)
     for t, mt in enumerate(med2):
@@ -767,13 +889,32 @@ def _score_field(batch: _core.ReportBatch, f: Any, i: int, tiers: list[_Tier], m
     hit = np.flatnonzero(np.abs(np.nan_to_num(sc.z)) >= threshold)
     part = None
     if len(hit):
-        part = {"rows": hit, "method": "robust_z", "field": i, "z": sc.z[hit], "tier": sc.tier[hit], "group": sc.group[hit],
-                    "peers": sc.peers[hit], "med2": m2[hit], "value": v[hit]}
+        part = {
+            "rows": hit,
+            "method": "robust_z",
+            "field": i,
+            "z": sc.z[hit],
+            "tier": sc.tier[hit],
+            "group": sc.group[hit],
+            "peers": sc.peers[hit],
+            "med2": m2[hit],
+            "value": v[hit],
+        }
     return part, level
 
 
-def _hb(found: _Findings, batch: _core.ReportBatch, units: list[str], schema: _core.FormSchema, previous: Any,
-        chosen: list[int], tiers: list[_Tier], min_peers: int, params: tuple[float, float, float], period: str) -> None:
+def _hb(
+    found: _Findings,
+    batch: _core.ReportBatch,
+    units: list[str],
+    schema: _core.FormSchema,
+    previous: Any,
+    chosen: list[int],
+    tiers: list[_Tier],
+    min_peers: int,
+    params: tuple[float, float, float],
+    period: str,
+) -> None:
     """Hidiroglou–Berthelot on every chosen field, units matched by id."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -785,7 +926,9 @@ def _hb(found: _Findings, batch: _core.ReportBatch, units: list[str], schema: _c
         # The latest period before this one (periods compare as text: 2017 < 2018, 2017-12 < 2018-01).
         before = sorted(p for p in periods if not period or p < period)
         if not before:
-            raise InputError(f"the previous period's data holds no period before {period} (it holds {', '.join(periods)})")
+            raise InputError(
+                f"the previous period's data holds no period before {period} (it holds {', '.join(periods)})"
+            )
         prev = _core.select_period(prev, before[-1])
     _check_unique(prev, "the previous period's data")
     match = pc.index_in(pa.array(units, pa.string()), value_set=pa.array(prev.units, pa.string()))
@@ -816,8 +959,8 @@ def _hb(found: _Findings, batch: _core.ReportBatch, units: list[str], schema: _c
             rm = _sort_float(r[rows], g, tier.ngroups).quantile(0.5)[g]
             rr = r[rows]
             s = np.where(rr < rm, 1 - rm / rr, rr / rm - 1)
-            size = np.maximum(xt[rows], xp[rows]) / 10.0 ** f.scale
-            e = s * size ** U
+            size = np.maximum(xt[rows], xp[rows]) / 10.0**f.scale
+            e = s * size**U
             srt = _sort_float(e, g, tier.ngroups)
             q1, em, q3 = srt.quantile(0.25)[g], srt.quantile(0.5)[g], srt.quantile(0.75)[g]
             d1 = np.maximum(em - q1, np.abs(A * em))
@@ -837,9 +980,18 @@ def _hb(found: _Findings, batch: _core.ReportBatch, units: list[str], schema: _c
             todo[rw] = False
         hit = np.flatnonzero(np.nan_to_num(score) > C)
         if len(hit):
-            found.add(rows=hit, method="hb", field=i, z=np.where(r[hit] >= rmed_of[hit], 1.0, -1.0) * score[hit],
-                      tier=tier_of[hit], group=group_of[hit], peers=peers[hit], value=v[hit], prev=p[hit],
-                      rmed=rmed_of[hit])
+            found.add(
+                rows=hit,
+                method="hb",
+                field=i,
+                z=np.where(r[hit] >= rmed_of[hit], 1.0, -1.0) * score[hit],
+                tier=tier_of[hit],
+                group=group_of[hit],
+                peers=peers[hit],
+                value=v[hit],
+                prev=p[hit],
+                rmed=rmed_of[hit],
+            )
 
 
 def _row_median(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -885,9 +1037,16 @@ def _block_stats(levels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     return med.astype(np.float32), cnt.astype(np.int16), together.astype(np.int16)
 
 
-def _magnitude(found: _Findings, batch: _core.ReportBatch, schema: _core.FormSchema,
-               blocks: dict[tuple[str, str], list[int]], stats: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]], n: int,
-               min_fields: int = 2, tol: float = 0.5) -> None:
+def _magnitude(
+    found: _Findings,
+    batch: _core.ReportBatch,
+    schema: _core.FormSchema,
+    blocks: dict[tuple[str, str], list[int]],
+    stats: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    n: int,
+    min_fields: int = 2,
+    tol: float = 0.5,
+) -> None:
     """Blocks of fields sharing a type and unit of measure ~10^2 or 10^4 off the report's
     other figures, relative to its peers."""
     keys = list(stats)
@@ -908,21 +1067,51 @@ def _magnitude(found: _Findings, batch: _core.ReportBatch, schema: _core.FormSch
         spread = mad / _K_MAD if mad > 0 else max(_K_MEANAD * float(np.mean(np.abs(du - centre))), 0.05)
         k = np.rint(d / 2.0) * 2.0  # nearest even power of ten
         # The block itself is off its peers the same way (not the rest of a tiny report).
-        near = usable & (np.abs(d - k) < tol) & (np.abs(k) >= 2) & (np.abs(k) <= 4) & (
-            med[:, b] * np.sign(k) >= np.abs(k) / 2) & (together * 3 >= cnt[:, b] * 2)
+        near = (
+            usable
+            & (np.abs(d - k) < tol)
+            & (np.abs(k) >= 2)
+            & (np.abs(k) <= 4)
+            & (med[:, b] * np.sign(k) >= np.abs(k) / 2)
+            & (together * 3 >= cnt[:, b] * 2)
+        )
         hit = np.flatnonzero(near)
         if len(hit):
             # The block's figures at the flagged reports: which were filled in, the first one's value.
             values = np.stack([batch.raw_column(schema.fields[i].code)[0][hit] for i in blocks[key]], axis=1)
-            found.add(rows=hit, method="magnitude", field=key, z=(d[hit] - centre) / spread,
-                      tier=np.full(len(hit), -1), group=np.full(len(hit), -1), peers=np.zeros(len(hit), dtype=np.int64),
-                      k=k[hit].astype(np.int64), block=blocks[key], values=values)
+            found.add(
+                rows=hit,
+                method="magnitude",
+                field=key,
+                z=(d[hit] - centre) / spread,
+                tier=np.full(len(hit), -1),
+                group=np.full(len(hit), -1),
+                peers=np.zeros(len(hit), dtype=np.int64),
+                k=k[hit].astype(np.int64),
+                block=blocks[key],
+                values=values,
+            )
 
 
-_TYPES = {"unit": "string", "period": "string", "row": "int64", "field": "string", "label": "string",
-          "method": "string", "value": "string", "previous": "string", "score": "float64", "direction": "string",
-          "peer_median": "string", "peers": "int64", "peer_group": "string", "factor": "int64",
-          "suggested": "string", "reason": "string", "reason_en": "string"}
+_TYPES = {
+    "unit": "string",
+    "period": "string",
+    "row": "int64",
+    "field": "string",
+    "label": "string",
+    "method": "string",
+    "value": "string",
+    "previous": "string",
+    "score": "float64",
+    "direction": "string",
+    "peer_median": "string",
+    "peers": "int64",
+    "peer_group": "string",
+    "factor": "int64",
+    "suggested": "string",
+    "reason": "string",
+    "reason_en": "string",
+}
 
 
 def _part_texts(part: dict[str, Any], fields: list[Any], gl: list[str], gl_en: list[str]) -> dict[str, list[Any]]:
@@ -942,31 +1131,47 @@ def _part_texts(part: dict[str, Any], fields: list[Any], gl: list[str], gl_en: l
     if method == "robust_z":
         meds = [_text2(x, f) for x in part["med2"].tolist()]
         out["peer_median"] = meds
-        out["reason"] = [f"{f.label}（{f.code}）{v}{f.unit}{h}：{g}共{p}家的中位数为{m}{f.unit}，稳健z值{x:+.1f}"
-                         for v, h, g, p, m, x in zip(values, hl, gl, peers, meds, z)]
-        out["reason_en"] = [f"{f.code} {f.label_en} = {v} {f.unit} is {h}: the median of {p} peers ({g}) is {m} "
-                            f"{f.unit}; robust z {x:+.1f}" for v, h, g, p, m, x in zip(values, hl_en, gl_en, peers, meds, z)]
+        out["reason"] = [
+            f"{f.label}（{f.code}）{v}{f.unit}{h}：{g}共{p}家的中位数为{m}{f.unit}，稳健z值{x:+.1f}"
+            for v, h, g, p, m, x in zip(values, hl, gl, peers, meds, z)
+        ]
+        out["reason_en"] = [
+            f"{f.code} {f.label_en} = {v} {f.unit} is {h}: the median of {p} peers ({g}) is {m} "
+            f"{f.unit}; robust z {x:+.1f}"
+            for v, h, g, p, m, x in zip(values, hl_en, gl_en, peers, meds, z)
+        ]
     elif method == "ratio_z":
         r: Ratio = part["field"]
         q = part["ratio"].tolist()
         med = part["med"].tolist()
-        out.update(field=[r.code] * n, label=[r.label] * n, value=[_stat(x) for x in q],
-                   peer_median=[_stat(x) for x in med])
-        out["reason"] = [f"{r.label}（{r.code}）{_num(a)}{r.unit}{h}：{g}共{p}家的中位数为{_num(m)}{r.unit}，稳健z值{x:+.1f}"
-                         for a, h, g, p, m, x in zip(q, hl, gl, peers, med, z)]
-        out["reason_en"] = [f"{r.label_en} ({r.code}) = {_num(a)} {r.unit} is {h}: the median of {p} peers ({g}) is "
-                            f"{_num(m)}; robust z {x:+.1f}" for a, h, g, p, m, x in zip(q, hl_en, gl_en, peers, med, z)]
+        out.update(
+            field=[r.code] * n, label=[r.label] * n, value=[_stat(x) for x in q], peer_median=[_stat(x) for x in med]
+        )
+        out["reason"] = [
+            f"{r.label}（{r.code}）{_num(a)}{r.unit}{h}：{g}共{p}家的中位数为{_num(m)}{r.unit}，稳健z值{x:+.1f}"
+            for a, h, g, p, m, x in zip(q, hl, gl, peers, med, z)
+        ]
+        out["reason_en"] = [
+            f"{r.label_en} ({r.code}) = {_num(a)} {r.unit} is {h}: the median of {p} peers ({g}) is "
+            f"{_num(m)}; robust z {x:+.1f}"
+            for a, h, g, p, m, x in zip(q, hl_en, gl_en, peers, med, z)
+        ]
     elif method == "hb":
         prev = part["prev"].tolist()
         pv = [_text(x, f) for x in prev]
         ratio = [a / b for a, b in zip(part["value"].tolist(), prev)]
         rmed = part["rmed"].tolist()
         out.update(previous=pv, peer_median=[_stat(x) for x in rmed])
-        out["reason"] = [f"{f.label}（{f.code}）由上期{a}{f.unit}变为{v}{f.unit}（{_num(r)}倍），{g}共{p}家的变化中位数为"
-                         f"{_num(m)}倍；HB得分{abs(x):.1f}" for a, v, r, g, p, m, x in zip(pv, values, ratio, gl, peers, rmed, z)]
-        out["reason_en"] = [f"{f.code} {f.label_en} went from {a} to {v} {f.unit} (×{_num(r)}) while the median change "
-                            f"of {p} peers ({g}) is ×{_num(m)}; HB score {abs(x):.1f}"
-                            for a, v, r, g, p, m, x in zip(pv, values, ratio, gl_en, peers, rmed, z)]
+        out["reason"] = [
+            f"{f.label}（{f.code}）由上期{a}{f.unit}变为{v}{f.unit}（{_num(r)}倍），{g}共{p}家的变化中位数为"
+            f"{_num(m)}倍；HB得分{abs(x):.1f}"
+            for a, v, r, g, p, m, x in zip(pv, values, ratio, gl, peers, rmed, z)
+        ]
+        out["reason_en"] = [
+            f"{f.code} {f.label_en} went from {a} to {v} {f.unit} (×{_num(r)}) while the median change "
+            f"of {p} peers ({g}) is ×{_num(m)}; HB score {abs(x):.1f}"
+            for a, v, r, g, p, m, x in zip(pv, values, ratio, gl_en, peers, rmed, z)
+        ]
     elif method == "magnitude":
         ftype, unit = part["field"]
         block = part["block"]
@@ -995,16 +1200,29 @@ def _part_texts(part: dict[str, Any], fields: list[Any], gl: list[str], gl_en: l
             out["peer_median"].append(None)
             out["factor"][len(out["field"]) - 1] = factor if k > 0 else -factor
             out["suggested"][len(out["field"]) - 1] = suggested
-            out["reason"].append(f"{len(codes)}项以{unit}计的数字（{', '.join(codes)}）约为同级单位的{times}，"
-                                 f"而本单位其他数字正常：{why}（{f.code}应为{suggested}{unit}？）")
-            out["reason_en"].append(f"{len(codes)} figures in {unit} ({', '.join(codes)}) are about "
-                                    f"{'×' if k > 0 else '÷'}{factor} of the peers' while the report's other figures "
-                                    f"are not: {why_en} ({f.code} would be {suggested} {unit})")
+            out["reason"].append(
+                f"{len(codes)}项以{unit}计的数字（{', '.join(codes)}）约为同级单位的{times}，"
+                f"而本单位其他数字正常：{why}（{f.code}应为{suggested}{unit}？）"
+            )
+            out["reason_en"].append(
+                f"{len(codes)} figures in {unit} ({', '.join(codes)}) are about "
+                f"{'×' if k > 0 else '÷'}{factor} of the peers' while the report's other figures "
+                f"are not: {why_en} ({f.code} would be {suggested} {unit})"
+            )
     return out
 
 
-def _assemble(found: _Findings, form: Any, batch: _core.ReportBatch, units: list[str], period: str,
-              schema: _core.FormSchema, tiers: list[_Tier], unknown: list[str], params: dict[str, Any]) -> OutlierResult:
+def _assemble(
+    found: _Findings,
+    form: Any,
+    batch: _core.ReportBatch,
+    units: list[str],
+    period: str,
+    schema: _core.FormSchema,
+    tiers: list[_Tier],
+    unknown: list[str],
+    params: dict[str, Any],
+) -> OutlierResult:
     import pyarrow as pa
 
     fields = schema.fields
@@ -1027,10 +1245,15 @@ def _assemble(found: _Findings, form: Any, batch: _core.ReportBatch, units: list
         texts = _part_texts(part, fields, gl.tolist(), gl_en.tolist())
         z = np.asarray(part["z"], dtype=np.float64)
         cols: dict[str, Any] = {
-            "unit": unit_arr[rows].tolist(), "period": [period] * len(rows), "row": rownums[rows],
-            "method": [part["method"]] * len(rows), "score": np.abs(z),
-            "direction": np.where(z > 0, "high", "low").tolist(), "peers": np.asarray(part["peers"], dtype=np.int64),
-            "peer_group": gl_en.tolist(), **texts,
+            "unit": unit_arr[rows].tolist(),
+            "period": [period] * len(rows),
+            "row": rownums[rows],
+            "method": [part["method"]] * len(rows),
+            "score": np.abs(z),
+            "direction": np.where(z > 0, "high", "low").tolist(),
+            "peers": np.asarray(part["peers"], dtype=np.int64),
+            "peer_group": gl_en.tolist(),
+            **texts,
         }
         tables.append(pa.table({c: pa.array(cols[c], type=getattr(pa, _TYPES[c])()) for c in _COLUMNS}))
         rows_all.append(rows)
@@ -1047,4 +1270,3 @@ def _assemble(found: _Findings, form: Any, batch: _core.ReportBatch, units: list
         return np.concatenate(xs)[order] if xs else np.zeros(0, dtype=np.int64)
 
     return OutlierResult(table, form, batch, params, unknown, cat(rows_all), cat(tier_all), cat(group_all), tiers)
-

@@ -99,7 +99,7 @@ def reports_digest(batch: _core.ReportBatch) -> str:
         data = col.buffers()[2]
         start = int(np.frombuffer(col.buffers()[1], dtype="<i4", count=1, offset=col.offset * 4)[0])
         h.update(offsets.astype("<i4").tobytes())
-        h.update(b"" if data is None else data.to_pybytes()[start:start + int(offsets[-1])])
+        h.update(b"" if data is None else data.to_pybytes()[start : start + int(offsets[-1])])
     order = order.to_numpy()
     for f in schema.fields:
         values, missing = batch.raw_column(f.code)
@@ -116,8 +116,17 @@ def _rules_json(schema: _core.FormSchema) -> bytes:
     """The rule set a schema compiles to, as canonical JSON (every rule, those generated
     from ``part_of`` and groups too)."""
     rules = [
-        {"id": r.id, "origin": r.origin, "check": r.check, "severity": r.severity, "missing": r.missing,
-         "tolerance": r.tolerance, "levels": list(r.levels), "message": r.message, "message_en": r.message_en}
+        {
+            "id": r.id,
+            "origin": r.origin,
+            "check": r.check,
+            "severity": r.severity,
+            "missing": r.missing,
+            "tolerance": r.tolerance,
+            "levels": list(r.levels),
+            "message": r.message,
+            "message_en": r.message_en,
+        }
         for r in schema.rules
     ]
     return canonical_json({"form": schema.id, "rules": rules})
@@ -139,15 +148,32 @@ def _summary(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None) -> di
     rules: dict[str, dict[str, Any]] = {}
     for res in results:
         for r in res.summary_table().to_pylist():
-            row = rules.setdefault(r["rule"], {"rule": r["rule"], "severity": r["severity"], "items": 0, "passes": 0,
-                                               "fails": 0, "skipped": 0, "errors": 0})
+            row = rules.setdefault(
+                r["rule"],
+                {
+                    "rule": r["rule"],
+                    "severity": r["severity"],
+                    "items": 0,
+                    "passes": 0,
+                    "fails": 0,
+                    "skipped": 0,
+                    "errors": 0,
+                },
+            )
             for k in ("items", "passes", "fails", "skipped", "errors"):
                 row[k] += int(r[k])
     errors = sum(r["fails"] + r["errors"] for r in rules.values() if r["severity"] == "error")
     warnings_ = sum(r["fails"] + r["errors"] for r in rules.values() if r["severity"] != "error")
-    return {"form": form.id, "reports": len(batch), "in_tree": tree is not None, "ok": errors == 0,
-            "errors": errors, "warnings": warnings_, "violations": sum(len(r) for r in results),
-            "rules": list(rules.values())}
+    return {
+        "form": form.id,
+        "reports": len(batch),
+        "in_tree": tree is not None,
+        "ok": errors == 0,
+        "errors": errors,
+        "warnings": warnings_,
+        "violations": sum(len(r) for r in results),
+        "rules": list(rules.values()),
+    }
 
 
 def _arrow_of(batch: _core.ReportBatch) -> pa.Table:
@@ -180,10 +206,10 @@ def _batch_of_parquet(data: bytes, schema: _core.FormSchema, what: str) -> _core
 
 
 def _utc(created: dt.datetime | None) -> str:
-    when = created or dt.datetime.now(dt.timezone.utc)
+    when = created or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         raise ValueError("created must carry a time zone (e.g. datetime.timezone.utc)")
-    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _whole(parts: dict[str, str]) -> str:
@@ -259,9 +285,11 @@ class Package:
 
     def __repr__(self) -> str:
         m = self.manifest
-        return (f"<Package {self.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, "
-                f"{m['reports']:,} reports of {len(m['units']):,} units, "
-                f"{'ok' if self.ok else 'errors'}; manifest {self.manifest_sha256[:12]}…>")
+        return (
+            f"<Package {self.path}: {m['form']['id']} period {', '.join(m['periods']) or '(none)'}, "
+            f"{m['reports']:,} reports of {len(m['units']):,} units, "
+            f"{'ok' if self.ok else 'errors'}; manifest {self.manifest_sha256[:12]}…>"
+        )
 
 
 def _load_schema(store: Store, path: Path) -> _core.FormSchema:
@@ -308,17 +336,32 @@ def _check_keys(batch: _core.ReportBatch, what: str) -> None:
     if dups:
         a, b = dups[0]
         rows = batch.row_numbers
-        raise InputError(f"{what}: {len(dups)} report(s) given twice, e.g. unit {batch.units[a]} period "
-                         f"{batch.periods[a] or '(none)'} in rows {rows[a]} and {rows[b]}", file=what,
-                         row=int(rows[b]), unit=batch.units[a])
+        raise InputError(
+            f"{what}: {len(dups)} report(s) given twice, e.g. unit {batch.units[a]} period "
+            f"{batch.periods[a] or '(none)'} in rows {rows[a]} and {rows[b]}",
+            file=what,
+            row=int(rows[b]),
+            unit=batch.units[a],
+        )
 
 
-def _build(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None, schema_text: bytes, created: str,
-           extra: dict[str, bytes], manifest_extra: dict[str, Any]) -> dict[str, bytes]:
+def _build(
+    batch: _core.ReportBatch,
+    form: Form,
+    tree: Hierarchy | None,
+    schema_text: bytes,
+    created: str,
+    extra: dict[str, bytes],
+    manifest_extra: dict[str, Any],
+) -> dict[str, bytes]:
     """Every part of a package, the manifest last (it hashes the others)."""
     summary = _summary(batch, form, tree)
-    parts: dict[str, bytes] = {REPORTS: _parquet(batch), SCHEMA: schema_text, RULES: _rules_json(form.schema),
-                               SUMMARY: canonical_json(summary)}
+    parts: dict[str, bytes] = {
+        REPORTS: _parquet(batch),
+        SCHEMA: schema_text,
+        RULES: _rules_json(form.schema),
+        SUMMARY: canonical_json(summary),
+    }
     if tree is not None:
         parts[TREE] = tree.core.to_csv().encode("utf-8")
     parts.update(extra)
@@ -331,8 +374,14 @@ def _build(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None, schema_
         "format_version": FORMAT_VERSION,
         "library": {"name": "unionstat", "version": _core.__version__},
         "created": created,
-        "form": {"id": form.id, "title": form.title, "year": form.year, "schema_sha256": hashes[SCHEMA],
-                 "rules_sha256": hashes[RULES], "rules": len(form.rules)},
+        "form": {
+            "id": form.id,
+            "title": form.title,
+            "year": form.year,
+            "schema_sha256": hashes[SCHEMA],
+            "rules_sha256": hashes[RULES],
+            "rules": len(form.rules),
+        },
         "periods": sorted(periods),
         "units": units,
         "reports": len(batch),
@@ -348,8 +397,12 @@ def _build(batch: _core.ReportBatch, form: Form, tree: Hierarchy | None, schema_
 
 
 def package(
-    data: Any, form: Form | str | os.PathLike[str], output: str | os.PathLike[str], *,
-    tree: Hierarchy | str | os.PathLike[str] | None = None, period: str | None = None,
+    data: Any,
+    form: Form | str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    tree: Hierarchy | str | os.PathLike[str] | None = None,
+    period: str | None = None,
     created: dt.datetime | None = None,
 ) -> Package:
     """Writes a submission package of reports to ``output`` (a folder, new or empty, or a
@@ -373,8 +426,10 @@ def package(
     if period is not None:
         counts = dict(_core.period_counts(batch))
         if str(period) not in counts:
-            raise InputError(f"{what}: no reports of period {period} (periods present: "
-                             f"{', '.join(p or '(none)' for p in counts)})", file=what)
+            raise InputError(
+                f"{what}: no reports of period {period} (periods present: {', '.join(p or '(none)' for p in counts)})",
+                file=what,
+            )
         batch = _core.select_period(batch, str(period))
     _check_keys(batch, what)
     if not f.schema.file or not Path(f.schema.file).is_file():
@@ -438,9 +493,14 @@ class PackageVerification:
 
     def records(self) -> dict[str, Any]:
         """The result as JSON-ready data (what ``unionstat verify --format json`` prints)."""
-        return {"package": str(self.path), "ok": self.ok, "manifest_sha256": self.manifest_sha256,
-                "package_sha256": self.manifest.get("package_sha256"),
-                "findings": [{"part": f.part, "message": f.message} for f in self.findings], "checked": self.checked}
+        return {
+            "package": str(self.path),
+            "ok": self.ok,
+            "manifest_sha256": self.manifest_sha256,
+            "package_sha256": self.manifest.get("package_sha256"),
+            "findings": [{"part": f.part, "message": f.message} for f in self.findings],
+            "checked": self.checked,
+        }
 
     def __repr__(self) -> str:
         state = "intact" if self.ok else f"{len(self.findings)} finding(s) in {', '.join(self.parts)}"
@@ -467,8 +527,7 @@ def verify_package(path: str | os.PathLike[str], *, manifest_sha256: str | None 
     return res
 
 
-def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerification,
-            expected: str | None) -> None:
+def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerification, expected: str | None) -> None:
     find = res.findings.append
     if expected is not None and expected.lower() != res.manifest_sha256:
         find(PackageFinding(MANIFEST, f"SHA-256 is {res.manifest_sha256}, not {expected.lower()} as recorded"))
@@ -485,13 +544,21 @@ def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerific
         actual[name] = digest
         want = listed[name]
         if digest != want["sha256"] or size != want["bytes"]:
-            find(PackageFinding(name, f"SHA-256 {digest} ({size:,} bytes) differs from the manifest's "
-                                      f"{want['sha256']} ({want['bytes']:,} bytes): the part was changed"))
+            find(
+                PackageFinding(
+                    name,
+                    f"SHA-256 {digest} ({size:,} bytes) differs from the manifest's "
+                    f"{want['sha256']} ({want['bytes']:,} bytes): the part was changed",
+                )
+            )
     res.checked.append(f"{len(actual)} part(s) hashed")
     whole = _whole({n: actual.get(n, listed[n]["sha256"]) for n in listed})
     if whole != manifest["package_sha256"]:
-        find(PackageFinding(MANIFEST, f"the hash of the whole is {whole}, the manifest says "
-                                      f"{manifest['package_sha256']}"))
+        find(
+            PackageFinding(
+                MANIFEST, f"the hash of the whole is {whole}, the manifest says {manifest['package_sha256']}"
+            )
+        )
     for name, key in ((SCHEMA, "schema_sha256"), (RULES, "rules_sha256")):
         if name in listed and manifest["form"].get(key) not in (None, listed[name]["sha256"]):
             find(PackageFinding(MANIFEST, f"form.{key} disagrees with the hash listed for {name}"))
@@ -540,11 +607,19 @@ def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerific
     if units != manifest["units"]:
         gone = sorted(set(manifest["units"]) - set(units))[:5]
         new = sorted(set(units) - set(manifest["units"]))[:5]
-        find(PackageFinding(REPORTS, f"its units differ from the manifest's (not in the data: {', '.join(gone) or '-'}; "
-                                     f"not in the manifest: {', '.join(new) or '-'})"))
+        find(
+            PackageFinding(
+                REPORTS,
+                f"its units differ from the manifest's (not in the data: {', '.join(gone) or '-'}; "
+                f"not in the manifest: {', '.join(new) or '-'})",
+            )
+        )
     if periods != manifest["periods"]:
-        find(PackageFinding(REPORTS, f"holds periods {', '.join(periods)}, the manifest says "
-                                     f"{', '.join(manifest['periods'])}"))
+        find(
+            PackageFinding(
+                REPORTS, f"holds periods {', '.join(periods)}, the manifest says {', '.join(manifest['periods'])}"
+            )
+        )
     if reports_digest(batch) != manifest["reports_digest"]:
         find(PackageFinding(REPORTS, "its content digest differs from the manifest's: the reports were changed"))
     res.checked.append(f"{REPORTS} read ({len(batch):,} reports)")
@@ -565,8 +640,9 @@ def _verify(store: Store, p: Path, manifest: dict[str, Any], res: PackageVerific
     _verify_custody(store, batch, schema, manifest, res)
 
 
-def _json_part(store: Store, part: str, key: str, what: str,
-               res: PackageVerification) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def _json_part(
+    store: Store, part: str, key: str, what: str, res: PackageVerification
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """A packaged JSON part and its ``rules`` by ``key``; None (with a finding naming the
     part) when it is not what the package wrote."""
     try:
@@ -625,17 +701,23 @@ def _compare_summary(store: Store, again: dict[str, Any], manifest: dict[str, An
     _differences(res, SUMMARY, "validating again gives another result", diffs)
     status = manifest["validation"]
     if any(status.get(k) != again[k] for k in ("ok", "errors", "warnings", "violations")):
-        res.findings.append(PackageFinding(MANIFEST, f"its validation status {status} is not what validating again "
-                                                     f"gives ({again['errors']} errors, {again['violations']} "
-                                                     "violations)"))
+        res.findings.append(
+            PackageFinding(
+                MANIFEST,
+                f"its validation status {status} is not what validating again "
+                f"gives ({again['errors']} errors, {again['violations']} "
+                "violations)",
+            )
+        )
 
 
 def _custody_name(sha: str) -> str:
     return f"{CUSTODY}/{sha}.json"
 
 
-def _verify_custody(store: Store, batch: _core.ReportBatch, schema: _core.FormSchema, manifest: dict[str, Any],
-                    res: PackageVerification) -> None:
+def _verify_custody(
+    store: Store, batch: _core.ReportBatch, schema: _core.FormSchema, manifest: dict[str, Any], res: PackageVerification
+) -> None:
     """Every child manifest the package names is kept (custody/<its sha256>.json, those
     of the children's children too), and the reports of each one's units are here as it
     packaged them (the same content digest)."""
@@ -653,8 +735,9 @@ def _verify_custody(store: Store, batch: _core.ReportBatch, schema: _core.FormSc
         name = _custody_name(sha)
         if name not in store.names:
             if name not in manifest["parts"]:  # a listed one that is gone is a missing part already
-                res.findings.append(PackageFinding(name, f"missing: the manifest of child {child.get('source', sha)}"
-                                                         f"{via} is not kept"))
+                res.findings.append(
+                    PackageFinding(name, f"missing: the manifest of child {child.get('source', sha)}{via} is not kept")
+                )
             continue
         raw = store.read(name)
         if sha256(raw) != sha:
@@ -666,13 +749,19 @@ def _verify_custody(store: Store, batch: _core.ReportBatch, schema: _core.FormSc
             continue
         seen += 1
         if kid.get("form", {}).get("schema_sha256") != manifest["form"].get("schema_sha256"):
-            res.findings.append(PackageFinding(name, f"child {child.get('source', sha)} was packaged with another "
-                                                     "form schema"))
+            res.findings.append(
+                PackageFinding(name, f"child {child.get('source', sha)} was packaged with another form schema")
+            )
         mine = set(kid.get("units", []))
         rows = sorted(i for u in mine for i in rows_of.get(u, ()))
         if reports_digest(batch.take(rows)) != kid.get("reports_digest"):
-            res.findings.append(PackageFinding(REPORTS, f"the reports of child {child.get('source', sha)}{via} "
-                                                        f"({len(mine):,} units) are not as it packaged them"))
+            res.findings.append(
+                PackageFinding(
+                    REPORTS,
+                    f"the reports of child {child.get('source', sha)}{via} "
+                    f"({len(mine):,} units) are not as it packaged them",
+                )
+            )
         pending += [(c, f" (via {child.get('source', sha)})") for c in kid.get("children", [])]
     if manifest["children"]:
         res.checked.append(f"chain of custody: {seen} kept manifest(s) checked against the reports")
@@ -683,8 +772,11 @@ def _verify_custody(store: Store, batch: _core.ReportBatch, schema: _core.FormSc
 
 
 def merge_packages(
-    packages: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
-    tree: Hierarchy | str | os.PathLike[str] | None = None, created: dt.datetime | None = None,
+    packages: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    tree: Hierarchy | str | os.PathLike[str] | None = None,
+    created: dt.datetime | None = None,
 ) -> Package:
     """Merges children's packages into the parent's (``output``: a new or empty folder or
     a ``.zip``): each child verified first; the same form version (schema and rule set)
@@ -700,8 +792,11 @@ def merge_packages(
     for path in packages:
         v = verify_package(path)
         if not v.ok:
-            raise PackageError(f"{path}: does not verify, not merged: " + "; ".join(map(str, v.findings[:3])),
-                               file=str(path), part=v.findings[0].part)
+            raise PackageError(
+                f"{path}: does not verify, not merged: " + "; ".join(map(str, v.findings[:3])),
+                file=str(path),
+                part=v.findings[0].part,
+            )
         kids.append((Path(path), v))
     names = [str(p) for p, _v in kids]
     if len({Path(n).resolve() for n in names}) != len(names):
@@ -729,8 +824,11 @@ def merge_packages(
                 owner[u] = p
     if overlaps:
         more = f" … ({len(overlaps)} in all)" if len(overlaps) > 10 else ""
-        raise PackageError(f"overlapping units, not merged: {'; '.join(overlaps[:10])}{more}",
-                           file=str(kids[0][0]), unit=overlaps[0].split(" ")[0])
+        raise PackageError(
+            f"overlapping units, not merged: {'; '.join(overlaps[:10])}{more}",
+            file=str(kids[0][0]),
+            unit=overlaps[0].split(" ")[0],
+        )
 
     form = Package(kids[0][0], kids[0][1].manifest, kids[0][1].manifest_sha256).form()
     t = _resolve_tree(tree)
@@ -738,8 +836,11 @@ def merge_packages(
         trees = {v.manifest["tree"]["sha256"]: p for p, v in kids if v.manifest.get("tree")}
         if len(trees) > 1:
             shown = "; ".join(f"{p}: tree {h[:12]}…" for h, p in trees.items())
-            raise PackageError(f"the children were validated against different trees ({shown}): give the parent's "
-                               "tree (--tree)", file=str(kids[0][0]), part=TREE)
+            raise PackageError(
+                f"the children were validated against different trees ({shown}): give the parent's tree (--tree)",
+                file=str(kids[0][0]),
+                part=TREE,
+            )
         if trees:
             t = Package(*_first_with_tree(kids)).tree()
 
@@ -759,9 +860,18 @@ def merge_packages(
                 if name.startswith(CUSTODY + "/"):
                     custody[name] = store.read(name)
         m = v.manifest
-        children.append({"source": p.name, "manifest_sha256": v.manifest_sha256, "package_sha256": m["package_sha256"],
-                         "created": m["created"], "units": len(m["units"]), "reports": m["reports"],
-                         "reports_digest": m["reports_digest"], "validation": m["validation"]})
+        children.append(
+            {
+                "source": p.name,
+                "manifest_sha256": v.manifest_sha256,
+                "package_sha256": m["package_sha256"],
+                "created": m["created"],
+                "units": len(m["units"]),
+                "reports": m["reports"],
+                "reports_digest": m["reports_digest"],
+                "validation": m["validation"],
+            }
+        )
     from .io import read_arrow
 
     batch = read_arrow(pa.concat_tables(tables), form.schema, what="the merged reports", strict=True).batch
@@ -777,4 +887,3 @@ def _first_with_tree(kids: Iterable[tuple[Path, PackageVerification]]) -> tuple[
         if v.manifest.get("tree"):
             return p, v.manifest, v.manifest_sha256
     raise AssertionError("no child carries a tree")  # pragma: no cover - asked only when one does
-

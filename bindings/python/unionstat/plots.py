@@ -67,8 +67,17 @@ def _cjk_fonts() -> list[str]:
     from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}
-    wanted = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-              "SimHei", "Microsoft YaHei", "PingFang SC", "Droid Sans Fallback"]
+    wanted = [
+        "Noto Sans CJK SC",
+        "Noto Sans SC",
+        "Source Han Sans SC",
+        "WenQuanYi Zen Hei",
+        "WenQuanYi Micro Hei",
+        "SimHei",
+        "Microsoft YaHei",
+        "PingFang SC",
+        "Droid Sans Fallback",
+    ]
     return [w for w in wanted if w in names]
 
 
@@ -77,21 +86,36 @@ def _svg(fig: Any) -> Svg:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "sans-serif",
-                                "font.sans-serif": [*_cjk_fonts(), "DejaVu Sans"], "svg.hashsalt": "unionstat"}), \
-            warnings.catch_warnings():
+    with (
+        matplotlib.rc_context(
+            {
+                "svg.fonttype": "none",
+                "font.family": "sans-serif",
+                "font.sans-serif": [*_cjk_fonts(), "DejaVu Sans"],
+                "svg.hashsalt": "unionstat",
+            }
+        ),
+        warnings.catch_warnings(),
+    ):
         # Without a CJK font matplotlib measures Chinese text with DejaVu's metrics and
         # says so per glyph; the SVG keeps the text and the browser draws it.
         warnings.filterwarnings("ignore", message=r".*[Gg]lyph .* missing from.*")
         warnings.filterwarnings("ignore", message=r".*[Mm]atplotlib currently does not support.*")
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
-    return Svg(text[text.index("<svg"):])
+    return Svg(text[text.index("<svg") :])
 
 
 def distribution_svg(
-    values: np.ndarray, marked: np.ndarray, *, title: str, subtitle: str = "", log: bool = False,
-    unit: str = "", width: float = 6.0, height: float = 2.6,
+    values: np.ndarray,
+    marked: np.ndarray,
+    *,
+    title: str,
+    subtitle: str = "",
+    log: bool = False,
+    unit: str = "",
+    width: float = 6.0,
+    height: float = 2.6,
 ) -> Svg:
     """A field's values among peers: a histogram of the peers (grey), the outliers as red
     marks under it with their values, the peers' median as a dashed line. ``log`` spaces
@@ -116,12 +140,27 @@ def distribution_svg(
         line = ax.axvline(med, color="#333", linestyle="--", linewidth=1, label=f"median 中位数 {med:,.4g}")
         line.set_gid("median")
         if m.any():
-            pts = ax.plot(v[m], np.zeros(int(m.sum())), linestyle="none", marker="v", markersize=9, color=_OUTLIER,
-                          label=f"outliers 异常值 ({int(m.sum())})", clip_on=False)[0]
+            pts = ax.plot(
+                v[m],
+                np.zeros(int(m.sum())),
+                linestyle="none",
+                marker="v",
+                markersize=9,
+                color=_OUTLIER,
+                label=f"outliers 异常值 ({int(m.sum())})",
+                clip_on=False,
+            )[0]
             pts.set_gid("outliers")
             for x in v[m][:5]:
-                ax.annotate(f"{x:,.4g}", (x, 0), xytext=(0, 10), textcoords="offset points", ha="center",
-                            fontsize=8, color=_OUTLIER)
+                ax.annotate(
+                    f"{x:,.4g}",
+                    (x, 0),
+                    xytext=(0, 10),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    color=_OUTLIER,
+                )
         ax.legend(fontsize=8, frameon=False)
     else:
         ax.text(0.5, 0.5, "no values 无数据", ha="center", va="center", transform=ax.transAxes)
@@ -135,8 +174,14 @@ def distribution_svg(
 
 
 def bars_svg(
-    labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = "",
-    highlight: Sequence[str] = (), width: float = 6.0, bar_height: float = 0.28,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    unit: str = "",
+    highlight: Sequence[str] = (),
+    width: float = 6.0,
+    bar_height: float = 0.28,
 ) -> Svg:
     """A horizontal bar chart (a roll-up by child unit, say), largest first; the bars of
     ``highlight`` labels in red."""
@@ -154,8 +199,14 @@ def bars_svg(
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     for i, x in enumerate(v):
-        ax.annotate(f"{x:,.6g}" if np.isfinite(x) else "空", (np.nan_to_num(x), i), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=7)
+        ax.annotate(
+            f"{x:,.6g}" if np.isfinite(x) else "空",
+            (np.nan_to_num(x), i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(unit, fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
@@ -165,8 +216,14 @@ def bars_svg(
 
 
 def curve_svg(
-    times: Sequence[Any], share: Sequence[float], *, deadline: Any = None, title: str, label: str = "",
-    width: float = 6.0, height: float = 2.8,
+    times: Sequence[Any],
+    share: Sequence[float],
+    *,
+    deadline: Any = None,
+    title: str,
+    label: str = "",
+    width: float = 6.0,
+    height: float = 2.8,
 ) -> Svg:
     """A cumulative reporting curve: the share of the expected units reported (a step up
     at each submission time), the deadline as a dashed line; the steps after it in red."""
@@ -179,14 +236,24 @@ def curve_svg(
     if t:
         end = None
         if deadline is not None:
-            end = deadline if isinstance(deadline, dt.datetime) else (
-                dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1))
+            end = (
+                deadline
+                if isinstance(deadline, dt.datetime)
+                else (dt.datetime(deadline.year, deadline.month, deadline.day) + dt.timedelta(days=1))
+            )
         after = [i for i, x in enumerate(t) if end is not None and x >= end]
         line = ax.step(t, y, where="post", color="#4c78a8", label=f"reported 已报送 {label}".strip())[0]
         line.set_gid("curve")
         if after:
-            late = ax.plot([t[i] for i in after], y[after], linestyle="none", marker="o", markersize=4,
-                           color=_OUTLIER, label=f"late 逾期 ({len(after)})")[0]
+            late = ax.plot(
+                [t[i] for i in after],
+                y[after],
+                linestyle="none",
+                marker="o",
+                markersize=4,
+                color=_OUTLIER,
+                label=f"late 逾期 ({len(after)})",
+            )[0]
             late.set_gid("late")
         if end is not None:
             dl = ax.axvline(end, color="#333", linestyle="--", linewidth=1, label=f"deadline 截止 {deadline}")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["Explanation", "ReportValidation", "BatchValidation", "validate_batch", "previous_rows", "previous_period"]
+__all__ = ["BatchValidation", "Explanation", "ReportValidation", "previous_period", "previous_rows", "validate_batch"]
 
 
 class Explanation:
@@ -36,19 +36,27 @@ class Explanation:
     nested HTML lists."""
 
     __slots__ = {
+        "children": "The operands, as Explanation nodes.",
+        "reason": "Why the rule was skipped or errored (missing, no_previous, level, overflow); '' otherwise.",
         "rule": "The id of the rule explained.",
         "source": "The sub-expression as written in the rule.",
-        "value": "Its exact value on the report: a number's text, 'true'/'false', 'blank' or 'overflow'.",
-        "unit": "The printed unit of a number (of the sides, for a comparison); '' if none.",
-        "tolerance": "A comparison's tolerance, exact in ``unit`` ('0' when exact); None for other nodes.",
         "stated_tolerance": "True when the tolerance is the rule's own, False for the default.",
-        "children": "The operands, as Explanation nodes.",
         "status": "The root's rule outcome (pass, fail, skipped, error); None below the root.",
-        "reason": "Why the rule was skipped or errored (missing, no_previous, level, overflow); '' otherwise.",
+        "tolerance": "A comparison's tolerance, exact in ``unit`` ('0' when exact); None for other nodes.",
+        "unit": "The printed unit of a number (of the sides, for a comparison); '' if none.",
+        "value": "Its exact value on the report: a number's text, 'true'/'false', 'blank' or 'overflow'.",
     }
 
-    def __init__(self, rule: str, source: str, value: str, unit: str = "", tolerance: str | None = None,
-                 stated_tolerance: bool = False, children: list[Explanation] | None = None) -> None:
+    def __init__(
+        self,
+        rule: str,
+        source: str,
+        value: str,
+        unit: str = "",
+        tolerance: str | None = None,
+        stated_tolerance: bool = False,
+        children: list[Explanation] | None = None,
+    ) -> None:
         self.rule = rule
         self.source = source
         self.value = value
@@ -60,8 +68,13 @@ class Explanation:
         self.reason = ""
 
     @classmethod
-    def of(cls, report: _core.Report, rule_id: str, previous: _core.Report | None = None,
-           outcome: _core.RuleOutcome | None = None) -> Explanation:
+    def of(
+        cls,
+        report: _core.Report,
+        rule_id: str,
+        previous: _core.Report | None = None,
+        outcome: _core.RuleOutcome | None = None,
+    ) -> Explanation:
         """The explanation of rule ``rule_id`` on ``report`` (``previous``: the same unit's
         report of the previous period, for ``prev()``; ``outcome``: the rule's outcome when
         known, else it is evaluated)."""
@@ -107,13 +120,19 @@ class Explanation:
         return out
 
     def _line(self) -> str:
-        value = self.value + (f" {self.unit}" if self.unit and self.tolerance is None and self.passed is None
-                              and self.value not in ("blank", "overflow") else "")
+        value = self.value + (
+            f" {self.unit}"
+            if self.unit and self.tolerance is None and self.passed is None and self.value not in ("blank", "overflow")
+            else ""
+        )
         text = f"{self.source}  →  {value}"
         if self.tolerance is not None:
             unit = f" {self.unit}" if self.unit else ""
-            how = "the rule's tolerance" if self.stated_tolerance else (
-                "exact" if self.tolerance == "0" else "default: rounding of the 万元 terms, k × 0.005")
+            how = (
+                "the rule's tolerance"
+                if self.stated_tolerance
+                else ("exact" if self.tolerance == "0" else "default: rounding of the 万元 terms, k × 0.005")
+            )
             text += f"  (tolerance {self.tolerance}{unit}; {how})"
         return text
 
@@ -137,9 +156,10 @@ class Explanation:
         import html
 
         def item(n: Explanation) -> str:
-            colour = {True: "#1a7f37", False: "#cf222e"}.get(n.passed, "inherit")
-            body = (f"<code>{html.escape(n.source)}</code> → <b style=\"color:{colour}\">{html.escape(n.value)}</b>"
-                    + (f" {html.escape(n.unit)}" if n.unit and n.tolerance is None and n.passed is None else ""))
+            colour = "inherit" if n.passed is None else "#1a7f37" if n.passed else "#cf222e"
+            body = f'<code>{html.escape(n.source)}</code> → <b style="color:{colour}">{html.escape(n.value)}</b>' + (
+                f" {html.escape(n.unit)}" if n.unit and n.tolerance is None and n.passed is None else ""
+            )
             if n.tolerance is not None:
                 how = "the rule's" if n.stated_tolerance else ("exact" if n.tolerance == "0" else "default k × 0.005")
                 body += f" <small>(tolerance {html.escape(n.tolerance)} {html.escape(n.unit)}; {how})</small>"
@@ -147,9 +167,10 @@ class Explanation:
             return f"<li>{body}" + (f"<ul>{kids}</ul>" if kids else "") + "</li>"
 
         status = f": {self.status}" + (f" ({self.reason})" if self.reason else "") if self.status else ""
-        return (f"<div class=\"unionstat-explain\"><b>{html.escape(self.rule)}</b>{html.escape(status)}"
-                f"<ul style=\"list-style:none\">{item(self)}</ul></div>")
-
+        return (
+            f'<div class="unionstat-explain"><b>{html.escape(self.rule)}</b>{html.escape(status)}'
+            f'<ul style="list-style:none">{item(self)}</ul></div>'
+        )
 
 
 @dataclass
@@ -196,7 +217,19 @@ class ReportValidation:
                 }
                 for o in self.violations
             ],
-            columns=["unit", "period", "rule", "severity", "status", "lhs", "rhs", "difference", "message", "message_en", "fields"],
+            columns=[
+                "unit",
+                "period",
+                "rule",
+                "severity",
+                "status",
+                "lhs",
+                "rhs",
+                "difference",
+                "message",
+                "message_en",
+                "fields",
+            ],
         )
 
     def explain(self, rule_id: str) -> Explanation:
@@ -232,7 +265,9 @@ class BatchValidation:
         self._parts = parts
         self._form = parts[0][0].form
         # rules × (pass, fail, skipped, …) per part, summed over the parts
-        self._counts: np.ndarray = np.sum([np.array(r.counts(), dtype=np.int64).reshape(-1, 5) for _b, r, _rows in parts], axis=0)
+        self._counts: np.ndarray = np.sum(
+            [np.array(r.counts(), dtype=np.int64).reshape(-1, 5) for _b, r, _rows in parts], axis=0
+        )
         self._violations: Any = None
         self._summary: Any = None
         self._tables: dict[tuple[bool, int | None], Any] = {}
@@ -262,7 +297,7 @@ class BatchValidation:
             # A validation in parts (units in and outside a tree): each part's table, the
             # rows back in input order, messages made for the rows kept.
             import pyarrow as pa
-            import pyarrow.compute  # noqa: F401 - pa.compute below
+            import pyarrow.compute
 
             tables = [arrow_table(_core.violations_table(batch, res, messages)) for batch, res, _rows in self._parts]
             table = pa.concat_tables(tables)
@@ -354,8 +389,9 @@ def previous_period(period: str, periods: Sequence[str]) -> str | None:
     return max(before) if before else None
 
 
-def previous_rows(batch: _core.ReportBatch, previous: _core.ReportBatch,
-                  periods: Sequence[str] | None = None) -> np.ndarray:
+def previous_rows(
+    batch: _core.ReportBatch, previous: _core.ReportBatch, periods: Sequence[str] | None = None
+) -> np.ndarray:
     """For every row of ``batch``, the row of ``previous`` that ``prev()`` reads: the same
     unit's report of the previous period (:func:`previous_period` of the row's period
     among ``periods``, by default the periods ``previous`` holds); -1 where that unit did
@@ -415,7 +451,12 @@ def validate_batch(
     else:
         rows = previous_rows(batch, previous, previous_periods) if previous is not None else np.zeros(0, np.int64)
         res = _core.validate_batch(
-            batch, previous=previous, previous_rows=rows, levels=levels or [], keep_passes=keep_passes,
-            keep_skipped=keep_skipped, threads=threads
+            batch,
+            previous=previous,
+            previous_rows=rows,
+            levels=levels or [],
+            keep_passes=keep_passes,
+            keep_skipped=keep_skipped,
+            threads=threads,
         )
     return BatchValidation([(batch, res, None)])

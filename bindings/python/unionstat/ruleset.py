@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "RuleAnalysis", "analyse_rules"]
 
 #: The solver's cap on a field, in its reporting units; bounds are confirmed at 10×.
-CAP = 10 ** 7
+CAP = 10**7
 
 
 @dataclass
@@ -52,13 +52,19 @@ class Finding:
     message_en: str
     fields: list[str]
     value: Any = None  # fixed: the value; bound: the bound
-    side: str = ""     # bound: "<=" or ">="
+    side: str = ""  # bound: "<=" or ">="
 
     def record(self) -> dict[str, Any]:
         """JSON-ready: the value as exact text."""
-        return {"kind": self.kind, "rules": list(self.rules), "fields": list(self.fields),
-                "value": None if self.value is None else str(self.value), "side": self.side,
-                "message": self.message, "message_en": self.message_en}
+        return {
+            "kind": self.kind,
+            "rules": list(self.rules),
+            "fields": list(self.fields),
+            "value": None if self.value is None else str(self.value),
+            "side": self.side,
+            "message": self.message,
+            "message_en": self.message_en,
+        }
 
 
 class RuleAnalysis(Sequence[Finding]):
@@ -97,8 +103,10 @@ class RuleAnalysis(Sequence[Finding]):
         """One row per finding, rule ids and fields comma-separated."""
         import pandas as pd
 
-        return pd.DataFrame([{**f.record(), "rules": ",".join(f.rules), "fields": ",".join(f.fields)} for f in self._items],
-                            columns=["kind", "rules", "fields", "value", "side", "message", "message_en"])
+        return pd.DataFrame(
+            [{**f.record(), "rules": ",".join(f.rules), "fields": ",".join(f.fields)} for f in self._items],
+            columns=["kind", "rules", "fields", "value", "side", "message", "message_en"],
+        )
 
     def __repr__(self) -> str:
         k = ", ".join(f"{n} {kind}" for kind, n in self.kinds().items()) or "no findings"
@@ -121,12 +129,22 @@ class _Part:
         self.reads = [{local[f] for f in an.rules[r].fields} for r in rules]
         self.an = an
 
-    def solve(self, active: set[int], *, fail: int | None = None, cost: dict[int, float] | None = None,
-              cap: int = CAP) -> Any:
+    def solve(
+        self, active: set[int], *, fail: int | None = None, cost: dict[int, float] | None = None, cap: int = CAP
+    ) -> Any:
         n = len(self.fields)
-        models = self.models if fail is None else self.models[:fail] + [self.failing[fail]] + self.models[fail + 1:]
-        prob = Problem(models, n, self.unit_raw, self.kinds, [0] * n, [False] * n,
-                       [j in active for j in range(len(self.rules))], [0.0] * n, cap)
+        models = self.models if fail is None else self.models[:fail] + [self.failing[fail]] + self.models[fail + 1 :]
+        prob = Problem(
+            models,
+            n,
+            self.unit_raw,
+            self.kinds,
+            [0] * n,
+            [False] * n,
+            [j in active for j in range(len(self.rules))],
+            [0.0] * n,
+            cap,
+        )
         bounds = {prob.roots[fail]: (0.0, 0.0)} if fail is not None else None
         c = None
         if cost:
@@ -214,8 +232,15 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
     if not part.feasible(everything):
         core = part.minimal(everything, lambda s: not part.feasible(s))
         ids = _ids(an, part, core)
-        return [Finding("infeasible", ids, f"规则{'、'.join(ids)}互相矛盾：没有任何报表能同时满足",
-                        f"no report can satisfy {', '.join(ids)} together", [])]
+        return [
+            Finding(
+                "infeasible",
+                ids,
+                f"规则{'、'.join(ids)}互相矛盾：没有任何报表能同时满足",
+                f"no report can satisfy {', '.join(ids)} together",
+                [],
+            )
+        ]
     out: list[Finding] = []
     kept = set(everything)
     for j in sorted(everything, key=part.order):
@@ -245,23 +270,57 @@ def _analyse_part(an: _Analyser, part: _Part) -> list[Finding]:
         top = CAP if an.kinds[g] != "flag" else 1
         bounded = hi < top and part.extreme(f, everything, -1.0, cap=10 * CAP) == hi
         if bounded and lo == hi:
-            why = part.minimal(everything, lambda s, f=f, hi=hi, lo=lo: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo,
-                               part.near({f}, everything))
+            why = part.minimal(
+                everything,
+                lambda s, f=f, hi=hi, lo=lo: part.extreme(f, s, -1.0) == hi and part.extreme(f, s, 1.0) == lo,
+                part.near({f}, everything),
+            )
             ids = _ids(an, part, why)
             v = an.value(g, hi)
-            out.append(Finding("fixed", ids, f"字段{code}在满足规则{'、'.join(ids)}的报表中只能为{v}",
-                               f"{code} can only be {v} in a report passing {', '.join(ids)}", [code], v, "=="))
+            out.append(
+                Finding(
+                    "fixed",
+                    ids,
+                    f"字段{code}在满足规则{'、'.join(ids)}的报表中只能为{v}",
+                    f"{code} can only be {v} in a report passing {', '.join(ids)}",
+                    [code],
+                    v,
+                    "==",
+                )
+            )
             continue
         if bounded and an.kinds[g] != "flag":
-            why = part.minimal(everything, lambda s, f=f, hi=hi: part.extreme(f, s, -1.0) == hi, part.near({f}, everything))
+            why = part.minimal(
+                everything, lambda s, f=f, hi=hi: part.extreme(f, s, -1.0) == hi, part.near({f}, everything)
+            )
             ids = _ids(an, part, why)
             v = an.value(g, hi)
-            out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能超过{v}",
-                               f"{', '.join(ids)} bound {code} to at most {v}", [code], v, "<="))
+            out.append(
+                Finding(
+                    "bound",
+                    ids,
+                    f"规则{'、'.join(ids)}使字段{code}不能超过{v}",
+                    f"{', '.join(ids)} bound {code} to at most {v}",
+                    [code],
+                    v,
+                    "<=",
+                )
+            )
         if lo > 0:
-            why = part.minimal(everything, lambda s, f=f, lo=lo: part.extreme(f, s, 1.0) == lo, part.near({f}, everything))
+            why = part.minimal(
+                everything, lambda s, f=f, lo=lo: part.extreme(f, s, 1.0) == lo, part.near({f}, everything)
+            )
             ids = _ids(an, part, why)
             v = an.value(g, lo)
-            out.append(Finding("bound", ids, f"规则{'、'.join(ids)}使字段{code}不能小于{v}",
-                               f"{', '.join(ids)} bound {code} to at least {v}", [code], v, ">="))
+            out.append(
+                Finding(
+                    "bound",
+                    ids,
+                    f"规则{'、'.join(ids)}使字段{code}不能小于{v}",
+                    f"{', '.join(ids)} bound {code} to at least {v}",
+                    [code],
+                    v,
+                    ">=",
+                )
+            )
     return out

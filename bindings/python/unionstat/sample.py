@@ -198,7 +198,8 @@ def _songnuan_leaves(rng: np.random.Generator, units: pd.DataFrame, workers: int
     raised = _frac(rng, c["04D"], 8, 15) + _frac(rng, c["04C"], 0.5, 1.0)
     c["05A"] = raised
     shares = np.where(
-        enterprise[:, None], [0.0, 0.0, 0.6, 0.3, 0.1],
+        enterprise[:, None],
+        [0.0, 0.0, 0.6, 0.3, 0.1],
         np.where(industry[:, None], [0.0, 0.0, 0.7, 0.25, 0.05], [0.1, 0.25, 0.45, 0.15, 0.05]),
     )
     parts = _split(rng, raised, shares)
@@ -207,7 +208,9 @@ def _songnuan_leaves(rng: np.random.Generator, units: pd.DataFrame, workers: int
     # 06 funds paid: most of what was raised; to model workers and migrants.
     c["06A"] = _frac(rng, raised, 0.85, 1.0)
     c["06B"] = np.minimum(_frac(rng, c["04G"], 10, 30), c["06A"])
-    c["06C"] = np.minimum(_frac(rng, c["06A"] * np.divide(c["04F"], np.maximum(c["04D"], 1)), 0.8, 1.0), c["06A"] - c["06B"])
+    c["06C"] = np.minimum(
+        _frac(rng, c["06A"] * np.divide(c["04F"], np.maximum(c["04D"], 1)), 0.8, 1.0), c["06A"] - c["06B"]
+    )
     # 07 services.
     hard = np.where(industry, c["04D"], c["02A"])
     c["07A"] = np.where(industry, rng.poisson(500, n), _frac(rng, w, 0.1, 0.5))
@@ -284,15 +287,15 @@ def _bangfu_centres(rng: np.random.Generator, units: pd.DataFrame) -> _Columns:
     # 09 assistance by kind: persons (人次) and money (cents of 万元), per-person amounts
     # well inside the form's plausibility caps.
     kinds = [  # persons code, amount code, mean persons, cents a person (lo, hi) or None
-        ("09C", "09D", 400, (5, 30)),    # living relief: 500–3,000 元
-        ("09E", "09F", 80, (20, 100)),   # medical relief: 2,000–10,000 元
-        ("09G", "09H", 60, (10, 50)),    # schooling
-        ("09I", "09J", 100, None),       # job referral: no money
-        ("09K", "09L", 80, (2, 8)),      # job training
-        ("09M", "09N", 300, None),       # policy advice
-        ("09O", "09P", 20, None),        # legal aid
-        ("09Q", "09R", 3, (100, 500)),   # business loans: 1–5 万元
-        ("09S", "09T", 50, (2, 10)),     # other
+        ("09C", "09D", 400, (5, 30)),  # living relief: 500–3,000 元
+        ("09E", "09F", 80, (20, 100)),  # medical relief: 2,000–10,000 元
+        ("09G", "09H", 60, (10, 50)),  # schooling
+        ("09I", "09J", 100, None),  # job referral: no money
+        ("09K", "09L", 80, (2, 8)),  # job training
+        ("09M", "09N", 300, None),  # policy advice
+        ("09O", "09P", 20, None),  # legal aid
+        ("09Q", "09R", 3, (100, 500)),  # business loans: 1–5 万元
+        ("09S", "09T", 50, (2, 10)),  # other
     ]
     for persons, amount, mean, per in kinds:
         p = rng.poisson(mean * size)
@@ -314,7 +317,9 @@ def _bangfu_centres(rng: np.random.Generator, units: pd.DataFrame) -> _Columns:
     c["13B"] = rng.integers(1000, 6000, n)
     funding = _frac(rng, c["09B"], 1.1, 1.4) + c["13A"] + c["13B"]
     c["05A"] = funding
-    for code, col in zip(("05B", "05C", "05D", "05E", "05F"), _split(rng, funding, np.array([0.3, 0.35, 0.25, 0.07, 0.03])).T):
+    for code, col in zip(
+        ("05B", "05C", "05D", "05E", "05F"), _split(rng, funding, np.array([0.3, 0.35, 0.25, 0.07, 0.03])).T
+    ):
         c[code] = col
     # Special funds: the province's own, the prefectures', the counties'.
     c["06A"] = np.where(province, rng.integers(100_000, 200_000, n), 0)
@@ -333,7 +338,15 @@ def _bangfu_centres(rng: np.random.Generator, units: pd.DataFrame) -> _Columns:
     c["12A"] = rng.poisson(2 * size)
     c["12B"] = np.where(c["12A"] > 0, rng.poisson(5 * c["12A"]), 0)
     c["12C"] = np.where(c["12A"] > 0, rng.integers(100, 2000, n), 0)
-    for code, rate in (("14A", 0.3), ("14B", 0.5), ("14C", 0.8), ("14D", 1.0), ("14E", 1.0), ("14F", 0.5), ("14G", 0.7)):
+    for code, rate in (
+        ("14A", 0.3),
+        ("14B", 0.5),
+        ("14C", 0.8),
+        ("14D", 1.0),
+        ("14E", 1.0),
+        ("14F", 0.5),
+        ("14G", 0.7),
+    ):
         c[code] = rng.poisson(rate * size)
     # Fields that belong to one level are blank (not applicable) elsewhere.
     c.blank_where(["06A", "06B"], ~province)
@@ -393,7 +406,9 @@ def _consolidate(units: pd.DataFrame, cols: _Columns, reporting: np.ndarray, pla
             plant(d - 1)
 
 
-def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: bool) -> tuple[pd.DataFrame, list[Mistake]]:
+def _generate(
+    form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: bool
+) -> tuple[pd.DataFrame, list[Mistake]]:
     import pandas as pd
 
     full = _tree(tree)
@@ -447,7 +462,9 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
     extra_rows: list[pd.DataFrame] = []
     if mistakes:
         parent_level = units["parent"].map(dict(zip(units["unit"], units["level"]))).to_numpy()
-        grass = units.loc[(units["level"] == "grassroots") & (units["kind"] == "enterprise") & (parent_level == "county"), "unit"].tolist()
+        grass = units.loc[
+            (units["level"] == "grassroots") & (units["kind"] == "enterprise") & (parent_level == "county"), "unit"
+        ].tolist()
         col = cols.values
 
         u = _pick(rng, grass, taken)
@@ -458,7 +475,15 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
         u = _pick(rng, grass, taken)
         i = ids.index(u)
         col["05A"][i] += 120  # the total is 1.20 万元 more than its sources
-        planted.append(Mistake(form_id, u, ("05A", "05B", "05C", "05D", "05E", "05F"), "筹集款物总额与各来源之和相差1.20万元", "validate"))
+        planted.append(
+            Mistake(
+                form_id,
+                u,
+                ("05A", "05B", "05C", "05D", "05E", "05F"),
+                "筹集款物总额与各来源之和相差1.20万元",
+                "validate",
+            )
+        )
 
         u = _pick(rng, grass, taken)
         i = ids.index(u)
@@ -480,8 +505,15 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
         taken.add(ids[i])
         for c in money:
             col[c][i] *= 10_000
-        planted.append(Mistake(form_id, ids[i], tuple(c for c in money if col[c][i] > 0),
-                               "以元为单位填入万元栏（金额均大一万倍）", "outliers"))
+        planted.append(
+            Mistake(
+                form_id,
+                ids[i],
+                tuple(c for c in money if col[c][i] > 0),
+                "以元为单位填入万元栏（金额均大一万倍）",
+                "outliers",
+            )
+        )
 
         cities = units.loc[(units["level"] == "city") & (units["kind"] == "regional") & has_children, "unit"].tolist()
         city = _pick(rng, cities, taken)
@@ -505,8 +537,9 @@ def _generate(form_id: str, tree: TreeLike, seed: int, workers: int, mistakes: b
     return pd.concat([df, *extra_rows], ignore_index=True), planted
 
 
-def sample_reports(form_id: str, tree: TreeLike = "qinghai", seed: int = 2018, *, workers: int = 1_000_000,
-                   mistakes: bool = True) -> pd.DataFrame:
+def sample_reports(
+    form_id: str, tree: TreeLike = "qinghai", seed: int = 2018, *, workers: int = 1_000_000, mistakes: bool = True
+) -> pd.DataFrame:
     """Sample reports of one form for the units of ``tree`` (a :class:`Hierarchy` or a
     bundled tree's name), one row per report: ``unit``, ``period`` (the form's year) and
     every field code in form order — counts as nullable ``Int64``, money as exact
@@ -570,13 +603,22 @@ def planted_mistakes(seed: int = 2018, tree: TreeLike = "qinghai") -> pd.DataFra
             late = _submission_times(df, t, seed)[1]
             planted.append(Mistake(form_id, late, (), "逾期报送统计表（截止日期后3天）", "timeliness"))
         for m in planted:
-            rows.append({"form": m.form, "unit": m.unit, "name": names.get(m.unit, ""), "fields": ",".join(m.fields),
-                             "what": m.what, "found_by": m.found_by})
+            rows.append(
+                {
+                    "form": m.form,
+                    "unit": m.unit,
+                    "name": names.get(m.unit, ""),
+                    "fields": ",".join(m.fields),
+                    "what": m.what,
+                    "found_by": m.found_by,
+                }
+            )
     return pd.DataFrame(rows, columns=["form", "unit", "name", "fields", "what", "found_by"])
 
 
-def grassroots_columns(n: int, seed: int = 2018, *, counties: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray],
-                                                                                 dict[str, np.ndarray]]:
+def grassroots_columns(
+    n: int, seed: int = 2018, *, counties: int = 0
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``n`` enterprise grassroots unions spread over ``counties`` county unions (default
     one per 100) of one city of one province, with their own-activity reports of
     ``songnuan-2018`` generated as for the sample province: (units as
@@ -589,14 +631,18 @@ def grassroots_columns(n: int, seed: int = 2018, *, counties: int = 0) -> tuple[
     rng = np.random.default_rng([seed, 2])
     ids = np.char.add("G", np.char.zfill(np.arange(n).astype(str), 7))
     county_ids = np.char.add("C", np.char.zfill(np.arange(counties).astype(str), 5))
-    units = pd.DataFrame({
-        "unit": np.concatenate([["P0", "S0"], county_ids, ids]),
-        "name": np.concatenate([["省总工会", "市总工会"], np.char.add(county_ids, "县总工会"), np.char.add(ids, "工会")]),
-        "level": ["province", "city"] + ["county"] * counties + ["grassroots"] * n,
-        "kind": ["regional"] * (2 + counties) + ["enterprise"] * n,
-        "parent": np.concatenate([["", "P0"], ["S0"] * counties, county_ids[rng.integers(0, counties, n)]]),
-    })
-    leaves = units.iloc[2 + counties:].reset_index(drop=True)
+    units = pd.DataFrame(
+        {
+            "unit": np.concatenate([["P0", "S0"], county_ids, ids]),
+            "name": np.concatenate(
+                [["省总工会", "市总工会"], np.char.add(county_ids, "县总工会"), np.char.add(ids, "工会")]
+            ),
+            "level": ["province", "city"] + ["county"] * counties + ["grassroots"] * n,
+            "kind": ["regional"] * (2 + counties) + ["enterprise"] * n,
+            "parent": np.concatenate([["", "P0"], ["S0"] * counties, county_ids[rng.integers(0, counties, n)]]),
+        }
+    )
+    leaves = units.iloc[2 + counties :].reset_index(drop=True)
     cols = _songnuan_leaves(rng, leaves, workers=450 * n)
     return units, cols.values, cols.blank
 
@@ -609,9 +655,10 @@ def grassroots(n: int, seed: int = 2018, *, counties: int = 0) -> tuple[Hierarch
     units, values, blank = grassroots_columns(n, seed, counties=counties)
     cols = _Columns(n)
     cols.values, cols.blank = values, blank
-    leaves = units["unit"].iloc[len(units) - n:].tolist()
+    leaves = units["unit"].iloc[len(units) - n :].tolist()
     return Hierarchy.from_pandas(units, source=f"{n} generated grassroots unions"), _frame(
-        FORMS["songnuan"], leaves, CAMPAIGN, cols)
+        FORMS["songnuan"], leaves, CAMPAIGN, cols
+    )
 
 
 def sample_province(seed: int = 2018, tree: TreeLike = "qinghai") -> SampleProvince:

@@ -17,8 +17,21 @@ from . import _core
 from .errors import PackageError
 
 __all__ = [
-    "CUSTODY", "FORMAT", "FORMAT_VERSION", "MANIFEST", "REPORTS", "RULES", "SCHEMA", "SUMMARY", "TREE",
-    "Store", "canonical_json", "is_package", "read_manifest", "sha256", "write_parts",
+    "CUSTODY",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "REPORTS",
+    "RULES",
+    "SCHEMA",
+    "SUMMARY",
+    "TREE",
+    "Store",
+    "canonical_json",
+    "is_package",
+    "read_manifest",
+    "sha256",
+    "write_parts",
 ]
 
 #: The manifest's format marker and version.
@@ -45,6 +58,7 @@ def canonical_json(obj: dict[str, Any]) -> bytes:
     of a top-level list of objects (rules, children); every value else compact — so the
     encoder stays in C for a national package's million units, and a person can still
     read it."""
+
     def compact(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False)
 
@@ -68,20 +82,19 @@ class Store:
         self._zip: zipfile.ZipFile | None = None
         self._prefix = ""
         if path.is_dir():
-            self.names = sorted(
-                q.relative_to(path).as_posix() for q in path.rglob("*") if q.is_file()
-            )
+            self.names = sorted(q.relative_to(path).as_posix() for q in path.rglob("*") if q.is_file())
         elif path.is_file():
             try:
                 self._zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError) as exc:
-                raise PackageError(f"{path}: not a submission package (neither a folder nor a zip: {exc})",
-                                   file=str(path)) from exc
+                raise PackageError(
+                    f"{path}: not a submission package (neither a folder nor a zip: {exc})", file=str(path)
+                ) from exc
             names = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
             top = {n.split("/", 1)[0] for n in names}
             if MANIFEST not in names and len(top) == 1 and f"{next(iter(top))}/{MANIFEST}" in names:
                 self._prefix = next(iter(top)) + "/"
-            self.names = [n[len(self._prefix):] for n in names]
+            self.names = [n[len(self._prefix) :] for n in names]
         else:
             raise PackageError(f"{path}: no such package (a folder or a .zip)", file=str(path))
 
@@ -101,7 +114,7 @@ class Store:
         """(SHA-256, size) of a part, read in chunks."""
         h = hashlib.sha256()
         size = 0
-        with (self._zip.open(self._prefix + name) if self._zip is not None else (self.path / name).open("rb")) as f:
+        with self._zip.open(self._prefix + name) if self._zip is not None else (self.path / name).open("rb") as f:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
                 size += len(chunk)
@@ -130,8 +143,10 @@ def write_parts(output: Path, parts: dict[str, bytes]) -> None:
         return
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         what = "a folder that is not empty" if output.is_dir() else "a file"
-        raise PackageError(f"{output}: already exists and is {what}; a package folder must be new or empty "
-                           "(or give a .zip)", file=str(output))
+        raise PackageError(
+            f"{output}: already exists and is {what}; a package folder must be new or empty (or give a .zip)",
+            file=str(output),
+        )
     for name, data in parts.items():
         q = output / name
         q.parent.mkdir(parents=True, exist_ok=True)
@@ -146,33 +161,62 @@ def read_manifest(store: Store, path: Path) -> tuple[dict[str, Any], bytes]:
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise PackageError(f"{path}/{MANIFEST}: not UTF-8 text (byte {exc.start})", file=str(path),
-                           part=MANIFEST) from exc
+        raise PackageError(
+            f"{path}/{MANIFEST}: not UTF-8 text (byte {exc.start})", file=str(path), part=MANIFEST
+        ) from exc
     except json.JSONDecodeError as exc:
-        raise PackageError(f"{path}/{MANIFEST}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
-                           file=str(path), part=MANIFEST, line=exc.lineno, column=exc.colno) from exc
+        raise PackageError(
+            f"{path}/{MANIFEST}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
+            file=str(path),
+            part=MANIFEST,
+            line=exc.lineno,
+            column=exc.colno,
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise PackageError(f"{path}/{MANIFEST}: not a unionstat package manifest (no \"format\": \"{FORMAT}\")",
-                           file=str(path), part=MANIFEST)
+        raise PackageError(
+            f'{path}/{MANIFEST}: not a unionstat package manifest (no "format": "{FORMAT}")',
+            file=str(path),
+            part=MANIFEST,
+        )
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise PackageError(f"{path}/{MANIFEST}: package format version {manifest.get('format_version')!r}; this "
-                           f"library ({_core.__version__}) reads version {FORMAT_VERSION}", file=str(path),
-                           part=MANIFEST)
+        raise PackageError(
+            f"{path}/{MANIFEST}: package format version {manifest.get('format_version')!r}; this "
+            f"library ({_core.__version__}) reads version {FORMAT_VERSION}",
+            file=str(path),
+            part=MANIFEST,
+        )
     shapes: dict[str, type | tuple[type, ...]] = {
-        "form": dict, "periods": list, "units": list, "reports": int, "reports_digest": str, "parts": dict,
-        "package_sha256": str, "validation": dict, "created": str, "children": list, "library": dict,
+        "form": dict,
+        "periods": list,
+        "units": list,
+        "reports": int,
+        "reports_digest": str,
+        "parts": dict,
+        "package_sha256": str,
+        "validation": dict,
+        "created": str,
+        "children": list,
+        "library": dict,
     }
     for key, kind in shapes.items():
         if not isinstance(manifest.get(key), kind):
-            raise PackageError(f"{path}/{MANIFEST}: \"{key}\" is missing or not a JSON "
-                               f"{'object' if kind is dict else 'list' if kind is list else kind.__name__}",  # type: ignore[union-attr]
-                               file=str(path), part=MANIFEST)
+            raise PackageError(
+                f'{path}/{MANIFEST}: "{key}" is missing or not a JSON '
+                f"{'object' if kind is dict else 'list' if kind is list else kind.__name__}",  # type: ignore[union-attr]
+                file=str(path),
+                part=MANIFEST,
+            )
     for name, entry in manifest["parts"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) or not isinstance(entry.get("bytes"), int):
-            raise PackageError(f"{path}/{MANIFEST}: part \"{name}\" lacks its sha256 or bytes", file=str(path),
-                               part=MANIFEST)
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("sha256"), str)
+            or not isinstance(entry.get("bytes"), int)
+        ):
+            raise PackageError(
+                f'{path}/{MANIFEST}: part "{name}" lacks its sha256 or bytes', file=str(path), part=MANIFEST
+            )
     if not isinstance(manifest["form"].get("id"), str):
-        raise PackageError(f"{path}/{MANIFEST}: \"form\" lacks its \"id\"", file=str(path), part=MANIFEST)
+        raise PackageError(f'{path}/{MANIFEST}: "form" lacks its "id"', file=str(path), part=MANIFEST)
     return manifest, raw
 
 

@@ -30,7 +30,7 @@ from .forms import Form, forms
 from .io import strip_id
 from .views import _blank_text, _notes_after, _row_heading_shown, _rows, _width
 
-__all__ = ["template", "read_units"]
+__all__ = ["read_units", "template"]
 
 UnitsLike = Union[str, "os.PathLike[str]", Sequence[Any], Mapping[str, str], Any]
 
@@ -39,7 +39,7 @@ UnitsLike = Union[str, "os.PathLike[str]", Sequence[Any], Mapping[str, str], Any
 _WIDTHS = (5, 4, 54, 16, 7, 9)
 _LABEL_WIDTH = _WIDTHS[2]
 _FONT = {"zh": "宋体", "en": "Arial"}
-_BAD_SHEET_CHARS = set('[]:*?/\\')
+_BAD_SHEET_CHARS = set("[]:*?/\\")
 
 
 def read_units(units: UnitsLike) -> list[tuple[str, str]]:
@@ -67,8 +67,11 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
         idcol = next((header.index(h) for h in ("id", "unit", "单位代码", "代码") if h in header), -1)
         namecol = next((header.index(h) for h in ("name", "单位名称", "名称") if h in header), -1)
         if idcol < 0:
-            raise InputError(f"{p}:{lines[0]}: the units file has no id column (id, unit or 单位代码); header: "
-                             f"{', '.join(rows[0])}", file=str(p), line=lines[0])
+            raise InputError(
+                f"{p}:{lines[0]}: the units file has no id column (id, unit or 单位代码); header: {', '.join(rows[0])}",
+                file=str(p),
+                line=lines[0],
+            )
         for i, row in zip(lines[1:], rows[1:]):
             if not any(c.strip() for c in row):
                 continue
@@ -84,8 +87,10 @@ def read_units(units: UnitsLike) -> list[tuple[str, str]]:
         if id_name is None:
             raise InputError(f"units table has no id column (id or unit); columns: {', '.join(map(str, cols))}")
         names = frame["name"].tolist() if "name" in cols else [""] * len(frame)
-        pairs = [(strip_id(str(u)), "" if n is None else str(n), f"row {i}")
-                 for i, (u, n) in enumerate(zip(frame[id_name].tolist(), names), 1)]
+        pairs = [
+            (strip_id(str(u)), "" if n is None else str(n), f"row {i}")
+            for i, (u, n) in enumerate(zip(frame[id_name].tolist(), names), 1)
+        ]
     elif isinstance(units, Mapping):
         pairs = [(str(u), str(n), f"unit {u}") for u, n in units.items()]
     else:
@@ -122,10 +127,13 @@ class _Writer:
         self.f_key = f({**base, "align": "right"})
         self.f_input = f({**base, "locked": False, "bottom": 1, "bg_color": "#FFFDE7"})
         self.f_fixed = f({**base, "bottom": 1})
-        self.f_date = f({**base, "locked": False, "bottom": 1, "bg_color": "#FFFDE7", "num_format": "yyyy-mm-dd",
-                         "align": "left"})
+        self.f_date = f(
+            {**base, "locked": False, "bottom": 1, "bg_color": "#FFFDE7", "num_format": "yyyy-mm-dd", "align": "left"}
+        )
         self.f_note = f({**base, "font_size": 9.5, "text_wrap": True, "valign": "top"})
-        self.f_head = f({**base, "bold": True, "align": "center", "border": 1, "bg_color": "#EEEEEE", "text_wrap": True})
+        self.f_head = f(
+            {**base, "bold": True, "align": "center", "border": 1, "bg_color": "#EEEEEE", "text_wrap": True}
+        )
         self.f_row = f({**base, "align": "center", "border": 1})
         self.f_heading = f({**base, "bold": True, "border": 1, "text_wrap": True})
         self.f_label = f({**base, "border": 1, "text_wrap": True})
@@ -182,7 +190,11 @@ class _Writer:
             ("reporter", "Filled in by:" if en else f"{sig['reporter']}：", ""),
             ("phone", "Telephone:" if en else f"{sig['phone']}：", ""),
             # A form that prints no date line gets one all the same: it is the submission time.
-            ("date", "Date:" if en else ("日期（年月日）：" if sig["date"] else ("報送日期：" if trad else "报送日期：")), ""),
+            (
+                "date",
+                "Date:" if en else ("日期（年月日）：" if sig["date"] else ("報送日期：" if trad else "报送日期：")),
+                "",
+            ),
         ]
         row = 2
         for lname, label, value in keys:
@@ -190,11 +202,22 @@ class _Writer:
             fmt = self.f_fixed if (lname == "unit" and unit) else self.f_input
             if lname == "date":
                 ws.merge_range(row, 3, row, 5, "", self.f_date)
-                ws.data_validation(row, 3, row, 3, {
-                    "validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
-                    "input_title": "填报日期", "input_message": "请填写报送日期，如 2012-01-06（用于统计是否按时报送）。",
-                    "error_title": "不是日期", "error_message": "请填写日期，如 2012-01-06。", "error_type": "warning",
-                })
+                ws.data_validation(
+                    row,
+                    3,
+                    row,
+                    3,
+                    {
+                        "validate": "date",
+                        "criteria": ">",
+                        "value": dt.date(2000, 1, 1),
+                        "input_title": "填报日期",
+                        "input_message": "请填写报送日期，如 2012-01-06（用于统计是否按时报送）。",
+                        "error_title": "不是日期",
+                        "error_message": "请填写日期，如 2012-01-06。",
+                        "error_type": "warning",
+                    },
+                )
             else:
                 ws.merge_range(row, 3, row, 5, value, fmt)
             name(lname, row, 3)
@@ -212,8 +235,11 @@ class _Writer:
 
         if notes and not after:
             row = note_lines(row)
-        heads = (["Row", "Item", "Indicator", "Value", "Unit", "Code"] if en
-                 else ["行次", "项", "指标名称", "数值", "单位", "代码"])
+        heads = (
+            ["Row", "Item", "Indicator", "Value", "Unit", "Code"]
+            if en
+            else ["行次", "项", "指标名称", "数值", "单位", "代码"]
+        )
         for c, h in enumerate(heads):
             ws.write_string(row, c, h, self.f_head)
         header_row = row
@@ -240,8 +266,11 @@ class _Writer:
                 row += 1
         if notes and after:
             row = note_lines(row)
-        foot = ("Blank = not reported (not zero). Template of unionstat; cells are named f_<code>."
-                if en else "空白表示未填报（不是零）。本表由 unionstat 生成，各填报格的名称为 f_代码。")
+        foot = (
+            "Blank = not reported (not zero). Template of unionstat; cells are named f_<code>."
+            if en
+            else "空白表示未填报（不是零）。本表由 unionstat 生成，各填报格的名称为 f_代码。"
+        )
         ws.merge_range(row, 0, row, 5, foot, self.f_foot)
         # A4 portrait, one page wide, the column headings repeated on every page.
         ws.set_paper(9)
@@ -253,8 +282,10 @@ class _Writer:
         ws.print_area(0, 0, row, 5)
         ws.set_footer("&C&P / &N")
         ws.hide_gridlines(2)
-        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
-                        "format_rows": True})
+        ws.protect(
+            "",
+            {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True},
+        )
 
 
 def _signature(form: Form) -> dict[str, str]:
@@ -284,12 +315,21 @@ def _validation(f: Any, label: str, row: int) -> dict[str, Any]:
         rule = {"validate": "list", "source": ["是", "否"]}
         hint, err = f"请选择“是”或“否”。{blank}", f"{f.code} 只能填“是”或“否”。"
     title = f"{f.code} {short}"
-    return {**rule, "ignore_blank": True, "input_title": title[:32], "input_message": f"{short}\n{hint}"[:255],
-            "error_title": "数值不符合要求", "error_message": err[:255]}
+    return {
+        **rule,
+        "ignore_blank": True,
+        "input_title": title[:32],
+        "input_message": f"{short}\n{hint}"[:255],
+        "error_title": "数值不符合要求",
+        "error_message": err[:255],
+    }
 
 
 def template(
-    form: Form | str, path: str | os.PathLike[str], units: UnitsLike | None = None, lang: str = "zh",
+    form: Form | str,
+    path: str | os.PathLike[str],
+    units: UnitsLike | None = None,
+    lang: str = "zh",
     period: str | None = None,
 ) -> Path:
     """Writes ``form`` (a Form or its id) as an Excel template to ``path`` and returns the
@@ -348,8 +388,11 @@ def _cover(w: _Writer, ws: Any, pairs: list[tuple[str, str]], lang: str) -> None
     ws.set_column(3, 3, 16)
     ws.merge_range(0, 0, 0, 3, form.title_en if en else form.title, w.f_title)
     ws.set_row(0, 24)
-    intro = (f"{form.id}: one sheet per unit below; fill the yellow cells of each unit's sheet. Blank = not reported."
-             if en else f"{form.id}：每个填报单位一张工作表（工作表名称为单位代码），请填写黄色格；空白表示未填报（不是零）。")
+    intro = (
+        f"{form.id}: one sheet per unit below; fill the yellow cells of each unit's sheet. Blank = not reported."
+        if en
+        else f"{form.id}：每个填报单位一张工作表（工作表名称为单位代码），请填写黄色格；空白表示未填报（不是零）。"
+    )
     ws.merge_range(1, 0, 1, 3, intro, w.f_note)
     ws.set_row(1, 30)
     heads = ["No.", "Unit id", "Unit name", "Sheet"] if en else ["序号", "单位代码", "单位名称", "工作表"]

@@ -22,8 +22,17 @@ BatchValidation: TypeAlias = Any
 ReportValidation: TypeAlias = Any
 
 __all__ = [
-    "form_text", "form_html", "report_html", "batch_html",
-    "completeness_html", "fmt_value", "gaps_html", "hierarchy_html", "report_view_html", "rollup_html", "text_table",
+    "batch_html",
+    "completeness_html",
+    "fmt_value",
+    "form_html",
+    "form_text",
+    "gaps_html",
+    "hierarchy_html",
+    "report_html",
+    "report_view_html",
+    "rollup_html",
+    "text_table",
 ]
 
 _e = html.escape
@@ -48,16 +57,43 @@ def _pad(text: str, width: int) -> str:
 # Measure words: the schema stores each unit in simplified script (户, 个, 万元); a
 # traditional-script form prints them traditional (戶, 個, 萬元), and an English view
 # names them in English.
-_TRADITIONAL_UNITS = {"户": "戶", "个": "個", "万元": "萬元", "张": "張", "节": "節", "辆": "輛", "对": "對",
-                      "场": "場", "场次": "場次"}
-_SIMPLIFY = str.maketrans({"戶": "户", "個": "个", "萬": "万", "張": "张", "節": "节", "輛": "辆", "對": "对", "場": "场"})
+_TRADITIONAL_UNITS = {
+    "户": "戶",
+    "个": "個",
+    "万元": "萬元",
+    "张": "張",
+    "节": "節",
+    "辆": "輛",
+    "对": "對",
+    "场": "場",
+    "场次": "場次",
+}
+_SIMPLIFY = str.maketrans(
+    {"戶": "户", "個": "个", "萬": "万", "張": "张", "節": "节", "輛": "辆", "對": "对", "場": "场"}
+)
 _ENGLISH_UNITS = {
-    "人": "persons", "户": "households", "人次": "person-times", "家": "enterprises", "列": "trains",
-    "节": "carriages", "辆": "vehicles", "艘": "ships", "架": "planes", "张": "tickets", "对": "pairs", "场": "shows",
-    "场次": "sessions", "幅": "pieces", "支": "teams", "次": "times", "万元": "10k yuan", "元": "yuan",
+    "人": "persons",
+    "户": "households",
+    "人次": "person-times",
+    "家": "enterprises",
+    "列": "trains",
+    "节": "carriages",
+    "辆": "vehicles",
+    "艘": "ships",
+    "架": "planes",
+    "张": "tickets",
+    "对": "pairs",
+    "场": "shows",
+    "场次": "sessions",
+    "幅": "pieces",
+    "支": "teams",
+    "次": "times",
+    "万元": "10k yuan",
+    "元": "yuan",
     "是/否": "yes/no",
     # 个 and 件 are bare classifiers: the label already names what is counted (centres, cases).
-    "个": "", "件": "",
+    "个": "",
+    "件": "",
 }
 
 
@@ -113,8 +149,9 @@ def form_text(form: Form, lang: str | None = None, detail: bool = False) -> str:
     out = [f"{form.title_en if en else form.title}  [{form.id}]"]
     attachment = src["attachment"].replace("附件", "Attachment ") if en else src["attachment"]
     out.append(f"{src['issuer_en'] if en else src['issuer']} {src['notice']} {attachment}".rstrip())
-    out.append(t("seed {seed} · period {period} · {n} blanks", lang, seed=src["seed"], period=form.period,
-                 n=len(form.fields)))
+    out.append(
+        t("seed {seed} · period {period} · {n} blanks", lang, seed=src["seed"], period=form.period, n=len(form.fields))
+    )
     notes = [text_en if en else text for text, text_en in form.notes]
     after = _notes_after(form)
     if notes and not after:
@@ -216,7 +253,9 @@ def form_html(form: Form, lang: str | None = None) -> str:
     after = _notes_after(form)
     if not after:
         parts.append(notes)
-    parts.append("<table class='us-t'><tr>" + _ths(["row", "letter", "label", "measure", "code", "concept"], lang) + "</tr>")
+    parts.append(
+        "<table class='us-t'><tr>" + _ths(["row", "letter", "label", "measure", "code", "concept"], lang) + "</tr>"
+    )
     for row, heading, heading_en, fields in _rows(form):
         head = heading_en if en else heading
         shown_heading = _row_heading_shown(heading, fields) and bool(head)
@@ -263,7 +302,9 @@ def report_html(res: ReportValidation, lang: str | None = None) -> str:
             cls = " class='us-fail'" if any(o.severity == "error" for o in issues) else " class='us-warn'"
         msg = "<br>".join(_e(o.message) for o in issues)
         shown = "<span class='us-muted'>空</span>" if v is None else _e(str(v))
-        parts.append(f"<tr{cls}><td>{f.code}</td><td>{_e(f.label)}</td><td>{shown}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>")
+        parts.append(
+            f"<tr{cls}><td>{f.code}</td><td>{_e(f.label)}</td><td>{shown}</td><td>{_e(f.unit)}</td><td>{msg}</td></tr>"
+        )
     parts.append("</table>")
     return "".join(parts)
 
@@ -274,8 +315,14 @@ def batch_html(res: BatchValidation, limit: int = 50, lang: str | None = None) -
     v = res.violations
     s = res.summary
     failing = s[(s["fails"] > 0) | (s["errors"] > 0)]
-    head = t("{n} violation(s) in {units} unit(s); {failing} of {rules} rules failed somewhere", lang,
-             n=len(v), units=v["unit"].nunique() if len(v) else 0, failing=len(failing), rules=len(s))
+    head = t(
+        "{n} violation(s) in {units} unit(s); {failing} of {rules} rules failed somewhere",
+        lang,
+        n=len(v),
+        units=v["unit"].nunique() if len(v) else 0,
+        failing=len(failing),
+        rules=len(s),
+    )
     parts = [_CSS, f"<h4>{_e(head)}</h4>", _localised(failing, lang).to_html(index=False, classes="us-t")]
     if len(v):
         shown = v.head(limit)[["unit", "period", "rule", "severity", "lhs", "rhs", "message"]]
@@ -316,8 +363,13 @@ def hierarchy_html(tree: Hierarchy, limit: int = 30, lang: str | None = None) ->
     parts = [_CSS]
     roots = df[df["parent"] == ""]
     heads = ", ".join(f"{_e(u)} {_e(nm)}" for u, nm in zip(roots["unit"].head(5), roots["name"].head(5)))
-    head = t("Hierarchy: {n} units · {roots} {heads}", lang, n=n, roots=t("roots" if len(roots) != 1 else "root", lang),
-             heads="\0")
+    head = t(
+        "Hierarchy: {n} units · {roots} {heads}",
+        lang,
+        n=n,
+        roots=t("roots" if len(roots) != 1 else "root", lang),
+        heads="\0",
+    )
     parts.append("<h4>" + _e(head).replace("\0", heads) + "</h4>")
     if n == 0:
         return "".join(parts)
@@ -327,8 +379,10 @@ def hierarchy_html(tree: Hierarchy, limit: int = 30, lang: str | None = None) ->
     counts["all"] = counts.sum(axis=1)
     if lang != "en":
         counts = counts.rename(columns=lambda c: t(c, lang) if c == "all" else word(c, lang))
-    parts.append(f"<div class='us-muted'>{_e(t('units by level and kind', lang))}</div>"
-                 + _localised(counts, lang).to_html(classes="us-t"))
+    parts.append(
+        f"<div class='us-muted'>{_e(t('units by level and kind', lang))}</div>"
+        + _localised(counts, lang).to_html(classes="us-t")
+    )
     # Units under each unit (itself included), from the deepest level up.
     index = {u: i for i, u in enumerate(df["unit"].tolist())}
     parent = np.array([index.get(p, -1) for p in df["parent"].tolist()], dtype=np.int64)
@@ -337,23 +391,34 @@ def hierarchy_html(tree: Hierarchy, limit: int = 30, lang: str | None = None) ->
     for d in range(int(depth.max()), 0, -1):
         at = (depth == d) & (parent >= 0)
         size += np.bincount(parent[at], weights=size[at], minlength=n).astype(np.int64)
-    top = df[df["parent"].isin(set(roots["unit"]))].assign(units_below=size[(df["parent"].isin(set(roots["unit"]))).to_numpy()] - 1)
+    top = df[df["parent"].isin(set(roots["unit"]))].assign(
+        units_below=size[(df["parent"].isin(set(roots["unit"]))).to_numpy()] - 1
+    )
     rows = "".join(
         f"<tr><td>{_e(r.unit)}</td><td>{_e(r.name)}</td><td>{_e(word(r.level, lang))}</td><td>{_e(word(r.kind, lang))}</td>"
         f"<td>{int(r.units_below):,}</td></tr>"
         for r in top.head(limit).itertuples()
     )
-    more = f"<div class='us-muted'>{_e(t('… and {n} more', lang, n=len(top) - limit))}</div>" if len(top) > limit else ""
+    more = (
+        f"<div class='us-muted'>{_e(t('… and {n} more', lang, n=len(top) - limit))}</div>" if len(top) > limit else ""
+    )
     parts.append(
         f"<div class='us-muted'>{_e(t('one step below the root', lang))}</div><table class='us-t'><tr>"
-        + _ths(["unit", "name", "level", "kind", "units below"], lang) + f"</tr>{rows}</table>{more}"
+        + _ths(["unit", "name", "level", "kind", "units below"], lang)
+        + f"</tr>{rows}</table>{more}"
     )
     return "".join(parts)
 
 
 def rollup_html(
-    totals: pd.DataFrame, form: Any, *, unit: str | None = None, children: list[str] | None = None,
-    unknown_units: list[str] | None = None, max_children: int = 12, lang: str | None = None,
+    totals: pd.DataFrame,
+    form: Any,
+    *,
+    unit: str | None = None,
+    children: list[str] | None = None,
+    unknown_units: list[str] | None = None,
+    max_children: int = 12,
+    lang: str | None = None,
 ) -> str:
     """A roll-up on paper: one row per field (code, label, unit of measure), the
     consolidated total of ``unit`` (default: the first row) and its children's totals
@@ -366,10 +431,18 @@ def rollup_html(
     kids.sort(key=lambda c: -int(totals.loc[c, "reports"]))
     shown = kids[:max_children]
     me = totals.loc[unit]
-    head = t("Roll-up of {form}: {unit} {name} — {n} report(s) counted", lang, form=schema.id, unit=unit,
-             name=str(me["name"]), n=f"{int(me['reports']):,}")
+    head = t(
+        "Roll-up of {form}: {unit} {name} — {n} report(s) counted",
+        lang,
+        form=schema.id,
+        unit=unit,
+        name=str(me["name"]),
+        n=f"{int(me['reports']):,}",
+    )
     parts = [_CSS, f"<h4>{_e(head)}</h4>"]
-    kid_heads = "".join(f"<th>{_e(c)}<br><span class='us-muted'>{_e(str(totals.loc[c, 'name']))}</span></th>" for c in shown)
+    kid_heads = "".join(
+        f"<th>{_e(c)}<br><span class='us-muted'>{_e(str(totals.loc[c, 'name']))}</span></th>" for c in shown
+    )
     total = "<th>" + _e(t("{unit} total", lang, unit=unit)) + "</th>"
     parts.append("<table class='us-t'><tr>" + _ths(["code", "label", "measure"], lang) + f"{total}{kid_heads}</tr>")
     for f in schema.fields:
@@ -380,10 +453,16 @@ def rollup_html(
         )
     parts.append("</table>")
     if len(kids) > len(shown):
-        parts.append(f"<div class='us-muted'>{_e(t('{n} more children not shown', lang, n=len(kids) - len(shown)))}</div>")
+        parts.append(
+            f"<div class='us-muted'>{_e(t('{n} more children not shown', lang, n=len(kids) - len(shown)))}</div>"
+        )
     if unknown_units:
-        text = t("{n} report(s) from units not in the tree left out: {units}", lang, n=len(unknown_units),
-                 units=", ".join(unknown_units[:10]))
+        text = t(
+            "{n} report(s) from units not in the tree left out: {units}",
+            lang,
+            n=len(unknown_units),
+            units=", ".join(unknown_units[:10]),
+        )
         parts.append(f"<div class='us-warn'>{_e(text)}</div>")
     return "".join(parts)
 
@@ -396,8 +475,11 @@ def gaps_html(gaps: pd.DataFrame, names: dict[str, str] | None = None, limit: in
     parts = [_CSS, f"<h4>{_e(t('{n} imbalance(s) between reported and computed totals', lang, n=len(gaps)))}</h4>"]
     if not len(gaps):
         return "".join(parts)
-    parts.append("<table class='us-t'><tr>" + _ths(
-        ["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], lang) + "</tr>")
+    parts.append(
+        "<table class='us-t'><tr>"
+        + _ths(["unit", "name", "field", "reported", "computed", "difference", "gap", "traced path"], lang)
+        + "</tr>"
+    )
     for r in gaps.head(limit).itertuples():
         trace = list(getattr(r, "trace", []) or [])
         path = " → ".join(_e(f"{u} {names.get(u, '')}".strip()) for u in trace)
@@ -418,8 +500,14 @@ def completeness_html(c: Completeness, limit: int = 20, lang: str | None = None)
     missing units."""
     lang = resolve(lang, getattr(c, "form", None))
     pct = "{:.1%}".format
-    head = t("{reported} of {expected} units reported ({rate}) for period {period}", lang, reported=f"{c.reported:,}",
-             expected=f"{c.expected:,}", rate=pct(c.rate), period=c.period)
+    head = t(
+        "{reported} of {expected} units reported ({rate}) for period {period}",
+        lang,
+        reported=f"{c.reported:,}",
+        expected=f"{c.expected:,}",
+        rate=pct(c.rate),
+        period=c.period,
+    )
     parts = [
         _CSS,
         f"<h4>{_e(head)}</h4>",
@@ -430,22 +518,33 @@ def completeness_html(c: Completeness, limit: int = 20, lang: str | None = None)
     ]
     if c.timed:
         late = c.late
-        text = t("deadline {deadline}: {on_time} on time, {late} late, {missing} missing", lang,
-                 deadline=str(c.deadline or t("(none)", lang)), on_time=f"{c.on_time:,}", late=f"{len(late):,}",
-                 missing=f"{len(c.missing):,}")
+        text = t(
+            "deadline {deadline}: {on_time} on time, {late} late, {missing} missing",
+            lang,
+            deadline=str(c.deadline or t("(none)", lang)),
+            on_time=f"{c.on_time:,}",
+            late=f"{len(late):,}",
+            missing=f"{len(c.missing):,}",
+        )
         parts.insert(2, f"<div>{_e(text)}</div>")
         from .plots import MISSING, available
 
-        parts.append(f"<div class='us-muted'>{_e(t('cumulative reporting curve', lang))}</div>"
-                     + (str(c.plot()) if available() else f"<div class='us-muted'>{_e(MISSING)}</div>"))
+        parts.append(
+            f"<div class='us-muted'>{_e(t('cumulative reporting curve', lang))}</div>"
+            + (str(c.plot()) if available() else f"<div class='us-muted'>{_e(MISSING)}</div>")
+        )
         if len(late):
             shown = late.head(limit)[["unit", "name", "level", "kind", "submitted", "late_by"]]
-            parts.append(f"<div class='us-muted'>{_e(t('reported late ({n})', lang, n=len(late)))}</div>"
-                         + _localised(shown, lang).to_html(index=False, classes="us-t us-warn"))
+            parts.append(
+                f"<div class='us-muted'>{_e(t('reported late ({n})', lang, n=len(late)))}</div>"
+                + _localised(shown, lang).to_html(index=False, classes="us-t us-warn")
+            )
     if len(c.missing):
         m = c.missing.head(limit)[["unit", "name", "level", "kind", "parent"]]
-        parts.append(f"<div class='us-muted'>{_e(t('not reported ({n})', lang, n=len(c.missing)))}</div>"
-                     + _localised(m, lang).to_html(index=False, classes="us-t"))
+        parts.append(
+            f"<div class='us-muted'>{_e(t('not reported ({n})', lang, n=len(c.missing)))}</div>"
+            + _localised(m, lang).to_html(index=False, classes="us-t")
+        )
     return "".join(parts)
 
 
@@ -488,14 +587,22 @@ def report_view_html(res: ReportValidation, lang: str | None = None) -> str:
             bad.setdefault(code, []).append(o)
     errors = sum(1 for o in res.violations if o.severity == "error")
     status = t("✓ ok" if res.ok else "✗ errors", lang)
-    counts = t("{title} · {n} violation(s) ({errors} error(s)), {skipped} rule(s) skipped for blanks, {rules} rules", lang,
-               title=form.title_en if en else form.title, n=len(res.violations), errors=errors,
-               skipped=len(res.skipped), rules=len(res.outcomes))
+    counts = t(
+        "{title} · {n} violation(s) ({errors} error(s)), {skipped} rule(s) skipped for blanks, {rules} rules",
+        lang,
+        title=form.title_en if en else form.title,
+        n=len(res.violations),
+        errors=errors,
+        skipped=len(res.skipped),
+        rules=len(res.outcomes),
+    )
     parts = [
         _CSS,
         f"<h4>{_e(form.id)} — {_e(rep.unit)} {_e(rep.period)}: {status}</h4>",
         f"<div class='us-muted'>{_e(counts)}</div>",
-        "<table class='us-t'><tr>" + _ths(["row", "letter", "code", "label", "value", "measure", "problems"], lang) + "</tr>",
+        "<table class='us-t'><tr>"
+        + _ths(["row", "letter", "code", "label", "value", "measure", "problems"], lang)
+        + "</tr>",
     ]
     values = rep.to_dict()
     last_row = None

@@ -165,7 +165,7 @@ class Workbook:
         self.sheet_names: list[str] = []
         self._sheet_paths: list[str] = []
         sheets = _child(wb, "sheets")
-        for s in (sheets if sheets is not None else []):
+        for s in sheets if sheets is not None else []:
             if _local(s.tag) != "sheet":
                 continue
             rid = s.get(f"{{{_REL_NS}}}id") or s.get(f"{{{_STRICT_REL_NS}}}id") or ""
@@ -175,7 +175,7 @@ class Workbook:
             self._sheet_paths.append(path)
         self.names: list[DefinedName] = []
         dn = _child(wb, "definedNames")
-        for d in (dn if dn is not None else []):
+        for d in dn if dn is not None else []:
             if _local(d.tag) != "definedName":
                 continue
             local = d.get("localSheetId")
@@ -209,8 +209,9 @@ class Workbook:
         if name in self._sheets:
             return self._sheets[name]
         if name not in self.sheet_names:
-            raise InputError(f"{self.path}: no sheet '{name}' (sheets: {', '.join(self.sheet_names)})",
-                             file=str(self.path))
+            raise InputError(
+                f"{self.path}: no sheet '{name}' (sheets: {', '.join(self.sheet_names)})", file=str(self.path)
+            )
         try:
             root = ET.fromstring(self._zip.read(self._sheet_paths[self.sheet_names.index(name)]))
         except (KeyError, ET.ParseError) as exc:
@@ -218,7 +219,7 @@ class Workbook:
         sheet = Sheet(name)
         strings = None
         data = _child(root, "sheetData")
-        for row in (data if data is not None else []):
+        for row in data if data is not None else []:
             for c in _children(row, "c"):
                 ref = c.get("r", "")
                 t = c.get("t", "n")
@@ -250,7 +251,7 @@ class Workbook:
                     kind = "number"
                 sheet.cells[ref] = Cell(ref, kind, text, f is not None, style)
         merges = _child(root, "mergeCells")
-        for m in (merges if merges is not None else []):
+        for m in merges if merges is not None else []:
             parts = m.get("ref", "").split(":")
             if len(parts) == 2:
                 (r1, c1), (r2, c2) = split_ref(parts[0]), split_ref(parts[1])

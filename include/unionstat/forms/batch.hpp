@@ -144,15 +144,15 @@ public:
 
 private:
     struct column_data {
-        std::vector<std::int64_t> own;      // owned 64-bit values
-        std::vector<std::int32_t> own32;    // owned 32-bit values
+        std::vector<std::int64_t> own;         // owned 64-bit values
+        std::vector<std::int32_t> own32;       // owned 32-bit values
         const std::int64_t* data = nullptr;    // the values when 64-bit
         const std::int32_t* data32 = nullptr;  // the values when narrow
-        bool narrow = true;  // held in 32 bits (data32), else in 64 (data)
-        std::shared_ptr<const void> owner;  // non-null when borrowed
+        bool narrow = true;                    // held in 32 bits (data32), else in 64 (data)
+        std::shared_ptr<const void> owner;     // non-null when borrowed
         std::vector<std::uint64_t> missing;
         std::size_t blanks = 0;  // set bits of `missing`, kept exact: no bitmap means no blank
-        bool zeros = false;  // borrows the shared zero buffer of set_keys: a copy is just zeros
+        bool zeros = false;      // borrows the shared zero buffer of set_keys: a copy is just zeros
     };
     void repoint();
     void borrow(std::size_t field, const void* data, bool narrow, std::shared_ptr<const void> owner,

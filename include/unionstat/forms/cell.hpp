@@ -14,9 +14,9 @@ namespace unionstat {
 
 /// What a cell held.
 enum class cell_state {
-    value,           ///< a number or a 是/否
-    blank,           ///< empty: missing, never 0
-    not_applicable   ///< "—", "-", "/", "－": the blank does not apply; treated as missing
+    value,          ///< a number or a 是/否
+    blank,          ///< empty: missing, never 0
+    not_applicable  ///< "—", "-", "/", "－": the blank does not apply; treated as missing
 };
 
 /// A parsed cell.

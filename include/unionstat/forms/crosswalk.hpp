@@ -67,14 +67,14 @@ struct concept_only_in {
 /// checked against the forms it names. Immutable once loaded.
 class crosswalk {
 public:
-    std::string family;                     ///< "songnuan" or "bangfu"
-    std::vector<std::string> forms;         ///< form ids it covers
-    std::string note;                       ///< free text
+    std::string family;              ///< "songnuan" or "bangfu"
+    std::vector<std::string> forms;  ///< form ids it covers
+    std::string note;                ///< free text
     std::vector<concept_sum> sums;
     std::vector<unit_change> unit_changes;
     std::vector<concept_same> same;
     std::vector<concept_only_in> only_in;
-    std::string file;                       ///< file it was loaded from
+    std::string file;  ///< file it was loaded from
 
     /// True when the crosswalk covers this form id.
     bool covers(std::string_view form_id) const;

@@ -38,15 +38,15 @@ inline const char* to_string(mapping_method m) noexcept {
 /// of target concepts (mapping 2012 onto 2018 carries `funds_raised.government`, which
 /// 2018 splits into central and local fiscal funds). Values are raw, stored at `scale`.
 struct concept_column {
-    std::string key;       ///< concept key, e.g. "funds_raised.government"
-    std::string label;     ///< label from the crosswalk
+    std::string key;    ///< concept key, e.g. "funds_raised.government"
+    std::string label;  ///< label from the crosswalk
     std::string label_en;
     field_type type = field_type::money;
-    std::string unit;      ///< unit of the target's part fields (万元 …)
-    int scale = 0;         ///< storage scale of `values`, as a field in `unit` would have
+    std::string unit;                    ///< unit of the target's part fields (万元 …)
+    int scale = 0;                       ///< storage scale of `values`, as a field in `unit` would have
     std::vector<std::int64_t> values;    ///< one per row; unspecified where missing
     std::vector<std::uint64_t> missing;  ///< bitmap, ceil(rows/64) words, bit set = blank
-    bool derived = false;  ///< false when the source offers no way to fill it (all blank)
+    bool derived = false;                ///< false when the source offers no way to fill it (all blank)
 
     /// True when the cell is blank.
     bool is_missing(std::size_t row) const noexcept { return (missing[row >> 6] >> (row & 63)) & 1u; }
@@ -61,8 +61,8 @@ struct concept_column {
 
 /// How one target concept (a field of the target form, or an extra concept column) was filled.
 struct concept_mapping {
-    std::string key;                        ///< target concept key
-    std::string target_code;                ///< target field code; "" for an extra concept column
+    std::string key;          ///< target concept key
+    std::string target_code;  ///< target field code; "" for an extra concept column
     mapping_method method = mapping_method::copy;
     std::vector<std::string> source_codes;  ///< source fields read
     std::string note;                       ///< the crosswalk's note on this concept, if any
@@ -70,11 +70,11 @@ struct concept_mapping {
 
 /// A field the mapping could not carry across, and why.
 struct unmapped_field {
-    std::string code;    ///< field code on its form ("" for an extra concept column)
-    std::string key;     ///< concept key
-    std::string label;   ///< label on its form (or the crosswalk's label)
-    std::string reason;  ///< why, in one sentence naming the forms and concepts involved
-    std::string note;    ///< the crosswalk's note on the concept, if any
+    std::string code;        ///< field code on its form ("" for an extra concept column)
+    std::string key;         ///< concept key
+    std::string label;       ///< label on its form (or the crosswalk's label)
+    std::string reason;      ///< why, in one sentence naming the forms and concepts involved
+    std::string note;        ///< the crosswalk's note on the concept, if any
     std::size_t values = 0;  ///< source rows with a value here that was not carried (0 for target fields)
 };
 
@@ -86,12 +86,12 @@ struct crosswalk_result {
     /// An empty result for a target form.
     explicit crosswalk_result(std::shared_ptr<const form_schema> target) : batch(std::move(target)) {}
 
-    std::string source_form;                ///< id of the source form
-    report_batch batch;                     ///< the target form's fields, same rows as the source
-    std::vector<concept_column> extra;      ///< derived sum concepts the target form lacks
-    std::vector<concept_mapping> mapped;    ///< how each filled target concept was obtained
-    std::vector<unmapped_field> unmapped;   ///< source fields whose values reach no target concept
-    std::vector<unmapped_field> unfilled;   ///< target fields and extra columns left blank throughout
+    std::string source_form;               ///< id of the source form
+    report_batch batch;                    ///< the target form's fields, same rows as the source
+    std::vector<concept_column> extra;     ///< derived sum concepts the target form lacks
+    std::vector<concept_mapping> mapped;   ///< how each filled target concept was obtained
+    std::vector<unmapped_field> unmapped;  ///< source fields whose values reach no target concept
+    std::vector<unmapped_field> unfilled;  ///< target fields and extra columns left blank throughout
 };
 
 }  // namespace unionstat

@@ -31,18 +31,18 @@ struct field_def {
     std::string label;     ///< label in the form's own script
     std::string label_en;  ///< English label
     field_type type = field_type::count;
-    std::string unit;      ///< as printed: 人 户 人次 … 万元 元; 是/否 for flags
-    int decimals = 0;      ///< decimals a filler is expected to report (money: 2 by default)
-    int scale = 0;         ///< decimals stored exactly: 6 for 万元 (to the 分), 2 for 元, 0 otherwise
-    std::string part_of;   ///< code of the total this blank is a "其中" of, or ""
+    std::string unit;     ///< as printed: 人 户 人次 … 万元 元; 是/否 for flags
+    int decimals = 0;     ///< decimals a filler is expected to report (money: 2 by default)
+    int scale = 0;        ///< decimals stored exactly: 6 for 万元 (to the 分), 2 for 元, 0 otherwise
+    std::string part_of;  ///< code of the total this blank is a "其中" of, or ""
     unionstat::aggregation agg = aggregation::sum;
-    std::string printed;   ///< printed wording when `label` shortens it
-    std::string note;      ///< transcriber's note
+    std::string printed;  ///< printed wording when `label` shortens it
+    std::string note;     ///< transcriber's note
     /// Error localisation's weight (> 0; 1 unless the form says): how much more reliable
     /// this blank is than a blank of weight 1 — a heavier field is changed less readily.
     /// A ratio of trust, not a figure of the report, so binary floating point is fine.
     double weight = 1.0;
-    int line = 0;          ///< where declared in the schema file (1-based), 0 if built in code
+    int line = 0;  ///< where declared in the schema file (1-based), 0 if built in code
     int column = 0;
 };
 

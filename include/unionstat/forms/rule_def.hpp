@@ -30,19 +30,19 @@ enum class rule_origin {
 
 /// A rule declaration: id, expression text and how to report it.
 struct rule_def {
-    std::string id;                          ///< unique in its form, e.g. "songnuan.heating_per_household"
-    std::string check;                       ///< expression text in the rule language
+    std::string id;     ///< unique in its form, e.g. "songnuan.heating_per_household"
+    std::string check;  ///< expression text in the rule language
     unionstat::severity sev = severity::error;
-    std::string message;                     ///< Chinese message with {code} placeholders ("" → generated)
-    std::string message_en;                  ///< English message with {code} placeholders
-    std::optional<missing_strategy> missing; ///< unset → the form's default
-    std::optional<decimal> tolerance;        ///< unset → default rounding tolerance
-    std::vector<unit_level> levels;          ///< empty → every level
-    std::string note;                        ///< why the rule holds: the printed basis, or for a plausibility bound where its figure comes from
+    std::string message;                      ///< Chinese message with {code} placeholders ("" → generated)
+    std::string message_en;                   ///< English message with {code} placeholders
+    std::optional<missing_strategy> missing;  ///< unset → the form's default
+    std::optional<decimal> tolerance;         ///< unset → default rounding tolerance
+    std::vector<unit_level> levels;           ///< empty → every level
+    std::string note;  ///< why the rule holds: the printed basis, or for a plausibility bound where its figure comes from
     rule_origin origin = rule_origin::explicit_rule;
-    std::string file;                        ///< schema file it was declared in
-    int line = 0;                            ///< line of the `check` text (1-based) in `file`
-    int column = 0;                          ///< column where the check text starts
+    std::string file;  ///< schema file it was declared in
+    int line = 0;      ///< line of the `check` text (1-based) in `file`
+    int column = 0;    ///< column where the check text starts
 };
 
 /// "error" / "warning".

@@ -61,11 +61,11 @@ struct field_group {
 /// shared between reports and batches through `std::shared_ptr<const form_schema>`.
 class form_schema {
 public:
-    std::string id;        ///< "songnuan-2018"
-    std::string family;    ///< "songnuan" or "bangfu"
-    int year = 0;          ///< year in the printed title
+    std::string id;      ///< "songnuan-2018"
+    std::string family;  ///< "songnuan" or "bangfu"
+    int year = 0;        ///< year in the printed title
     std::string title, title_en;
-    std::string script;    ///< "simplified" or "traditional"
+    std::string script;  ///< "simplified" or "traditional"
     form_source source;
     std::string period;
     std::vector<form_note> notes;
@@ -75,10 +75,10 @@ public:
     std::vector<std::string> review;  ///< places a drafted schema still needs a human look at
     missing_strategy default_missing = missing_strategy::skip_if_any_missing;
     std::vector<form_row> rows;
-    std::vector<field_def> fields;   ///< in printed order
+    std::vector<field_def> fields;  ///< in printed order
     std::vector<field_group> groups;
-    std::vector<rule_def> rules;     ///< explicit rules, then those generated from part_of and groups
-    std::string file;                ///< file it was loaded from, "" if built in code
+    std::vector<rule_def> rules;  ///< explicit rules, then those generated from part_of and groups
+    std::string file;             ///< file it was loaded from, "" if built in code
     /// Error localisation's factor on every weight of a report at a level (`localisation:
     /// level_scale:` in the YAML): consolidated (汇总) reports are more reliable than
     /// grassroots ones. Levels not listed: 1.

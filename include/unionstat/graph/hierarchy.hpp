@@ -90,8 +90,7 @@ public:
     std::size_t index(std::string_view id) const;
     /// out[k] = the index of unit ids[which[k]], or `root_parent` (0xFFFFFFFF) when there
     /// is no such unit, for every k: many lookups at once, their memory accesses overlapped.
-    void find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which,
-                  std::uint32_t* out) const;
+    void find_all(const std::vector<std::string>& ids, const std::vector<std::size_t>& which, std::uint32_t* out) const;
     /// True if the id is a unit of this hierarchy.
     bool contains(std::string_view id) const noexcept { return find(id).has_value(); }
 
@@ -192,8 +191,8 @@ private:
 
     std::string source_;
     std::vector<std::string> ids_;
-    std::string name_text_;                 // every name, one after the other
-    std::vector<std::size_t> name_end_;     // where unit i's name ends in name_text_
+    std::string name_text_;              // every name, one after the other
+    std::vector<std::size_t> name_end_;  // where unit i's name ends in name_text_
     std::vector<unit_level> levels_;
     std::vector<unit_kind> kinds_;
     std::vector<int> lines_;
@@ -207,7 +206,7 @@ private:
     detail::id_index slots_;  // unit ids → indices
     graph_type graph_;
     std::map<std::uint32_t, std::pair<std::string, std::string>> bounds_;  // units with a validity bound
-    std::vector<org_unit> versions_;  // every listing, when versioned (else empty)
+    std::vector<org_unit> versions_;                                       // every listing, when versioned (else empty)
 };
 
 }  // namespace unionstat

@@ -22,8 +22,8 @@ namespace detail {
 /// reader parses 2.8 M listings without allocating a string per cell.
 struct unit_listing {
     std::string_view id, name, parent, valid_from, valid_to;  ///< as in org_unit, trimmed
-    std::uint32_t secondary_begin = 0;  ///< first secondary parent in unit_listings::secondary
-    std::uint32_t secondary_count = 0;  ///< number of secondary parents
+    std::uint32_t secondary_begin = 0;                        ///< first secondary parent in unit_listings::secondary
+    std::uint32_t secondary_count = 0;                        ///< number of secondary parents
     unit_level level = unit_level::grassroots;
     unit_kind kind = unit_kind::regional;
     int line = 0;  ///< line in the units file (1-based), 0 if built in code
@@ -32,9 +32,9 @@ struct unit_listing {
 /// Listings parsed by one reader (or one reader thread), with the strings they view that
 /// are not in the file's text (unescaped quoted cells).
 struct unit_listings {
-    std::vector<unit_listing> units;           ///< in listing order
-    std::vector<std::string_view> secondary;   ///< secondary parent ids of every listing, in order
-    std::deque<std::string> arena;             ///< owned strings (stable addresses)
+    std::vector<unit_listing> units;          ///< in listing order
+    std::vector<std::string_view> secondary;  ///< secondary parent ids of every listing, in order
+    std::deque<std::string> arena;            ///< owned strings (stable addresses)
 };
 
 }  // namespace detail
@@ -59,8 +59,7 @@ public:
 
     /// Adds one listing of a unit from its parts (see org_unit for their meaning).
     void add_unit(std::string id, std::string name, unit_level level, unit_kind kind, std::string parent = {},
-                  std::vector<std::string> secondary_parents = {}, std::string valid_from = {},
-                  std::string valid_to = {});
+                  std::vector<std::string> secondary_parents = {}, std::string valid_from = {}, std::string valid_to = {});
 
     /// Number of listings added so far.
     std::size_t size() const noexcept { return units_.size(); }
@@ -82,10 +81,9 @@ private:
     /// Builds from listings already reduced to one version per id (`view`: indices into
     /// `units`, used by `at` too). `index`, when given, is the id index of exactly the
     /// view's ids in view order (taken instead of hashing them again).
-    static hierarchy build_view(const std::vector<detail::unit_listing>& units,
-                                const std::vector<std::string_view>& secondary, const std::vector<std::uint32_t>& view,
-                                const std::string& source, std::vector<org_unit> versions, const std::string& period,
-                                detail::id_index* index = nullptr);
+    static hierarchy build_view(const std::vector<detail::unit_listing>& units, const std::vector<std::string_view>& secondary,
+                                const std::vector<std::uint32_t>& view, const std::string& source, std::vector<org_unit> versions,
+                                const std::string& period, detail::id_index* index = nullptr);
     hierarchy build_impl() const;
     struct stages;  // build_view's stages (in hierarchy.cpp)
     std::string_view keep(std::string s);
@@ -94,8 +92,8 @@ private:
     std::vector<detail::unit_listing> units_;
     std::vector<std::string_view> secondary_;
     std::vector<std::shared_ptr<const void>> texts_;  // owners of what the views point into
-    std::deque<std::string> arena_;                           // copies of strings given to add_unit
-    std::vector<std::deque<std::string>> arenas_;             // readers' arenas
+    std::deque<std::string> arena_;                   // copies of strings given to add_unit
+    std::vector<std::deque<std::string>> arenas_;     // readers' arenas
 };
 
 }  // namespace unionstat

@@ -26,8 +26,8 @@ struct unit_rows {
 
 /// Matches the rows of `batch` in `period` to the units of `tree`. An empty `period`
 /// means the batch's only period (value_error if it holds several); rows of other
-/// periods are left out; rows with an empty period belong to whichever period is asked. Throws value_error naming the unit and both rows when a unit
-/// reports twice in the period.
+/// periods are left out; rows with an empty period belong to whichever period is asked. Throws value_error naming the unit and
+/// both rows when a unit reports twice in the period.
 unit_rows match_rows(const hierarchy& tree, const report_batch& batch, std::string_view period = {});
 
 }  // namespace unionstat

@@ -31,7 +31,7 @@ struct ArrowSchema {
     int64_t flags;         ///< ARROW_FLAG_* bits
     int64_t n_children;
     struct ArrowSchema** children;
-    struct ArrowSchema* dictionary;  ///< the value type of a dictionary-encoded array, else NULL
+    struct ArrowSchema* dictionary;        ///< the value type of a dictionary-encoded array, else NULL
     void (*release)(struct ArrowSchema*);  ///< NULL once released
     void* private_data;
 };

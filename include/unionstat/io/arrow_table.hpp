@@ -53,8 +53,7 @@ public:
     void add_uint32(std::string name, std::vector<std::uint32_t> values, std::vector<std::uint64_t> missing = {},
                     bool nullable = true);
     /// A float64 column (ratios and shares; never money).
-    void add_float64(std::string name, std::vector<double> values, std::vector<std::uint64_t> missing = {},
-                     bool nullable = true);
+    void add_float64(std::string name, std::vector<double> values, std::vector<std::uint64_t> missing = {}, bool nullable = true);
     /// A boolean column (values 0/1, bit-packed on export).
     void add_bool(std::string name, const std::vector<std::uint8_t>& values, std::vector<std::uint64_t> missing = {},
                   bool nullable = true);
@@ -65,12 +64,12 @@ public:
     void add_utf8(std::string name, const std::vector<std::string_view>& values, std::vector<std::uint64_t> missing = {},
                   bool nullable = true);
     /// A UTF-8 column from Arrow-style offsets (n + 1 non-decreasing entries into `bytes`).
-    void add_utf8(std::string name, std::vector<std::int64_t> offsets, std::string bytes,
-                  std::vector<std::uint64_t> missing = {}, bool nullable = true);
+    void add_utf8(std::string name, std::vector<std::int64_t> offsets, std::string bytes, std::vector<std::uint64_t> missing = {},
+                  bool nullable = true);
     /// A decimal128(38, scale) column from int64 raw values: value = raw × 10^-scale,
     /// exact (money as stored in a batch).
-    void add_decimal(std::string name, const std::vector<std::int64_t>& raw, int scale,
-                     std::vector<std::uint64_t> missing = {}, bool nullable = true);
+    void add_decimal(std::string name, const std::vector<std::int64_t>& raw, int scale, std::vector<std::uint64_t> missing = {},
+                     bool nullable = true);
 
     /// Writes the table's schema (a struct `+s` of its columns) to `out`.
     void export_schema(ArrowSchema* out) const;

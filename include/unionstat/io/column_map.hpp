@@ -52,8 +52,8 @@ struct column_map {
     /// The map of a header row, or nullopt when the row is not a header (it names no
     /// key column, or no field of the form: a title or 填报单位 line above the header).
     /// `row` is the header's row number, put on its problems.
-    static std::optional<column_map> from_header(const form_schema& form, const std::vector<std::string>& names,
-                                                 std::int64_t row, bool strict = false);
+    static std::optional<column_map> from_header(const form_schema& form, const std::vector<std::string>& names, std::int64_t row,
+                                                 bool strict = false);
 };
 
 }  // namespace unionstat

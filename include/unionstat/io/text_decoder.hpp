@@ -59,11 +59,11 @@ public:
     void set_offset(std::uint64_t offset) noexcept { offset_ = offset; }
 
 private:
-    void* cd_ = nullptr;           // iconv_t, null for UTF-8
+    void* cd_ = nullptr;  // iconv_t, null for UTF-8
     std::string encoding_, file_;
-    std::string pending_;          // the start of a character cut by the previous block
-    std::uint64_t offset_ = 0;     // file offset of pending_[0] (or of the next input)
-    std::uint64_t lines_ = 0;      // '\n' in the text produced so far
+    std::string pending_;       // the start of a character cut by the previous block
+    std::uint64_t offset_ = 0;  // file offset of pending_[0] (or of the next input)
+    std::uint64_t lines_ = 0;   // '\n' in the text produced so far
 };
 
 }  // namespace unionstat

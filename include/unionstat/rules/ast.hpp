@@ -13,30 +13,42 @@ namespace rules {
 
 /// Node kinds.
 enum class node_kind {
-    number,       ///< constant (value)
-    field,        ///< field reference (name; field index after checking)
-    neg,          ///< -a
-    add, sub, mul, div,
-    eq, ne, lt, le, gt, ge,
-    logical_and, logical_or, logical_not,
-    implies,      ///< if a then b
-    sum,          ///< sum(args…) — ranges already expanded by the checker
-    abs, min, max,
-    is_missing,   ///< is_missing(field)
-    prev,         ///< prev(field): the same unit's previous period
-    children_sum, ///< children_sum(field): sum over the unit's children (hierarchy rules)
-    range,        ///< a:b inside sum(), expanded by the checker
-    boolean       ///< true / false (value 1 / 0)
+    number,  ///< constant (value)
+    field,   ///< field reference (name; field index after checking)
+    neg,     ///< -a
+    add,
+    sub,
+    mul,
+    div,
+    eq,
+    ne,
+    lt,
+    le,
+    gt,
+    ge,
+    logical_and,
+    logical_or,
+    logical_not,
+    implies,  ///< if a then b
+    sum,      ///< sum(args…) — ranges already expanded by the checker
+    abs,
+    min,
+    max,
+    is_missing,    ///< is_missing(field)
+    prev,          ///< prev(field): the same unit's previous period
+    children_sum,  ///< children_sum(field): sum over the unit's children (hierarchy rules)
+    range,         ///< a:b inside sum(), expanded by the checker
+    boolean        ///< true / false (value 1 / 0)
 };
 
 /// One node. Children are indices into the arena.
 struct node {
     node_kind kind = node_kind::number;
     std::vector<int> args;
-    decimal value;        ///< number: its value
-    std::string name;     ///< field: code or key as written
-    int column = 1;       ///< 1-based column of the node's first character
-    int length = 1;       ///< characters covered
+    decimal value;     ///< number: its value
+    std::string name;  ///< field: code or key as written
+    int column = 1;    ///< 1-based column of the node's first character
+    int length = 1;    ///< characters covered
 };
 
 /// A parsed rule: its nodes and the root.
@@ -56,8 +68,8 @@ struct ast {
 
 /// True for == != < <= > >=.
 inline bool is_comparison(node_kind k) noexcept {
-    return k == node_kind::eq || k == node_kind::ne || k == node_kind::lt || k == node_kind::le ||
-           k == node_kind::gt || k == node_kind::ge;
+    return k == node_kind::eq || k == node_kind::ne || k == node_kind::lt || k == node_kind::le || k == node_kind::gt ||
+           k == node_kind::ge;
 }
 
 }  // namespace rules

@@ -17,9 +17,9 @@ namespace rules {
 
 /// Where a field reference reads from.
 enum class value_source : std::uint8_t {
-    current,  ///< the report itself
-    previous, ///< the same unit's previous-period report (prev(x))
-    children  ///< the sum over the unit's children (children_sum(x))
+    current,   ///< the report itself
+    previous,  ///< the same unit's previous-period report (prev(x))
+    children   ///< the sum over the unit's children (children_sum(x))
 };
 
 /// What the checker knows about a node.
@@ -44,7 +44,7 @@ struct node_info {
 struct checked_rule {
     rule_def def;
     ast tree;
-    std::vector<node_info> info;               ///< one per node of `tree`
+    std::vector<node_info> info;                     ///< one per node of `tree`
     std::vector<std::pair<value_source, int>> refs;  ///< distinct values whose blanks count for the missing strategy
     missing_strategy missing = missing_strategy::skip_if_any_missing;
     int report_node = -1;  ///< comparison whose sides are reported as lhs/rhs, or -1
@@ -55,8 +55,7 @@ struct checked_rule {
 /// compared with a bare count, division only by a non-zero constant, the whole rule a
 /// condition) and computes exact denominators and tolerances. Appends diagnostics and
 /// returns nullopt on any error.
-std::optional<checked_rule> check(const form_schema& form, const rule_def& def, ast tree,
-                                  std::vector<diagnostic>& diags);
+std::optional<checked_rule> check(const form_schema& form, const rule_def& def, ast tree, std::vector<diagnostic>& diags);
 
 }  // namespace rules
 }  // namespace unionstat

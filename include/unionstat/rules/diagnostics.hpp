@@ -13,15 +13,15 @@ namespace rules {
 
 /// One problem found while parsing or checking a rule.
 struct diagnostic {
-    std::string rule;     ///< rule id
-    std::string text;     ///< the rule's check text
-    int column = 0;       ///< 1-based column (in characters) inside `text`
-    int length = 1;       ///< characters to underline
-    std::string message;  ///< what is wrong and what was expected
-    std::string file;     ///< schema file, if any
-    int line = 0;         ///< line in `file` of the character at `column`, if known
-    int file_column = 0;  ///< column in `file` of the character at `column` (0 if unknown)
-    bool warning = false; ///< true: reported but the rule still compiles
+    std::string rule;      ///< rule id
+    std::string text;      ///< the rule's check text
+    int column = 0;        ///< 1-based column (in characters) inside `text`
+    int length = 1;        ///< characters to underline
+    std::string message;   ///< what is wrong and what was expected
+    std::string file;      ///< schema file, if any
+    int line = 0;          ///< line in `file` of the character at `column`, if known
+    int file_column = 0;   ///< column in `file` of the character at `column` (0 if unknown)
+    bool warning = false;  ///< true: reported but the rule still compiles
 
     /// "file:line: rule R, column C: message\n  text\n  ^^^"
     std::string to_string() const;

@@ -36,17 +36,17 @@ const char* to_string(reason r) noexcept;
 
 /// One rule's outcome on one report, with everything a clerk needs to fix it.
 struct rule_outcome {
-    std::size_t rule = 0;             ///< index in the rule set
+    std::size_t rule = 0;  ///< index in the rule set
     std::string rule_id;
     severity sev = severity::error;
     rules::status st = status::pass;
     rules::reason why = reason::none;
-    std::optional<std::string> lhs;   ///< left side of the reported comparison, exact text
-    std::optional<std::string> rhs;   ///< right side
+    std::optional<std::string> lhs;         ///< left side of the reported comparison, exact text
+    std::optional<std::string> rhs;         ///< right side
     std::optional<std::string> difference;  ///< lhs - rhs
-    std::string message;              ///< Chinese, values filled in
-    std::string message_en;           ///< English, values filled in
-    std::vector<std::string> fields;  ///< codes of the fields involved
+    std::string message;                    ///< Chinese, values filled in
+    std::string message_en;                 ///< English, values filled in
+    std::vector<std::string> fields;        ///< codes of the fields involved
 };
 
 /// Result of validating one report.
@@ -63,9 +63,9 @@ struct report_result {
 
 /// Extra inputs for evaluation.
 struct eval_context {
-    const report* previous = nullptr;          ///< same unit, previous period (for prev())
-    const report* children = nullptr;          ///< children's summed report (for children_sum())
-    std::optional<unit_level> level;           ///< the unit's level (rules restricted by level)
+    const report* previous = nullptr;  ///< same unit, previous period (for prev())
+    const report* children = nullptr;  ///< children's summed report (for children_sum())
+    std::optional<unit_level> level;   ///< the unit's level (rules restricted by level)
 };
 
 /// Validates one report against every rule.
@@ -73,11 +73,11 @@ report_result evaluate(const rule_set& rules, const report& r, const eval_contex
 
 /// One node of a rule's expression and its value on a report ("why did it fail").
 struct trace_step {
-    int node = 0;            ///< node index
-    int depth = 0;           ///< nesting depth (0 = the whole rule)
-    std::string source;      ///< the sub-expression's text
-    std::string value;       ///< exact value, "true"/"false", "blank" or "overflow"
-    std::string unit;        ///< printed unit of a number (of the sides, for a comparison); "" if none
+    int node = 0;        ///< node index
+    int depth = 0;       ///< nesting depth (0 = the whole rule)
+    std::string source;  ///< the sub-expression's text
+    std::string value;   ///< exact value, "true"/"false", "blank" or "overflow"
+    std::string unit;    ///< printed unit of a number (of the sides, for a comparison); "" if none
     /// Comparisons: the tolerance the sides may differ by, exact in `unit` ("0" for an
     /// exact comparison) — the rule's own, or the default rounding of its money terms.
     std::string tolerance;
@@ -85,8 +85,7 @@ struct trace_step {
 };
 
 /// The value of every sub-expression of one rule on one report, outermost first.
-std::vector<trace_step> explain(const rule_set& rules, std::size_t rule, const report& r,
-                                const eval_context& ctx = {});
+std::vector<trace_step> explain(const rule_set& rules, std::size_t rule, const report& r, const eval_context& ctx = {});
 
 /// Options for batch evaluation.
 struct batch_options {
@@ -97,9 +96,9 @@ struct batch_options {
     const report_batch* children = nullptr;
     /// Level of each row's unit; empty → unknown (level-restricted rules are skipped).
     std::vector<unit_level> levels;
-    bool keep_passes = false;   ///< also list passing (row, rule) pairs
-    bool keep_skipped = false;  ///< also list skipped pairs
-    int threads = 0;            ///< 0 → hardware concurrency (at most 2 here)
+    bool keep_passes = false;       ///< also list passing (row, rule) pairs
+    bool keep_skipped = false;      ///< also list skipped pairs
+    int threads = 0;                ///< 0 → hardware concurrency (at most 2 here)
     std::vector<std::size_t> only;  ///< evaluate only these rules (empty: all)
 };
 
@@ -112,14 +111,14 @@ struct rule_counts {
 /// (row, rule) pair — by default the fails and errors.
 class batch_result {
 public:
-    std::size_t rows = 0;                 ///< reports evaluated
-    std::vector<rule_counts> counts;      ///< one per rule of the set
-    std::vector<std::uint32_t> row;       ///< listed pairs: report row
-    std::vector<std::uint32_t> rule;      ///< rule index
-    std::vector<status> st;               ///< status
-    std::vector<reason> why;              ///< reason for skipped/error
-    std::vector<std::int64_t> lhs;        ///< lhs numerator (over the rule's lhs_den)
-    std::vector<std::int64_t> rhs;        ///< rhs numerator (over the rule's rhs_den)
+    std::size_t rows = 0;             ///< reports evaluated
+    std::vector<rule_counts> counts;  ///< one per rule of the set
+    std::vector<std::uint32_t> row;   ///< listed pairs: report row
+    std::vector<std::uint32_t> rule;  ///< rule index
+    std::vector<status> st;           ///< status
+    std::vector<reason> why;          ///< reason for skipped/error
+    std::vector<std::int64_t> lhs;    ///< lhs numerator (over the rule's lhs_den)
+    std::vector<std::int64_t> rhs;    ///< rhs numerator (over the rule's rhs_den)
 
     /// Number of listed pairs.
     std::size_t size() const noexcept { return row.size(); }

@@ -11,12 +11,12 @@ namespace rules {
 
 /// Token kinds.
 enum class token_kind {
-    number,   ///< 10000, 0.005
-    code,     ///< a printed field code: 01A, 05_total, 04A_2
-    key,      ///< a concept key: funds_raised.total
-    word,     ///< keyword or function name: and or not if then sum abs min max is_missing prev children_sum
-    op,       ///< + - * / == != < <= > >= ( ) , :
-    end       ///< end of text
+    number,  ///< 10000, 0.005
+    code,    ///< a printed field code: 01A, 05_total, 04A_2
+    key,     ///< a concept key: funds_raised.total
+    word,    ///< keyword or function name: and or not if then sum abs min max is_missing prev children_sum
+    op,      ///< + - * / == != < <= > >= ( ) , :
+    end      ///< end of text
 };
 
 /// One token with its place in the rule text.

@@ -27,8 +27,16 @@ enum class opcode : std::uint8_t {
     abs,         ///< dst = |a|
     min,         ///< dst = min(a * ka, b * kb)
     max,         ///< dst = max(a * ka, b * kb)
-    eq, ne, lt, le, gt, ge,  ///< dst = compare(a * ka, b * kb) within tolerance t
-    logical_and, logical_or, logical_not, implies
+    eq,
+    ne,
+    lt,
+    le,
+    gt,
+    ge,  ///< dst = compare(a * ka, b * kb) within tolerance t
+    logical_and,
+    logical_or,
+    logical_not,
+    implies
 };
 
 /// One instruction. Operands are register numbers; register r belongs to node r.

@@ -37,7 +37,8 @@ void scale_narrow_avx2(const std::int32_t* a, std::int32_t k, std::int64_t* d, s
 }
 
 void scale(operand a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
-    if (a.narrow && fits32(k)) return scale_narrow_avx2(static_cast<const std::int32_t*>(a.p), static_cast<std::int32_t>(k), d, n);
+    if (a.narrow && fits32(k))
+        return scale_narrow_avx2(static_cast<const std::int32_t*>(a.p), static_cast<std::int32_t>(k), d, n);
     // (AVX2 has no 64-bit multiply: the compiler does what it can with the plain loop)
     a.narrow ? scale_body<true>(a.p, k, d, e, n) : scale_body<false>(a.p, k, d, e, n);
 }
@@ -50,8 +51,7 @@ __attribute__((always_inline)) inline __m256i load4(const void* p, std::size_t i
 }
 
 template <bool Sub, bool NA, bool NB>
-__attribute__((always_inline)) inline std::uint64_t add4(const void* a, const void* b, std::int64_t* d,
-                                                                        std::size_t i) {
+__attribute__((always_inline)) inline std::uint64_t add4(const void* a, const void* b, std::int64_t* d, std::size_t i) {
     const __m256i x = load4<NA>(a, i), y = load4<NB>(b, i);
     const __m256i r = Sub ? _mm256_sub_epi64(x, y) : _mm256_add_epi64(x, y);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), r);
@@ -85,8 +85,7 @@ void add(operand a, operand b, std::int64_t* d, std::uint64_t* e, std::size_t n,
 // result; against a scalar when Scalar. 16 rows an iteration, their bits put together
 // before they join the word.
 template <bool Eq, bool Swap, bool NX, bool NY, bool Scalar>
-__attribute__((always_inline)) inline std::uint64_t four_bits(const void* x, const void* y, __m256i s,
-                                                                             std::size_t i) {
+__attribute__((always_inline)) inline std::uint64_t four_bits(const void* x, const void* y, __m256i s, std::size_t i) {
     const __m256i a = load4<NX>(x, i);
     const __m256i b = Scalar ? s : load4<NY>(y, i);
     const __m256i c = Eq ? _mm256_cmpeq_epi64(a, b) : Swap ? _mm256_cmpgt_epi64(b, a) : _mm256_cmpgt_epi64(a, b);
@@ -95,8 +94,7 @@ __attribute__((always_inline)) inline std::uint64_t four_bits(const void* x, con
 
 // Eight narrow rows at once (both sides 32-bit, or the scalar fits in 32 bits).
 template <bool Eq, bool Swap, bool Scalar>
-__attribute__((always_inline)) inline std::uint64_t eight_bits(const void* x, const void* y, __m256i s,
-                                                                              std::size_t i) {
+__attribute__((always_inline)) inline std::uint64_t eight_bits(const void* x, const void* y, __m256i s, std::size_t i) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const std::int32_t*>(x) + i));
     const __m256i b = Scalar ? s : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const std::int32_t*>(y) + i));
     const __m256i c = Eq ? _mm256_cmpeq_epi32(a, b) : Swap ? _mm256_cmpgt_epi32(b, a) : _mm256_cmpgt_epi32(a, b);
@@ -162,7 +160,8 @@ void sum_avx2(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t*
                 for (int v = 0; v < 4; ++v) x[v] = load4<false>(ops[q].p, i + 4 * v);
             for (int v = 0; v < 4; ++v) {
                 const __m256i r = _mm256_add_epi64(acc[v], x[v]);
-                if (Flags) flag[v] = _mm256_or_si256(flag[v], _mm256_and_si256(_mm256_xor_si256(acc[v], r), _mm256_xor_si256(x[v], r)));
+                if (Flags)
+                    flag[v] = _mm256_or_si256(flag[v], _mm256_and_si256(_mm256_xor_si256(acc[v], r), _mm256_xor_si256(x[v], r)));
                 acc[v] = r;
             }
         }
@@ -214,9 +213,7 @@ void within_avx2(const void* x, const void* y, std::int64_t t, std::uint64_t* ou
 }
 
 void within(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
-    by_op(op, [&](auto o) {
-        by_width(x, y, [&](auto nx, auto ny) { within_avx2<o, nx, ny>(x.p, y.p, t, out, e, n); });
-    });
+    by_op(op, [&](auto o) { by_width(x, y, [&](auto nx, auto ny) { within_avx2<o, nx, ny>(x.p, y.p, t, out, e, n); }); });
 }
 
 // (the same loop, compiled with the popcnt instruction instead of libgcc's routine)

@@ -122,7 +122,7 @@ template <bool N>
 void scale_512(const void* a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) {
     const scale_bounds b(k);
     words<__mmask8>(n, scale8<N>{a, d, _mm512_set1_epi64(b.lo), _mm512_set1_epi64(b.hi), _mm512_set1_epi64(k)},
-           [e](std::size_t w, std::uint64_t bits) { e[w] |= bits; });
+                    [e](std::size_t w, std::uint64_t bits) { e[w] |= bits; });
 }
 
 // As scale_narrow_avx2, eight rows a step.
@@ -157,9 +157,9 @@ void compare_512(const void* x, const void* y, std::int64_t ys, std::uint64_t* o
     auto put = [out](std::size_t w, std::uint64_t bits) { out[w] = bits; };
     if constexpr (Thin) {
         words<__mmask16>(n,
-                compare16<Pred, Scalar>{static_cast<const std::int32_t*>(x), static_cast<const std::int32_t*>(y),
-                                        _mm512_set1_epi32(static_cast<std::int32_t>(ys))},
-                put);
+                         compare16<Pred, Scalar>{static_cast<const std::int32_t*>(x), static_cast<const std::int32_t*>(y),
+                                                 _mm512_set1_epi32(static_cast<std::int32_t>(ys))},
+                         put);
     } else {
         words<__mmask8>(n, compare8<Pred, NX, NY, Scalar>{x, y, _mm512_set1_epi64(ys)}, put);
     }
@@ -200,7 +200,8 @@ void sum_512(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* 
                 for (std::size_t v = 0; v < 8; ++v) x[v] = load8<false>(lm[v], ops[q].p, base + 8 * v);
             for (std::size_t v = 0; v < 8; ++v) {
                 const __m512i r = _mm512_add_epi64(acc[v], x[v]);
-                if (Flags) flag[v] = _mm512_or_si512(flag[v], _mm512_ternarylogic_epi64(acc[v], x[v], r, 0x42));  // (a ^ r) & (x ^ r)
+                if (Flags)
+                    flag[v] = _mm512_or_si512(flag[v], _mm512_ternarylogic_epi64(acc[v], x[v], r, 0x42));  // (a ^ r) & (x ^ r)
                 acc[v] = r;
             }
         }
@@ -241,32 +242,29 @@ struct within8 {
 };
 
 template <opcode Op, bool NX, bool NY>
-void within_512(const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e,
-                                 std::size_t n) {
+void within_512(const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
     __mmask8 flags[8];
     words<__mmask8>(n, within8<Op, NX, NY>{x, y, _mm512_set1_epi64(t), _mm512_set1_epi64(-t), flags},
-           [&](std::size_t w, std::uint64_t bits) {
-               out[w] = bits;
-               // (in the partial last word the lanes past n were not written this time)
-               const std::size_t written = std::min<std::size_t>(8, (n - w * 64 + 7) / 8);
-               std::uint64_t f = 0;
-               for (std::size_t j = 0; j < written; ++j) f |= std::uint64_t(flags[j]) << (8 * j);  // (a mask is a byte)
-               e[w] |= f;
-           });
+                    [&](std::size_t w, std::uint64_t bits) {
+                        out[w] = bits;
+                        // (in the partial last word the lanes past n were not written this time)
+                        const std::size_t written = std::min<std::size_t>(8, (n - w * 64 + 7) / 8);
+                        std::uint64_t f = 0;
+                        for (std::size_t j = 0; j < written; ++j) f |= std::uint64_t(flags[j]) << (8 * j);  // (a mask is a byte)
+                        e[w] |= f;
+                    });
 }
 
 void within(opcode op, operand x, operand y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
-    by_op(op, [&](auto o) {
-        by_width(x, y, [&](auto nx, auto ny) { within_512<o, nx, ny>(x.p, y.p, t, out, e, n); });
-    });
+    by_op(op, [&](auto o) { by_width(x, y, [&](auto nx, auto ny) { within_512<o, nx, ny>(x.p, y.p, t, out, e, n); }); });
 }
 
 }  // namespace
 }  // namespace avx512
 
 const kernel_table* avx512_table() noexcept {
-    static const kernel_table table{avx512::scale, avx512::add, avx512::compare, avx2_table()->popcount, avx512::sum,
-                                    avx512::within};
+    static const kernel_table table{avx512::scale,          avx512::add, avx512::compare,
+                                    avx2_table()->popcount, avx512::sum, avx512::within};
     return &table;
 }
 

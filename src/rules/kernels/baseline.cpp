@@ -43,8 +43,7 @@ void compare_rows(const void* x, const void* y, std::int64_t ys, std::uint64_t* 
 void compare(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_t* out, std::size_t n) {
     by_kind(k, [&](auto kind) {
         by_width(x, y, [&](auto nx, auto ny) {
-            y ? compare_rows<kind, nx, ny, false>(x.p, y.p, ys, out, n)
-              : compare_rows<kind, nx, ny, true>(x.p, y.p, ys, out, n);
+            y ? compare_rows<kind, nx, ny, false>(x.p, y.p, ys, out, n) : compare_rows<kind, nx, ny, true>(x.p, y.p, ys, out, n);
         });
     });
 }
@@ -54,8 +53,7 @@ void sum(const operand* ops, std::size_t k, std::int64_t* d, std::uint64_t* e, s
 }
 
 template <bool NX, bool NY>
-void within_rows(opcode op, const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e,
-                 std::size_t n) {
+void within_rows(opcode op, const void* x, const void* y, std::int64_t t, std::uint64_t* out, std::uint64_t* e, std::size_t n) {
     for (std::size_t w = 0; w * 64 < n; ++w) {
         const std::size_t base = w * 64, m = std::min<std::size_t>(64, n - base);
         std::uint64_t bits = 0, flags = 0;

@@ -79,9 +79,7 @@ const char* to_string(level l) noexcept {
 
 void scale(operand a, std::int64_t k, std::int64_t* d, std::uint64_t* e, std::size_t n) { kernels().scale(a, k, d, e, n); }
 
-void add(operand a, operand b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) {
-    kernels().add(a, b, d, e, n, sub);
-}
+void add(operand a, operand b, std::int64_t* d, std::uint64_t* e, std::size_t n, bool sub) { kernels().add(a, b, d, e, n, sub); }
 
 void compare_bits(cmp_kind k, operand x, operand y, std::int64_t ys, std::uint64_t* out, std::size_t n) {
     kernels().compare(k, x, y, ys, out, n);

@@ -31,8 +31,14 @@ inline bool fits32(std::int64_t v) noexcept {
 struct scale_bounds {
     std::int64_t lo, hi;
     explicit scale_bounds(std::int64_t k)
-        : lo(k == 0 ? int64_min : k == -1 ? -int64_max : k > 0 ? int64_min / k : int64_max / k),
-          hi(k == 0 ? int64_max : k == -1 ? int64_max : k > 0 ? int64_max / k : int64_min / k) {}
+        : lo(k == 0    ? int64_min
+             : k == -1 ? -int64_max
+             : k > 0   ? int64_min / k
+                       : int64_max / k),
+          hi(k == 0    ? int64_max
+             : k == -1 ? int64_max
+             : k > 0   ? int64_max / k
+                       : int64_min / k) {}
 };
 
 inline std::uint64_t valid_bits(std::size_t rows) { return rows >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << rows) - 1; }
@@ -61,7 +67,7 @@ template <class F>
 __attribute__((always_inline)) inline void by_lanes(operand x, operand y, std::int64_t ys, F&& f) {
     using yes = std::true_type;
     using no = std::false_type;
-    if (y) return by_width(x, y, [&](auto nx, auto ny) { f(nx, ny, no{}, std::bool_constant<nx && ny>{}); });
+    if (y) return by_width(x, y, [&](auto nx, auto ny) { f(nx, ny, no{}, std::bool_constant < nx && ny > {}); });
     if (!x.narrow) return f(no{}, no{}, yes{}, no{});
     fits32(ys) ? f(yes{}, no{}, yes{}, yes{}) : f(yes{}, no{}, yes{}, no{});
 }
@@ -119,8 +125,8 @@ inline std::uint64_t sum_row(const operand* ops, std::size_t k, std::size_t i, s
 // One row of x - y within t: the comparison's bit; the difference's overflow flag ORed
 // into bit `j` of `flags`.
 template <bool NX, bool NY>
-inline std::uint64_t within_row(opcode op, const void* x, const void* y, std::size_t i, std::int64_t t,
-                                std::uint64_t& flags, std::size_t j) {
+inline std::uint64_t within_row(opcode op, const void* x, const void* y, std::size_t i, std::int64_t t, std::uint64_t& flags,
+                                std::size_t j) {
     std::int64_t d = 0;
     flags |= add_row<NX, NY>(x, y, i, true, d) << j;
     return holds_within(op, d, t);

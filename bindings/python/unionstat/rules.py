@@ -307,7 +307,7 @@ class BatchValidation:
         self._tables[key] = table
         return table
 
-    def violations_batches(self, *, messages: bool = True, rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+    def violations_batches(self, *, messages: bool = True, rows: int = 16_384) -> Iterator[pa.RecordBatch]:
         """The listed outcomes as record batches of at most ``rows`` rows, each made
         when it is taken (messages included): what a writer streams to a file, so that a
         result of millions of outcomes is never held as text at once. Same rows and
@@ -321,7 +321,7 @@ class BatchValidation:
         for offset in range(0, len(res), rows):
             yield from arrow_table(_core.violations_table(batch, res, messages, rows, offset)).to_batches()
 
-    def violations_reader(self, *, messages: bool = True, rows: int = 65_536) -> pa.RecordBatchReader:
+    def violations_reader(self, *, messages: bool = True, rows: int = 16_384) -> pa.RecordBatchReader:
         """:meth:`violations_batches` as a ``pyarrow.RecordBatchReader`` (an Arrow stream)."""
         import pyarrow as pa
 

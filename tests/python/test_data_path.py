@@ -468,3 +468,19 @@ def test_cli_file_jobs_do_not_load_pandas(tmp_path: Path, suffix: str, fmt: str)
     assert p.returncode == 0 and p.stdout.strip().endswith("status 1"), p.stderr
     if fmt == "parquet":
         assert pq.read_table(out).column("unit").to_pylist() == ["b"]
+
+
+def test_rollup_reads_the_tree_and_the_reports_together_and_tells_a_bad_tree_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tree loads on another thread while the reports are read: when both are bad the
+    # tree's error is the one told (as when it was loaded first), and when only the
+    # reports are bad, theirs, naming the line.
+    bad_reports = write(tmp_path / "r.csv", "unit,period,01A\n,2018,10\n")
+    status, _out, err = run(["rollup", str(bad_reports), "--tree", str(tmp_path / "none.csv"), "--form", FORM], capsys)
+    assert status == 2 and "none.csv: no such units file" in err and "Traceback" not in err
+    status, _out, err = run(["rollup", str(bad_reports), "--tree", "qinghai", "--form", FORM], capsys)
+    assert status == 2 and "r.csv" in err and "2" in err and "Traceback" not in err
+    good = write(tmp_path / "g.csv", "unit,period,01A,01B\n630102,2018,10,3\n")
+    status, out, _err = run(["rollup", str(good), "--tree", "qinghai", "--form", FORM, "--format", "csv"], capsys)
+    assert status == 0 and out.splitlines()[2].startswith('"630100","西宁市总工会","city",1,"2018",10,3,')

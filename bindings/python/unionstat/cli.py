@@ -419,10 +419,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace, bar: Progress) -> tuple[Form, Hierarchy, _core.ReportBatch, str]:
     from .forms import forms
 
+    from concurrent.futures import ThreadPoolExecutor
+
     form = forms()[args.form]
     bar.step(f"loading the tree {args.tree}")
-    tree = _tree(args.tree)
-    batch = _read(args, form, bar)
+    # The tree loads on another thread while the reports are read (both in C++ without
+    # the GIL): a national roll-up's two inputs take the longer of the two, not the sum.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(_tree, args.tree)
+        try:
+            batch = _read(args, form, bar)
+        except BaseException:
+            loading.result()  # a bad tree is told first, as when it was loaded first
+            raise
+        tree = loading.result()
     period = _period(args)
     return form, (tree.at(period) if period else tree), batch, period
 

@@ -417,9 +417,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace, bar: Progress) -> tuple[Form, Hierarchy, _core.ReportBatch, str]:
-    from .forms import forms
-
     from concurrent.futures import ThreadPoolExecutor
+
+    from .forms import forms
 
     form = forms()[args.form]
     bar.step(f"loading the tree {args.tree}")

@@ -17,3 +17,13 @@ def form() -> us.Form:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def songnuan_with_rules(directory: Path, rules: str) -> us.Form:
+    """songnuan-2018 under the id songnuan-2099 with ``rules`` (YAML rule entries)
+    appended, loaded from a file in ``directory`` (a file travels to Dask workers)."""
+    text = Path(us.forms()["songnuan-2018"].schema.file).read_text(encoding="utf-8")
+    text = text.replace("id: songnuan-2018", "id: songnuan-2099", 1).rstrip("\n") + "\n" + rules.lstrip("\n")
+    path = directory / "songnuan-2099.yaml"
+    path.write_text(text, encoding="utf-8")
+    return us.load_form(path)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import songnuan_with_rules
 
 import unionstat as us
 from unionstat.sample import sample_province
@@ -186,11 +187,7 @@ PREV_RULES = """
 @pytest.fixture(scope="module")
 def prev_form(tmp_path_factory) -> us.Form:
     """songnuan-2018 with two prev() rules, from a file (so that it travels to workers)."""
-    text = Path(us.forms()["songnuan-2018"].schema.file).read_text(encoding="utf-8")
-    text = text.replace("id: songnuan-2018", "id: songnuan-2099", 1).rstrip("\n") + "\n" + PREV_RULES.lstrip("\n")
-    path = tmp_path_factory.mktemp("prev") / "songnuan-2099.yaml"
-    path.write_text(text, encoding="utf-8")
-    return us.load_form(path)
+    return songnuan_with_rules(tmp_path_factory.mktemp("prev"), PREV_RULES)
 
 
 def two_periods(df: pd.DataFrame) -> pd.DataFrame:

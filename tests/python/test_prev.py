@@ -3,9 +3,8 @@ period before its own in the previous data given (form.check(..., previous=...))
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import songnuan_with_rules
 
 import unionstat as us
 
@@ -20,11 +19,7 @@ RULE = """
 
 @pytest.fixture(scope="module")
 def form(tmp_path_factory) -> us.Form:
-    text = Path(us.forms()["songnuan-2018"].schema.file).read_text(encoding="utf-8")
-    text = text.replace("id: songnuan-2018", "id: songnuan-2099", 1).rstrip("\n") + "\n" + RULE.lstrip("\n")
-    path = tmp_path_factory.mktemp("prev") / "songnuan-2099.yaml"
-    path.write_text(text, encoding="utf-8")
-    return us.load_form(path)
+    return songnuan_with_rules(tmp_path_factory.mktemp("prev"), RULE)
 
 
 def reports(form: us.Form, rows: list[tuple[str, str, int]]) -> list:
